@@ -1,0 +1,72 @@
+// The zkgate command: `zkgate server` runs a node; the client commands (ls, get, create, ...) are registered from cli/.
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { makeLogger, startServer } from '../server/main.js';
+import { registerClientCommands } from '../cli/index.js';
+
+const program = new Command();
+program.name('zkgate').description("ZooKeeper's data model over HTTP and WebSocket, stored in LMDB").showHelpAfterError();
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+program
+  .command('server')
+  .description('run a zkgate node (standalone, or an ensemble member when zoo.cfg has server.N lines)')
+  .option('--config <file>', 'zoo.cfg file')
+  .option('--http-port <n>', 'HTTP port (default 8080)')
+  .option('--data-dir <dir>', 'data directory (default ./data)')
+  .option('--host <h>', 'HTTP listen address (default 127.0.0.1)')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+  .action(async (o: { config?: string; httpPort?: string; dataDir?: string; host?: string; logLevel?: string }) => {
+    let cfg;
+    try {
+      cfg = loadConfig(o);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        process.stderr.write(`zkgate: configuration error (${e.key}): ${e.message}\n`);
+        process.exit(2);
+      }
+      throw e;
+    }
+    const log = makeLogger(cfg.logLevel);
+    for (const k of cfg.unknownKeys) log.warn({ key: k }, `zoo.cfg: unknown key ${k} ignored`);
+    if (cfg.servers.length > 0) {
+      process.stderr.write('zkgate: zoo.cfg has server.N lines, but ensemble mode is not available in this build yet; remove them to run standalone\n');
+      process.exit(2);
+    }
+    let server;
+    try {
+      server = await startServer(cfg, log);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        process.stderr.write(`zkgate: cannot listen on ${cfg.httpHost}:${cfg.httpPort}: ${err.code}\n`);
+        process.exit(1);
+      }
+      throw e;
+    }
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal: sig }, 'shutting down');
+      setTimeout(() => {
+        log.error('shutdown took longer than 10 s; exiting');
+        process.exit(1);
+      }, 10000).unref();
+      server.close().then(
+        () => process.exit(0),
+        (e) => {
+          log.error({ err: e }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+registerClientCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,24 @@
+// The OpenAPI document's header: what zkgate is and the choices API.md leaves open, stated once.
+import { VERSION } from '../routes/admin.js';
+
+export function openapiInfo() {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'zkgate',
+      version: VERSION,
+      description:
+        "ZooKeeper's data model over HTTP. Znode `/a/b` is `/v1/znodes/a/b`. Every response carries `ZK-Zxid`; send `ZK-Min-Zxid` " +
+        'to wait (bounded) for this node to reach a zxid, and `ZK-Session` to act in a session. Errors are `{error, code, message, path?}` ' +
+        "with ZooKeeper's names and codes. Choices where ZooKeeper differs or API.md is silent: TTL nodes are always enabled; " +
+        'a body larger than jute.maxbuffer is 413 BadArguments; a failed write still consumes a zxid (as ZooKeeper logs an error txn).',
+    },
+    tags: [
+      { name: 'znodes', description: 'getData, getChildren, exists, create, setData, delete, sync' },
+      { name: 'multi', description: 'atomic multi-op and multiRead' },
+      { name: 'acl', description: 'getACL / setACL' },
+      { name: 'sessions', description: 'sessions own ephemeral nodes' },
+      { name: 'admin', description: "four-letter words" },
+    ],
+  };
+}

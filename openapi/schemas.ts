@@ -1,0 +1,123 @@
+// TypeBox schemas: the single source for request validation, response serialization and the OpenAPI spec.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const StatSchema = Type.Object(
+  {
+    czxid: Type.String({ description: 'zxid of the create (decimal, 64-bit)', examples: ['5'] }),
+    mzxid: Type.String({ description: 'zxid of the last setData', examples: ['7'] }),
+    pzxid: Type.String({ description: 'zxid of the last child create or delete', examples: ['5'] }),
+    ctime: Type.Number({ description: 'create time, epoch ms', examples: [1764169200000] }),
+    mtime: Type.Number({ description: 'last setData time, epoch ms', examples: [1764169200000] }),
+    version: Type.Integer({ description: 'setData count', examples: [1] }),
+    cversion: Type.Integer({ description: 'child creates + child deletes (as ZooKeeper reports it)', examples: [0] }),
+    aversion: Type.Integer({ description: 'setACL count', examples: [0] }),
+    ephemeralOwner: Type.String({ description: 'owning session id for ephemerals, else "0x0" (containers 0x8000000000000000, TTL nodes 0xff… | ttl)', examples: ['0x0'] }),
+    dataLength: Type.Integer({ examples: [5] }),
+    numChildren: Type.Integer({ examples: [0] }),
+  },
+  { $id: 'Stat', title: 'Stat' },
+);
+export type StatT = Static<typeof StatSchema>;
+
+const StatRef = Type.Ref('Stat');
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.String({ description: "ZooKeeper's error name", examples: ['NoNode'] }),
+    code: Type.Integer({ description: "ZooKeeper's error code", examples: [-101] }),
+    message: Type.String({ examples: ['node does not exist'] }),
+    path: Type.Optional(Type.String({ examples: ['/app/config'] })),
+    applied: Type.Optional(Type.Boolean({ description: 'on 503: false when the write was certainly never proposed (safe to retry)' })),
+    results: Type.Optional(Type.Array(Type.Unknown(), { description: 'per-op results of a failed multi' })),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+
+export const ErrorRef = Type.Ref('Error');
+
+export const DataResponse = Type.Object({
+  path: Type.String({ examples: ['/app/config'] }),
+  data: Type.String({ description: 'the bytes, in `encoding`', examples: ['hello'] }),
+  encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+  stat: StatRef,
+});
+
+export const ChildrenResponse = Type.Object({
+  path: Type.String({ examples: ['/app'] }),
+  children: Type.Array(Type.String(), { examples: [['config', 'workers']] }),
+  stat: StatRef,
+});
+
+export const PathStatResponse = Type.Object({
+  path: Type.String({ examples: ['/app/config'] }),
+  stat: StatRef,
+});
+
+const Flag = (description: string) => Type.Optional(Type.String({ description: `${description} (present = on; "false" or "0" = off)` }));
+
+export const ZnodeGetQuery = Type.Object({
+  children: Flag('list children instead of data (getChildren2)'),
+  stat: Flag('only the stat (exists)'),
+  encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'force base64 for the data' })),
+  consistency: Type.Optional(Type.Union([Type.Literal('linearizable'), Type.Literal('sequential')])),
+  wait: Type.Optional(Type.String({ description: 'blocking read: how long to wait for a change after `index` (e.g. 30s, 500ms)' })),
+  index: Type.Optional(Type.String({ description: 'blocking read: the zxid the client last saw' })),
+});
+
+export const ZnodeCreateQuery = Type.Object({
+  sequential: Flag('append a 10-digit sequence number'),
+  ephemeral: Flag('delete with the session (needs ZK-Session)'),
+  container: Flag('container node: removed once its last child goes'),
+  ttl: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'TTL in ms: removed when unmodified that long and childless', examples: ['60000'] })),
+  parents: Flag('create missing ancestors as empty persistent nodes'),
+  acl: Type.Optional(
+    Type.Array(Type.String({ examples: ['world:anyone:cdrwa'] }), { description: 'scheme:id:perms, repeatable (default world:anyone:cdrwa)' }),
+  ),
+});
+
+export const VersionQuery = Type.Object({
+  version: Type.Optional(Type.String({ pattern: '^-?[0-9]+$', description: 'expected version (-1 = any)', examples: ['3'] })),
+  recursive: Flag('DELETE only: delete the whole subtree atomically'),
+});
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'expected version, as the ETag ("3") or bare (3)' })),
+  'zk-session': Type.Optional(Type.String({ description: 'session id (0x…)' })),
+  'zk-min-zxid': Type.Optional(Type.String({ description: 'wait (bounded) until this node has applied this zxid' })),
+});
+
+export const ZnodeParams = Type.Object({ '*': Type.String() });
+
+export const AclEntry = Type.Object({
+  scheme: Type.String({ examples: ['world'] }),
+  id: Type.String({ examples: ['anyone'] }),
+  perms: Type.String({ pattern: '^[cdrwa]*$', examples: ['cdrwa'] }),
+});
+
+export const AclResponse = Type.Object({ acl: Type.Array(AclEntry), stat: StatRef });
+export const AclBody = Type.Object({ acl: Type.Array(AclEntry, { maxItems: 1000 }) });
+
+export const MultiOpSchema = Type.Object({
+  op: Type.Union([Type.Literal('create'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('check'), Type.Literal('get'), Type.Literal('children')]),
+  path: Type.String(),
+  data: Type.Optional(Type.String()),
+  encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')])),
+  version: Type.Optional(Type.Integer({ minimum: -1 })),
+  mode: Type.Optional(Type.String({ examples: ['PERSISTENT', 'EPHEMERAL_SEQUENTIAL'] })),
+  ttl: Type.Optional(Type.Integer()),
+  acl: Type.Optional(Type.Array(Type.Union([Type.String(), AclEntry]))),
+});
+
+export const MultiBody = Type.Object({ ops: Type.Array(MultiOpSchema, { minItems: 1, maxItems: 10000 }) });
+export const MultiResponse = Type.Object({ results: Type.Array(Type.Unknown()) });
+
+export const SessionCreateBody = Type.Optional(Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, examples: [30000] })) }));
+export const SessionResponse = Type.Object({ sessionId: Type.String({ examples: ['0x1a2b3c4d5e6f7081'] }), timeoutMs: Type.Integer({ examples: [30000] }) });
+export const SessionInfoResponse = Type.Object({
+  sessionId: Type.String(),
+  timeoutMs: Type.Integer(),
+  ephemerals: Type.Array(Type.String(), { examples: [['/election/n_0000000003']] }),
+});
+export const SessionParams = Type.Object({ id: Type.String() });
+
+export const SyncResponse = Type.Object({ zxid: Type.String({ examples: ['42'] }) });

@@ -1,0 +1,56 @@
+// /v1/acl/<path>: getACL and setACL (with aversion compare-and-set).
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { aclToJson, maskedAcl, parsePerms } from '../server/tree/acl.js';
+import { pathFromUrl } from '../server/tree/paths.js';
+import type { ZkNode } from '../server/node.js';
+import { AclBody, AclResponse, ErrorRef, IfMatchHeaders, VersionQuery } from '../openapi/schemas.js';
+import { expectedVersion, requestContext } from './context.js';
+
+const PREFIX = '/v1/acl';
+
+export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
+  const f = app.withTypeProvider<TypeBoxTypeProvider>();
+  const pathOf = (url: string) => {
+    const q = url.indexOf('?');
+    return pathFromUrl((q < 0 ? url : url.slice(0, q)).slice(PREFIX.length));
+  };
+  const errors = { 400: ErrorRef, 403: ErrorRef, 404: ErrorRef, 410: ErrorRef };
+
+  f.get(`${PREFIX}/*`, {
+    schema: {
+      tags: ['acl'],
+      summary: 'getACL',
+      description: 'Needs READ or ADMIN; without ADMIN, digest hashes are masked as `user:x` as ZooKeeper does.',
+      headers: IfMatchHeaders,
+      response: { 200: AclResponse, ...errors },
+    },
+    handler: async (req) => {
+      const path = pathOf(req.url);
+      const r = node.getAcl(path, requestContext(req, node));
+      return { acl: aclToJson(maskedAcl(r.acl, r.canAdmin)), stat: r.stat };
+    },
+  });
+
+  f.put(`${PREFIX}/*`, {
+    schema: {
+      tags: ['acl'],
+      summary: 'setACL',
+      description: 'Needs ADMIN. `If-Match` (or `?version`) carries the expected `aversion`.',
+      headers: IfMatchHeaders,
+      querystring: VersionQuery,
+      body: AclBody,
+      response: { 200: AclResponse, ...errors, 412: ErrorRef },
+    },
+    handler: async (req) => {
+      const path = pathOf(req.url);
+      const ctx = requestContext(req, node);
+      const aversion = expectedVersion(req.headers['if-match'], req.query.version);
+      const acl = req.body.acl.map((a) => ({ scheme: a.scheme, id: a.id, perms: parsePerms(a.perms) }));
+      const { value } = await node.setAcl(path, acl, aversion, ctx);
+      if (value.kind !== 'stat') throw new Error('setAcl returned ' + value.kind);
+      const now = node.getAcl(path, { auth: [{ scheme: 'super', id: '' }], session: '' });
+      return { acl: aclToJson(now.acl), stat: value.stat };
+    },
+  });
+};

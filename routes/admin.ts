@@ -1,0 +1,96 @@
+// /v1/admin/*: ZooKeeper's four-letter words as JSON (ruok as text; mntr also as ZooKeeper's tab-separated text).
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { ZkNode } from '../server/node.js';
+
+export const VERSION = '0.1.0';
+
+export function srvr(node: ZkNode) {
+  const s = node.stats;
+  const c = node.store.counters();
+  return {
+    version: VERSION,
+    mode: node.mode,
+    zxid: String(node.appliedZxid),
+    nodeCount: c.znodes,
+    connections: node.connectionCount(),
+    outstanding: node.pendingWrites,
+    received: s.requests,
+    sent: s.requests,
+    latency: {
+      min: s.requests === 0 ? 0 : Math.round(s.latencyMinMs * 1000) / 1000,
+      avg: s.requests === 0 ? 0 : Math.round((s.latencyTotalMs / s.requests) * 1000) / 1000,
+      max: Math.round(s.latencyMaxMs * 1000) / 1000,
+    },
+  };
+}
+
+export function mntr(node: ZkNode): Record<string, string | number> {
+  const s = srvr(node);
+  const c = node.store.counters();
+  const mem = process.memoryUsage();
+  return {
+    zk_version: VERSION,
+    zk_server_state: node.mode,
+    zk_avg_latency: s.latency.avg,
+    zk_max_latency: s.latency.max,
+    zk_min_latency: s.latency.min,
+    zk_packets_received: s.received,
+    zk_packets_sent: s.sent,
+    zk_num_alive_connections: s.connections,
+    zk_outstanding_requests: s.outstanding,
+    zk_znode_count: c.znodes,
+    zk_watch_count: node.watchCount(),
+    zk_ephemerals_count: c.ephemerals,
+    zk_approximate_data_size: c.dataBytes,
+    zk_global_sessions: node.sessions.size,
+    zk_last_zxid: String(node.appliedZxid),
+    zk_uptime: Date.now() - node.stats.startedAt,
+    zk_heap_used_bytes: mem.heapUsed,
+    zk_rss_bytes: mem.rss,
+  };
+}
+
+export const adminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
+  app.get('/v1/admin/ruok', {
+    schema: { tags: ['admin'], summary: 'ruok: answers imok while the process is up', response: { 200: Type.String({ examples: ['imok'] }) } },
+    handler: async (_req, reply) => reply.type('text/plain').send('imok'),
+  });
+
+  app.get('/v1/admin/srvr', {
+    schema: {
+      tags: ['admin'],
+      summary: 'srvr: server summary',
+      response: {
+        200: Type.Object({
+          version: Type.String(),
+          mode: Type.String({ examples: ['standalone'] }),
+          zxid: Type.String(),
+          nodeCount: Type.Integer(),
+          connections: Type.Integer(),
+          outstanding: Type.Integer(),
+          received: Type.Integer(),
+          sent: Type.Integer(),
+          latency: Type.Object({ min: Type.Number(), avg: Type.Number(), max: Type.Number() }),
+        }),
+      },
+    },
+    handler: async () => srvr(node),
+  });
+
+  app.get('/v1/admin/mntr', {
+    schema: {
+      tags: ['admin'],
+      summary: 'mntr: monitoring key/values',
+      description: 'A flat JSON object keyed by ZooKeeper\'s names, or ZooKeeper\'s `key\\tvalue` lines with `Accept: text/plain`.',
+      response: { 200: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])) },
+    },
+    handler: async (req, reply) => {
+      const m = mntr(node);
+      if ((req.headers.accept ?? '').includes('text/plain')) {
+        return reply.type('text/plain').send(Object.entries(m).map(([k, v]) => `${k}\t${v}`).join('\n') + '\n');
+      }
+      return m;
+    },
+  });
+};

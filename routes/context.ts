@@ -1,0 +1,76 @@
+// Turning HTTP into the node's terms: who is asking (auth, session, ip), flags, versions, data encodings.
+import { isUtf8 } from 'node:buffer';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ZkError } from '../server/errors.js';
+import { digestOf } from '../server/tree/acl.js';
+import type { AuthId } from '../server/tree/types.js';
+import type { RequestContext } from '../server/tree/prepare.js';
+import type { ZkNode } from '../server/node.js';
+import type { Stat } from '../server/tree/types.js';
+
+/** Authorization: Basic → digest:user (and super when it matches the configured super digest); plus ip. */
+export function requestContext(req: FastifyRequest, node: ZkNode): RequestContext {
+  const auth: AuthId[] = [{ scheme: 'ip', id: req.ip }];
+  const h = req.headers.authorization;
+  if (h !== undefined) {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+    if (!m || !m[1]) throw new ZkError('AuthFailed', 'Authorization must be Basic base64(user:password)');
+    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    if (i <= 0) throw new ZkError('AuthFailed', 'Authorization Basic credentials must be user:password');
+    const id = digestOf(decoded.slice(0, i), decoded.slice(i + 1));
+    auth.push({ scheme: 'digest', id });
+    if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
+  }
+  const raw = req.headers['zk-session'];
+  const session = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (session) {
+    node.checkSession(session);
+    node.sessions.touch(session, Date.now());
+  }
+  return { auth, session };
+}
+
+/** `?flag`, `?flag=1`, `?flag=true` are on; absent, `false` or `0` are off. */
+export function flag(v: string | undefined): boolean {
+  return v !== undefined && v !== 'false' && v !== '0';
+}
+
+function parseVersion(raw: string, what: string): number {
+  const s = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  if (!/^-?\d+$/.test(s)) throw new ZkError('BadArguments', `${what} must be an integer version, got ${JSON.stringify(raw)}`);
+  const n = Number(s);
+  if (n < -1 || n > 2147483647) throw new ZkError('BadArguments', `${what} ${n} is out of range`);
+  return n;
+}
+
+/** Expected version from If-Match or ?version (they must agree when both are given); -1 = any. */
+export function expectedVersion(ifMatch: string | undefined, query: string | undefined): number {
+  const a = ifMatch !== undefined && ifMatch.trim() !== '*' ? parseVersion(ifMatch, 'If-Match') : undefined;
+  const b = query !== undefined ? parseVersion(query, 'version') : undefined;
+  if (a !== undefined && b !== undefined && a !== b) throw new ZkError('BadArguments', `If-Match (${a}) and ?version (${b}) disagree`);
+  return a ?? b ?? -1;
+}
+
+export function encodeData(data: Uint8Array, forceBase64: boolean): { data: string; encoding: 'utf8' | 'base64' } {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (!forceBase64 && isUtf8(buf)) return { data: buf.toString('utf8'), encoding: 'utf8' };
+  return { data: buf.toString('base64'), encoding: 'base64' };
+}
+
+export function decodeData(data: string | undefined, encoding: string | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  if (encoding === 'base64') {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 === 1) throw new ZkError('BadArguments', 'data is not valid base64');
+    return Buffer.from(data, 'base64');
+  }
+  return Buffer.from(data, 'utf8');
+}
+
+export function setStatHeaders(reply: FastifyReply, stat: Stat): void {
+  reply.header('ETag', `"${stat.version}"`);
+}
+
+export function znodeUrl(path: string): string {
+  return '/v1/znodes' + (path === '/' ? '/' : path.split('/').map(encodeURIComponent).join('/'));
+}

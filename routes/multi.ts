@@ -1,0 +1,88 @@
+// POST /v1/multi: multi (all or nothing, ZooKeeper's per-op results) and multiRead (read-only batches).
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
+import { ZkError } from '../server/errors.js';
+import { OPEN_ACL_UNSAFE, parseAclString, parsePerms } from '../server/tree/acl.js';
+import { validatePath } from '../server/tree/paths.js';
+import type { Acl, CreateMode, MultiOp } from '../server/tree/types.js';
+import type { ZkNode } from '../server/node.js';
+import type { RequestContext } from '../server/tree/prepare.js';
+import { ErrorRef, MultiBody, MultiOpSchema, MultiResponse } from '../openapi/schemas.js';
+import { decodeData, encodeData, requestContext } from './context.js';
+
+type WireOp = Static<typeof MultiOpSchema>;
+
+function toAcl(list: WireOp['acl']): Acl[] {
+  if (!list) return OPEN_ACL_UNSAFE;
+  return list.map((a) => (typeof a === 'string' ? parseAclString(a) : { scheme: a.scheme, id: a.id, perms: parsePerms(a.perms) }));
+}
+
+function toOp(w: WireOp): MultiOp {
+  switch (w.op) {
+    case 'create':
+      return {
+        type: 'create',
+        path: w.path,
+        data: decodeData(w.data, w.encoding),
+        acl: toAcl(w.acl),
+        mode: (w.mode ?? (w.ttl !== undefined ? 'PERSISTENT_WITH_TTL' : 'PERSISTENT')) as CreateMode,
+        ttlMs: w.ttl ?? 0,
+        parents: false,
+      };
+    case 'set':
+      return { type: 'set', path: w.path, data: decodeData(w.data, w.encoding), version: w.version ?? -1 };
+    case 'delete':
+      return { type: 'delete', path: w.path, version: w.version ?? -1, recursive: false };
+    case 'check':
+      return { type: 'check', path: w.path, version: w.version ?? -1 };
+    default:
+      throw new ZkError('BadArguments', `op ${w.op} cannot be mixed with write ops (use a read-only batch for multiRead)`, { path: w.path });
+  }
+}
+
+function multiRead(node: ZkNode, ops: WireOp[], ctx: RequestContext): unknown[] {
+  return ops.map((w) => {
+    try {
+      validatePath(w.path);
+      if (w.op === 'children') {
+        const r = node.getChildren(w.path, ctx);
+        return { children: r.children, stat: r.stat };
+      }
+      const r = node.getData(w.path, ctx);
+      return { ...encodeData(r.data, w.encoding === 'base64'), stat: r.stat };
+    } catch (e) {
+      if (e instanceof ZkError) return { error: e.zkName, code: e.code };
+      throw e;
+    }
+  });
+}
+
+export const multiRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
+  const f = app.withTypeProvider<TypeBoxTypeProvider>();
+  f.post('/v1/multi', {
+    schema: {
+      tags: ['multi'],
+      summary: 'multi / multiRead',
+      description:
+        'Write ops (create, set, delete, check) commit all or nothing at one zxid. On failure the response has the failing op\'s ' +
+        'status and error, and `results` as ZooKeeper reports them: `{error:"Ok"}` before the failing op, its own error, then ' +
+        '`{error:"RuntimeInconsistency", code:-2}`. A batch of only get/children ops is a multiRead: per-op results, never aborted.',
+      body: MultiBody,
+      response: { 200: MultiResponse, 400: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 410: ErrorRef, 412: ErrorRef },
+    },
+    handler: async (req, reply) => {
+      const ctx = requestContext(req, node);
+      const ops = req.body.ops;
+      const reads = ops.filter((o) => o.op === 'get' || o.op === 'children').length;
+      if (reads === ops.length) return { results: multiRead(node, ops, ctx) };
+      if (reads > 0) throw new ZkError('BadArguments', 'read ops (get, children) and write ops cannot be mixed in one multi');
+      const r = await node.multi(ops.map(toOp), ctx);
+      if (r.ok) {
+        if (r.value.kind !== 'multi') throw new Error('multi returned ' + r.value.kind);
+        return { results: r.value.results };
+      }
+      return reply.code(r.error.status as 400).send({ ...r.error.toBody(), results: r.results });
+    },
+  });
+};

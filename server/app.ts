@@ -1,0 +1,130 @@
+// Builds the HTTP server: fastify with the route plugins, one error mapping, ZK-Zxid on every response,
+// ZK-Min-Zxid waits, 405s with Allow, and the OpenAPI document with Swagger UI.
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { ZkError } from './errors.js';
+import type { ZkNode } from './node.js';
+import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
+import { openapiInfo } from '../openapi/info.js';
+import { znodeRoutes, type ZnodeRouteOptions } from '../routes/znodes.js';
+import { multiRoutes } from '../routes/multi.js';
+import { aclRoutes } from '../routes/acl.js';
+import { sessionRoutes } from '../routes/sessions.js';
+import { adminRoutes } from '../routes/admin.js';
+
+/** Route patterns and the methods each allows, for 405 answers with an Allow header. */
+const ALLOWED: [RegExp, string[]][] = [
+  [/^\/v1\/znodes(\/.*)?$/, ['GET', 'HEAD', 'POST', 'PUT', 'DELETE']],
+  [/^\/v1\/acl\/.*$/, ['GET', 'PUT']],
+  [/^\/v1\/multi$/, ['POST']],
+  [/^\/v1\/sync$/, ['POST']],
+  [/^\/v1\/sessions$/, ['POST']],
+  [/^\/v1\/sessions\/[^/]+$/, ['GET', 'DELETE']],
+  [/^\/v1\/sessions\/[^/]+\/keepalive$/, ['POST']],
+  [/^\/v1\/admin\/[a-z]+$/, ['GET']],
+];
+
+export interface AppOptions {
+  node: ZkNode;
+  logger: Logger;
+  /** Hooks the watch subsystem and other plugins add (e.g. the WebSocket upgrade, blocking reads). */
+  extend?: (app: FastifyInstance) => Promise<void>;
+  blockingRead?: ZnodeRouteOptions['blockingRead'];
+}
+
+function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
+  return reply.code(err.status).type('application/json').send(err.toBody());
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { node } = opts;
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.
+    logController: new LogController({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),
+    bodyLimit: node.cfg.juteMaxBuffer,
+    // Query flags like ?children are bare keys; keep them as ''.
+    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  app.addSchema(StatSchema);
+  app.addSchema(ErrorSchema);
+
+  await app.register(swagger, {
+    openapi: openapiInfo(),
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
+  });
+
+  // ZK-Min-Zxid: read-your-writes across nodes; bounded wait, then 503.
+  app.addHook('preHandler', async (req) => {
+    const raw = req.headers['zk-min-zxid'];
+    if (raw === undefined) return;
+    if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) throw new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`);
+    await node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs);
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('ZK-Zxid', String(node.appliedZxid));
+    const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
+    if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
+    return payload;
+  });
+
+  app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
+    if (error instanceof ZkError) {
+      if (error.status === 503) reply.header('Retry-After', '1');
+      return errorReply(reply, error);
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return errorReply(reply, new ZkError('BadArguments', `request body is larger than jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`, { httpStatus: 413 }));
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      return errorReply(reply, new ZkError('MarshallingError', fe.message));
+    }
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return errorReply(reply, new ZkError('MarshallingError', fe.message));
+    }
+    req.log.error({ err: error, url: req.url, method: req.method }, 'unexpected error');
+    return reply.code(500).send({ error: 'SystemError', code: -1, message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    for (const [re, methods] of ALLOWED) {
+      if (re.test(path) && !methods.includes(req.method)) {
+        reply.header('Allow', methods.join(', '));
+        return errorReply(reply, new ZkError('Unimplemented', `${req.method} is not allowed on ${path}`, { httpStatus: 405 }));
+      }
+    }
+    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path}`));
+  });
+
+  await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
+  await app.register(multiRoutes, { node });
+  await app.register(aclRoutes, { node });
+  await app.register(sessionRoutes, { node });
+  await app.register(adminRoutes, { node });
+  if (opts.extend) await opts.extend(app);
+
+  let open = 0;
+  app.server.on('connection', (sock) => {
+    open++;
+    sock.once('close', () => open--);
+  });
+  node.connectionCounter = () => open;
+  return app;
+}

@@ -1,0 +1,279 @@
+// Every setting and limit in one place: defaults, zoo.cfg parsing (ZooKeeper's key=value format), validation.
+import { readFileSync, existsSync } from 'node:fs';
+import { isAbsolute, resolve, dirname } from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(message);
+  }
+}
+
+export interface ServerLine {
+  id: number;
+  host: string;
+  peerPort: number;
+  electionPort: number;
+  role: 'participant' | 'observer';
+  httpHost?: string;
+  httpPort?: number;
+}
+
+export interface Config {
+  tickTime: number;
+  dataDir: string;
+  httpHost: string;
+  httpPort: number;
+  clientPort?: number;
+  initLimit: number;
+  syncLimit: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  /** jute.maxbuffer: the largest znode data and the largest request body, in bytes. */
+  juteMaxBuffer: number;
+  snapCount: number;
+  servers: ServerLine[];
+  myid?: number;
+  ensembleSecret?: string;
+  /** `user:base64(sha1(user:password))`; requests authenticated as that digest user skip ACL checks. */
+  superDigest?: string;
+  containerCheckIntervalMs: number;
+  containerMaxPerMinute: number;
+  containerMaxNeverUsedIntervalMs: number;
+  /** Writes waiting for the write loop; past it a write is 503 ConnectionLoss with applied:false. */
+  maxPendingWrites: number;
+  /** Transactions per LMDB commit (one fsync). */
+  maxBatchTxns: number;
+  /** Bytes of znode data per LMDB commit. */
+  maxBatchBytes: number;
+  /** Live sessions; past it session creation is 503. */
+  maxSessions: number;
+  /** Longest a ZK-Min-Zxid request waits for this node to catch up before 503. */
+  minZxidWaitMs: number;
+  logLevel: string;
+  /** Keys from zoo.cfg we do not know: reported as warnings. */
+  unknownKeys: string[];
+}
+
+export function defaultConfig(): Config {
+  const tickTime = 2000;
+  return {
+    tickTime,
+    dataDir: './data',
+    httpHost: '127.0.0.1',
+    httpPort: 8080,
+    initLimit: 10,
+    syncLimit: 5,
+    minSessionTimeout: 2 * tickTime,
+    maxSessionTimeout: 20 * tickTime,
+    juteMaxBuffer: 1048575,
+    snapCount: 100000,
+    servers: [],
+    containerCheckIntervalMs: 60000,
+    containerMaxPerMinute: 10000,
+    containerMaxNeverUsedIntervalMs: 0,
+    maxPendingWrites: 10000,
+    maxBatchTxns: 1000,
+    maxBatchBytes: 16 * 1024 * 1024,
+    maxSessions: 100000,
+    minZxidWaitMs: 5000,
+    logLevel: 'info',
+    unknownKeys: [],
+  };
+}
+
+function int(key: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(key, `${key}: expected an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(key, `${key}: ${n} is out of range [${min}, ${max}]`);
+  return n;
+}
+
+function port(key: string, raw: string): number {
+  return int(key, raw, 1, 65535);
+}
+
+/** `server.N=host:peerPort:electionPort[:participant|observer][;[httpHost:]httpPort]` */
+export function parseServerLine(key: string, value: string): ServerLine {
+  const id = int(key, key.slice('server.'.length), 0, 254);
+  const [quorumPart, clientPart] = value.split(';') as [string, string | undefined];
+  const parts = quorumPart.trim().split(':');
+  if (parts.length < 3 || parts.length > 4 || !parts[0]) {
+    throw new ConfigError(key, `${key}: expected host:peerPort:electionPort[:participant|observer][;httpHost:httpPort], got ${JSON.stringify(value)}`);
+  }
+  const role = parts[3] ?? 'participant';
+  if (role !== 'participant' && role !== 'observer') throw new ConfigError(key, `${key}: role must be participant or observer, got ${JSON.stringify(role)}`);
+  const line: ServerLine = { id, host: parts[0], peerPort: port(key, parts[1] ?? ''), electionPort: port(key, parts[2] ?? ''), role };
+  if (clientPart !== undefined && clientPart.trim() !== '') {
+    const c = clientPart.trim();
+    const i = c.lastIndexOf(':');
+    if (i >= 0) {
+      line.httpHost = c.slice(0, i);
+      line.httpPort = port(key, c.slice(i + 1));
+    } else {
+      line.httpPort = port(key, c);
+    }
+  }
+  return line;
+}
+
+/** Parses zoo.cfg text into `cfg` (mutating it). Relative dataDir paths resolve against the file's folder. */
+export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpPortSet: boolean; clientPortAddressSet: boolean } {
+  const seen = { httpPortSet: false, clientPortAddressSet: false };
+  let minSet = false;
+  let maxSet = false;
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) throw new ConfigError(line, `zoo.cfg: line ${JSON.stringify(line)} is not key=value`);
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key.startsWith('server.')) {
+      cfg.servers.push(parseServerLine(key, value));
+      continue;
+    }
+    switch (key) {
+      case 'tickTime':
+        cfg.tickTime = int(key, value, 1, 600000);
+        break;
+      case 'dataDir':
+        if (value === '') throw new ConfigError(key, 'dataDir: must not be empty');
+        cfg.dataDir = isAbsolute(value) ? value : resolve(baseDir, value);
+        break;
+      case 'httpPort':
+        cfg.httpPort = port(key, value);
+        seen.httpPortSet = true;
+        break;
+      case 'clientPortAddress':
+        if (value === '') throw new ConfigError(key, 'clientPortAddress: must not be empty');
+        cfg.httpHost = value;
+        seen.clientPortAddressSet = true;
+        break;
+      case 'clientPort':
+        cfg.clientPort = port(key, value);
+        break;
+      case 'initLimit':
+        cfg.initLimit = int(key, value, 1, 10000);
+        break;
+      case 'syncLimit':
+        cfg.syncLimit = int(key, value, 1, 10000);
+        break;
+      case 'minSessionTimeout':
+        cfg.minSessionTimeout = int(key, value, 1);
+        minSet = true;
+        break;
+      case 'maxSessionTimeout':
+        cfg.maxSessionTimeout = int(key, value, 1);
+        maxSet = true;
+        break;
+      case 'jute.maxbuffer':
+        cfg.juteMaxBuffer = int(key, value, 1024, 64 * 1024 * 1024);
+        break;
+      case 'snapCount':
+        cfg.snapCount = int(key, value, 2);
+        break;
+      case 'ensembleSecret':
+        if (value === '') throw new ConfigError(key, 'ensembleSecret: must not be empty');
+        cfg.ensembleSecret = value;
+        break;
+      case 'ensembleSecretFile': {
+        const p = isAbsolute(value) ? value : resolve(baseDir, value);
+        if (!existsSync(p)) throw new ConfigError(key, `ensembleSecretFile: ${p} does not exist`);
+        const secret = readFileSync(p, 'utf8').trim();
+        if (secret === '') throw new ConfigError(key, `ensembleSecretFile: ${p} is empty`);
+        cfg.ensembleSecret = secret;
+        break;
+      }
+      case 'superDigest':
+      case 'DigestAuthenticationProvider.superDigest':
+      case 'zookeeper.DigestAuthenticationProvider.superDigest':
+        if (!/^[^:]+:[^:]+$/.test(value)) throw new ConfigError(key, `${key}: expected user:base64(sha1(user:password))`);
+        cfg.superDigest = value;
+        break;
+      case 'znode.container.checkIntervalMs':
+        cfg.containerCheckIntervalMs = int(key, value, 10);
+        break;
+      case 'znode.container.maxPerMinute':
+        cfg.containerMaxPerMinute = int(key, value, 1);
+        break;
+      case 'znode.container.maxNeverUsedIntervalMs':
+        cfg.containerMaxNeverUsedIntervalMs = int(key, value, 0);
+        break;
+      case 'maxPendingWrites':
+        cfg.maxPendingWrites = int(key, value, 1, 1_000_000);
+        break;
+      case 'maxSessions':
+        cfg.maxSessions = int(key, value, 1, 10_000_000);
+        break;
+      default:
+        cfg.unknownKeys.push(key);
+    }
+  }
+  if (!minSet) cfg.minSessionTimeout = 2 * cfg.tickTime;
+  if (!maxSet) cfg.maxSessionTimeout = 20 * cfg.tickTime;
+  if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
+    throw new ConfigError('minSessionTimeout', `minSessionTimeout (${cfg.minSessionTimeout}) is larger than maxSessionTimeout (${cfg.maxSessionTimeout})`);
+  }
+  return seen;
+}
+
+export interface CliOverrides {
+  config?: string;
+  httpPort?: string;
+  dataDir?: string;
+  host?: string;
+  logLevel?: string;
+}
+
+/** zoo.cfg first, command-line flags over it, then the ensemble rules (myid, own server line, HTTP address). */
+export function loadConfig(o: CliOverrides): Config {
+  const cfg = defaultConfig();
+  let seen = { httpPortSet: false, clientPortAddressSet: false };
+  if (o.config) {
+    if (!existsSync(o.config)) throw new ConfigError('config', `config file ${o.config} does not exist`);
+    seen = applyZooCfg(cfg, readFileSync(o.config, 'utf8'), dirname(resolve(o.config)));
+  }
+  if (o.httpPort !== undefined) {
+    cfg.httpPort = port('--http-port', o.httpPort);
+    seen.httpPortSet = true;
+  }
+  if (o.dataDir !== undefined) cfg.dataDir = resolve(o.dataDir);
+  if (o.host !== undefined) {
+    cfg.httpHost = o.host;
+    seen.clientPortAddressSet = true;
+  }
+  if (o.logLevel !== undefined) cfg.logLevel = o.logLevel;
+  cfg.dataDir = resolve(cfg.dataDir);
+  if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
+  return cfg;
+}
+
+function resolveEnsembleIdentity(cfg: Config, seen: { httpPortSet: boolean; clientPortAddressSet: boolean }): void {
+  const ids = new Set<number>();
+  for (const s of cfg.servers) {
+    if (ids.has(s.id)) throw new ConfigError(`server.${s.id}`, `server.${s.id} is defined twice`);
+    ids.add(s.id);
+  }
+  const myidFile = resolve(cfg.dataDir, 'myid');
+  if (!existsSync(myidFile)) throw new ConfigError('myid', `myid file missing: ${myidFile} (dataDir ${cfg.dataDir}); write this server's id there, e.g. echo 1 > ${myidFile}`);
+  const raw = readFileSync(myidFile, 'utf8').trim();
+  if (!/^\d+$/.test(raw)) throw new ConfigError('myid', `myid file ${myidFile} (dataDir ${cfg.dataDir}) must hold a number, found ${JSON.stringify(raw)}`);
+  const myid = Number(raw);
+  const me = cfg.servers.find((s) => s.id === myid);
+  if (!me) throw new ConfigError('myid', `myid is ${myid} (from ${myidFile}, dataDir ${cfg.dataDir}) but zoo.cfg has no server.${myid} line`);
+  cfg.myid = myid;
+  if (me.httpPort !== undefined) {
+    const host = me.httpHost ?? cfg.httpHost;
+    if ((seen.httpPortSet && cfg.httpPort !== me.httpPort) || (me.httpHost !== undefined && seen.clientPortAddressSet && cfg.httpHost !== me.httpHost)) {
+      throw new ConfigError(`server.${myid}`, `server.${myid} gives HTTP address ${host}:${me.httpPort} but httpPort/clientPortAddress give ${cfg.httpHost}:${cfg.httpPort}`);
+    }
+    cfg.httpPort = me.httpPort;
+    cfg.httpHost = host;
+  }
+}
+
+/** Clamps a requested session timeout into [min, max] as ZooKeeper negotiates it. */
+export function negotiateTimeout(cfg: Config, requested: number | undefined): number {
+  const want = requested ?? 30000;
+  return Math.min(cfg.maxSessionTimeout, Math.max(cfg.minSessionTimeout, want));
+}

@@ -1,0 +1,105 @@
+// ZooKeeper's error vocabulary (KeeperException.Code) as a value type, and the one table that maps it to HTTP.
+
+export const ZK_CODES = {
+  Ok: 0,
+  RuntimeInconsistency: -2,
+  ConnectionLoss: -4,
+  MarshallingError: -5,
+  Unimplemented: -6,
+  OperationTimeout: -7,
+  BadArguments: -8,
+  NoNode: -101,
+  NoAuth: -102,
+  BadVersion: -103,
+  NoChildrenForEphemerals: -108,
+  NodeExists: -110,
+  NotEmpty: -111,
+  SessionExpired: -112,
+  InvalidACL: -114,
+  AuthFailed: -115,
+} as const;
+
+export type ZkErrorName = Exclude<keyof typeof ZK_CODES, 'Ok'>;
+
+const HTTP_STATUS: Record<ZkErrorName, number> = {
+  RuntimeInconsistency: 500,
+  ConnectionLoss: 503,
+  MarshallingError: 400,
+  Unimplemented: 404,
+  OperationTimeout: 503,
+  BadArguments: 400,
+  NoNode: 404,
+  NoAuth: 403,
+  BadVersion: 412,
+  NoChildrenForEphemerals: 400,
+  NodeExists: 409,
+  NotEmpty: 409,
+  SessionExpired: 410,
+  InvalidACL: 400,
+  AuthFailed: 401,
+};
+
+const DEFAULT_MESSAGE: Record<ZkErrorName, string> = {
+  RuntimeInconsistency: 'operation not attempted because an earlier operation failed',
+  ConnectionLoss: 'no quorum or leader right now; retry',
+  MarshallingError: 'request could not be decoded',
+  Unimplemented: 'not implemented',
+  OperationTimeout: 'operation timed out',
+  BadArguments: 'bad arguments',
+  NoNode: 'node does not exist',
+  NoAuth: 'not authorized',
+  BadVersion: 'version does not match',
+  NoChildrenForEphemerals: 'ephemeral nodes may not have children',
+  NodeExists: 'node already exists',
+  NotEmpty: 'node has children',
+  SessionExpired: 'session expired, closed or unknown',
+  InvalidACL: 'invalid ACL',
+  AuthFailed: 'authentication failed',
+};
+
+export interface ZkErrorBody {
+  error: ZkErrorName;
+  code: number;
+  message: string;
+  path?: string;
+  applied?: boolean;
+}
+
+/** An error a client can cause: carried as a value, mapped to HTTP in one place (errorBody/httpStatusOf). */
+export class ZkError extends Error {
+  readonly zkName: ZkErrorName;
+  readonly code: number;
+  readonly path?: string;
+  /** Overrides the HTTP status the name maps to (413 for oversized bodies, 405 for wrong methods). */
+  readonly httpStatus?: number;
+  /** For 503s: false when the node knows the write was never proposed, so a retry is safe. */
+  readonly applied?: boolean;
+
+  constructor(name: ZkErrorName, message?: string, opts: { path?: string; httpStatus?: number; applied?: boolean } = {}) {
+    super(message ?? DEFAULT_MESSAGE[name]);
+    this.zkName = name;
+    this.code = ZK_CODES[name];
+    this.path = opts.path;
+    this.httpStatus = opts.httpStatus;
+    this.applied = opts.applied;
+  }
+
+  get status(): number {
+    return this.httpStatus ?? HTTP_STATUS[this.zkName];
+  }
+
+  toBody(): ZkErrorBody {
+    const body: ZkErrorBody = { error: this.zkName, code: this.code, message: this.message };
+    if (this.path !== undefined) body.path = this.path;
+    if (this.applied !== undefined) body.applied = this.applied;
+    return body;
+  }
+}
+
+export function zkError(name: ZkErrorName, path?: string, message?: string): ZkError {
+  return new ZkError(name, message, { path });
+}
+
+export function isZkError(e: unknown): e is ZkError {
+  return e instanceof ZkError;
+}

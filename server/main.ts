@@ -1,0 +1,59 @@
+// Starting and stopping a whole node: config → store → HTTP, and the graceful SIGTERM path (API.md §8).
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { ZkError } from './errors.js';
+import type { Config } from './config.js';
+import { ZkNode } from './node.js';
+import { buildApp } from './app.js';
+
+export interface RunningServer {
+  node: ZkNode;
+  app: FastifyInstance;
+  url: string;
+  port: number;
+  /** Stop accepting, finish in-flight writes, flush and close LMDB. */
+  close(): Promise<void>;
+}
+
+export function makeLogger(level: string): Logger {
+  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
+  const node = new ZkNode(cfg, log);
+  await node.start();
+  let closing = false;
+  const app = await buildApp({
+    node,
+    logger: log,
+    extend: async (a) => {
+      a.addHook('onRequest', async (_req, reply) => {
+        if (!closing) return;
+        reply.header('Connection', 'close');
+        reply.header('Retry-After', '1');
+        throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
+      });
+    },
+  });
+  await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
+  const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
+  log.info({ url: `http://${host}:${port}`, mode: node.mode }, 'zkgate serving');
+  let closed: Promise<void> | undefined;
+  return {
+    node,
+    app,
+    port,
+    url: `http://${host}:${port}`,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        app.server.closeIdleConnections?.();
+        await Promise.race([app.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await node.stop();
+      })();
+      return closed;
+    },
+  };
+}

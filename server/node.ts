@@ -1,0 +1,267 @@
+// A zkgate node: owns the store, the write pipeline, sessions and sweeps, and answers reads with ACL checks.
+// Routes talk only to this class.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { ZkError } from './errors.js';
+import { negotiateTimeout, type Config } from './config.js';
+import { WritePipeline, type Committed } from './pipeline.js';
+import { SessionTracker } from './sessions/tracker.js';
+import { findReapable } from './sweeper.js';
+import { Store } from '../storage/store.js';
+import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
+import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './tree/prepare.js';
+import { statOf } from './tree/stat.js';
+import { PERM_BITS, type Acl, type ApplyResult, type MultiOp, type NodeRecord, type Stat, type TxnValue, type Txn } from './tree/types.js';
+
+export interface NodeStats {
+  startedAt: number;
+  requests: number;
+  latencyMinMs: number;
+  latencyMaxMs: number;
+  latencyTotalMs: number;
+}
+
+export type Mode = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';
+
+export class ZkNode extends EventEmitter {
+  readonly store: Store;
+  readonly sessions = new SessionTracker();
+  private readonly pipeline: WritePipeline;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
+
+  constructor(
+    readonly cfg: Config,
+    readonly log: Logger,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.store = Store.open({ dataDir: cfg.dataDir });
+    this.pipeline = new WritePipeline(
+      this.store,
+      { maxPendingWrites: cfg.maxPendingWrites, maxBatchTxns: cfg.maxBatchTxns, maxBatchBytes: cfg.maxBatchBytes },
+      (batch) => this.committed(batch),
+      (e) => {
+        this.log.fatal({ err: e }, 'storage write failed; exiting so a restart recovers from the last durable state');
+        process.exit(70);
+      },
+    );
+  }
+
+  get mode(): Mode {
+    return 'standalone';
+  }
+
+  get appliedZxid(): number {
+    return this.pipeline.appliedZxid;
+  }
+
+  get pendingWrites(): number {
+    return this.pipeline.pending;
+  }
+
+  async start(): Promise<void> {
+    if (!this.store.getNode('/')) await this.initTree();
+    const now = Date.now();
+    for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
+    const tick = Math.max(10, Math.min(this.cfg.tickTime, 1000));
+    this.timers.push(setInterval(() => this.expireSessions(), tick));
+    this.timers.push(setInterval(() => this.sweep(), this.cfg.containerCheckIntervalMs));
+    for (const t of this.timers) t.unref();
+    this.log.info({ dataDir: this.cfg.dataDir, zxid: this.appliedZxid, sessions: this.sessions.size }, 'store opened');
+  }
+
+  /** The fresh tree ZooKeeper starts with: /, /zookeeper, /zookeeper/quota, /zookeeper/config (read-only). */
+  private async initTree(): Promise<void> {
+    const rec = (acl: Acl[], numChildren: number): NodeRecord => ({
+      data: new Uint8Array(0),
+      czxid: 0,
+      mzxid: 0,
+      pzxid: 0,
+      ctime: 0,
+      mtime: 0,
+      version: 0,
+      cversion: numChildren,
+      aversion: 0,
+      owner: '',
+      kind: 'persistent',
+      ttlMs: 0,
+      numChildren,
+      acl,
+    });
+    await this.store.writeDurably((v) => {
+      v.putNode('/', rec(OPEN_ACL_UNSAFE, 1));
+      v.putNode('/zookeeper', rec(READ_ACL_UNSAFE, 2));
+      v.putNode('/zookeeper/quota', rec(READ_ACL_UNSAFE, 0));
+      v.putNode('/zookeeper/config', rec(READ_ACL_UNSAFE, 0));
+      v.bump('znodes', 4);
+    });
+  }
+
+  private committed(batch: Committed[]): void {
+    for (const c of batch) {
+      for (const s of c.result.endedSessions ?? []) {
+        this.sessions.remove(s.id);
+        this.emit('sessionEnded', s.id, s.reason);
+      }
+    }
+    this.emit('committed', batch);
+  }
+
+  // ---- sessions ----
+
+  /** 410 for a request in a closed, expired or unknown session. */
+  checkSession(id: string): void {
+    if (id && !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
+  }
+
+  async createSession(requestedTimeoutMs: number | undefined): Promise<{ sessionId: string; timeoutMs: number }> {
+    if (this.sessions.size >= this.cfg.maxSessions) throw new ZkError('ConnectionLoss', `too many sessions (${this.cfg.maxSessions})`, { applied: false });
+    const timeoutMs = negotiateTimeout(this.cfg, requestedTimeoutMs);
+    let sessionId: string;
+    do {
+      // ZooKeeper's layout: server id in the top byte, the rest unguessable.
+      const b = randomBytes(8);
+      b[0] = this.cfg.myid ?? 0;
+      sessionId = '0x' + b.toString('hex').replace(/^0+(?=.)/, '');
+    } while (this.sessions.has(sessionId) || this.store.getSession(sessionId));
+    const { result } = await this.submit({ type: 'createSession', sessionId, timeoutMs, time: Date.now() });
+    const value = this.unwrap(result);
+    if (value.kind !== 'session') throw new Error('createSession returned ' + value.kind);
+    this.sessions.add(sessionId, timeoutMs, Date.now());
+    return { sessionId, timeoutMs };
+  }
+
+  keepalive(id: string): { sessionId: string; timeoutMs: number } {
+    if (!this.sessions.touch(id, Date.now())) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
+    return { sessionId: id, timeoutMs: this.sessions.timeoutOf(id) as number };
+  }
+
+  getSession(id: string): { sessionId: string; timeoutMs: number; ephemerals: string[] } {
+    const s = this.store.getSession(id);
+    if (!s || !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
+    return { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: this.store.sessionEphemerals(id) };
+  }
+
+  async closeSession(id: string, reason: 'closed' | 'expired' = 'closed'): Promise<void> {
+    this.checkSession(id);
+    this.sessions.markClosing(id);
+    const { result } = await this.submit({ type: 'closeSession', sessionId: id, reason });
+    this.unwrap(result);
+  }
+
+  private expireSessions(): void {
+    for (const id of this.sessions.takeExpired(Date.now())) {
+      this.log.info({ sessionId: id }, 'session expired');
+      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).catch((e) => this.log.warn({ err: e, sessionId: id }, 'expiring session failed'));
+    }
+  }
+
+  private sweep(): void {
+    for (const txn of findReapable(this.store, this.cfg, Date.now())) {
+      this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
+    }
+  }
+
+  // ---- writes ----
+
+  private submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+    if (this.stopped) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
+    return this.pipeline.submit(txn);
+  }
+
+  private unwrap(result: ApplyResult): TxnValue {
+    if (!result.outcome.ok) throw result.outcome.error;
+    return result.outcome.value;
+  }
+
+  /** create / set / delete: prepare, commit durably, answer. */
+  async write(op: MultiOp, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
+    this.checkSession(req.session);
+    const { zxid, result } = await this.submit(prepareOp(op, req, Date.now()));
+    return { zxid, value: this.unwrap(result) };
+  }
+
+  async setAcl(path: string, acl: Acl[], aversion: number, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
+    this.checkSession(req.session);
+    const { zxid, result } = await this.submit(prepareSetAcl(path, acl, aversion, req, Date.now()));
+    return { zxid, value: this.unwrap(result) };
+  }
+
+  /** Returns the per-op results; a failed multi carries ZooKeeper's per-op error results. */
+  async multi(ops: MultiOp[], req: RequestContext): Promise<{ ok: true; value: TxnValue } | { ok: false; error: ZkError; results: unknown[] }> {
+    this.checkSession(req.session);
+    const prepared = prepareMulti(ops, req, Date.now());
+    if ('error' in prepared) return { ok: false, error: prepared.error, results: prepared.results };
+    const { result } = await this.submit(prepared.txn);
+    const o = result.outcome;
+    if (o.ok) return { ok: true, value: o.value };
+    if (o.results) return { ok: false, error: o.error, results: o.results };
+    throw o.error;
+  }
+
+  waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
+    return this.pipeline.waitForZxid(zxid, timeoutMs);
+  }
+
+  // ---- reads (local committed state; ZooKeeper's sequential consistency) ----
+
+  private readable(path: string, req: RequestContext): NodeRecord {
+    const n = this.store.getNode(path);
+    if (!n) throw new ZkError('NoNode', undefined, { path });
+    requirePerm(n.acl, PERM_BITS.r, req.auth, path);
+    return n;
+  }
+
+  getData(path: string, req: RequestContext): { data: Uint8Array; stat: Stat } {
+    const n = this.readable(path, req);
+    return { data: n.data, stat: statOf(n) };
+  }
+
+  exists(path: string, req: RequestContext): Stat {
+    return statOf(this.readable(path, req));
+  }
+
+  getChildren(path: string, req: RequestContext): { children: string[]; stat: Stat } {
+    const n = this.readable(path, req);
+    return { children: this.store.childNames(path), stat: statOf(n) };
+  }
+
+  getAcl(path: string, req: RequestContext): { acl: Acl[]; stat: Stat; canAdmin: boolean } {
+    const n = this.store.getNode(path);
+    if (!n) throw new ZkError('NoNode', undefined, { path });
+    const canAdmin = aclAllows(n.acl, PERM_BITS.a, req.auth);
+    if (!canAdmin && !aclAllows(n.acl, PERM_BITS.r, req.auth)) throw new ZkError('NoAuth', undefined, { path });
+    return { acl: n.acl, stat: statOf(n), canAdmin };
+  }
+
+  /** Open HTTP keep-alive and WebSocket connections, as the HTTP layer reports them. */
+  connectionCount(): number {
+    return this.connectionCounter();
+  }
+  connectionCounter: () => number = () => 0;
+
+  /** Registered watches, as the watch subsystem reports them. */
+  watchCount(): number {
+    return this.watchCounter();
+  }
+  watchCounter: () => number = () => 0;
+
+  recordLatency(ms: number): void {
+    const s = this.stats;
+    s.requests++;
+    s.latencyTotalMs += ms;
+    if (ms < s.latencyMinMs) s.latencyMinMs = ms;
+    if (ms > s.latencyMaxMs) s.latencyMaxMs = ms;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.pipeline.drain();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,63 @@
+// Session liveness (ZooKeeper's SessionTracker): deadlines in memory, touched by keepalives and bound
+// WebSockets. Only the writer (standalone node or leader) expires sessions, by proposing closeSession.
+
+interface Entry {
+  timeoutMs: number;
+  deadline: number;
+  closing: boolean;
+}
+
+export class SessionTracker {
+  private readonly sessions = new Map<string, Entry>();
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** After a restart every known session gets a full timeout from now, as ZooKeeper does on load. */
+  add(id: string, timeoutMs: number, now: number): void {
+    this.sessions.set(id, { timeoutMs, deadline: now + timeoutMs, closing: false });
+  }
+
+  has(id: string): boolean {
+    const e = this.sessions.get(id);
+    return e !== undefined && !e.closing;
+  }
+
+  timeoutOf(id: string): number | undefined {
+    return this.sessions.get(id)?.timeoutMs;
+  }
+
+  touch(id: string, now: number): boolean {
+    const e = this.sessions.get(id);
+    if (!e || e.closing) return false;
+    e.deadline = Math.max(e.deadline, now + e.timeoutMs);
+    return true;
+  }
+
+  /** Marks the session as closing so no request is accepted in it while its close commits. */
+  markClosing(id: string): void {
+    const e = this.sessions.get(id);
+    if (e) e.closing = true;
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  /** Sessions past their deadline, marked closing so each is expired once. */
+  takeExpired(now: number): string[] {
+    const out: string[] = [];
+    for (const [id, e] of this.sessions) {
+      if (!e.closing && e.deadline <= now) {
+        e.closing = true;
+        out.push(id);
+      }
+    }
+    return out;
+  }
+
+  ids(): string[] {
+    return [...this.sessions.keys()];
+  }
+}

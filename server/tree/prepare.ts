@@ -1,0 +1,102 @@
+// prepare: a client request → a deterministic transaction. Validates everything that does not depend on the
+// tree (paths, modes, TTLs, ACL syntax, sizes) and fixes what replicas must not compute themselves: time,
+// the caller's identities and session. State-dependent checks happen in apply (see apply.ts).
+import { ZkError } from '../errors.js';
+import { fixupAcl } from './acl.js';
+import { multiFailureResults } from './apply.js';
+import { validatePath } from './paths.js';
+import {
+  CREATE_MODES,
+  modeIsSequential,
+  modeKind,
+  type Acl,
+  type AuthId,
+  type CreateMode,
+  type CreateOp,
+  type MultiErrorResult,
+  type MultiOp,
+  type Txn,
+  type TxnContext,
+} from './types.js';
+
+/** EphemeralType.MAX_TTL: the TTL must fit in 40 bits. */
+export const MAX_TTL_MS = 0xffffffffff;
+
+export interface RequestContext {
+  auth: AuthId[];
+  session: string;
+}
+
+export function txnContext(req: RequestContext, now: number): TxnContext {
+  return { time: now, auth: req.auth, session: req.session };
+}
+
+/** Flags as the REST API spells them, turned into ZooKeeper's CreateMode. */
+export function createModeFromFlags(f: { sequential: boolean; ephemeral: boolean; container: boolean; ttlMs?: number }): CreateMode {
+  if (f.container) {
+    if (f.sequential || f.ephemeral || f.ttlMs !== undefined) throw new ZkError('BadArguments', 'container nodes cannot be sequential, ephemeral or have a ttl');
+    return 'CONTAINER';
+  }
+  if (f.ttlMs !== undefined) {
+    if (f.ephemeral) throw new ZkError('BadArguments', 'ttl applies only to persistent nodes');
+    return f.sequential ? 'PERSISTENT_SEQUENTIAL_WITH_TTL' : 'PERSISTENT_WITH_TTL';
+  }
+  if (f.ephemeral) return f.sequential ? 'EPHEMERAL_SEQUENTIAL' : 'EPHEMERAL';
+  return f.sequential ? 'PERSISTENT_SEQUENTIAL' : 'PERSISTENT';
+}
+
+export function validateCreate(op: CreateOp, req: RequestContext): CreateOp {
+  if (!CREATE_MODES.includes(op.mode)) throw new ZkError('BadArguments', `unknown create mode ${JSON.stringify(op.mode)}`, { path: op.path });
+  const isTtl = modeKind(op.mode) === 'ttl';
+  if (isTtl && (!Number.isInteger(op.ttlMs) || op.ttlMs < 1 || op.ttlMs > MAX_TTL_MS)) {
+    throw new ZkError('BadArguments', `ttl must be an integer in [1, ${MAX_TTL_MS}] ms`, { path: op.path });
+  }
+  if (!isTtl && op.ttlMs !== 0) throw new ZkError('BadArguments', `ttl is only valid with a TTL mode, not ${op.mode}`, { path: op.path });
+  if (modeKind(op.mode) === 'ephemeral' && !req.session) {
+    throw new ZkError('BadArguments', 'ephemeral nodes need a session (ZK-Session header)', { path: op.path });
+  }
+  validatePath(op.path, modeIsSequential(op.mode));
+  if (op.path === '/' ) throw new ZkError('NodeExists', undefined, { path: '/' });
+  const acl: Acl[] = fixupAcl(op.acl, req.auth);
+  return { ...op, acl };
+}
+
+function validateOp(op: MultiOp, req: RequestContext): MultiOp {
+  switch (op.type) {
+    case 'create':
+      return validateCreate(op, req);
+    case 'set':
+    case 'delete':
+    case 'check':
+      validatePath(op.path);
+      if (!Number.isInteger(op.version) || op.version < -1) throw new ZkError('BadArguments', `version must be an integer >= -1`, { path: op.path });
+      return op;
+  }
+}
+
+export function prepareOp(op: MultiOp, req: RequestContext, now: number): Txn {
+  return { ...validateOp(op, req), ...txnContext(req, now) } as Txn;
+}
+
+export function prepareSetAcl(path: string, acl: Acl[], aversion: number, req: RequestContext, now: number): Txn {
+  validatePath(path);
+  return { type: 'setAcl', path, acl: fixupAcl(acl, req.auth), aversion, ...txnContext(req, now) };
+}
+
+/** A multi whose op fails validation never reaches the log; its results already follow ZooKeeper's convention. */
+export function prepareMulti(
+  ops: MultiOp[],
+  req: RequestContext,
+  now: number,
+): { txn: Txn } | { error: ZkError; results: MultiErrorResult[] } {
+  const out: MultiOp[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    try {
+      out.push(validateOp(ops[i] as MultiOp, req));
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e;
+      return { error: e, results: multiFailureResults(ops.length, i, e) };
+    }
+  }
+  return { txn: { type: 'multi', ops: out, ...txnContext(req, now) } };
+}

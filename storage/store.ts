@@ -1,0 +1,177 @@
+// Owns the LMDB environment: the znode tree, sessions, ephemeral and sweep indexes, and the last applied zxid.
+// Every durable write goes through `writeDurably`, one LMDB transaction per batch, fsync'd before it resolves.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
+import type { Counter, TreeView } from './view.js';
+
+const SEP = 0;
+
+/** Key of a znode: parent path, NUL, name — so the children of a node are one ordered key range. */
+export function nodeKey(path: string): Buffer {
+  if (path === '/') return Buffer.from([SEP]);
+  const i = path.lastIndexOf('/');
+  const parent = i === 0 ? '/' : path.slice(0, i);
+  return Buffer.concat([Buffer.from(parent, 'utf8'), Buffer.from([SEP]), Buffer.from(path.slice(i + 1), 'utf8')]);
+}
+
+function childRange(path: string): { start: Buffer; end: Buffer } {
+  const p = Buffer.from(path, 'utf8');
+  return { start: Buffer.concat([p, Buffer.from([SEP])]), end: Buffer.concat([p, Buffer.from([SEP + 1])]) };
+}
+
+function ephKey(sessionId: string, path: string): Buffer {
+  return Buffer.concat([Buffer.from(sessionId, 'utf8'), Buffer.from([SEP]), Buffer.from(path, 'utf8')]);
+}
+
+export interface Counters {
+  znodes: number;
+  dataBytes: number;
+  ephemerals: number;
+}
+
+export interface StoreOptions {
+  dataDir: string;
+}
+
+export class Store {
+  readonly path: string;
+  private readonly env: RootDatabase;
+  private readonly nodes: Database<NodeRecord, Buffer>;
+  private readonly sessions: Database<SessionRecord, string>;
+  private readonly ephemerals: Database<number, Buffer>;
+  private readonly special: Database<NodeKind, string>;
+  private readonly meta: Database<number, string>;
+  private closed = false;
+
+  private constructor(opts: StoreOptions) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.path = join(opts.dataDir, 'zkgate.mdb');
+    // Durability is explicit: overlappingSync off so a transaction's promise resolves only once it is fsync'd
+    // (lmdb-js defaults it on, resolving at commit); noSync/noMetaSync stay off.
+    this.env = open({
+      path: this.path,
+      overlappingSync: false,
+      noSync: false,
+      noMetaSync: false,
+      useWritemap: false,
+      maxDbs: 16,
+      compression: false,
+    });
+    this.nodes = this.env.openDB<NodeRecord, Buffer>('nodes', { keyEncoding: 'binary' });
+    this.sessions = this.env.openDB<SessionRecord, string>('sessions', {});
+    this.ephemerals = this.env.openDB<number, Buffer>('ephemerals', { keyEncoding: 'binary' });
+    this.special = this.env.openDB<NodeKind, string>('special', {});
+    this.meta = this.env.openDB<number, string>('meta', {});
+  }
+
+  static open(opts: StoreOptions): Store {
+    return new Store(opts);
+  }
+
+  // ---- reads of committed state (synchronous, memory-mapped) ----
+
+  getNode(path: string): NodeRecord | undefined {
+    return this.nodes.get(nodeKey(path));
+  }
+
+  childNames(path: string, limit?: number): string[] {
+    const out: string[] = [];
+    const r = childRange(path);
+    const prefix = r.start.length;
+    for (const key of this.nodes.getKeys({ ...r, limit, snapshot: false })) {
+      out.push((key as Buffer).subarray(prefix).toString('utf8'));
+    }
+    return out;
+  }
+
+  /** Every node path in the subtree below `path` (not including it), depth-first pre-order, bounded. */
+  subtreePaths(path: string, max: number): string[] | null {
+    const out: string[] = [];
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop() as string;
+      const names = this.childNames(p);
+      for (let i = names.length - 1; i >= 0; i--) {
+        const child = (p === '/' ? '/' : p + '/') + names[i];
+        out.push(child);
+        if (out.length > max) return null;
+        stack.push(child);
+      }
+    }
+    return out;
+  }
+
+  getSession(id: string): SessionRecord | undefined {
+    return this.sessions.get(id);
+  }
+
+  listSessions(): SessionRecord[] {
+    return [...this.sessions.getRange({ snapshot: false })].map((e) => e.value);
+  }
+
+  sessionEphemerals(id: string): string[] {
+    const r = childRange(id);
+    const prefix = r.start.length;
+    return [...this.ephemerals.getKeys({ ...r, snapshot: false })].map((k) => (k as Buffer).subarray(prefix).toString('utf8'));
+  }
+
+  /** Container and TTL nodes, for the sweeper; an index, so the sweep never walks the tree. */
+  specialNodes(limit: number): { path: string; kind: NodeKind }[] {
+    return [...this.special.getRange({ limit, snapshot: false })].map((e) => ({ path: e.key, kind: e.value }));
+  }
+
+  lastZxid(): number {
+    return this.meta.get('lastZxid') ?? 0;
+  }
+
+  counters(): Counters {
+    return {
+      znodes: this.meta.get('znodes') ?? 0,
+      dataBytes: this.meta.get('dataBytes') ?? 0,
+      ephemerals: this.meta.get('ephemerals') ?? 0,
+    };
+  }
+
+  // ---- writes ----
+
+  /**
+   * Runs `fn` inside one LMDB write transaction and resolves once it is committed and fsync'd.
+   * `fn` must not throw (lmdb-js would commit the writes made before the throw): callers buffer in an
+   * OverlayView and write only what succeeded.
+   */
+  writeDurably(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const view = this.writeView();
+    return this.env.transaction(() => {
+      fn(view, (z) => {
+        this.meta.put('lastZxid', z);
+      });
+    }) as Promise<void>;
+  }
+
+  private writeView(): TreeView {
+    const { nodes, sessions, ephemerals, special, meta } = this;
+    return {
+      getNode: (p) => nodes.get(nodeKey(p)),
+      putNode: (p, rec) => void nodes.put(nodeKey(p), rec),
+      removeNode: (p) => void nodes.remove(nodeKey(p)),
+      childNames: (p) => this.childNames(p),
+      getSession: (id) => sessions.get(id),
+      putSession: (rec) => void sessions.put(rec.id, rec),
+      removeSession: (id) => void sessions.remove(id),
+      sessionEphemerals: (id) => this.sessionEphemerals(id),
+      addEphemeral: (id, p) => void ephemerals.put(ephKey(id, p), 1),
+      removeEphemeral: (id, p) => void ephemerals.remove(ephKey(id, p)),
+      setSpecial: (p, kind) => void (kind ? special.put(p, kind) : special.remove(p)),
+      bump: (c: Counter, d: number) => void meta.put(c, (meta.get(c) ?? 0) + d),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.env.close();
+  }
+}
