@@ -95,7 +95,10 @@ export const AclEntry = Type.Object({
 });
 
 export const AclResponse = Type.Object({ acl: Type.Array(AclEntry), stat: StatRef });
-export const AclBody = Type.Object({ acl: Type.Array(AclEntry, { maxItems: 1000 }) });
+export const AclBody = Type.Object(
+  { acl: Type.Array(AclEntry, { maxItems: 1000 }) },
+  { examples: [{ acl: [{ scheme: 'digest', id: 'bob:DRT3ZLaEIlF0BwKbR1gwtb6YsNM=', perms: 'cdrwa' }, { scheme: 'world', id: 'anyone', perms: 'r' }] }] },
+);
 
 export const MultiOpSchema = Type.Object({
   op: Type.Union([Type.Literal('create'), Type.Literal('set'), Type.Literal('delete'), Type.Literal('check'), Type.Literal('get'), Type.Literal('children')]),
@@ -108,10 +111,25 @@ export const MultiOpSchema = Type.Object({
   acl: Type.Optional(Type.Array(Type.Union([Type.String(), AclEntry]))),
 });
 
-export const MultiBody = Type.Object({ ops: Type.Array(MultiOpSchema, { minItems: 1, maxItems: 10000 }) });
+export const MultiBody = Type.Object(
+  { ops: Type.Array(MultiOpSchema, { minItems: 1, maxItems: 10000 }) },
+  {
+    examples: [
+      {
+        ops: [
+          { op: 'check', path: '/app', version: 0 },
+          { op: 'create', path: '/app/lock-', mode: 'EPHEMERAL_SEQUENTIAL', data: 'me' },
+          { op: 'set', path: '/app/config', data: 'v2', version: -1 },
+        ],
+      },
+    ],
+  },
+);
 export const MultiResponse = Type.Object({ results: Type.Array(Type.Unknown()) });
 
-export const SessionCreateBody = Type.Optional(Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, examples: [30000] })) }));
+export const SessionCreateBody = Type.Optional(
+  Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, examples: [30000] })) }, { examples: [{ timeoutMs: 30000 }] }),
+);
 export const SessionResponse = Type.Object({ sessionId: Type.String({ examples: ['0x1a2b3c4d5e6f7081'] }), timeoutMs: Type.Integer({ examples: [30000] }) });
 export const SessionInfoResponse = Type.Object({
   sessionId: Type.String(),

@@ -83,7 +83,7 @@ export const adminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { n
       tags: ['admin'],
       summary: 'mntr: monitoring key/values',
       description: 'A flat JSON object keyed by ZooKeeper\'s names, or ZooKeeper\'s `key\\tvalue` lines with `Accept: text/plain`.',
-      response: { 200: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])) },
+      response: { 200: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { examples: [{ zk_server_state: "standalone", zk_znode_count: 4 }] }) },
     },
     handler: async (req, reply) => {
       const m = mntr(node);

@@ -56,6 +56,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: openapiInfo(),
+    // Fastify's wildcard becomes a documented {path} parameter (the znode path without its leading slash).
+    transform: ({ schema, url, route }) => {
+      if (!url.endsWith('/*')) return { schema, url };
+      const params = {
+        type: 'object',
+        properties: { path: { type: 'string', description: 'znode path without its leading slash (empty for the root)', examples: ['app/config'] } },
+        required: ['path'],
+      };
+      const method = String(route.method);
+      // Znode writes take raw bytes (validated by size, not by schema), so their body exists only in the docs.
+      const rawBody =
+        url.startsWith('/v1/znodes/') && (method === 'POST' || method === 'PUT')
+          ? { body: { type: 'string', format: 'binary', description: "the znode's data: raw bytes, any Content-Type", examples: ['hello'] }, consumes: ['application/octet-stream', 'text/plain', '*/*'] }
+          : {};
+      return { schema: { ...schema, params, ...rawBody }, url: url.slice(0, -1) + '{path}' };
+    },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
