@@ -72,7 +72,7 @@ function insert(s: Step, path: string, parentPath: string, parent: NodeRecord, r
   if (rec.kind === 'container' || rec.kind === 'ttl') s.v.setSpecial(path, rec.kind);
   s.v.bump('znodes', 1);
   s.v.bump('dataBytes', rec.data.length);
-  s.triggers.push({ type: 'NodeCreated', path }, { type: 'NodeChildrenChanged', path: parentPath });
+  s.triggers.push({ type: 'NodeCreated', path, acl: rec.acl }, { type: 'NodeChildrenChanged', path: parentPath, acl: parent.acl });
 }
 
 /** Removes a childless node; the caller has done the permission and version checks. */
@@ -88,7 +88,7 @@ function remove(s: Step, path: string, rec: NodeRecord): void {
   if (rec.kind === 'container' || rec.kind === 'ttl') s.v.setSpecial(path, null);
   s.v.bump('znodes', -1);
   s.v.bump('dataBytes', -rec.data.length);
-  s.triggers.push({ type: 'NodeDeleted', path }, { type: 'NodeChildrenChanged', path: parentPath });
+  s.triggers.push({ type: 'NodeDeleted', path, acl: rec.acl }, { type: 'NodeChildrenChanged', path: parentPath, acl: parent.acl });
 }
 
 function checkVersion(expected: number, actual: number, path: string): void {
@@ -145,7 +145,7 @@ function applySet(s: Step, op: SetOp, ctx: TxnContext): TxnValue {
   const rec: NodeRecord = { ...node, data: op.data, version: node.version + 1, mzxid: s.zxid, mtime: ctx.time };
   s.v.putNode(op.path, rec);
   s.v.bump('dataBytes', op.data.length - node.data.length);
-  s.triggers.push({ type: 'NodeDataChanged', path: op.path });
+  s.triggers.push({ type: 'NodeDataChanged', path: op.path, acl: node.acl });
   return { kind: 'stat', stat: statOf(rec) };
 }
 

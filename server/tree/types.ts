@@ -113,6 +113,9 @@ export type WatchEventType = 'NodeCreated' | 'NodeDeleted' | 'NodeDataChanged' |
 export interface Trigger {
   type: WatchEventType;
   path: string;
+  /** ACL of the node the event is about (the parent's for NodeChildrenChanged), as it was when the change applied:
+   * delivery needs READ on it (ZooKeeper 3.8.4+), and a deleted node's ACL is gone by then. */
+  acl: Acl[];
 }
 
 export type MultiResult =
