@@ -1,7 +1,13 @@
 // /v1/admin/*: ZooKeeper's four-letter words as JSON (ruok as text; mntr also as ZooKeeper's tab-separated text).
+// ruok, srvr, mntr and cluster are open; the others need the super user when a super digest is configured.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
+import type { ConnectionRegistry } from '../server/connections.js';
+import { clusterInfo } from '../server/cluster-info.js';
+import { superOnly } from './admin-auth.js';
+import { adminDetailRoutes } from './admin-detail.js';
+import { snapshotRoutes } from './admin-snapshot.js';
 
 export const VERSION = '0.1.0';
 
@@ -51,7 +57,22 @@ export function mntr(node: ZkNode): Record<string, string | number> {
   };
 }
 
-export const adminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
+export interface AdminRouteOptions {
+  node: ZkNode;
+  conns: ConnectionRegistry;
+}
+
+const ClusterMember = Type.Object({
+  id: Type.Integer(),
+  role: Type.String({ examples: ['follower'] }),
+  peerAddress: Type.String({ examples: ['zk2:2888'] }),
+  httpAddress: Type.String({ examples: ['zk2:8080'] }),
+  appliedZxid: Type.String({ examples: ['42'] }),
+  lagEntries: Type.Integer(),
+  connected: Type.Boolean(),
+});
+
+export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { node, conns }) => {
   app.get('/v1/admin/ruok', {
     schema: { tags: ['admin'], summary: 'ruok: answers imok while the process is up', response: { 200: Type.String({ examples: ['imok'] }) } },
     handler: async (_req, reply) => reply.type('text/plain').send('imok'),
@@ -92,5 +113,32 @@ export const adminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { n
       }
       return m;
     },
+  });
+
+  app.get('/v1/admin/cluster', {
+    schema: {
+      tags: ['admin'],
+      summary: 'cluster: the ensemble as this node sees it',
+      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: []}`.',
+      response: {
+        200: Type.Object(
+          {
+            myid: Type.Union([Type.Integer(), Type.Null()]),
+            leader: Type.Union([Type.Integer(), Type.Null()]),
+            term: Type.Integer(),
+            commitZxid: Type.String(),
+            members: Type.Array(ClusterMember),
+          },
+          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [] }] },
+        ),
+      },
+    },
+    handler: async () => clusterInfo(node),
+  });
+
+  await app.register(async (sensitive) => {
+    sensitive.addHook('onRequest', superOnly(node));
+    await sensitive.register(adminDetailRoutes, { node, conns });
+    await sensitive.register(snapshotRoutes, { node });
   });
 };

@@ -13,6 +13,9 @@ import { multiRoutes } from '../routes/multi.js';
 import { aclRoutes } from '../routes/acl.js';
 import { sessionRoutes } from '../routes/sessions.js';
 import { adminRoutes } from '../routes/admin.js';
+import { metricsRoutes } from '../routes/metrics.js';
+import { installMetrics } from './metrics.js';
+import { ConnectionRegistry } from './connections.js';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
 const ALLOWED: [RegExp, string[]][] = [
@@ -129,11 +132,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path}`));
   });
 
+  // Before the route plugins, so its response hook reaches every route.
+  const conns = new ConnectionRegistry();
+  const metrics = installMetrics(app, node, conns);
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });
   await app.register(sessionRoutes, { node });
-  await app.register(adminRoutes, { node });
+  await app.register(adminRoutes, { node, conns });
+  await app.register(metricsRoutes, { metrics });
   if (opts.extend) await opts.extend(app);
 
   let open = 0;

@@ -49,6 +49,31 @@ export interface Config {
   maxSessions: number;
   /** Longest a ZK-Min-Zxid request waits for this node to catch up before 503. */
   minZxidWaitMs: number;
+  // ---- watches (API.md §5) and blocking reads ----
+  /** Open WebSockets on /v1/watch; past it an upgrade is 503 ConnectionLoss. */
+  wsMaxConnections: number;
+  /** Open WebSockets from one client address (ZooKeeper's maxClientCnxns, default 60); past it 503. */
+  wsMaxConnectionsPerIp: number;
+  /** Watches one connection may hold (each path × kind counts one); past it a watch is BadArguments. */
+  wsMaxWatchesPerConnection: number;
+  /** Largest frame a client may send; a larger one closes the connection with 1009. */
+  wsMaxFrameBytes: number;
+  /** Bytes queued for a connection that reads too slowly; past it the connection is closed with 1008. */
+  wsMaxBufferedBytes: number;
+  /** Ping interval of a connection not bound to a session (bound ones are pinged every third of the session timeout). */
+  wsPingIntervalMs: number;
+  /** How long a closing connection (1008 slow consumer, 1001 shutdown) may take before it is cut. */
+  wsCloseGraceMs: number;
+  /** Recent watch triggers kept to replay persistent watches resumed with sinceZxid; older gaps get a resync frame. */
+  watchHistoryMaxEvents: number;
+  /** Cap on ?wait of a blocking read. */
+  blockingReadMaxWaitMs: number;
+  /** Blocking reads waiting at once; past it a blocking read is 503. */
+  maxBlockingReads: number;
+  /** Entries an admin listing (cons, stat clients, dump sessions) returns at most; the rest is reported as truncated. */
+  adminListLimit: number;
+  /** Longest a snapshot download (/v1/admin/snapshot) may take before it is aborted and its temp file removed. */
+  snapshotTimeoutMs: number;
   logLevel: string;
   /** Keys from zoo.cfg we do not know: reported as warnings. */
   unknownKeys: string[];
@@ -76,6 +101,18 @@ export function defaultConfig(): Config {
     maxBatchBytes: 16 * 1024 * 1024,
     maxSessions: 100000,
     minZxidWaitMs: 5000,
+    wsMaxConnections: 10000,
+    wsMaxConnectionsPerIp: 60,
+    wsMaxWatchesPerConnection: 10000,
+    wsMaxFrameBytes: 16 * 1024,
+    wsMaxBufferedBytes: 1024 * 1024,
+    wsPingIntervalMs: 30000,
+    wsCloseGraceMs: 2000,
+    watchHistoryMaxEvents: 10000,
+    blockingReadMaxWaitMs: 300000,
+    maxBlockingReads: 10000,
+    adminListLimit: 10000,
+    snapshotTimeoutMs: 600000,
     logLevel: 'info',
     unknownKeys: [],
   };
@@ -204,6 +241,30 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'maxSessions':
         cfg.maxSessions = int(key, value, 1, 10_000_000);
+        break;
+      case 'wsMaxConnections':
+      case 'wsMaxConnectionsPerIp':
+      case 'wsMaxWatchesPerConnection':
+      case 'maxBlockingReads':
+        cfg[key] = int(key, value, 1, 10_000_000);
+        break;
+      case 'wsMaxFrameBytes':
+      case 'wsMaxBufferedBytes':
+        cfg[key] = int(key, value, 1024, 1024 * 1024 * 1024);
+        break;
+      case 'wsPingIntervalMs':
+      case 'wsCloseGraceMs':
+      case 'blockingReadMaxWaitMs':
+        cfg[key] = int(key, value, 10, 3_600_000);
+        break;
+      case 'watchHistoryMaxEvents':
+        cfg[key] = int(key, value, 0, 10_000_000);
+        break;
+      case 'adminListLimit':
+        cfg.adminListLimit = int(key, value, 1, 1_000_000);
+        break;
+      case 'snapshotTimeoutMs':
+        cfg.snapshotTimeoutMs = int(key, value, 1000);
         break;
       default:
         cfg.unknownKeys.push(key);

@@ -1,0 +1,63 @@
+// GET /v1/admin/snapshot: streams a consistent point-in-time copy of the node's LMDB store (what
+// `zkgate snapshot` saves and `zkgate restore` installs). One at a time; the copy lives under the dataDir.
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ZkError } from '../server/errors.js';
+import { ErrorRef } from '../openapi/schemas.js';
+import type { ZkNode } from '../server/node.js';
+
+const TMP_DIR = 'snapshot-tmp';
+
+export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
+  let busy = false;
+  const dir = join(node.cfg.dataDir, TMP_DIR);
+
+  app.get('/v1/admin/snapshot', {
+    schema: {
+      tags: ['admin'],
+      summary: 'snapshot: a consistent copy of the whole store, as one file',
+      description:
+        'The body is an LMDB file (compacted) that `zkgate restore` installs as a new dataDir. ' +
+        '`ZK-Snapshot-Zxid` gives the last zxid it contains. One snapshot at a time per node (503 while one runs).',
+      produces: ['application/octet-stream'],
+      response: { 200: Type.String({ format: 'binary', examples: ['<LMDB file bytes>'] }), 401: ErrorRef, 403: ErrorRef, 503: ErrorRef },
+    },
+    handler: async (_req, reply) => {
+      if (busy) throw new ZkError('ConnectionLoss', 'a snapshot is already being taken on this node', { applied: false });
+      busy = true;
+      let file: string | undefined;
+      const cleanup = () => {
+        if (file) {
+          rmSync(file, { force: true });
+          rmSync(`${file}-lock`, { force: true });
+        }
+        busy = false;
+      };
+      try {
+        // A previous process may have died mid-snapshot; nothing else writes here.
+        mkdirSync(dir, { recursive: true });
+        for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
+        file = join(dir, `snapshot-${Date.now()}.mdb`);
+        const info = await node.store.backupTo(file);
+        const size = statSync(file).size;
+        const stream = createReadStream(file);
+        const timer = setTimeout(() => stream.destroy(new Error('snapshot download took longer than snapshotTimeoutMs')), node.cfg.snapshotTimeoutMs);
+        timer.unref();
+        stream.once('close', () => {
+          clearTimeout(timer);
+          cleanup();
+        });
+        reply.header('ZK-Snapshot-Zxid', String(info.zxid));
+        reply.header('ZK-Snapshot-Znodes', String(info.znodes));
+        reply.header('Content-Length', String(size));
+        reply.header('Content-Disposition', `attachment; filename="zkgate-${info.zxid}.snapshot"`);
+        return reply.type('application/octet-stream').send(stream);
+      } catch (e) {
+        cleanup();
+        throw e;
+      }
+    },
+  });
+};

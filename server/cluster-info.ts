@@ -1,0 +1,43 @@
+// The ensemble's view as /v1/admin/cluster and the consensus metrics report it. A standalone node answers
+// the fixed standalone view; the ensemble code registers a ClusterSource for its node with setClusterSource.
+import type { ZkNode } from './node.js';
+
+export interface ClusterMember {
+  id: number;
+  role: 'leader' | 'follower' | 'observer' | 'looking';
+  peerAddress: string;
+  httpAddress: string;
+  appliedZxid: string;
+  lagEntries: number;
+  connected: boolean;
+}
+
+export interface ClusterInfo {
+  myid: number | null;
+  leader: number | null;
+  term: number;
+  commitZxid: string;
+  members: ClusterMember[];
+}
+
+export interface ClusterSource {
+  info(): ClusterInfo;
+  /** Elections this node has started or joined since it started. */
+  electionsTotal(): number;
+}
+
+const sources = new WeakMap<ZkNode, ClusterSource>();
+
+export function setClusterSource(node: ZkNode, source: ClusterSource): void {
+  sources.set(node, source);
+}
+
+export function clusterInfo(node: ZkNode): ClusterInfo {
+  const s = sources.get(node);
+  if (s) return s.info();
+  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [] };
+}
+
+export function electionsTotal(node: ZkNode): number {
+  return sources.get(node)?.electionsTotal() ?? 0;
+}

@@ -1,0 +1,92 @@
+// Open client connections (HTTP keep-alive and upgraded WebSockets) with ZooKeeper's per-connection stats,
+// for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge.
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface ConnectionStats {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  kind: 'http' | 'ws';
+  establishedAt: number;
+  requests: number;
+  lastOp: string;
+  lastSessionId: string;
+  lastResponseAt: number;
+  lastLatencyMs: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+}
+
+export class ConnectionRegistry {
+  private readonly open = new Map<Socket, ConnectionStats>();
+  private nextId = 1;
+  private ws = 0;
+
+  /** Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. */
+  attach(server: Server): void {
+    server.on('connection', (sock: Socket) => {
+      const c: ConnectionStats = {
+        id: this.nextId++,
+        remoteAddress: sock.remoteAddress ?? '',
+        remotePort: sock.remotePort ?? 0,
+        kind: 'http',
+        establishedAt: Date.now(),
+        requests: 0,
+        lastOp: '',
+        lastSessionId: '',
+        lastResponseAt: 0,
+        lastLatencyMs: 0,
+        minLatencyMs: 0,
+        maxLatencyMs: 0,
+        totalLatencyMs: 0,
+      };
+      this.open.set(sock, c);
+      sock.once('close', () => {
+        const gone = this.open.get(sock);
+        if (gone?.kind === 'ws') this.ws--;
+        this.open.delete(sock);
+      });
+    });
+    server.on('upgrade', (_req, sock: Socket) => {
+      const c = this.open.get(sock);
+      if (c && c.kind === 'http') {
+        c.kind = 'ws';
+        this.ws++;
+      }
+    });
+  }
+
+  /** One answered request on `sock`; called from the response hook, so it allocates nothing. */
+  record(sock: Socket, op: string, latencyMs: number, sessionId: string | undefined): void {
+    const c = this.open.get(sock);
+    if (!c) return;
+    if (c.requests === 0 || latencyMs < c.minLatencyMs) c.minLatencyMs = latencyMs;
+    if (latencyMs > c.maxLatencyMs) c.maxLatencyMs = latencyMs;
+    c.requests++;
+    c.totalLatencyMs += latencyMs;
+    c.lastLatencyMs = latencyMs;
+    c.lastOp = op;
+    c.lastResponseAt = Date.now();
+    if (sessionId) c.lastSessionId = sessionId;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  get wsCount(): number {
+    return this.ws;
+  }
+
+  /** At most `limit` connections, oldest first. */
+  list(limit: number): ConnectionStats[] {
+    const out: ConnectionStats[] = [];
+    for (const c of this.open.values()) {
+      if (out.length >= limit) break;
+      out.push(c);
+    }
+    return out;
+  }
+}

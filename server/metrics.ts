@@ -1,0 +1,176 @@
+// Prometheus metrics of one node (API.md §8): request counts and latencies recorded by a response hook,
+// gauges read from the node when scraped, the store's fsync times, and Node's default process metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZkNode } from './node.js';
+import type { ConnectionRegistry } from './connections.js';
+import { clusterInfo, electionsTotal } from './cluster-info.js';
+
+const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
+
+// Process metrics are per process, not per node: one registry however many nodes a process runs (tests do).
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** The ZooKeeper-style op name of a request, from its route pattern; a fixed set, so labels stay bounded. */
+export function opOf(method: string, routeUrl: string | undefined, query: unknown): string {
+  switch (routeUrl) {
+    case '/v1/znodes/*': {
+      if (method === 'GET') {
+        const q = query as Record<string, string | undefined>;
+        return q.children !== undefined ? 'getChildren' : q.stat !== undefined ? 'exists' : 'getData';
+      }
+      return method === 'HEAD' ? 'exists' : method === 'POST' ? 'create' : method === 'PUT' ? 'setData' : 'delete';
+    }
+    case '/v1/acl/*':
+      return method === 'GET' ? 'getACL' : 'setACL';
+    case '/v1/multi':
+      return 'multi';
+    case '/v1/sync':
+      return 'sync';
+    case '/v1/sessions':
+      return 'createSession';
+    case '/v1/sessions/:id':
+      return method === 'GET' ? 'getSession' : 'closeSession';
+    case '/v1/sessions/:id/keepalive':
+      return 'ping';
+    case '/v1/watch':
+      return 'watch';
+    case '/metrics':
+      return 'metrics';
+    case undefined:
+      return 'unknown';
+    default:
+      return routeUrl.startsWith('/v1/admin/') ? 'admin' : 'other';
+  }
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'op' | 'code'>;
+  private readonly duration: Histogram<'op'>;
+  private readonly requestChildren = new Map<string, Map<number, Counter.Internal>>();
+  private readonly durationChildren = new Map<string, Histogram.Internal<'op'>>();
+  readonly fsync: Histogram;
+
+  constructor(
+    private readonly node: ZkNode,
+    conns: ConnectionRegistry,
+  ) {
+    const register = [this.registry];
+    this.requests = new Counter({ name: 'zkgate_requests_total', help: 'Requests answered, by ZooKeeper op and HTTP status', labelNames: ['op', 'code'], registers: register });
+    this.duration = new Histogram({
+      name: 'zkgate_request_duration_seconds',
+      help: 'Time from receiving a request to sending its response, by op',
+      labelNames: ['op'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: register,
+    });
+    this.fsync = new Histogram({
+      name: 'zkgate_fsync_duration_seconds',
+      help: 'Time of one durable (fsync\'d) LMDB write transaction, one per group-commit batch',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: register,
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: register,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('zkgate_znodes', 'Znodes in the tree', () => node.store.counters().znodes);
+    gauge('zkgate_data_bytes', 'Bytes of znode data in the tree', () => node.store.counters().dataBytes);
+    gauge('zkgate_sessions', 'Live sessions', () => node.sessions.size);
+    gauge('zkgate_watches', 'Registered watches', () => node.watchCount());
+    gauge('zkgate_ws_connections', 'Open WebSocket connections', () => conns.wsCount);
+    gauge('zkgate_term', 'Current consensus term (0 standalone)', () => clusterInfo(node).term);
+    gauge('zkgate_commit_index', 'Highest zxid known committed', () => Number(clusterInfo(node).commitZxid));
+    gauge('zkgate_applied_index', 'Highest zxid applied by this node', () => node.appliedZxid);
+    new Gauge({
+      name: 'zkgate_role',
+      help: '1 for the role this node has now, 0 for the others',
+      labelNames: ['role'],
+      registers: register,
+      collect() {
+        const mode = node.mode;
+        for (const r of ROLES) this.labels(r).set(r === mode ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'zkgate_follower_lag_entries',
+      help: 'Log entries a peer is behind the leader (reported by the leader)',
+      labelNames: ['peer'],
+      registers: register,
+      collect() {
+        this.reset();
+        for (const m of clusterInfo(node).members) this.labels(String(m.id)).set(m.lagEntries);
+      },
+    });
+    new Counter({
+      name: 'zkgate_elections_total',
+      help: 'Leader elections this node has taken part in since it started',
+      registers: register,
+      collect() {
+        this.reset();
+        this.inc(electionsTotal(node));
+      },
+    });
+  }
+
+  /** Records one answered request; only map lookups and the observe once the children exist. */
+  observe(op: string, status: number, seconds: number): void {
+    let byCode = this.requestChildren.get(op);
+    if (!byCode) {
+      byCode = new Map();
+      this.requestChildren.set(op, byCode);
+    }
+    let c = byCode.get(status);
+    if (!c) {
+      c = this.requests.labels(op, String(status));
+      byCode.set(status, c);
+    }
+    c.inc();
+    let h = this.durationChildren.get(op);
+    if (!h) {
+      h = this.duration.labels(op);
+      this.durationChildren.set(op, h);
+    }
+    h.observe(seconds);
+  }
+
+  async text(): Promise<string> {
+    return (await this.registry.metrics()) + (await processMetrics().metrics());
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * Wires metrics and connection stats into the root app (not an encapsulated plugin, so the hook sees
+ * every route), and the store's durable-write timer into the fsync histogram.
+ */
+export function installMetrics(app: FastifyInstance, node: ZkNode, conns: ConnectionRegistry): NodeMetrics {
+  const metrics = new NodeMetrics(node, conns);
+  conns.attach(app.server);
+  node.store.durableWriteObserver = (seconds) => metrics.fsync.observe(seconds);
+  app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const op = opOf(req.method, req.routeOptions.url, req.query);
+    const ms = reply.elapsedTime;
+    metrics.observe(op, reply.statusCode, ms / 1000);
+    const session = req.headers['zk-session'];
+    conns.record(req.raw.socket, op, ms, typeof session === 'string' ? session : undefined);
+    done();
+  });
+  return metrics;
+}
