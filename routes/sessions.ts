@@ -57,7 +57,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
     },
     handler: async (req) => {
       requestContext(req, node);
-      return { zxid: String(node.appliedZxid) };
+      return { zxid: String(await node.linearize()) };
     },
   });
 };

@@ -71,6 +71,7 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         if (!opts.blockingRead) throw new ZkError('Unimplemented', 'blocking reads are not available on this server');
         await opts.blockingRead(req, path, parseIndex(q.index), parseWait(q.wait));
       }
+      if (q.consistency === 'linearizable') await node.linearize();
       if (flag(q.children)) {
         const r = node.getChildren(path, ctx);
         return { path, children: r.children, stat: r.stat };

@@ -6,12 +6,14 @@ import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
 import { negotiateTimeout, type Config } from './config.js';
 import { WritePipeline, type Committed } from './pipeline.js';
+import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
 import { findReapable } from './sweeper.js';
 import { Store } from '../storage/store.js';
 import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
 import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './tree/prepare.js';
 import { statOf } from './tree/stat.js';
+import { validatePath } from './tree/paths.js';
 import { PERM_BITS, type Acl, type ApplyResult, type MultiOp, type NodeRecord, type Stat, type TxnValue, type Txn } from './tree/types.js';
 
 export interface NodeStats {
@@ -22,12 +24,12 @@ export interface NodeStats {
   latencyTotalMs: number;
 }
 
-export type Mode = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';
+export type { Mode } from './engine.js';
 
 export class ZkNode extends EventEmitter {
   readonly store: Store;
   readonly sessions = new SessionTracker();
-  private readonly pipeline: WritePipeline;
+  readonly engine: Engine;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
@@ -35,35 +37,42 @@ export class ZkNode extends EventEmitter {
   constructor(
     readonly cfg: Config,
     readonly log: Logger,
+    engineFactory?: (store: Store, hooks: EngineHooks) => Engine,
   ) {
     super();
     this.setMaxListeners(0);
     this.store = Store.open({ dataDir: cfg.dataDir });
-    this.pipeline = new WritePipeline(
-      this.store,
-      { maxPendingWrites: cfg.maxPendingWrites, maxBatchTxns: cfg.maxBatchTxns, maxBatchBytes: cfg.maxBatchBytes },
-      (batch) => this.committed(batch),
-      (e) => {
+    const hooks = {
+      onCommitted: (batch: Committed[]) => this.committed(batch),
+      onFatal: (e: unknown) => {
         this.log.fatal({ err: e }, 'storage write failed; exiting so a restart recovers from the last durable state');
         process.exit(70);
       },
-    );
+      onWriterChange: (isWriter: boolean) => {
+        // A new leader gives every session a full timeout from now, as ZooKeeper's new leader does.
+        if (isWriter) this.sessions.renewAll(Date.now());
+      },
+    };
+    this.engine = engineFactory
+      ? engineFactory(this.store, hooks)
+      : new WritePipeline(this.store, { maxPendingWrites: cfg.maxPendingWrites, maxBatchTxns: cfg.maxBatchTxns, maxBatchBytes: cfg.maxBatchBytes }, hooks);
   }
 
   get mode(): Mode {
-    return 'standalone';
+    return this.engine.mode;
   }
 
   get appliedZxid(): number {
-    return this.pipeline.appliedZxid;
+    return this.engine.appliedZxid;
   }
 
   get pendingWrites(): number {
-    return this.pipeline.pending;
+    return this.engine.pending;
   }
 
   async start(): Promise<void> {
     if (!this.store.getNode('/')) await this.initTree();
+    await this.engine.start();
     const now = Date.now();
     for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
     const tick = Math.max(10, Math.min(this.cfg.tickTime, 1000));
@@ -83,7 +92,8 @@ export class ZkNode extends EventEmitter {
       ctime: 0,
       mtime: 0,
       version: 0,
-      cversion: numChildren,
+      // ZooKeeper builds these without counting child creates, so a fresh root reports cversion 2×0 − 1 = -1.
+      cversion: 0,
       aversion: 0,
       owner: '',
       kind: 'persistent',
@@ -101,7 +111,10 @@ export class ZkNode extends EventEmitter {
   }
 
   private committed(batch: Committed[]): void {
+    const now = Date.now();
     for (const c of batch) {
+      // Every replica learns of sessions from the log, so any node can accept requests in them.
+      if (c.txn.type === 'createSession' && c.result.outcome.ok) this.sessions.add(c.txn.sessionId, c.txn.timeoutMs, now);
       for (const s of c.result.endedSessions ?? []) {
         this.sessions.remove(s.id);
         this.emit('sessionEnded', s.id, s.reason);
@@ -130,7 +143,6 @@ export class ZkNode extends EventEmitter {
     const { result } = await this.submit({ type: 'createSession', sessionId, timeoutMs, time: Date.now() });
     const value = this.unwrap(result);
     if (value.kind !== 'session') throw new Error('createSession returned ' + value.kind);
-    this.sessions.add(sessionId, timeoutMs, Date.now());
     return { sessionId, timeoutMs };
   }
 
@@ -153,6 +165,7 @@ export class ZkNode extends EventEmitter {
   }
 
   private expireSessions(): void {
+    if (!this.engine.isWriter) return;
     for (const id of this.sessions.takeExpired(Date.now())) {
       this.log.info({ sessionId: id }, 'session expired');
       this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).catch((e) => this.log.warn({ err: e, sessionId: id }, 'expiring session failed'));
@@ -160,6 +173,7 @@ export class ZkNode extends EventEmitter {
   }
 
   private sweep(): void {
+    if (!this.engine.isWriter) return;
     for (const txn of findReapable(this.store, this.cfg, Date.now())) {
       this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
     }
@@ -169,7 +183,7 @@ export class ZkNode extends EventEmitter {
 
   private submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
     if (this.stopped) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
-    return this.pipeline.submit(txn);
+    return this.engine.submit(txn);
   }
 
   private unwrap(result: ApplyResult): TxnValue {
@@ -202,13 +216,21 @@ export class ZkNode extends EventEmitter {
     throw o.error;
   }
 
+  /** `?consistency=linearizable` and sync: wait until this node has applied everything committed before now. */
+  async linearize(): Promise<number> {
+    const z = await this.engine.readBarrier();
+    await this.engine.waitForZxid(z, this.cfg.minZxidWaitMs);
+    return z;
+  }
+
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
-    return this.pipeline.waitForZxid(zxid, timeoutMs);
+    return this.engine.waitForZxid(zxid, timeoutMs);
   }
 
   // ---- reads (local committed state; ZooKeeper's sequential consistency) ----
 
   private readable(path: string, req: RequestContext): NodeRecord {
+    validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });
     requirePerm(n.acl, PERM_BITS.r, req.auth, path);
@@ -230,6 +252,7 @@ export class ZkNode extends EventEmitter {
   }
 
   getAcl(path: string, req: RequestContext): { acl: Acl[]; stat: Stat; canAdmin: boolean } {
+    validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });
     const canAdmin = aclAllows(n.acl, PERM_BITS.a, req.auth);
@@ -261,7 +284,7 @@ export class ZkNode extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await this.pipeline.drain();
+    await this.engine.stop();
     await this.store.close();
   }
 }

@@ -4,6 +4,7 @@ import { ZkError } from './errors.js';
 import { applyTxn } from './tree/apply.js';
 import type { ApplyResult, Txn } from './tree/types.js';
 import type { Store } from '../storage/store.js';
+import type { Engine, EngineHooks, Mode } from './engine.js';
 
 export interface Committed {
   zxid: number;
@@ -36,7 +37,9 @@ function txnBytes(txn: Txn): number {
   }
 }
 
-export class WritePipeline {
+export class WritePipeline implements Engine {
+  readonly mode: Mode = 'standalone';
+  readonly isWriter = true;
   private queue: Pending[] = [];
   private running = false;
   private stopping = false;
@@ -48,10 +51,19 @@ export class WritePipeline {
   constructor(
     private readonly store: Store,
     private readonly limits: PipelineLimits,
-    private readonly onCommitted: (batch: Committed[]) => void,
-    private readonly onFatal: (e: unknown) => void,
+    private readonly hooks: EngineHooks,
   ) {
     this.appliedZxid = store.lastZxid();
+  }
+
+  async start(): Promise<void> {}
+
+  async readBarrier(): Promise<number> {
+    return this.appliedZxid;
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
   }
 
   get pending(): number {
@@ -126,12 +138,12 @@ export class WritePipeline {
         for (const p of batch) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: undefined }));
         for (const p of this.queue.splice(0)) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: false }));
         this.running = false;
-        this.onFatal(e);
+        this.hooks.onFatal(e);
         return;
       }
       this.appliedZxid = zxid;
       // Watch events go out before the responses, as ZooKeeper orders them.
-      this.onCommitted(done);
+      this.hooks.onCommitted(done);
       for (let i = 0; i < batch.length; i++) {
         const c = done[i] as Committed;
         (batch[i] as Pending).resolve({ zxid: c.zxid, result: c.result });

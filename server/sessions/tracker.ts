@@ -57,6 +57,11 @@ export class SessionTracker {
     return out;
   }
 
+  /** A new leader (or a restart) gives every live session a full timeout from `now`. */
+  renewAll(now: number): void {
+    for (const e of this.sessions.values()) e.deadline = now + e.timeoutMs;
+  }
+
   ids(): string[] {
     return [...this.sessions.keys()];
   }

@@ -1,0 +1,33 @@
+// What a node commits through: the standalone write loop or the replicated consensus driver. The node,
+// routes and watches see only this interface, so the same prepare → apply path serves both.
+import type { ApplyResult, Txn } from './tree/types.js';
+import type { Committed } from './pipeline.js';
+
+export type Mode = 'standalone' | 'leader' | 'follower' | 'observer' | 'looking';
+
+export interface Engine {
+  readonly mode: Mode;
+  /** Highest zxid applied here (what ZK-Zxid reports). */
+  readonly appliedZxid: number;
+  /** Writes waiting to be committed here. */
+  readonly pending: number;
+  /** True where sessions are expired and containers swept: a standalone node or the leader. */
+  readonly isWriter: boolean;
+  start(): Promise<void>;
+  /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */
+  submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }>;
+  waitForZxid(zxid: number, timeoutMs: number): Promise<void>;
+  /** A zxid that a linearizable read must wait for (ReadIndex); standalone: what is applied. */
+  readBarrier(): Promise<number>;
+  /** Stop taking writes; resolves once every accepted write is answered. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EngineHooks {
+  /** Called in zxid order, after the batch is durable, before its writers are answered. */
+  onCommitted(batch: Committed[]): void;
+  onFatal(e: unknown): void;
+  /** Called when this node starts or stops being the one that expires sessions. */
+  onWriterChange?(isWriter: boolean): void;
+}
