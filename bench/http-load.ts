@@ -1,0 +1,88 @@
+// HTTP load with autocannon in this process: create / set / get / 90-10 mix against zkgate's REST API,
+// and get / put against the bare fastify baseline. Latencies are taken from every response (sub-ms precision).
+import autocannon, { type Request, type RequestSpec } from 'autocannon';
+import { cpuMeter, Latencies, type PhaseResult } from './stats.js';
+
+export interface LoadShape {
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  valueBytes: number;
+}
+
+/** A 256-byte (or `n`-byte) ASCII value, so getData answers it as utf8 like a typical config value. */
+export function value(n: number): Buffer {
+  return Buffer.alloc(n, 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(n / 36)).slice(0, n));
+}
+
+/** Number of pre-created znodes that set, get and mix spread over. */
+export const HOT_NODES = 1000;
+export const HOT_PARENT = '/bench/hot';
+export const CREATE_PARENT = '/bench/c';
+
+export type HttpPhase = 'create' | 'set' | 'get' | 'mix' | 'bare-get' | 'bare-put';
+
+function requestsFor(phase: HttpPhase, body: Buffer, tag: string): RequestSpec[] {
+  let n = 0;
+  const hot = (i: number) => `/v1/znodes${HOT_PARENT}/n${i % HOT_NODES}`;
+  const put = (path: string): Request => ({ method: 'PUT', path, body, headers: { 'content-type': 'application/octet-stream' } });
+  const get = (path: string): Request => ({ method: 'GET', path, headers: {} });
+  switch (phase) {
+    case 'create':
+      return [{ ...put(''), method: 'POST', setupRequest: () => ({ method: 'POST', path: `/v1/znodes${CREATE_PARENT}/${tag}-${n++}`, body, headers: { 'content-type': 'application/octet-stream' } }) }];
+    case 'set':
+      return [{ ...put(hot(0)), setupRequest: () => put(hot(n++)) }];
+    case 'get':
+      return [{ ...get(hot(0)), setupRequest: () => get(hot(n++)) }];
+    case 'mix':
+      // Exactly one write in ten, spread over the same nodes the reads hit.
+      return [{ ...get(hot(0)), setupRequest: () => (n++ % 10 === 9 ? put(hot(n * 7)) : get(hot(n))) }];
+    case 'bare-get':
+      return [{ ...get('/bare') }];
+    case 'bare-put':
+      return [{ ...put('/bare') }];
+  }
+}
+
+async function fire(url: string, shape: LoadShape, durationS: number, requests: RequestSpec[], lat: Latencies | null) {
+  const inst = autocannon({ url, connections: shape.connections, pipelining: 1, duration: durationS, timeout: 10, requests });
+  if (lat) {
+    inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (status < 300) lat.record(ms);
+    });
+  }
+  return await inst;
+}
+
+/** Warms up, then measures one phase for `shape.durationS`. `serverCpu` reads the server's CPU seconds. */
+export async function runHttpPhase(
+  system: string,
+  phase: HttpPhase,
+  url: string,
+  shape: LoadShape,
+  serverCpu: () => number,
+): Promise<PhaseResult> {
+  const body = value(shape.valueBytes);
+  const tag = `${phase}-${process.pid}-${Date.now().toString(36)}`;
+  if (shape.warmupS > 0) await fire(url, shape, shape.warmupS, requestsFor(phase, body, tag + 'w'), null);
+  const lat = new Latencies();
+  const meter = cpuMeter(serverCpu);
+  const r = await fire(url, shape, shape.durationS, requestsFor(phase, body, tag), lat);
+  const cpu = meter();
+  const [p50, p99] = lat.percentiles([50, 99]);
+  const ok = r['2xx'];
+  return {
+    system,
+    phase: phase.replace(/^bare-/, ''),
+    client: 'autocannon',
+    connections: shape.connections,
+    durationS: cpu.wallS,
+    ok,
+    errors: r.errors + r.non2xx,
+    opsPerS: ok / cpu.wallS,
+    p50Ms: p50 as number,
+    p99Ms: p99 as number,
+    serverCores: cpu.serverCores,
+    loadgenCores: cpu.loadgenCores,
+  };
+}

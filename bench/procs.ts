@@ -1,0 +1,98 @@
+// Child processes the benchmark starts (zkgate, the bare fastify server, ZooKeeper): spawn, wait until
+// ready, read their CPU time and RSS from /proc, and stop them (SIGTERM, then SIGKILL after a grace period).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  pid: number;
+  spawnedAtMs: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** How much child output to keep for error messages (bytes); the rest is dropped. */
+const OUTPUT_KEEP_BYTES = 64 * 1024;
+
+export function startChild(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const spawnedAtMs = performance.now();
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString('utf8');
+    if (out.length > OUTPUT_KEEP_BYTES) out = out.slice(-OUTPUT_KEEP_BYTES);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  if (proc.pid === undefined) throw new Error(`could not spawn ${cmd}`);
+  return { name, proc, pid: proc.pid, spawnedAtMs, output: () => out, exited };
+}
+
+/** Polls `probe` every `everyMs` until it returns true; throws with the child's output if it exits or times out. */
+export async function waitUntil(child: Child, probe: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
+  let gone = false;
+  void child.exited.then(() => (gone = true));
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (gone) throw new Error(`${child.name} exited before it was ready:\n${child.output()}`);
+    try {
+      if (await probe()) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`${child.name} was not ready within ${timeoutMs} ms:\n${child.output()}`);
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const r = await fetch(url);
+  await r.arrayBuffer();
+  return r.ok;
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves with the exit code. */
+export async function stopChild(child: Child, graceMs = 15000): Promise<number | null> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return child.proc.exitCode;
+  child.proc.kill('SIGTERM');
+  const t = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
+  const code = await child.exited;
+  clearTimeout(t);
+  return code;
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+/** User + system CPU seconds a process has used so far (all its threads), from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
+}
+
+/** Resident set size in MB, from /proc/<pid>/status (VmRSS). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** A free loopback port (bind to 0, read it, release it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const p = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

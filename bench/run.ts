@@ -1,0 +1,221 @@
+// `npm run bench`: zkgate vs a bare fastify route vs standalone ZooKeeper under the same closed-loop load
+// (create, set, get, 90/10 mix), the 1M-znode restart/memory check, and the watch fan-out when present;
+// writes bench/RESULTS.md and raw JSON under bench/results/.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { runHttpPhase, type HttpPhase, type LoadShape } from './http-load.js';
+import { cpuSeconds, freePort, httpOk, startChild, stopChild, waitUntil, type Child } from './procs.js';
+import { load1, machine, render, type Report } from './report.js';
+import type { PhaseResult } from './stats.js';
+import { prepareZkgate, sampleGetBody, startZkgate } from './zkgate.js';
+import { startZookeeper, zookeeperInstalled, ZK_MISSING_HELP, type ZkServer } from './zookeeper.js';
+import { closeClients, connectClients, prepareZk, runZkPhase, type ZkPhase } from './zk-load.js';
+import { runJavaZkPhases } from './java-load.js';
+import { runZnodesPhase } from './znodes.js';
+
+const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
+const BARE_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+const WATCH_BENCH = new URL('./watch-fanout.js', import.meta.url);
+
+interface Opts {
+  duration: string;
+  warmup: string;
+  connections: string;
+  valueBytes: string;
+  znodes: string;
+  readSeconds: string;
+  zookeeper: boolean;
+  java: boolean;
+  http: boolean;
+  cpuProf: boolean;
+  watches: boolean;
+  out: string;
+}
+
+const program = new Command()
+  .name('bench')
+  .description('zkgate benchmark: see bench/RESULTS.md')
+  .option('--duration <s>', 'measured seconds per phase', '10')
+  .option('--warmup <s>', 'warm-up seconds before each phase', '3')
+  .option('--connections <n>', 'concurrent clients', '64')
+  .option('--value-bytes <n>', 'znode value size', '256')
+  .option('--znodes <n>', 'large-tree phase: znodes to write before the restart/RSS check (0 = skip)', '1000000')
+  .option('--read-seconds <s>', 'large-tree phase: seconds of random reads after the restart', '5')
+  .option('--no-zookeeper', 'skip the ZooKeeper comparison (on by default when /usr/share/java/zookeeper.jar exists)')
+  .option('--no-java', "skip driving ZooKeeper with its own Java client (needs a JDK's java with source launch)")
+  .option('--no-http', 'skip the zkgate and bare fastify phases')
+  .option('--cpu-prof', 'run the zkgate child under node --cpu-prof; profiles go to bench/results/prof-<date>/', false)
+  .option('--watches', 'also run the watch fan-out bench (bench/watch-fanout.ts) when it exists', false)
+  .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'RESULTS.md'));
+
+const children = new Set<Child>();
+async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c)));
+  children.clear();
+}
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function show(r: PhaseResult): void {
+  log(
+    `${r.system} ${r.phase} (${r.client}): ${Math.round(r.opsPerS)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ` +
+      `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores, load-gen ${r.loadgenCores.toFixed(2)} cores`,
+  );
+}
+
+async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string): Promise<PhaseResult[]> {
+  const out: PhaseResult[] = [];
+  const profDir = o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}`) : undefined;
+  const zg = await startZkgate({ dataDir: join(root, 'zkgate'), cpuProfDir: profDir });
+  children.add(zg.child);
+  await prepareZkgate(zg.url, shape.valueBytes);
+  const bodyFile = join(root, 'get-body.json');
+  writeFileSync(bodyFile, await sampleGetBody(zg.url));
+  const barePort = await freePort();
+  const bare = startChild('bare fastify', process.execPath, [BARE_BIN, String(barePort), bodyFile]);
+  children.add(bare);
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  await waitUntil(bare, () => httpOk(`${bareUrl}/bare`), 15000);
+
+  const zgCpu = () => cpuSeconds(zg.child.pid);
+  const bareCpu = () => cpuSeconds(bare.pid);
+  // Each baseline right after its zkgate counterpart, so slow drifts in machine load hit both alike.
+  const plan: [string, HttpPhase, string, () => number][] = [
+    ['zkgate', 'create', zg.url, zgCpu],
+    ['zkgate', 'set', zg.url, zgCpu],
+    ['bare-fastify', 'bare-put', bareUrl, bareCpu],
+    ['zkgate', 'get', zg.url, zgCpu],
+    ['bare-fastify', 'bare-get', bareUrl, bareCpu],
+    ['zkgate', 'mix', zg.url, zgCpu],
+  ];
+  for (const [system, phase, url, cpu] of plan) {
+    const r = await runHttpPhase(system, phase, url, shape, cpu);
+    show(r);
+    out.push(r);
+  }
+  for (const c of [zg.child, bare]) {
+    const code = await stopChild(c);
+    children.delete(c);
+    if (code !== 0) log(`${c.name} exited with ${code}: ${c.output().slice(-2000)}`);
+  }
+  if (profDir) log(`zkgate CPU profile written under ${profDir}`);
+  return out;
+}
+
+async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise<PhaseResult[]> {
+  const out: PhaseResult[] = [];
+  let zk: ZkServer | undefined;
+  try {
+    zk = await startZookeeper(join(root, 'zookeeper'));
+    children.add(zk.child);
+    const pid = zk.child.pid;
+    const clients = await connectClients(zk.connect, shape.connections);
+    try {
+      await prepareZk(clients[0]!, shape.valueBytes);
+      for (const phase of ['create', 'set', 'get', 'mix'] as ZkPhase[]) {
+        const r = await runZkPhase(clients, phase, shape, () => cpuSeconds(pid));
+        show(r);
+        out.push(r);
+      }
+    } finally {
+      closeClients(clients);
+    }
+    if (o.java) {
+      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'], shape, pid)) {
+        show(r);
+        out.push(r);
+      }
+    }
+  } finally {
+    if (zk) {
+      await stopChild(zk.child);
+      children.delete(zk.child);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<Opts>();
+  const shape: LoadShape = { connections: Number(o.connections), durationS: Number(o.duration), warmupS: Number(o.warmup), valueBytes: Number(o.valueBytes) };
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const root = mkdtempSync(join(tmpdir(), 'zkgate-bench-'));
+  const report: Report = {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+    machine: machine(root),
+    load1Start: load1(),
+    load1End: NaN,
+    shape,
+    phases: [],
+    notes: [],
+  };
+  log(`load average (1 min) at start: ${report.load1Start.toFixed(2)}; temp dir ${root}`);
+  try {
+    if (o.http) report.phases.push(...(await httpPhases(root, shape, o, stamp)));
+    if (o.zookeeper) {
+      if (zookeeperInstalled()) report.phases.push(...(await zookeeperPhases(root, shape, o)));
+      else {
+        log(ZK_MISSING_HELP);
+        report.zookeeperNote = 'ZooKeeper was not installed on this machine, so the ZooKeeper ratios were not measured. ' + ZK_MISSING_HELP.replace(/\n/g, ' ');
+      }
+    }
+    const n = Number(o.znodes);
+    if (n > 0) {
+      log(`large tree: writing ${n} znodes, then restarting`);
+      report.znodes = await runZnodesPhase(join(root, 'big'), n, shape.valueBytes, Number(o.readSeconds), shape.connections);
+      log(`large tree: ${JSON.stringify(report.znodes)}`);
+    }
+    if (o.watches) {
+      if (existsSync(WATCH_BENCH)) {
+        const mod = (await import(WATCH_BENCH.href)) as { runWatchBench?: (opts: Record<string, unknown>) => Promise<unknown> };
+        if (typeof mod.runWatchBench !== 'function') throw new Error('bench/watch-fanout.ts does not export runWatchBench');
+        report.watches = await mod.runWatchBench({ durationS: shape.durationS, connections: shape.connections, valueBytes: shape.valueBytes, dataDir: join(root, 'watches') });
+        log(`watches: ${JSON.stringify(report.watches)}`);
+      } else report.notes.push('--watches was given but bench/watch-fanout.ts is not there yet.');
+    }
+  } finally {
+    await stopAll();
+    rmSync(root, { recursive: true, force: true });
+  }
+  report.load1End = load1();
+  report.notes.push(...autoNotes(report));
+  const resultsDir = join(BENCH_DIR, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(report, null, 2));
+  writeFileSync(o.out, render(report, o.out));
+  log(`load average (1 min) at end: ${report.load1End.toFixed(2)}; wrote ${o.out} and ${join(resultsDir, stamp + '.json')}`);
+}
+
+/** What the CPU figures say about where each phase's bottleneck was. */
+function autoNotes(r: Report): string[] {
+  const cores = r.machine.cores;
+  const notes = [
+    `Server, load generator and (for ZooKeeper) the JVM share ${cores} cores. "server CPU" and "load-gen CPU" are measured from /proc over each measured window; ` +
+      `when they add up to about ${cores}, the machine is saturated and the load generator's share is taken from the server.`,
+  ];
+  const genBound = r.phases.filter((p) => p.loadgenCores > 0.9);
+  if (genBound.length > 0) {
+    notes.push(
+      `Load generator at ≥ 0.9 of a core (it is single-threaded, so this is its ceiling) in: ${genBound.map((p) => `${p.system} ${p.phase} (${p.client})`).join(', ')}. ` +
+        'Those figures are bounded by the generator, not (only) by the server.',
+    );
+  }
+  if (r.load1Start > 1 || r.load1End > 1) notes.push(`The 1-minute load average was above 1 (${r.load1Start.toFixed(2)} → ${r.load1End.toFixed(2)}): other work shared the CPUs; treat absolute figures as noisy. Ratios within one run are steadier.`);
+  return notes;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch(async (e) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+    await stopAll();
+    process.exit(1);
+  });
+}

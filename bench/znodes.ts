@@ -1,0 +1,122 @@
+// The large-tree phase: fill a data dir with N znodes through the REST API (multi batches, several in flight),
+// restart zkgate on it as a fresh child, and measure spawn → first successful read, and RSS after start and
+// after reading across the whole tree (the data must live in LMDB, not in the heap).
+import { execFileSync } from 'node:child_process';
+import autocannon from 'autocannon';
+import { httpOk, rssMb, sleep, stopChild, waitUntil } from './procs.js';
+import { value } from './http-load.js';
+import { spawnZkgate, startZkgate } from './zkgate.js';
+import { freePort } from './procs.js';
+
+export interface ZnodesResult {
+  znodes: number;
+  valueBytes: number;
+  fillS: number;
+  fillPerS: number;
+  dataDirMb: number;
+  rssAfterFillMb: number;
+  /** Spawn of the restarted process → first 200 on a getData of a deep node. */
+  restartToFirstReadMs: number;
+  rssAfterStartMb: number;
+  readOps: number;
+  readOpsPerS: number;
+  readErrors: number;
+  rssAfterReadsMb: number;
+  serverZnodeCount: number;
+}
+
+/** Children per directory node, so no parent grows a huge child list. */
+const FANOUT = 1000;
+/** Creates per multi request (one request stays well under jute.maxbuffer at 256-byte values). */
+const BATCH = 1000;
+/** Multi requests in flight while filling. */
+const IN_FLIGHT = 4;
+
+async function multi(url: string, ops: unknown[]): Promise<void> {
+  const r = await fetch(`${url}/v1/multi`, { method: 'POST', body: JSON.stringify({ ops }), headers: { 'content-type': 'application/json' } });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`multi: ${r.status} ${text.slice(0, 300)}`);
+}
+
+const nodePath = (i: number) => `/big/d${Math.floor(i / FANOUT)}/n${i % FANOUT}`;
+
+async function fill(url: string, n: number, valueBytes: number): Promise<void> {
+  const data = value(valueBytes).toString('utf8');
+  const dirs = Math.ceil(n / FANOUT);
+  await multi(url, [{ op: 'create', path: '/big' }]);
+  for (let d = 0; d < dirs; d += BATCH) {
+    await multi(url, Array.from({ length: Math.min(BATCH, dirs - d) }, (_, k) => ({ op: 'create', path: `/big/d${d + k}` })));
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const start = next;
+      next = Math.min(n, next + BATCH);
+      const ops = [];
+      for (let i = start; i < next; i++) ops.push({ op: 'create', path: nodePath(i), data });
+      await multi(url, ops);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+}
+
+async function znodeCount(url: string): Promise<number> {
+  const r = await fetch(`${url}/v1/admin/mntr`);
+  const j = (await r.json()) as Record<string, unknown>;
+  return Number(j['zk_znode_count']);
+}
+
+export async function runZnodesPhase(dataDir: string, n: number, valueBytes: number, readS: number, connections: number): Promise<ZnodesResult> {
+  const first = await startZkgate({ dataDir });
+  const t0 = performance.now();
+  try {
+    await fill(first.url, n, valueBytes);
+  } catch (e) {
+    await stopChild(first.child);
+    throw e;
+  }
+  const fillS = (performance.now() - t0) / 1000;
+  const rssAfterFillMb = rssMb(first.child.pid);
+  const code = await stopChild(first.child);
+  if (code !== 0) throw new Error(`zkgate exited with ${code} after the fill:\n${first.child.output()}`);
+  const dataDirMb = Number(execFileSync('du', ['-sm', dataDir], { encoding: 'utf8' }).split('\t')[0]);
+
+  // The page cache still holds the file; that is the common restart case (process restart, not a reboot).
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const probe = `${url}/v1/znodes${nodePath(Math.floor(n / 2))}`;
+  const child = spawnZkgate({ dataDir }, port);
+  try {
+    await waitUntil(child, () => httpOk(probe), 30000, 2);
+    const restartToFirstReadMs = performance.now() - child.spawnedAtMs;
+    await sleep(200);
+    const rssAfterStartMb = rssMb(child.pid);
+    let i = 0;
+    const inst = autocannon({
+      url,
+      connections,
+      duration: readS,
+      requests: [{ method: 'GET', path: probe.slice(url.length), headers: {}, setupRequest: () => ({ method: 'GET', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, headers: {} }) }],
+    });
+    const r = await inst;
+    const rssAfterReadsMb = rssMb(child.pid);
+    const serverZnodeCount = await znodeCount(url);
+    return {
+      znodes: n,
+      valueBytes,
+      fillS,
+      fillPerS: n / fillS,
+      dataDirMb,
+      rssAfterFillMb,
+      restartToFirstReadMs,
+      rssAfterStartMb,
+      readOps: r['2xx'],
+      readOpsPerS: r['2xx'] / r.duration,
+      readErrors: r.errors + r.non2xx,
+      rssAfterReadsMb,
+      serverZnodeCount,
+    };
+  } finally {
+    await stopChild(child);
+  }
+}
