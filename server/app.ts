@@ -27,6 +27,7 @@ const ALLOWED: [RegExp, string[]][] = [
   [/^\/v1\/sessions\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/sessions\/[^/]+\/keepalive$/, ['POST']],
   [/^\/v1\/admin\/[a-z]+$/, ['GET']],
+  [/^\/v1\/watch$/, ['GET']],
 ];
 
 export interface AppOptions {

@@ -5,6 +5,11 @@ import { ZkError } from './errors.js';
 import type { Config } from './config.js';
 import { ZkNode } from './node.js';
 import { buildApp } from './app.js';
+import { WatchHub } from './watches/hub.js';
+import { installWatchRoutes } from '../routes/watch.js';
+import { watchAdminRoutes } from '../routes/watch-admin.js';
+import { blockingReadVia } from '../routes/watch-blocking.js';
+import type { WatchConnection } from '../routes/watch-connection.js';
 
 export interface RunningServer {
   node: ZkNode;
@@ -23,10 +28,15 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   const node = new ZkNode(cfg, log);
   await node.start();
   let closing = false;
+  // Subscribed before anything can commit, so no change goes unseen by watches.
+  const hub = new WatchHub<WatchConnection>(node);
   const app = await buildApp({
     node,
     logger: log,
+    blockingRead: blockingReadVia(node, hub),
     extend: async (a) => {
+      const ws = await installWatchRoutes(a, node, hub);
+      await a.register(watchAdminRoutes, { node, hub, connections: ws.connections });
       a.addHook('onRequest', async (_req, reply) => {
         if (!closing) return;
         reply.header('Connection', 'close');

@@ -1,0 +1,111 @@
+// TypeBox schemas of the /v1/watch WebSocket frames (API.md §5): they validate what clients send and document
+// every frame shape in the OpenAPI spec (components/schemas).
+import { Type, type Static } from '@sinclair/typebox';
+
+const FrameId = Type.Optional(
+  Type.Union([Type.String({ maxLength: 256 }), Type.Integer()], { description: 'chosen by the client; echoed in the reply', examples: [1] }),
+);
+const Kind = Type.Union(
+  [Type.Literal('data'), Type.Literal('exists'), Type.Literal('children'), Type.Literal('persistent'), Type.Literal('persistentRecursive')],
+  {
+    description:
+      'data, exists, children: one-shot (removed when they fire), as getData/exists/getChildren watches; persistent, ' +
+      'persistentRecursive: as addWatch modes (persistentRecursive covers the subtree and never gets NodeChildrenChanged)',
+  },
+);
+const Zxid = Type.String({ pattern: '^[0-9]+$', description: 'zxid, decimal', examples: ['42'] });
+
+export const WatchRequest = Type.Object(
+  {
+    id: FrameId,
+    op: Type.Literal('watch'),
+    path: Type.String({ examples: ['/app/config'] }),
+    kind: Kind,
+    sinceZxid: Type.Optional(
+      Type.Union([Zxid, Type.Integer({ minimum: 0 })], {
+        description:
+          'the last zxid the client saw: a change after it fires at once (one-shot kinds), or is replayed before the reply ' +
+          '(persistent kinds; a `resync` frame when the server no longer has the history)',
+      }),
+    ),
+    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'force base64 for the data in the reply' })),
+  },
+  { $id: 'WatchRequest', title: 'WatchRequest', additionalProperties: false },
+);
+
+export const UnwatchRequest = Type.Object(
+  { id: FrameId, op: Type.Literal('unwatch'), path: Type.String(), kind: Kind },
+  { $id: 'UnwatchRequest', title: 'UnwatchRequest', additionalProperties: false },
+);
+
+export const SessionRequest = Type.Object(
+  { id: FrameId, op: Type.Literal('session'), sessionId: Type.String({ maxLength: 64, examples: ['0x1a2b3c4d5e6f7081'] }) },
+  {
+    $id: 'SessionRequest',
+    title: 'SessionRequest',
+    additionalProperties: false,
+    description: 'binds the connection to a session: it keeps the session alive while it answers pings, and gets its session event',
+  },
+);
+
+export const PingRequest = Type.Object(
+  { id: FrameId, op: Type.Literal('ping') },
+  { $id: 'PingRequest', title: 'PingRequest', additionalProperties: false },
+);
+
+export const WatchReply = Type.Object(
+  {
+    id: Type.Union([Type.String(), Type.Integer(), Type.Null()]),
+    ok: Type.Literal(true),
+    zxid: Type.Optional(Type.String({ description: 'watch: the zxid the state was read at and the watch armed at; ping: the node\'s applied zxid' })),
+    stat: Type.Optional(Type.Union([Type.Ref('Stat'), Type.Null()], { description: 'watch: null when the node does not exist' })),
+    data: Type.Optional(Type.String({ description: 'data, exists (node present), persistent kinds' })),
+    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')])),
+    children: Type.Optional(Type.Array(Type.String(), { description: 'children and persistent kinds' })),
+    sessionId: Type.Optional(Type.String({ description: 'session: the bound session' })),
+    timeoutMs: Type.Optional(Type.Integer({ description: 'session: its timeout; the server pings every third of it' })),
+  },
+  { $id: 'WatchReply', title: 'WatchReply' },
+);
+
+export const WatchErrorReply = Type.Object(
+  {
+    id: Type.Union([Type.String(), Type.Integer(), Type.Null()], { description: 'null when the frame could not be read' }),
+    ok: Type.Literal(false),
+    error: Type.String({ examples: ['NoNode', 'NoAuth', 'BadArguments', 'MarshallingError', 'Unimplemented', 'SessionExpired', 'NoWatcher'] }),
+    code: Type.Integer({ examples: [-101] }),
+    message: Type.String(),
+    path: Type.Optional(Type.String()),
+  },
+  { $id: 'WatchErrorReply', title: 'WatchErrorReply' },
+);
+
+export const WatchEvent = Type.Object(
+  {
+    type: Type.Literal('event'),
+    event: Type.Union([Type.Literal('NodeCreated'), Type.Literal('NodeDeleted'), Type.Literal('NodeDataChanged'), Type.Literal('NodeChildrenChanged')]),
+    path: Type.String({ description: 'the node that changed (below the watched path for persistentRecursive)' }),
+    zxid: Type.String({ description: 'the zxid of the transaction that caused it' }),
+  },
+  { $id: 'WatchEvent', title: 'WatchEvent' },
+);
+
+export const SessionEvent = Type.Object(
+  { type: Type.Literal('session'), state: Type.Union([Type.Literal('expired'), Type.Literal('closed')]) },
+  { $id: 'SessionEvent', title: 'SessionEvent', description: 'the bound session ended; the server then closes the connection (1000)' },
+);
+
+export const ResyncEvent = Type.Object(
+  { type: Type.Literal('resync'), path: Type.String() },
+  {
+    $id: 'ResyncEvent',
+    title: 'ResyncEvent',
+    description: 'a persistent watch resumed with sinceZxid may have missed events the server no longer remembers: re-read the node (subtree)',
+  },
+);
+
+export const WATCH_FRAME_SCHEMAS = [WatchRequest, UnwatchRequest, SessionRequest, PingRequest, WatchReply, WatchErrorReply, WatchEvent, SessionEvent, ResyncEvent];
+
+export type WatchRequestT = Static<typeof WatchRequest>;
+export type UnwatchRequestT = Static<typeof UnwatchRequest>;
+export type SessionRequestT = Static<typeof SessionRequest>;

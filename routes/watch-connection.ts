@@ -1,0 +1,284 @@
+// One /v1/watch WebSocket: reads client frames in order (watch, unwatch, session, ping), writes replies and events
+// through a bounded buffer (a slow reader is closed with 1008), and keeps a bound session alive while it answers pings.
+import type { WebSocket, RawData } from 'ws';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { ZkError } from '../server/errors.js';
+import { validatePath } from '../server/tree/paths.js';
+import { statOf } from '../server/tree/stat.js';
+import type { AuthId } from '../server/tree/types.js';
+import type { ZkNode } from '../server/node.js';
+import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../server/watches/hub.js';
+import type { WatchKind } from '../server/watches/registry.js';
+import { PingRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
+import { encodeData } from './context.js';
+
+type FrameId = string | number | null;
+type Handled = 'done' | 'defer';
+
+/** ZooKeeper's NoWatcher (-121): removeWatches found no such watch. Not an HTTP error, so not in errors.ts. */
+const NO_WATCHER = { error: 'NoWatcher', code: -121 };
+
+function frameId(v: unknown): FrameId {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? v : null;
+}
+
+function check<T extends TSchema>(schema: T, msg: unknown): void {
+  if (Value.Check(schema, msg)) return;
+  const e = Value.Errors(schema, msg).First();
+  throw new ZkError('BadArguments', `bad ${String((msg as { op?: unknown }).op)} frame: ${e ? `${e.path || '/'} ${e.message}` : 'invalid'}`);
+}
+
+let nextId = 1;
+
+export class WatchConnection implements WatchSink {
+  readonly id = `ws-${nextId++}`;
+  readonly openedAt = Date.now();
+  sessionId: string | null = null;
+  /** Frames received while an earlier one waits (deferred registration): handled in arrival order. */
+  private readonly queue: string[] = [];
+  private queuedBytes = 0;
+  private waiting = false;
+  private waitToken = 0;
+  private deferredAt = 0;
+  private lastSeen = Date.now();
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  framesIn = 0;
+  framesOut = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly auth: AuthId[],
+    readonly remoteAddress: string,
+    private readonly hub: WatchHub<WatchConnection>,
+    private readonly node: ZkNode,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => this.alive());
+    ws.on('close', () => this.cleanup());
+    ws.on('error', () => this.cleanup());
+    this.schedulePing();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- WatchSink ----
+
+  deliver(frame: Buffer): void {
+    this.write(frame);
+  }
+
+  sessionEnded(reason: 'closed' | 'expired'): void {
+    this.sessionId = null;
+    this.write(Buffer.from(JSON.stringify({ type: 'session', state: reason })));
+    this.close(1000, `session ${reason}`);
+  }
+
+  /** Closes with `code`, stops all delivery at once, and cuts the socket if the close handshake takes too long. */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.cleanup();
+    this.ws.close(code, reason);
+    setTimeout(() => this.ws.terminate(), this.node.cfg.wsCloseGraceMs).unref();
+  }
+
+  // ---- liveness ----
+
+  /** Any pong or frame shows the client is there; only then does the bound session get touched. */
+  private alive(): void {
+    this.lastSeen = Date.now();
+    if (this.sessionId) this.node.sessions.touch(this.sessionId, this.lastSeen);
+  }
+
+  private schedulePing(): void {
+    clearTimeout(this.pingTimer);
+    const timeoutMs = this.sessionId ? this.node.sessions.timeoutOf(this.sessionId) : undefined;
+    // ZooKeeper's client pings after a third of the timeout; a connection silent for the whole timeout is dead.
+    const intervalMs = timeoutMs !== undefined ? Math.max(10, Math.floor(timeoutMs / 3)) : this.node.cfg.wsPingIntervalMs;
+    const deadMs = timeoutMs ?? 2 * this.node.cfg.wsPingIntervalMs;
+    this.pingTimer = setTimeout(() => {
+      if (this.closed) return;
+      if (Date.now() - this.lastSeen > deadMs) {
+        this.cleanup();
+        this.ws.terminate();
+        return;
+      }
+      this.ws.ping();
+      this.schedulePing();
+    }, intervalMs);
+    this.pingTimer.unref();
+  }
+
+  // ---- frames in ----
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    this.framesIn++;
+    this.alive();
+    if (isBinary) {
+      this.sendError(null, new ZkError('MarshallingError', 'frames are JSON text; got a binary frame'));
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
+    this.queue.push(text);
+    this.queuedBytes += text.length;
+    if (this.queuedBytes > this.node.cfg.wsMaxBufferedBytes) {
+      this.close(1008, 'too many frames waiting to be handled');
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.waiting && !this.closed && this.queue.length > 0) {
+      if (this.handle(this.queue[0] as string) === 'defer') {
+        this.wait();
+        return;
+      }
+      this.queuedBytes -= (this.queue.shift() as string).length;
+      this.deferredAt = 0;
+    }
+  }
+
+  /** Stops reading until the next commit (or the ZK-Min-Zxid-style deadline), then retries the head frame. */
+  private wait(): void {
+    this.waiting = true;
+    if (this.deferredAt === 0) this.deferredAt = Date.now();
+    this.ws.pause();
+    const token = ++this.waitToken;
+    const wake = () => {
+      if (token !== this.waitToken || this.closed) return;
+      this.waitToken++;
+      clearTimeout(timer);
+      this.waiting = false;
+      this.ws.resume();
+      this.pump();
+    };
+    const timer = setTimeout(wake, this.node.cfg.minZxidWaitMs);
+    timer.unref();
+    this.hub.afterNextCommit(wake);
+  }
+
+  private handle(text: string): Handled {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.sendError(null, new ZkError('MarshallingError', 'frame is not valid JSON'));
+      return 'done';
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.sendError(null, new ZkError('MarshallingError', 'frame must be a JSON object'));
+      return 'done';
+    }
+    const m = msg as Record<string, unknown>;
+    const id = frameId(m.id);
+    try {
+      switch (m.op) {
+        case 'watch':
+          check(WatchRequest, m);
+          return this.opWatch(id, m as { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string });
+        case 'unwatch':
+          check(UnwatchRequest, m);
+          this.opUnwatch(id, m as { path: string; kind: WatchKind });
+          return 'done';
+        case 'session':
+          check(SessionRequest, m);
+          this.opSession(id, String(m.sessionId));
+          return 'done';
+        case 'ping':
+          check(PingRequest, m);
+          this.send({ id, ok: true, zxid: String(this.node.appliedZxid) });
+          return 'done';
+        default:
+          throw new ZkError('Unimplemented', `unknown op ${JSON.stringify(m.op)} (watch, unwatch, session, ping)`);
+      }
+    } catch (e) {
+      if (e instanceof ZkError) this.sendError(id, e);
+      else {
+        this.node.log.error({ err: e, connection: this.id }, 'watch frame failed');
+        this.send({ id, ok: false, error: 'SystemError', code: -1, message: 'internal error' });
+      }
+      return 'done';
+    }
+  }
+
+  private opWatch(id: FrameId, m: { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string }): Handled {
+    validatePath(m.path);
+    const since = m.sinceZxid === undefined ? undefined : Number(m.sinceZxid);
+    if (since !== undefined && !Number.isSafeInteger(since)) throw new ZkError('BadArguments', `sinceZxid ${m.sinceZxid} is out of range`);
+    if (since !== undefined && since > this.node.appliedZxid && Date.now() - (this.deferredAt || Date.now()) >= this.node.cfg.minZxidWaitMs) {
+      throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
+    }
+    const st = this.hub.watch(this, m.path, m.kind, since);
+    if (st === 'defer') return 'defer';
+    for (const e of st.missed) this.write(eventFrame(e.type, e.path, e.zxid));
+    if (st.resync) this.send({ type: 'resync', path: m.path });
+    this.send(this.reply(id, m.kind, st, m.encoding === 'base64'));
+    return 'done';
+  }
+
+  private reply(id: FrameId, kind: WatchKind, st: WatchState, base64: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = { id, ok: true, zxid: String(st.zxid), stat: st.rec ? statOf(st.rec) : null };
+    if (st.rec && kind !== 'children') {
+      const enc = encodeData(st.rec.data, base64);
+      out.data = enc.data;
+      out.encoding = enc.encoding;
+    }
+    if (st.children) out.children = st.children;
+    return out;
+  }
+
+  private opUnwatch(id: FrameId, m: { path: string; kind: WatchKind }): void {
+    validatePath(m.path);
+    if (this.hub.unwatch(this, m.path, m.kind)) this.send({ id, ok: true });
+    else this.send({ id, ok: false, ...NO_WATCHER, message: `no ${m.kind} watch on ${m.path}`, path: m.path });
+  }
+
+  private opSession(id: FrameId, raw: string): void {
+    const sid = raw.trim().toLowerCase();
+    if (!this.node.sessions.has(sid)) throw new ZkError('SessionExpired', `session ${sid} is closed, expired or unknown`);
+    if (this.sessionId && this.sessionId !== sid) this.hub.unbind(this, this.sessionId);
+    this.sessionId = sid;
+    this.hub.bind(this, sid);
+    this.alive();
+    this.schedulePing();
+    this.send({ id, ok: true, sessionId: sid, timeoutMs: this.node.sessions.timeoutOf(sid) });
+  }
+
+  // ---- frames out ----
+
+  private send(obj: Record<string, unknown>): void {
+    this.write(Buffer.from(JSON.stringify(obj)));
+  }
+
+  private sendError(id: FrameId, e: ZkError): void {
+    this.send({ id, ok: false, ...e.toBody() });
+  }
+
+  /** The bound: what the socket has not yet taken stays under wsMaxBufferedBytes (plus the one frame that crossed it). */
+  private write(frame: Buffer): void {
+    if (this.closed) return;
+    const max = this.node.cfg.wsMaxBufferedBytes;
+    if (this.ws.bufferedAmount > max) {
+      this.close(1008, `slow consumer: more than ${max} bytes waiting to be sent`);
+      return;
+    }
+    this.framesOut++;
+    this.ws.send(frame, { binary: false });
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pingTimer);
+    this.waitToken++;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.hub.drop(this);
+    if (this.sessionId) this.hub.unbind(this, this.sessionId);
+  }
+}

@@ -1,0 +1,131 @@
+// GET /v1/watch: the WebSocket upgrade (ws, on fastify's own HTTP server and port), its limits (connections in
+// total and per client address), the documented frame schemas, and closing every socket with 1001 on shutdown.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import { Type } from '@sinclair/typebox';
+import { ZkError } from '../server/errors.js';
+import { digestOf } from '../server/tree/acl.js';
+import type { AuthId } from '../server/tree/types.js';
+import type { ZkNode } from '../server/node.js';
+import type { WatchHub } from '../server/watches/hub.js';
+import { ErrorRef } from '../openapi/schemas.js';
+import { WATCH_FRAME_SCHEMAS } from '../openapi/watch-schemas.js';
+import { WatchConnection } from './watch-connection.js';
+
+export interface WatchRoutes {
+  /** Open watch connections (for admin listings). */
+  connections(): WatchConnection[];
+}
+
+/** Authorization: Basic on the upgrade request → digest:user (and super), plus the client address, as for HTTP requests. */
+function upgradeAuth(req: IncomingMessage, node: ZkNode, ip: string): AuthId[] {
+  const auth: AuthId[] = [{ scheme: 'ip', id: ip }];
+  const h = req.headers.authorization;
+  if (h === undefined) return auth;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  const decoded = m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : '';
+  const i = decoded.indexOf(':');
+  if (i <= 0) throw new ZkError('AuthFailed', 'Authorization must be Basic base64(user:password)');
+  const id = digestOf(decoded.slice(0, i), decoded.slice(i + 1));
+  auth.push({ scheme: 'digest', id });
+  if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
+  return auth;
+}
+
+function refuse(socket: Duplex, node: ZkNode, err: ZkError): void {
+  const body = JSON.stringify(err.toBody());
+  const status = err.status;
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `ZK-Zxid: ${node.appliedZxid}`,
+    'Connection: close',
+    ...(status === 503 ? ['Retry-After: 1'] : []),
+  ];
+  socket.end(head.join('\r\n') + '\r\n\r\n' + body);
+}
+
+const DESCRIPTION = `Upgrade to a WebSocket (\`ws://host:port/v1/watch\`) carrying JSON text frames (API.md §5).
+
+Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
+Server → client: \`WatchReply\` \`{id, ok:true, zxid, stat, data?|children?}\` (the state the watch was armed at, read at that zxid),
+\`WatchErrorReply\` \`{id, ok:false, error, code, message}\`, \`WatchEvent\` \`{type:"event", event, path, zxid}\` in zxid order,
+\`SessionEvent\` \`{type:"session", state:"expired"|"closed"}\`, \`ResyncEvent\` \`{type:"resync", path}\` (schemas in components).
+
+Events need READ on the changed node (the parent for NodeChildrenChanged), as in ZooKeeper 3.8.4+. With \`sinceZxid\`, missed
+changes are sent before the reply. \`Authorization: Basic\` on the upgrade authenticates the connection. Limits (server/config.ts):
+wsMaxConnections, wsMaxConnectionsPerIp (503 on the upgrade), wsMaxWatchesPerConnection, wsMaxFrameBytes (close 1009),
+wsMaxBufferedBytes (a slow reader is closed with 1008). A plain GET without the upgrade is 426.`;
+
+export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>): Promise<WatchRoutes> {
+  const cfg = node.cfg;
+  for (const s of WATCH_FRAME_SCHEMAS) app.addSchema(s);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.wsMaxFrameBytes, perMessageDeflate: false, clientTracking: false });
+  const conns = new Set<WatchConnection>();
+  const perIp = new Map<string, number>();
+  let sockets = 0;
+  let closing = false;
+
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    const ip = req.socket.remoteAddress ?? '';
+    try {
+      if (path !== '/v1/watch') throw new ZkError('Unimplemented', `no WebSocket endpoint at ${path}`);
+      if (closing) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
+      if (sockets >= cfg.wsMaxConnections) throw new ZkError('ConnectionLoss', `too many WebSocket connections (wsMaxConnections ${cfg.wsMaxConnections})`);
+      const fromIp = perIp.get(ip) ?? 0;
+      if (fromIp >= cfg.wsMaxConnectionsPerIp) {
+        throw new ZkError('ConnectionLoss', `too many WebSocket connections from ${ip} (wsMaxConnectionsPerIp ${cfg.wsMaxConnectionsPerIp})`);
+      }
+      const auth = upgradeAuth(req, node, ip);
+      sockets++;
+      perIp.set(ip, fromIp + 1);
+      socket.once('close', () => {
+        sockets--;
+        const n = (perIp.get(ip) ?? 1) - 1;
+        if (n > 0) perIp.set(ip, n);
+        else perIp.delete(ip);
+      });
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const c = new WatchConnection(ws, auth, ip, hub, node);
+        conns.add(c);
+        ws.once('close', () => conns.delete(c));
+        if (closing) c.close(1001, 'server shutting down');
+      });
+    } catch (e) {
+      refuse(socket, node, e instanceof ZkError ? e : new ZkError('ConnectionLoss', 'upgrade failed'));
+    }
+  });
+
+  app.get('/v1/watch', {
+    schema: {
+      tags: ['watches'],
+      summary: 'watches over WebSocket (upgrade)',
+      description: DESCRIPTION,
+      headers: Type.Object({
+        upgrade: Type.Optional(Type.String({ description: 'websocket', examples: ['websocket'] })),
+        authorization: Type.Optional(Type.String({ description: 'Basic user:password, authenticates the connection as digest:user' })),
+      }),
+      response: { 101: Type.Null({ description: 'Switching Protocols: frames as described' }), 426: ErrorRef, 503: ErrorRef },
+    },
+    handler: async (_req, reply) => {
+      reply.header('Upgrade', 'websocket');
+      throw new ZkError('BadArguments', 'GET /v1/watch must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)', { httpStatus: 426 });
+    },
+  });
+
+  // Before fastify closes the server: no new upgrades, every socket told 1001, blocking reads answered now.
+  app.addHook('preClose', async () => {
+    closing = true;
+    hub.blocking.releaseAll();
+    for (const c of conns) c.close(1001, 'server shutting down');
+    const deadline = Date.now() + cfg.wsCloseGraceMs + 100;
+    while (sockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  });
+
+  return { connections: () => [...conns] };
+}

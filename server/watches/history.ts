@@ -1,0 +1,94 @@
+// The recent-change history that lets a persistent watch resumed with sinceZxid replay what it missed: the last
+// N triggers in zxid order (a ring), indexed by path; `floorZxid` says how far back it is complete.
+import { isWithin } from '../tree/paths.js';
+import type { Acl, WatchEventType } from '../tree/types.js';
+
+export interface Change {
+  zxid: number;
+  type: WatchEventType;
+  path: string;
+  acl: Acl[];
+}
+
+/** A path's changes in zxid order; `start` skips the ones evicted from the ring (compacted now and then). */
+interface PathLog {
+  items: Change[];
+  start: number;
+}
+
+export class ChangeHistory {
+  private readonly ring: (Change | undefined)[];
+  private head = 0;
+  private size = 0;
+  private readonly byPath = new Map<string, PathLog>();
+
+  /** Every change with zxid > floorZxid is held (changes at floorZxid itself may be partly evicted). */
+  floorZxid: number;
+
+  constructor(
+    private readonly maxEvents: number,
+    startZxid: number,
+  ) {
+    this.ring = new Array<Change | undefined>(Math.max(0, maxEvents));
+    this.floorZxid = startZxid;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  record(c: Change): void {
+    if (this.maxEvents === 0) {
+      this.floorZxid = c.zxid;
+      return;
+    }
+    if (this.size === this.maxEvents) this.evictOldest();
+    this.ring[(this.head + this.size) % this.maxEvents] = c;
+    this.size++;
+    let log = this.byPath.get(c.path);
+    if (!log) this.byPath.set(c.path, (log = { items: [], start: 0 }));
+    log.items.push(c);
+  }
+
+  /** True when every change after `zxid` is still here. */
+  covers(zxid: number): boolean {
+    return zxid >= this.floorZxid;
+  }
+
+  /** Changes to `path` after `zxid`, oldest first. */
+  forPath(path: string, zxid: number): Change[] {
+    const log = this.byPath.get(path);
+    if (!log) return [];
+    const out: Change[] = [];
+    for (let i = log.start; i < log.items.length; i++) {
+      const c = log.items[i] as Change;
+      if (c.zxid > zxid) out.push(c);
+    }
+    return out;
+  }
+
+  /** Changes at or below `root` after `zxid`, in zxid order (ring order). */
+  forSubtree(root: string, zxid: number): Change[] {
+    const out: Change[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const c = this.ring[(this.head + i) % this.maxEvents] as Change;
+      if (c.zxid > zxid && isWithin(c.path, root)) out.push(c);
+    }
+    return out;
+  }
+
+  private evictOldest(): void {
+    const old = this.ring[this.head] as Change;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.maxEvents;
+    this.size--;
+    this.floorZxid = Math.max(this.floorZxid, old.zxid);
+    const log = this.byPath.get(old.path) as PathLog;
+    log.start++;
+    if (log.start === log.items.length) this.byPath.delete(old.path);
+    else if (log.start > 64 && log.start * 2 > log.items.length) {
+      log.items = log.items.slice(log.start);
+      log.start = 0;
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// Watch delivery: follows the node's commits (zxid order, before write responses), fires the registry's watches
+// with ZooKeeper's ACL filter, feeds the change history and blocking reads, and registers watches atomically
+// with the read their reply carries.
+import { ZkError } from '../errors.js';
+import { aclAllows } from '../tree/acl.js';
+import { PERM_BITS, type AuthId, type NodeRecord, type Trigger } from '../tree/types.js';
+import type { Committed } from '../pipeline.js';
+import type { ZkNode } from '../node.js';
+import { BlockingReads } from './blocking.js';
+import { ChangeHistory } from './history.js';
+import { WatchRegistry, type WatchKind } from './registry.js';
+import { resume, type MissedEvent } from './resume.js';
+
+/** One watching client (a WebSocket connection). */
+export interface WatchSink {
+  readonly auth: AuthId[];
+  /** Sends an event frame (the same bytes go to every sink the event reaches). */
+  deliver(frame: Buffer): void;
+  /** The session this sink is bound to has ended; its events for that commit were delivered first. */
+  sessionEnded(reason: 'closed' | 'expired'): void;
+}
+
+export interface WatchState {
+  /** The zxid the state was read at and the watch armed at: every later change is delivered. */
+  zxid: number;
+  rec: NodeRecord | undefined;
+  children?: string[];
+  /** Missed events (sinceZxid), to send before the reply. */
+  missed: MissedEvent[];
+  resync: boolean;
+}
+
+export function eventFrame(type: Trigger['type'], path: string, zxid: number): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'event', event: type, path, zxid: String(zxid) }));
+}
+
+export class WatchHub<S extends WatchSink> {
+  readonly registry = new WatchRegistry<S>();
+  readonly history: ChangeHistory;
+  readonly blocking: BlockingReads;
+  private readonly bySession = new Map<string, Set<S>>();
+  private afterCommit: (() => void)[] = [];
+
+  constructor(private readonly node: ZkNode) {
+    const cfg = node.cfg;
+    this.history = new ChangeHistory(cfg.watchHistoryMaxEvents, node.appliedZxid);
+    this.blocking = new BlockingReads({ maxWaitMs: cfg.blockingReadMaxWaitMs, maxWaiters: cfg.maxBlockingReads }, (p) => node.store.getNode(p));
+    node.on('committed', (batch: Committed[]) => this.onCommitted(batch));
+    node.watchCounter = () => this.registry.count;
+  }
+
+  /**
+   * True when the store's read snapshot is exactly the state of the last announced commit. LMDB makes a commit
+   * readable a moment before its 'committed' event runs; a watch armed in that window would see the change in its
+   * reply and again as an event, so registration waits for the announcement (afterNextCommit).
+   */
+  private consistent(): boolean {
+    return this.node.store.lastZxid() <= this.node.appliedZxid;
+  }
+
+  /** Runs `cb` synchronously right after the next commit's events went out, when the snapshot is consistent. */
+  afterNextCommit(cb: () => void): void {
+    this.afterCommit.push(cb);
+  }
+
+  /**
+   * Reads the node and arms the watch in one synchronous step (no commit can fall between them), or 'defer' when
+   * that cannot be done right now. Throws ZkError for what the client must be told.
+   */
+  watch(sink: S, path: string, kind: WatchKind, since: number | undefined): WatchState | 'defer' {
+    if (since !== undefined && since > this.node.appliedZxid) return 'defer';
+    if (!this.consistent()) return 'defer';
+    const zxid = this.node.appliedZxid;
+    const store = this.node.store;
+    const rec = store.getNode(path);
+    if (rec && !aclAllows(rec.acl, PERM_BITS.r, sink.auth)) throw new ZkError('NoAuth', undefined, { path });
+    if (!rec && since === undefined && (kind === 'data' || kind === 'children')) throw new ZkError('NoNode', undefined, { path });
+    const max = this.node.cfg.wsMaxWatchesPerConnection;
+    if (!this.registry.has(sink, path, kind) && this.registry.countOf(sink) >= max) {
+      throw new ZkError('BadArguments', `this connection already holds ${max} watches (wsMaxWatchesPerConnection)`, { path });
+    }
+    const r =
+      since === undefined
+        ? { events: [], resync: false, arm: true }
+        : resume({
+            path,
+            kind,
+            since,
+            rec,
+            getNode: (p) => store.getNode(p),
+            history: this.history,
+            canRead: (c) => aclAllows(c.acl, PERM_BITS.r, sink.auth),
+          });
+    if (r.arm) this.registry.add(sink, path, kind);
+    const children = rec && kind !== 'data' && kind !== 'exists' ? store.childNames(path) : undefined;
+    return { zxid, rec, children, missed: r.events.map((e) => ({ type: e.type, path: e.path, zxid: e.zxid })), resync: r.resync };
+  }
+
+  unwatch(sink: S, path: string, kind: WatchKind): boolean {
+    return this.registry.remove(sink, path, kind);
+  }
+
+  bind(sink: S, sessionId: string): void {
+    let set = this.bySession.get(sessionId);
+    if (!set) this.bySession.set(sessionId, (set = new Set()));
+    set.add(sink);
+  }
+
+  unbind(sink: S, sessionId: string): void {
+    const set = this.bySession.get(sessionId);
+    if (set?.delete(sink) && set.size === 0) this.bySession.delete(sessionId);
+  }
+
+  /** Forgets everything about a sink that has gone. */
+  drop(sink: S): void {
+    this.registry.removeAll(sink);
+  }
+
+  private onCommitted(batch: Committed[]): void {
+    for (const c of batch) {
+      for (const t of c.result.triggers) this.fire(t, c.zxid);
+      for (const e of c.result.endedSessions ?? []) {
+        for (const s of [...(this.bySession.get(e.id) ?? [])]) s.sessionEnded(e.reason);
+        this.bySession.delete(e.id);
+      }
+    }
+    if (this.afterCommit.length === 0) return;
+    const cbs = this.afterCommit;
+    this.afterCommit = [];
+    for (const cb of cbs) cb();
+  }
+
+  private fire(t: Trigger, zxid: number): void {
+    this.history.record({ zxid, type: t.type, path: t.path, acl: t.acl });
+    this.blocking.notify(t.type, t.path);
+    if (this.registry.count === 0) return;
+    let frame: Buffer | undefined;
+    for (const s of this.registry.fire(t.type, t.path)) {
+      // ZooKeeper 3.8.4+ (CVE-2024-23944): no event without READ on the node's ACL; the one-shot watch is spent.
+      if (aclAllows(t.acl, PERM_BITS.r, s.auth)) s.deliver((frame ??= eventFrame(t.type, t.path, zxid)));
+    }
+  }
+}

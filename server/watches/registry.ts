@@ -1,0 +1,154 @@
+// The watch table (ZooKeeper's WatchManager): which watcher holds which kinds on which path, and which watchers a
+// trigger fires — exact-path kinds by lookup, persistentRecursive by walking the changed path's ancestors.
+import { parentOf } from '../tree/paths.js';
+import type { WatchEventType } from '../tree/types.js';
+
+export type WatchKind = 'data' | 'exists' | 'children' | 'persistent' | 'persistentRecursive';
+export const WATCH_KINDS: readonly WatchKind[] = ['data', 'exists', 'children', 'persistent', 'persistentRecursive'];
+
+const BIT: Record<WatchKind, number> = { data: 1, exists: 2, children: 4, persistent: 8, persistentRecursive: 16 };
+const DATA_ONE_SHOT = BIT.data | BIT.exists;
+const CHILD_ONE_SHOT = BIT.children;
+/** Kinds in ZooKeeper's data table: fired by NodeCreated, NodeDataChanged and NodeDeleted on the path. */
+const DATA_TABLE = BIT.data | BIT.exists | BIT.persistent | BIT.persistentRecursive;
+/** Kinds in ZooKeeper's child table: fired by NodeChildrenChanged and NodeDeleted (recursive ones never by NodeChildrenChanged). */
+const CHILD_TABLE = BIT.children | BIT.persistent;
+
+export function kindsOf(bits: number): WatchKind[] {
+  return WATCH_KINDS.filter((k) => bits & BIT[k]);
+}
+
+/** Bits of `bits` an event of `type` on the watched path itself fires, and the one-shot bits it consumes. */
+function exactMatch(type: WatchEventType, bits: number): { hit: number; consume: number } {
+  switch (type) {
+    case 'NodeCreated':
+    case 'NodeDataChanged':
+      return { hit: bits & DATA_TABLE, consume: bits & DATA_ONE_SHOT };
+    case 'NodeDeleted':
+      return { hit: bits, consume: bits & (DATA_ONE_SHOT | CHILD_ONE_SHOT) };
+    case 'NodeChildrenChanged':
+      return { hit: bits & CHILD_TABLE, consume: bits & CHILD_ONE_SHOT };
+  }
+}
+
+export class WatchRegistry<W> {
+  private readonly byPath = new Map<string, Map<W, number>>();
+  private readonly byWatcher = new Map<W, Map<string, number>>();
+  /** persistentRecursive watches per path, so triggers walk ancestors only when any exist. */
+  private readonly recursiveAt = new Map<string, number>();
+  /** Registered (watcher, path, kind) triples. */
+  count = 0;
+
+  get pathCount(): number {
+    return this.byPath.size;
+  }
+
+  get watcherCount(): number {
+    return this.byWatcher.size;
+  }
+
+  countOf(w: W): number {
+    let n = 0;
+    for (const bits of this.byWatcher.get(w)?.values() ?? []) n += popcount(bits);
+    return n;
+  }
+
+  has(w: W, path: string, kind: WatchKind): boolean {
+    return ((this.byWatcher.get(w)?.get(path) ?? 0) & BIT[kind]) !== 0;
+  }
+
+  /** Adds the watch; false when it was already there (a watch set twice is one watch, as in ZooKeeper). */
+  add(w: W, path: string, kind: WatchKind): boolean {
+    const old = this.byWatcher.get(w)?.get(path) ?? 0;
+    if (old & BIT[kind]) return false;
+    this.setBits(w, path, old, old | BIT[kind]);
+    return true;
+  }
+
+  remove(w: W, path: string, kind: WatchKind): boolean {
+    const old = this.byWatcher.get(w)?.get(path) ?? 0;
+    if (!(old & BIT[kind])) return false;
+    this.setBits(w, path, old, old & ~BIT[kind]);
+    return true;
+  }
+
+  removeAll(w: W): void {
+    const paths = this.byWatcher.get(w);
+    if (!paths) return;
+    for (const [path, bits] of [...paths]) this.setBits(w, path, bits, 0);
+  }
+
+  /** Watchers an event of `type` on `path` reaches, each once; one-shot watches it fires are removed. */
+  fire(type: WatchEventType, path: string): Set<W> {
+    const out = new Set<W>();
+    const exact = this.byPath.get(path);
+    if (exact) {
+      for (const [w, bits] of exact) {
+        const { hit, consume } = exactMatch(type, bits);
+        if (!hit) continue;
+        out.add(w);
+        if (consume) this.setBits(w, path, bits, bits & ~consume);
+      }
+    }
+    if (this.recursiveAt.size > 0 && type !== 'NodeChildrenChanged' && path !== '/') {
+      let p = path;
+      do {
+        p = parentOf(p);
+        if (!this.recursiveAt.has(p)) continue;
+        for (const [w, bits] of this.byPath.get(p) ?? []) if (bits & BIT.persistentRecursive) out.add(w);
+      } while (p !== '/');
+    }
+    return out;
+  }
+
+  /** Every watch of `w`, path → kinds. */
+  watchesOf(w: W): Map<string, number> {
+    return this.byWatcher.get(w) ?? new Map();
+  }
+
+  /** Every watcher of `path`, watcher → kinds. */
+  watchersOf(path: string): Map<W, number> {
+    return this.byPath.get(path) ?? new Map();
+  }
+
+  paths(): IterableIterator<string> {
+    return this.byPath.keys();
+  }
+
+  watchers(): IterableIterator<W> {
+    return this.byWatcher.keys();
+  }
+
+  private setBits(w: W, path: string, old: number, bits: number): void {
+    this.count += popcount(bits) - popcount(old);
+    const delta = Number((bits & BIT.persistentRecursive) !== 0) - Number((old & BIT.persistentRecursive) !== 0);
+    if (delta !== 0) {
+      const n = (this.recursiveAt.get(path) ?? 0) + delta;
+      if (n > 0) this.recursiveAt.set(path, n);
+      else this.recursiveAt.delete(path);
+    }
+    this.write(w, path, bits);
+  }
+
+  private write(w: W, path: string, bits: number): void {
+    let paths = this.byWatcher.get(w);
+    let watchers = this.byPath.get(path);
+    if (bits === 0) {
+      paths?.delete(path);
+      if (paths?.size === 0) this.byWatcher.delete(w);
+      watchers?.delete(w);
+      if (watchers?.size === 0) this.byPath.delete(path);
+      return;
+    }
+    if (!paths) this.byWatcher.set(w, (paths = new Map()));
+    if (!watchers) this.byPath.set(path, (watchers = new Map()));
+    paths.set(path, bits);
+    watchers.set(w, bits);
+  }
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let x = n; x; x &= x - 1) c++;
+  return c;
+}
