@@ -53,6 +53,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // URLs the router itself rejects (a malformed %-escape, an overlong path) get a ZooKeeper-style error too.
+    frameworkErrors: (err, _req, reply) => {
+      reply.header('ZK-Zxid', String(node.appliedZxid));
+      return errorReply(reply, new ZkError('BadArguments', err.message));
+    },
   }) as unknown as FastifyInstance;
 
   app.addSchema(StatSchema);
