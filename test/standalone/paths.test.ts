@@ -1,0 +1,81 @@
+// Znode paths in URLs (API.md §2): ZooKeeper's path rules, percent-decoding, and the reserved /zookeeper subtree.
+import t from 'tap';
+import { serverFor } from './http.js';
+
+const { zk } = await serverFor(t);
+
+t.test('a fresh root has exactly the child "zookeeper", as ZooKeeper starts', async (t) => {
+  const r = await zk.children('/');
+  t.same(r.body.children, ['zookeeper']);
+  t.equal(r.body.stat.numChildren, 1);
+  t.equal(r.body.stat.cversion, -1, 'ZooKeeper reports 2×0 − 1 for the fresh root');
+  t.same((await zk.children('/zookeeper')).body.children, ['config', 'quota']);
+});
+
+t.test('deleting /, /zookeeper or its reserved children is BadArguments', async (t) => {
+  for (const p of ['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']) {
+    const r = await zk.delete(p, p === '/' ? '' : 'recursive');
+    t.equal(r.status, 400, p);
+    t.equal(r.body.error, 'BadArguments', p);
+  }
+  t.equal((await zk.stat('/zookeeper/config')).status, 200);
+});
+
+t.test('writing under /zookeeper is NoAuth', async (t) => {
+  const c = await zk.create('/zookeeper/mine');
+  t.equal(c.status, 403);
+  t.equal(c.body.error, 'NoAuth');
+  const s = await zk.set('/zookeeper/config', 'x');
+  t.equal(s.status, 403);
+  t.equal(s.body.error, 'NoAuth');
+  t.same((await zk.children('/zookeeper')).body.children, ['config', 'quota']);
+});
+
+t.test('bad paths are 400 BadArguments and create nothing', async (t) => {
+  const bad = [
+    '/v1/znodes/a//b', // empty segment
+    '/v1/znodes/trailing/', // trailing slash
+    '/v1/znodes/a/./b',
+    '/v1/znodes/a/../b',
+    '/v1/znodes/..',
+    '/v1/znodes/%2E%2E',
+    '/v1/znodes/ctl%01char',
+    '/v1/znodes/nul%00',
+    '/v1/znodes/del%7F',
+    '/v1/znodes/c1%C2%85', // U+0085, a C1 control
+    '/v1/znodes/astral%F0%9F%98%80', // a surrogate pair in UTF-16
+    '/v1/znodes/enc%2Fslash',
+    '/v1/znodes/bad%ZZescape',
+  ];
+  for (const url of bad) {
+    const r = await zk.call('POST', url, { body: Buffer.alloc(0) });
+    t.equal(r.status, 400, url);
+    t.equal(r.body.error, 'BadArguments', url);
+    t.equal(r.body.code, -8);
+  }
+  t.same((await zk.children('/')).body.children, ['zookeeper'], 'nothing was created');
+});
+
+t.test('bad paths are BadArguments for reads too', async (t) => {
+  for (const url of ['/v1/znodes/a//b', '/v1/znodes/x/', '/v1/znodes/%2E']) {
+    const r = await zk.call('GET', url);
+    t.equal(r.status, 400, url);
+    t.equal(r.body.error, 'BadArguments');
+  }
+});
+
+t.test('percent-encoded segments are decoded into the znode name', async (t) => {
+  const r = await zk.call('POST', '/v1/znodes/with%20space%3Fand%23hash', { body: Buffer.alloc(0) });
+  t.equal(r.status, 201);
+  t.equal(r.body.path, '/with space?and#hash');
+  t.equal(r.header('location'), '/v1/znodes/with%20space%3Fand%23hash');
+  t.equal((await zk.stat('/with space?and#hash')).status, 200);
+  const u = await zk.create('/unicodé-名前');
+  t.equal(u.status, 201);
+  t.equal(u.body.path, '/unicodé-名前');
+  t.ok((await zk.children('/')).body.children.includes('unicodé-名前'));
+});
+
+t.test('a dot inside a name is fine', async (t) => {
+  t.equal((await zk.create('/.hidden.name..x')).status, 201);
+});

@@ -1,0 +1,114 @@
+// HTTP-level rules (API.md §3, §6): ZK-Zxid on every response, ZK-Min-Zxid waits, 405 with Allow,
+// 404 Unimplemented for unknown routes, and bad input answered 4xx, never 5xx.
+import t from 'tap';
+import { serverFor } from './http.js';
+
+const { zk } = await serverFor(t, { minZxidWaitMs: 200 });
+
+t.test('every response carries ZK-Zxid: successes, errors, 404s and 405s', async (t) => {
+  const c = await zk.create('/h-zxid');
+  t.equal(c.header('zk-zxid'), c.body.stat.czxid);
+  const cases = [
+    await zk.get('/h-zxid'),
+    await zk.get('/h-missing'),
+    await zk.create('/h-zxid'),
+    await zk.call('GET', '/v1/nowhere'),
+    await zk.call('PATCH', '/v1/znodes/h-zxid'),
+    await zk.call('GET', '/v1/znodes/a//b'),
+    await zk.call('POST', '/v1/multi', { body: '{', headers: { 'content-type': 'application/json' } }),
+    await zk.call('GET', '/v1/admin/ruok'),
+  ];
+  for (const r of cases) t.match(r.header('zk-zxid'), /^\d+$/, `status ${r.status}`);
+  // A failed write takes a zxid, as ZooKeeper logs an error txn for it; reads report the last applied one.
+  const now = (await zk.call('POST', '/v1/sync')).body.zxid;
+  t.equal((await zk.get('/h-missing')).header('zk-zxid'), now, 'a 404 reports the zxid applied');
+  t.equal((await zk.call('GET', '/v1/znodes/bad%ZZ')).header('zk-zxid'), now, 'a URL the router rejects too');
+  t.equal((await zk.call('DELETE', '/v1/multi')).header('zk-zxid'), now, 'a 405 too');
+});
+
+t.test('ZK-Min-Zxid already reached is served at once', async (t) => {
+  const c = await zk.create('/h-min', 'x');
+  const r = await zk.get('/h-min', '', { 'zk-min-zxid': c.body.stat.czxid });
+  t.equal(r.status, 200);
+  t.equal(r.body.data, 'x');
+});
+
+t.test('ZK-Min-Zxid a write reaches while the read waits is served once applied', async (t) => {
+  const now = BigInt((await zk.call('POST', '/v1/sync')).body.zxid);
+  const read = zk.get('/h-later', 'stat', { 'zk-min-zxid': String(now + 1n) });
+  await new Promise((r) => setTimeout(r, 50));
+  await zk.create('/h-later');
+  const r = await read;
+  t.equal(r.status, 200, 'the read waited for the create');
+});
+
+t.test('ZK-Min-Zxid that cannot be reached is 503 ConnectionLoss within the bound', async (t) => {
+  const far = BigInt((await zk.call('POST', '/v1/sync')).body.zxid) + 1000n;
+  const t0 = Date.now();
+  const r = await zk.get('/', 'stat', { 'zk-min-zxid': String(far) });
+  const took = Date.now() - t0;
+  t.equal(r.status, 503);
+  t.equal(r.body.error, 'ConnectionLoss');
+  t.equal(r.body.code, -4);
+  t.ok(r.header('retry-after'), 'Retry-After is set');
+  t.ok(took >= 150 && took < 5000, `waited about minZxidWaitMs (${took} ms)`);
+});
+
+t.test('a malformed ZK-Min-Zxid is 400 BadArguments', async (t) => {
+  const r = await zk.get('/', 'stat', { 'zk-min-zxid': 'soon' });
+  t.equal(r.status, 400);
+  t.equal(r.body.error, 'BadArguments');
+});
+
+t.test('a wrong method on a known route is 405 Unimplemented with Allow', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['PATCH', '/v1/znodes/x', /GET.*HEAD.*POST.*PUT.*DELETE/],
+    ['DELETE', '/v1/multi', /^POST$/],
+    ['GET', '/v1/sync', /^POST$/],
+    ['PUT', '/v1/sessions', /^POST$/],
+    ['POST', '/v1/acl/x', /^GET, PUT$/],
+    ['GET', '/v1/sessions/0x1/keepalive', /^POST$/],
+  ];
+  for (const [method, url, allow] of cases) {
+    const r = await zk.call(method, url);
+    t.equal(r.status, 405, `${method} ${url}`);
+    t.equal(r.body.error, 'Unimplemented');
+    t.equal(r.body.code, -6);
+    t.match(r.header('allow'), allow);
+  }
+});
+
+t.test('an unknown route is 404 Unimplemented', async (t) => {
+  for (const url of ['/v1/nope', '/v2/znodes/x', '/']) {
+    const r = await zk.call('GET', url);
+    t.equal(r.status, 404, url);
+    t.equal(r.body.error, 'Unimplemented');
+    t.equal(r.body.code, -6);
+  }
+});
+
+t.test('malformed JSON bodies are 400 on every JSON route, never 500', async (t) => {
+  const sid = await zk.session();
+  await zk.create('/h-acl');
+  const routes: [string, string][] = [
+    ['POST', '/v1/sessions'],
+    ['PUT', '/v1/acl/h-acl'],
+    ['POST', '/v1/multi'],
+  ];
+  const bodies = ['{', 'null', '"str"', '[1]', '{"timeoutMs":"x","acl":5,"ops":5}', '\u0000'];
+  for (const [method, url] of routes) {
+    for (const body of bodies) {
+      const r = await zk.call(method, url, { body, headers: { 'content-type': 'application/json' } });
+      t.ok(r.status >= 400 && r.status < 500, `${method} ${url} ${JSON.stringify(body)} → ${r.status}`);
+      t.ok(typeof r.body.error === 'string', 'a ZooKeeper-style error body');
+    }
+  }
+  t.equal((await zk.call('POST', `/v1/sessions/${sid}/keepalive`)).status, 200, 'the server is still fine');
+});
+
+t.test('errors are JSON {error, code, message, path?}', async (t) => {
+  const r = await zk.get('/h-nothing');
+  t.match(r.header('content-type'), /application\/json/);
+  t.equal(typeof r.body.message, 'string');
+  t.equal(r.body.path, '/h-nothing');
+});
