@@ -1,0 +1,90 @@
+// `zkgate snapshot` saves a running node's store to one file (GET /v1/admin/snapshot); `zkgate restore`
+// installs such a file as a fresh dataDir a server then serves the same tree from.
+import type { Command } from 'commander';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { resolve } from 'node:path';
+import { Store } from '../storage/store.js';
+import { Client } from './http.js';
+import { clientCommand, makeClient } from './common.js';
+import { line, runAction } from './output.js';
+import { CliFailure, UsageError } from './errors.js';
+import { describeNetworkError, failureOf, type ClientOptions } from './http.js';
+
+async function download(c: Client, outFile: string): Promise<{ zxid: string; znodes: string; bytes: number; url: string }> {
+  const tmp = `${outFile}.partial`;
+  for (const url of c.urls) {
+    let res: Response;
+    try {
+      res = await fetch(`${url}/v1/admin/snapshot`, {
+        headers: c.authorization ? { authorization: c.authorization } : {},
+        signal: AbortSignal.timeout(c.timeoutMs),
+      });
+    } catch (e) {
+      process.stderr.write(`zkgate: ${describeNetworkError(e, url, c.timeoutMs).message}\n`);
+      continue;
+    }
+    if (res.status !== 200 || !res.body) {
+      throw failureOf({ status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()), url });
+    }
+    try {
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(tmp));
+      const expected = Number(res.headers.get('content-length'));
+      const bytes = statSync(tmp).size;
+      if (Number.isFinite(expected) && expected !== bytes) throw new Error(`got ${bytes} of ${expected} bytes`);
+      renameSync(tmp, outFile);
+      return { zxid: res.headers.get('zk-snapshot-zxid') ?? '?', znodes: res.headers.get('zk-snapshot-znodes') ?? '?', bytes, url };
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new CliFailure(`snapshot download from ${url} failed: ${(e as Error).message}`);
+    }
+  }
+  throw new CliFailure(`no server could be reached for a snapshot (${c.urls.join(', ')})`);
+}
+
+export function registerSnapshotCommands(program: Command): void {
+  clientCommand(program, 'snapshot', "write a consistent point-in-time copy of a running node's store to one file")
+    .requiredOption('--out <file>', 'the file to write')
+    .option('--force', 'overwrite --out if it exists')
+    .action((o: ClientOptions & { out: string; force?: boolean }) =>
+      runAction(o.json, async () => {
+        const c = makeClient(o);
+        const out = resolve(o.out);
+        if (existsSync(out) && !o.force) throw new CliFailure(`${out} exists; pass --force to overwrite it`);
+        // The timeout bounds connecting and the first byte, not a large transfer.
+        const r = await download(c, out);
+        if (o.json) return line(JSON.stringify({ file: out, zxid: r.zxid, znodes: Number(r.znodes), bytes: r.bytes, url: r.url }));
+        line(`Snapshot of ${r.url} at zxid ${r.zxid} (${r.znodes} znodes, ${r.bytes} bytes) written to ${out}`);
+      }),
+    );
+
+  program
+    .command('restore')
+    .description('make a data dir from a snapshot file; a server started on it serves the same tree')
+    .requiredOption('--in <file>', 'a file written by zkgate snapshot')
+    .requiredOption('--data-dir <dir>', 'the data dir to create (must be absent or empty)')
+    .option('--json', 'print the result as JSON')
+    .action((o: { in: string; dataDir: string; json?: boolean }) =>
+      runAction(o.json, async () => {
+        const file = resolve(o.in);
+        const dir = resolve(o.dataDir);
+        if (!existsSync(file)) throw new UsageError(`--in ${file} does not exist`);
+        if (existsSync(dir) && readdirSync(dir).length > 0) throw new CliFailure(`--data-dir ${dir} is not empty; restore only into an absent or empty directory`);
+        mkdirSync(dir, { recursive: true });
+        const target = Store.fileIn(dir);
+        copyFileSync(file, target);
+        let info;
+        try {
+          info = Store.inspectSnapshot(target);
+        } catch (e) {
+          for (const f of readdirSync(dir)) rmSync(resolve(dir, f), { force: true, recursive: true });
+          throw new CliFailure(`${file} is not a zkgate snapshot: ${(e as Error).message}`);
+        }
+        if (o.json) return line(JSON.stringify({ dataDir: dir, zxid: String(info.zxid), znodes: info.znodes }));
+        line(`Restored ${file} (zxid ${info.zxid}, ${info.znodes} znodes) into ${dir}`);
+        line(`Start a server on it: zkgate server --data-dir ${dir}   (an ensemble member also needs its myid file there)`);
+      }),
+    );
+}

@@ -1,0 +1,92 @@
+// `zkgate status`: asks a node for its mode like `zkServer.sh status` (Mode: standalone|leader|follower|observer).
+// Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, not running,
+// refuses, does not answer in time, or is not the myid the zoo.cfg says.
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../server/config.js';
+import { Client, failureOf } from './http.js';
+import { runAction, line } from './output.js';
+import { CliFailure, Unreachable, UsageError } from './errors.js';
+
+const SERVING = new Set(['standalone', 'leader', 'follower', 'observer']);
+
+/** The address a zoo.cfg's node serves HTTP on, as a client reaches it (a wildcard bind is asked on loopback). */
+export function urlFromConfig(file: string): { url: string; myid?: number } {
+  let cfg;
+  try {
+    cfg = loadConfig({ config: file });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`configuration error (${e.key}): ${e.message}`);
+    throw e;
+  }
+  let host = cfg.httpHost;
+  if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
+  if (host.includes(':')) host = `[${host}]`;
+  return { url: `http://${host}:${cfg.httpPort}`, myid: cfg.myid };
+}
+
+async function statusOf(url: string, timeout: string, expectMyid: number | undefined): Promise<void> {
+  let c: Client;
+  try {
+    c = new Client({ url: [url], timeout });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const addr = url.replace(/^https?:\/\//, '');
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), addr.slice(addr.lastIndexOf(':') + 1)];
+  line(`Client port found: ${port}. Client address: ${host}. Client SSL: ${url.startsWith('https:')}.`);
+  let srvr;
+  try {
+    srvr = await c.request('GET', '/v1/admin/srvr');
+  } catch (e) {
+    if (e instanceof Unreachable) throw new CliFailure(`Error contacting service at ${url}: ${e.message.slice(`cannot reach ${url}: `.length)}`);
+    throw e;
+  }
+  if (srvr.status !== 200) {
+    const f = failureOf(srvr);
+    throw new CliFailure(`${url} refused the status request: HTTP ${srvr.status} ${f.message}`);
+  }
+  let mode: unknown;
+  try {
+    mode = (JSON.parse(srvr.body.toString('utf8')) as { mode?: unknown }).mode;
+  } catch {
+    mode = undefined;
+  }
+  if (typeof mode !== 'string') throw new CliFailure(`${url} answered, but not as a zkgate server (no mode in /v1/admin/srvr)`);
+  if (expectMyid !== undefined) {
+    const cl = await c.request('GET', '/v1/admin/cluster');
+    const myid = cl.status === 200 ? (JSON.parse(cl.body.toString('utf8')) as { myid?: number | null }).myid : undefined;
+    if (myid !== expectMyid) {
+      throw new CliFailure(`wrong myid: the config says this node is myid ${expectMyid}, but the server at ${url} is myid ${myid ?? 'unknown (standalone)'}`);
+    }
+  }
+  line(`Mode: ${mode}`);
+  if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('print the mode of a node (Mode: standalone|leader|follower|observer), like zkServer.sh status')
+    .option('--config <file>', "zoo.cfg of the node to ask (its server.<myid> line or clientPortAddress/httpPort)")
+    .option('--url <url>', 'the node to ask; repeat for several (each is reported)', (v: string, p: string[]) => [...p, v], [])
+    .option('--timeout <ms>', 'how long to wait for an answer', '5000')
+    .action((o: { config?: string; url: string[]; timeout: string }) =>
+      runAction(false, async () => {
+        const targets: { url: string; myid?: number }[] = [];
+        if (o.config) targets.push(urlFromConfig(o.config));
+        for (const u of o.url.flatMap((x) => x.split(','))) if (u.trim()) targets.push({ url: u.trim().replace(/\/+$/, '') });
+        if (targets.length === 0) targets.push({ url: process.env.ZKGATE_URL ?? 'http://127.0.0.1:8080' });
+        let failed: unknown;
+        for (const t of targets) {
+          try {
+            await statusOf(t.url, o.timeout, t.myid);
+          } catch (e) {
+            if (targets.length === 1) throw e;
+            process.stderr.write(`zkgate: ${(e as Error).message}\n`);
+            failed = e;
+          }
+        }
+        if (failed) process.exitCode = 1;
+      }),
+    );
+}
