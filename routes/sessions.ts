@@ -18,6 +18,10 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       body: SessionCreateBody,
       response: { 201: SessionResponse, 400: ErrorRef, 503: ErrorRef },
     },
+    // A bare `POST /v1/sessions` (no body at all) asks for the default timeout.
+    preValidation: async (req) => {
+      if (req.body === undefined || req.body === null) req.body = {};
+    },
     handler: async (req, reply) => {
       const s = await node.createSession(req.body?.timeoutMs);
       return reply.code(201).send(s);
