@@ -96,12 +96,13 @@ export class WatchConnection implements WatchSink {
   private schedulePing(): void {
     clearTimeout(this.pingTimer);
     const timeoutMs = this.sessionId ? this.node.sessions.timeoutOf(this.sessionId) : undefined;
-    // ZooKeeper's client pings after a third of the timeout; a connection silent for the whole timeout is dead.
+    // ZooKeeper's client pings after a third of the timeout of silence; we ping at that pace.
     const intervalMs = timeoutMs !== undefined ? Math.max(10, Math.floor(timeoutMs / 3)) : this.node.cfg.wsPingIntervalMs;
-    const deadMs = timeoutMs ?? 2 * this.node.cfg.wsPingIntervalMs;
     this.pingTimer = setTimeout(() => {
       if (this.closed) return;
-      if (Date.now() - this.lastSeen > deadMs) {
+      // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
+      // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
+      if (timeoutMs === undefined && Date.now() - this.lastSeen > 2 * intervalMs) {
         this.cleanup();
         this.ws.terminate();
         return;

@@ -1,0 +1,175 @@
+// Which mutation fires which event for every watch kind (ZooKeeper's DataTree table, API.md §5): single ops,
+// setACL (nothing), multi (each op's triggers; none for a failed multi), recursive delete, session close,
+// container and TTL sweeps; one-shot kinds are spent when they fire, persistent ones stay.
+import t from 'tap';
+import { startTestServer } from '../helpers/server.js';
+import { WatchClient, http } from './client.js';
+
+const s = await startTestServer({ containerCheckIntervalMs: 50 });
+t.teardown(() => s.destroy());
+const base = s.url;
+const z = (p: string) => '/v1/znodes' + p;
+const create = (p: string, data = '', q = '') => http(base, 'POST', z(p) + q, data);
+const set = (p: string, data: string) => http(base, 'PUT', z(p), data);
+const del = (p: string, q = '') => http(base, 'DELETE', z(p) + q);
+const setAcl = (p: string) =>
+  http(base, 'PUT', '/v1/acl' + p, JSON.stringify({ acl: [{ scheme: 'world', id: 'anyone', perms: 'cdrwa' }] }), { 'content-type': 'application/json' });
+
+type Mutation = 'create' | 'set' | 'delete' | 'setAcl' | 'createChild' | 'deleteChild' | 'setChild';
+const MUTATIONS: Mutation[] = ['create', 'set', 'delete', 'setAcl', 'createChild', 'deleteChild', 'setChild'];
+
+/** Events each kind gets for each mutation of node N (child C = N/c), as ZooKeeper fires them. */
+const TABLE: Record<string, Partial<Record<Mutation, string[]>>> = {
+  data: { set: ['NodeDataChanged N'], delete: ['NodeDeleted N'] },
+  exists: { create: ['NodeCreated N'], set: ['NodeDataChanged N'], delete: ['NodeDeleted N'] },
+  children: { delete: ['NodeDeleted N'], createChild: ['NodeChildrenChanged N'], deleteChild: ['NodeChildrenChanged N'] },
+  persistent: {
+    create: ['NodeCreated N'],
+    set: ['NodeDataChanged N'],
+    delete: ['NodeDeleted N'],
+    createChild: ['NodeChildrenChanged N'],
+    deleteChild: ['NodeChildrenChanged N'],
+  },
+  persistentRecursive: {
+    create: ['NodeCreated N'],
+    set: ['NodeDataChanged N'],
+    delete: ['NodeDeleted N'],
+    createChild: ['NodeCreated N/c'],
+    deleteChild: ['NodeDeleted N/c'],
+    setChild: ['NodeDataChanged N/c'],
+  },
+};
+const ONE_SHOT = new Set(['data', 'exists', 'children']);
+
+let n = 0;
+for (const kind of Object.keys(TABLE)) {
+  for (const m of MUTATIONS) {
+    const expected = TABLE[kind]?.[m] ?? [];
+    t.test(`${kind} watch, ${m}: ${expected.length ? expected.join(', ') : 'no event'}`, async (t) => {
+      const N = `/k${n++}`;
+      // The state before the mutation: N exists (with child c for deleteChild/setChild) except for create.
+      if (m !== 'create') await create(N, 'v0');
+      if (m === 'deleteChild' || m === 'setChild') await create(N + '/c');
+      if ((kind === 'data' || kind === 'children') && m === 'create') {
+        const c = await WatchClient.open(base);
+        const r = await c.watch(N, kind);
+        t.match(r, { ok: false, error: 'NoNode', code: -101 }, 'a data or children watch on a missing node is NoNode, as getData/getChildren');
+        await c.close();
+        return;
+      }
+      const c = await WatchClient.open(base);
+      t.teardown(() => c.close());
+      t.match(await c.watch(N, kind), { ok: true });
+      const mutate = async () => {
+        switch (m) {
+          case 'create':
+            return create(N, 'v');
+          case 'set':
+            return set(N, 'v1');
+          case 'delete':
+            return del(N);
+          case 'setAcl':
+            return setAcl(N);
+          case 'createChild':
+            return create(N + '/c');
+          case 'deleteChild':
+            return del(N + '/c');
+          case 'setChild':
+            return set(N + '/c', 'x');
+        }
+      };
+      const r = await mutate();
+      t.ok(r.status < 300, `mutation answered ${r.status}`);
+      await c.sync();
+      t.same(c.eventList(), expected.map((e) => e.replace(/\bN\b/g, N)));
+      const zxids = c.events().map((e) => e.zxid);
+      if (zxids.length > 0) t.equal(zxids[0], r.headers.get('zk-zxid'), 'the event carries the zxid of the write that caused it');
+      // A second mutation of the same kind: one-shot watches are spent, persistent ones fire again.
+      if (expected.length > 0 && (m === 'set' || m === 'setChild')) {
+        await (m === 'set' ? set(N, 'v2') : set(N + '/c', 'y'));
+        await c.sync();
+        t.equal(c.events().length, ONE_SHOT.has(kind) ? 1 : 2, ONE_SHOT.has(kind) ? 'one-shot watch fired once' : 'persistent watch fired again');
+      }
+    });
+  }
+}
+
+t.test('one connection gets one NodeDeleted for data + children + persistent watches on the same node', async (t) => {
+  await create('/dd', 'x');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  for (const k of ['data', 'children', 'persistent', 'exists']) t.match(await c.watch('/dd', k), { ok: true });
+  await del('/dd');
+  await c.sync();
+  t.same(c.eventList(), ['NodeDeleted /dd']);
+});
+
+t.test('multi fires each op\'s triggers in op order at one zxid; a failed multi fires nothing', async (t) => {
+  await create('/mu');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  await c.watch('/mu', 'persistentRecursive');
+  await c.watch('/mu', 'persistent');
+  const ops = (o: unknown[]) => http(base, 'POST', '/v1/multi', JSON.stringify({ ops: o }), { 'content-type': 'application/json' });
+  const ok = await ops([
+    { op: 'create', path: '/mu/a', data: '1' },
+    { op: 'set', path: '/mu/a', data: '2' },
+    { op: 'set', path: '/mu', data: 'p' },
+    { op: 'delete', path: '/mu/a' },
+  ]);
+  t.equal(ok.status, 200);
+  await c.sync();
+  t.same(c.eventList(), ['NodeCreated /mu/a', 'NodeChildrenChanged /mu', 'NodeDataChanged /mu/a', 'NodeDataChanged /mu', 'NodeDeleted /mu/a', 'NodeChildrenChanged /mu']);
+  t.equal(new Set(c.events().map((e) => e.zxid)).size, 1, 'one zxid for the whole multi');
+  const bad = await ops([
+    { op: 'create', path: '/mu/b' },
+    { op: 'check', path: '/mu', version: 99 },
+  ]);
+  t.equal(bad.status, 412);
+  await c.sync();
+  t.equal(c.events().length, 6, 'no event from the failed multi');
+});
+
+t.test('recursive delete fires deepest first, and the watches below it', async (t) => {
+  await create('/rd/a/b', '', '?parents');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  await c.watch('/rd', 'persistentRecursive');
+  const d = await WatchClient.open(base);
+  t.teardown(() => d.close());
+  await d.watch('/rd/a', 'children');
+  await d.watch('/rd/a/b', 'data');
+  await d.watch('/', 'children');
+  t.equal((await del('/rd', '?recursive')).status, 204);
+  await c.sync();
+  await d.sync();
+  t.same(c.eventList(), ['NodeDeleted /rd/a/b', 'NodeDeleted /rd/a', 'NodeDeleted /rd']);
+  t.same(d.eventList(), ['NodeDeleted /rd/a/b', 'NodeChildrenChanged /rd/a', 'NodeChildrenChanged /']);
+});
+
+t.test('closing a session deletes its ephemerals and fires their watches', async (t) => {
+  await create('/eph');
+  const sess = (await http(base, 'POST', '/v1/sessions', JSON.stringify({ timeoutMs: 10000 }), { 'content-type': 'application/json' })).body;
+  const sid = String(sess.sessionId);
+  await http(base, 'POST', z('/eph/e') + '?ephemeral', '', { 'zk-session': sid });
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  await c.watch('/eph/e', 'exists');
+  await c.watch('/eph', 'children');
+  t.equal((await http(base, 'DELETE', '/v1/sessions/' + sid)).status, 204);
+  await c.sync();
+  t.same(c.eventList(), ['NodeDeleted /eph/e', 'NodeChildrenChanged /eph']);
+});
+
+t.test('the container sweep and the TTL sweep fire NodeDeleted', async (t) => {
+  await create('/ct', '', '?container');
+  await create('/ct/x');
+  await create('/ttl', '', '?ttl=1');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  await c.watch('/ct', 'data');
+  await c.watch('/ttl', 'exists');
+  await del('/ct/x');
+  t.ok(await c.until(() => c.eventList().includes('NodeDeleted /ct') && c.eventList().includes('NodeDeleted /ttl')), 'both swept');
+  t.same(c.eventList().sort(), ['NodeDeleted /ct', 'NodeDeleted /ttl']);
+});
