@@ -1,0 +1,65 @@
+// CLI for the consensus simulation: runs a range of seeds, prints progress, and on failure the
+// seed and the exact command that replays it. Usage:
+//   node dist/bin/sim.js --seeds N [--start S] [--nodes 3|5] [--steps K] [--liveness]
+
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { replayCommand, runSeed } from '../test/quorum/sim/simulation.js';
+import type { SimOptions } from '../test/quorum/sim/simulation.js';
+
+function positiveInteger(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) {
+    return fallback;
+  }
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${value}`);
+    process.exit(2);
+  }
+  return parsed;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      start: { type: 'string' },
+      nodes: { type: 'string' },
+      steps: { type: 'string' },
+      liveness: { type: 'boolean', default: false },
+    },
+  });
+  const seeds = positiveInteger('seeds', values.seeds, 100) ?? 100;
+  const start = positiveInteger('start', values.start, 1) ?? 1;
+  const nodes = positiveInteger('nodes', values.nodes, undefined);
+  if (nodes !== undefined && nodes !== 3 && nodes !== 5) {
+    console.error('--nodes must be 3 or 5');
+    process.exit(2);
+  }
+  const steps = positiveInteger('steps', values.steps, undefined);
+  const liveness = values.liveness ?? false;
+  const began = performance.now();
+  const progressEvery = Math.max(1, Math.floor(seeds / 20));
+  let commits = 0;
+  let crashes = 0;
+  for (let i = 0; i < seeds; i++) {
+    const options: SimOptions = { seed: start + i, nodes, steps, liveness };
+    const result = runSeed(options);
+    if (!result.ok) {
+      console.error(`FAIL seed ${result.seed}: ${result.error}`);
+      console.error(`replay: ${replayCommand(options)}`);
+      process.exit(1);
+    }
+    commits += result.stats.committed;
+    crashes += result.stats.crashes;
+    if ((i + 1) % progressEvery === 0 || i + 1 === seeds) {
+      const seconds = ((performance.now() - began) / 1000).toFixed(1);
+      console.log(`${i + 1}/${seeds} seeds ok (through seed ${start + i}) in ${seconds}s; ${commits} entries committed, ${crashes} crashes`);
+    }
+  }
+  const seconds = ((performance.now() - began) / 1000).toFixed(1);
+  const mode = liveness ? 'safety+liveness' : 'safety';
+  console.log(`PASS ${seeds} seeds [${start}..${start + seeds - 1}] ${mode} in ${seconds}s`);
+}
+
+main();
