@@ -130,16 +130,30 @@ export class WatchConnection implements WatchSink {
       this.close(1008, 'too many frames waiting to be handled');
       return;
     }
-    this.pump();
+    this.safePump();
+  }
+
+  /** A bug must cost this connection, never the server: pump runs in ws's socket handler and in the commit path. */
+  private safePump(): void {
+    try {
+      this.pump();
+    } catch (e) {
+      this.node.log.error({ err: e, connection: this.id }, 'watch connection failed');
+      this.close(1011, 'internal error');
+    }
   }
 
   private pump(): void {
     while (!this.waiting && !this.closed && this.queue.length > 0) {
-      if (this.handle(this.queue[0] as string) === 'defer') {
+      const text = this.queue[0] as string;
+      if (this.handle(text) === 'defer') {
         this.wait();
         return;
       }
-      this.queuedBytes -= (this.queue.shift() as string).length;
+      // Handling may have closed the connection (slow consumer), which empties the queue.
+      if (this.closed) return;
+      this.queue.shift();
+      this.queuedBytes -= text.length;
       this.deferredAt = 0;
     }
   }
@@ -156,7 +170,7 @@ export class WatchConnection implements WatchSink {
       clearTimeout(timer);
       this.waiting = false;
       this.ws.resume();
-      this.pump();
+      this.safePump();
     };
     const timer = setTimeout(wake, this.node.cfg.minZxidWaitMs);
     timer.unref();

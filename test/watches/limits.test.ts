@@ -1,0 +1,131 @@
+// Bounded everything, and errors as values: a slow reader is closed with 1008 (its watches dropped, nothing queued
+// past the bound), watches per connection, frame size, connections per address and in total; bad frames get
+// {id, ok:false, error, code, message}; watch counts show in wchs, wchc, wchp and mntr; shutdown closes with 1001.
+import t from 'tap';
+import WebSocket from 'ws';
+import { startTestServer } from '../helpers/server.js';
+import { WatchClient, http } from './client.js';
+
+const s = await startTestServer({
+  wsMaxBufferedBytes: 64 * 1024,
+  wsMaxWatchesPerConnection: 5,
+  wsMaxFrameBytes: 2048,
+  wsMaxConnectionsPerIp: 8,
+  wsMaxConnections: 9,
+});
+t.teardown(() => s.destroy());
+const base = s.url;
+const wchs = async () => (await http(base, 'GET', '/v1/admin/wchs')).body;
+
+t.test('a client that stops reading is closed with 1008 once its buffer fills, and its watches go', async (t) => {
+  // 256 KiB of data per reply: a few replies overflow the socket buffers and the 64 KiB bound.
+  await http(base, 'POST', '/v1/znodes/big', Buffer.alloc(256 * 1024, 97));
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  t.match(await c.watch('/big', 'persistent'), { ok: true });
+  c.ws.pause();
+  for (let i = 0; i < 200; i++) c.ws.send(JSON.stringify({ id: 1000 + i, op: 'watch', path: '/big', kind: 'data' }));
+  // The server notices the full buffer while answering; the closed connection's watches are gone at once.
+  let gone = false;
+  for (let i = 0; i < 200 && !gone; i++) {
+    gone = (await wchs()).numTotalWatches === 0;
+    if (!gone) await new Promise((r) => setTimeout(r, 25));
+  }
+  t.ok(gone, 'watches of the slow connection were dropped');
+  c.ws.resume();
+  t.ok(await c.until(() => c.closed !== undefined, 10000));
+  t.equal(c.closed?.code, 1008);
+  t.match(c.closed?.reason, /slow consumer/);
+  const replies = c.pushed.length;
+  t.ok(replies < 200, `the server stopped answering at the bound (${replies} of 200 replies were queued)`);
+});
+
+t.test('watches per connection are capped; re-arming an existing watch is not a new one', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  for (let i = 0; i < 5; i++) t.match(await c.watch(`/w${i}`, 'exists'), { ok: true });
+  t.match(await c.watch('/w0', 'exists'), { ok: true }, 'same path and kind: still one watch');
+  t.match(await c.watch('/w5', 'exists'), { ok: false, error: 'BadArguments', code: -8 });
+  t.match(await c.request({ op: 'unwatch', path: '/w0', kind: 'exists' }), { ok: true });
+  t.match(await c.watch('/w5', 'exists'), { ok: true });
+  t.match(await c.request({ op: 'unwatch', path: '/w0', kind: 'exists' }), { ok: false, error: 'NoWatcher', code: -121 });
+});
+
+t.test('bad frames get ZooKeeper-style errors and the connection stays usable', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  t.match(await c.watch('no-slash', 'data'), { ok: false, error: 'BadArguments', code: -8 });
+  t.match(await c.watch('/a/', 'data'), { ok: false, error: 'BadArguments' });
+  t.match(await c.watch('/', 'sideways'), { ok: false, error: 'BadArguments' });
+  t.match(await c.request({ op: 'frobnicate' }), { ok: false, error: 'Unimplemented', code: -6 });
+  t.match(await c.request({ op: 'watch' }), { ok: false, error: 'BadArguments' });
+  c.ws.send('{not json');
+  c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  c.ws.send('[1,2]');
+  await c.sync();
+  t.same(
+    c.pushed.map((f) => [f.id, f.ok, f.error, f.code]),
+    [
+      [null, false, 'MarshallingError', -5],
+      [null, false, 'MarshallingError', -5],
+      [null, false, 'MarshallingError', -5],
+    ],
+  );
+  t.match(await c.request({ op: 'ping' }), { ok: true, zxid: /^\d+$/ });
+});
+
+t.test('a frame over wsMaxFrameBytes closes the connection with 1009', async (t) => {
+  const c = await WatchClient.open(base);
+  c.ws.send(JSON.stringify({ id: 1, op: 'watch', path: '/' + 'x'.repeat(4000), kind: 'data' }));
+  t.ok(await c.until(() => c.closed !== undefined));
+  t.equal(c.closed?.code, 1009);
+});
+
+t.test('connections from one address are capped (503 on the upgrade)', async (t) => {
+  const open: WatchClient[] = [];
+  t.teardown(() => Promise.all(open.map((c) => c.close())));
+  for (let i = 0; i < 8; i++) open.push(await WatchClient.open(base));
+  await t.rejects(WatchClient.open(base), /upgrade refused: 503/);
+  await open.pop()?.close();
+  await new Promise((r) => setTimeout(r, 50));
+  open.push(await WatchClient.open(base));
+});
+
+t.test('GET /v1/watch without an upgrade is 426; other upgrade paths are refused', async (t) => {
+  const r = await http(base, 'GET', '/v1/watch');
+  t.equal(r.status, 426);
+  t.equal(r.headers.get('upgrade'), 'websocket');
+  t.equal(r.body.error, 'BadArguments');
+  const ws = new WebSocket(base.replace('http', 'ws') + '/v1/other');
+  const status = await new Promise<number>((resolve) => {
+    ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+  t.equal(status, 404);
+});
+
+t.test('watch counts show in wchs, wchc, wchp and mntr', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  await c.watch('/', 'children');
+  await c.watch('/', 'persistentRecursive');
+  await c.watch('/zookeeper', 'data');
+  t.match(await wchs(), { numTotalWatches: 3, numPaths: 2, numWatchingConnections: 1 });
+  const wchc = (await http(base, 'GET', '/v1/admin/wchc')).body as { connections: { watches: { path: string; kinds: string[] }[] }[] };
+  t.same(wchc.connections[0]?.watches, [
+    { path: '/', kinds: ['children', 'persistentRecursive'] },
+    { path: '/zookeeper', kinds: ['data'] },
+  ]);
+  const wchp = (await http(base, 'GET', '/v1/admin/wchp')).body as { paths: { path: string }[]; truncated: boolean };
+  t.same(wchp.paths.map((p) => p.path).sort(), ['/', '/zookeeper']);
+  t.equal((await http(base, 'GET', '/v1/admin/mntr')).body.zk_watch_count, 3);
+});
+
+t.test('shutdown closes watch connections with 1001', async (t) => {
+  const other = await startTestServer();
+  const c = await WatchClient.open(other.url);
+  await c.watch('/', 'persistent');
+  await other.destroy();
+  t.ok(await c.until(() => c.closed !== undefined));
+  t.equal(c.closed?.code, 1001);
+});

@@ -1,0 +1,106 @@
+// sinceZxid (resuming after a reconnect): one-shot kinds fire at once if their node changed after the zxid the client
+// saw (ZooKeeper's SetWatches rules); persistent kinds replay the missed events, or get {type:"resync"} when the
+// bounded history no longer reaches back. Nothing is lost silently.
+import t from 'tap';
+import { startTestServer } from '../helpers/server.js';
+import { WatchClient, http } from './client.js';
+
+const s = await startTestServer({ watchHistoryMaxEvents: 50 });
+t.teardown(() => s.destroy());
+const base = s.url;
+const z = (p: string) => '/v1/znodes' + p;
+const zxidNow = async () => Number((await http(base, 'POST', '/v1/sync')).body.zxid);
+
+async function client(t: { teardown: (fn: () => unknown) => void }): Promise<WatchClient> {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  return c;
+}
+
+t.test('one-shot kinds with sinceZxid fire at once for changes after it, before the reply', async (t) => {
+  await http(base, 'POST', z('/r1'), 'a');
+  await http(base, 'POST', z('/r1/c'));
+  const seen = await zxidNow();
+  const set = await http(base, 'PUT', z('/r1'), 'b');
+  await http(base, 'POST', z('/r1/d'));
+  const c = await client(t);
+  const r = await c.watch('/r1', 'data', { sinceZxid: String(seen) });
+  t.match(r, { ok: true, data: 'b' });
+  t.same(c.eventList(), ['NodeDataChanged /r1']);
+  t.equal(c.events()[0]?.zxid, (set.body.stat as { mzxid: string }).mzxid);
+  await c.watch('/r1', 'children', { sinceZxid: seen });
+  t.same(c.eventList().at(-1), 'NodeChildrenChanged /r1');
+  // Fired at once means spent: a later change does not fire again.
+  await http(base, 'PUT', z('/r1'), 'c');
+  await c.sync();
+  t.equal(c.events().length, 2);
+  // Unchanged since the zxid: armed, nothing sent.
+  const c2 = await client(t);
+  await c2.watch('/r1', 'data', { sinceZxid: await zxidNow() });
+  await c2.sync();
+  t.same(c2.eventList(), []);
+  await http(base, 'PUT', z('/r1'), 'd');
+  await c2.sync();
+  t.same(c2.eventList(), ['NodeDataChanged /r1']);
+});
+
+t.test('a data watch resumed on a node deleted since gets NodeDeleted; exists on a node created since gets NodeCreated', async (t) => {
+  await http(base, 'POST', z('/r2'), 'a');
+  const seen = await zxidNow();
+  const d = await http(base, 'DELETE', z('/r2'));
+  const cr = await http(base, 'POST', z('/r3'));
+  const c = await client(t);
+  t.match(await c.watch('/r2', 'data', { sinceZxid: seen }), { ok: true, stat: null });
+  t.match(await c.watch('/r3', 'exists', { sinceZxid: seen }), { ok: true });
+  t.same(c.eventList(), ['NodeDeleted /r2', 'NodeCreated /r3']);
+  t.equal(c.events()[0]?.zxid, d.headers.get('zk-zxid'));
+  t.equal(c.events()[1]?.zxid, (cr.body.stat as { czxid: string }).czxid);
+});
+
+t.test('persistent and persistentRecursive resumed with sinceZxid replay the missed events in order', async (t) => {
+  await http(base, 'POST', z('/r4'));
+  const seen = await zxidNow();
+  await http(base, 'PUT', z('/r4'), '1');
+  await http(base, 'POST', z('/r4/a'));
+  await http(base, 'PUT', z('/r4/a'), '2');
+  await http(base, 'DELETE', z('/r4/a'));
+  const c = await client(t);
+  await c.watch('/r4', 'persistent', { sinceZxid: seen });
+  t.same(c.eventList(), ['NodeDataChanged /r4', 'NodeChildrenChanged /r4', 'NodeChildrenChanged /r4']);
+  const c2 = await client(t);
+  await c2.watch('/r4', 'persistentRecursive', { sinceZxid: seen });
+  t.same(c2.eventList(), ['NodeDataChanged /r4', 'NodeCreated /r4/a', 'NodeDataChanged /r4/a', 'NodeDeleted /r4/a']);
+  const zx = c2.events().map((e) => Number(e.zxid));
+  t.ok(zx.every((v, i) => i === 0 || v > (zx[i - 1] as number)), 'replayed in zxid order');
+  // The replayed watch is armed: live events follow.
+  await http(base, 'PUT', z('/r4'), '3');
+  await c2.sync();
+  t.same(c2.eventList().at(-1), 'NodeDataChanged /r4');
+});
+
+t.test('when the history no longer reaches back, a persistent watch gets a resync frame, not silence', async (t) => {
+  await http(base, 'POST', z('/r5'));
+  const seen = await zxidNow();
+  await http(base, 'PUT', z('/r5'), 'x');
+  // Push the change out of the 50-event history.
+  await http(base, 'POST', z('/filler'));
+  for (let i = 0; i < 60; i++) await http(base, 'PUT', z('/filler'), String(i));
+  const c = await client(t);
+  const r = await c.watch('/r5', 'persistent', { sinceZxid: seen });
+  t.match(r, { ok: true, data: 'x' });
+  t.same(c.pushed, [{ type: 'resync', path: '/r5' }]);
+  const c2 = await client(t);
+  await c2.watch('/r5', 'persistentRecursive', { sinceZxid: seen });
+  t.same(c2.pushed, [{ type: 'resync', path: '/r5' }]);
+  // Unchanged since then: nothing to resync, even with the history gone.
+  const c3 = await client(t);
+  await c3.watch('/r5', 'persistent', { sinceZxid: (r.stat as { mzxid: string }).mzxid });
+  await c3.sync();
+  t.same(c3.pushed, []);
+});
+
+t.test('sinceZxid must be a zxid', async (t) => {
+  const c = await client(t);
+  t.match(await c.watch('/', 'data', { sinceZxid: 'x1' }), { ok: false, error: 'BadArguments', code: -8 });
+  t.match(await c.watch('/', 'data', { sinceZxid: -1 }), { ok: false, error: 'BadArguments' });
+});
