@@ -1,0 +1,100 @@
+// `zkgate server` as a child process (API.md §1): zoo.cfg parsing, exit 2 naming a bad key, unknown keys as
+// warnings, flags over the file, and the defaults (127.0.0.1, data only under the dataDir).
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ZKGATE_BIN, freePort, spawnServer, tempDir, type ChildServer } from '../helpers/server.js';
+import { call } from './http.js';
+
+const dir = tempDir('zkgate-cfg-');
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+function cfgFile(name: string, lines: string[]): string {
+  const p = join(dir, name);
+  writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+}
+
+/** SIGTERM, then the exit; every child is stopped before its test ends. */
+async function stop(s: ChildServer): Promise<{ code: number | null }> {
+  if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGTERM');
+  return s.exited;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await call(url, 'GET', '/v1/admin/ruok')).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+t.test('a bad value exits 2 with a message naming the key', async (t) => {
+  const cases: [string[], string][] = [
+    [['tickTime=abc'], 'tickTime'],
+    [['jute.maxbuffer=12'], 'jute.maxbuffer'],
+    [['minSessionTimeout=9000', 'maxSessionTimeout=4000'], 'minSessionTimeout'],
+  ];
+  for (const [i, [lines, key]] of cases.entries()) {
+    const s = await spawnServer(['--config', cfgFile(`bad${i}.cfg`, [`dataDir=${join(dir, `bad${i}`)}`, ...lines]), '--http-port', String(await freePort())]);
+    const { code } = await s.exited;
+    t.equal(code, 2, lines.join(' '));
+    t.match(s.stderr(), key, `stderr names ${key}`);
+    t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
+  }
+});
+
+t.test('unknown keys are warnings, the server starts, and a relative dataDir resolves against the file’s folder', async (t) => {
+  const sub = join(dir, 'relcfg');
+  mkdirSync(sub, { recursive: true });
+  const cfg = join(sub, 'zoo.cfg');
+  writeFileSync(cfg, ['# a comment', 'dataDir=rel-data', 'fancyNewKey=1', 'clientPort=2181', ''].join('\n'));
+  const s = await spawnServer(['--config', cfg, '--http-port', String(await freePort())]);
+  t.teardown(() => stop(s));
+  t.ok(await answers(s.url), 'answers ruok');
+  t.match(s.stdout() + s.stderr(), /fancyNewKey/, 'the warning names the key');
+  t.notMatch(s.stdout() + s.stderr(), /clientPort/, 'clientPort is known (reserved), not warned about');
+  t.ok(existsSync(join(sub, 'rel-data', 'zkgate.mdb')), 'data under the folder of zoo.cfg');
+  t.equal((await stop(s)).code, 0, 'SIGTERM exits 0');
+});
+
+t.test('command-line flags override the file', async (t) => {
+  const [filePort, flagPort] = [await freePort(), await freePort()];
+  const fileData = join(dir, 'file-data');
+  const flagData = join(dir, 'flag-data');
+  const cfg = cfgFile('override.cfg', [`dataDir=${fileData}`, `httpPort=${filePort}`, 'clientPortAddress=127.0.0.1', 'tickTime=100']);
+  const s = await spawnServer(['--config', cfg, '--http-port', String(flagPort), '--data-dir', flagData]);
+  t.teardown(() => stop(s));
+  t.ok(await answers(`http://127.0.0.1:${flagPort}`), 'listens on the flag port');
+  t.notOk(await answers(`http://127.0.0.1:${filePort}`), 'not on the file port');
+  t.ok(existsSync(join(flagData, 'zkgate.mdb')), 'stores under the flag dataDir');
+  t.notOk(existsSync(fileData), 'nothing under the file dataDir');
+  const sess = await call(s.url, 'POST', '/v1/sessions', { body: { timeoutMs: 1 } });
+  t.equal(sess.body.timeoutMs, 200, 'the file’s tickTime still applies (min = 2 × tickTime)');
+  t.equal((await stop(s)).code, 0);
+});
+
+t.test('defaults: 127.0.0.1, data under ./data of the working directory and nowhere else', async (t) => {
+  const cwd = tempDir('zkgate-cwd-');
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  const port = await freePort();
+  const proc = spawn(process.execPath, [ZKGATE_BIN, 'server', '--http-port', String(port)], { cwd, stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  t.teardown(async () => {
+    if (proc.exitCode === null) proc.kill('SIGTERM');
+    await exited;
+  });
+  let up = false;
+  for (let i = 0; i < 200 && !up; i++) {
+    up = await answers(`http://127.0.0.1:${port}`);
+    if (!up) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(up, 'answers on 127.0.0.1');
+  const conf = await call(`http://127.0.0.1:${port}`, 'GET', '/v1/admin/srvr');
+  t.equal(conf.status, 200);
+  t.same(readdirSync(cwd), ['data'], 'only ./data was created');
+  t.ok(existsSync(join(cwd, 'data', 'zkgate.mdb')));
+  proc.kill('SIGTERM');
+  t.equal(await exited, 0);
+});
