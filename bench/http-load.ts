@@ -1,7 +1,7 @@
 // HTTP load with autocannon in this process: create / set / get / 90-10 mix against zkgate's REST API,
 // and get / put against the bare fastify baseline. Latencies are taken from every response (sub-ms precision).
 import autocannon, { type Request, type RequestSpec } from 'autocannon';
-import { cpuMeter, Latencies, type PhaseResult } from './stats.js';
+import { commitCounters, cpuMeter, Latencies, type PhaseResult } from './stats.js';
 
 export interface LoadShape {
   connections: number;
@@ -65,10 +65,13 @@ export async function runHttpPhase(
   const body = value(shape.valueBytes);
   const tag = `${phase}-${process.pid}-${Date.now().toString(36)}`;
   if (shape.warmupS > 0) await fire(url, shape, shape.warmupS, requestsFor(phase, body, tag + 'w'), null);
+  const zkgate = system === 'zkgate';
+  const c0 = zkgate ? await commitCounters(url) : undefined;
   const lat = new Latencies();
   const meter = cpuMeter(serverCpu);
   const r = await fire(url, shape, shape.durationS, requestsFor(phase, body, tag), lat);
   const cpu = meter();
+  const c1 = zkgate ? await commitCounters(url) : undefined;
   const [p50, p99] = lat.percentiles([50, 99]);
   const ok = r['2xx'];
   return {
@@ -84,5 +87,6 @@ export async function runHttpPhase(
     p99Ms: p99 as number,
     serverCores: cpu.serverCores,
     loadgenCores: cpu.loadgenCores,
+    ...(c0 && c1 ? { commits: c1.count - c0.count, commitMsMean: ((c1.sumS - c0.sumS) / Math.max(1, c1.count - c0.count)) * 1000 } : {}),
   };
 }

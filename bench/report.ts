@@ -39,12 +39,18 @@ export function machine(dir: string): Machine {
   };
 }
 
+export function commitOf(dir: string): string {
+  return process.env['ZKGATE_COMMIT'] ?? (sh('git', ['-C', dir, 'describe', '--always', '--dirty']) || 'unknown');
+}
+
 export function load1(): number {
   return loadavg()[0] as number;
 }
 
 export interface Report {
   date: string;
+  /** The zkgate commit measured (git describe, or $ZKGATE_COMMIT when run from an exported tree). */
+  commit: string;
   command: string;
   machine: Machine;
   load1Start: number;
@@ -61,8 +67,16 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '—');
 
 function table(rows: PhaseResult[]): string {
-  const head = '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | load-gen CPU (cores) |\n|---|---|--:|--:|--:|--:|--:|--:|--:|';
-  const body = rows.map((r) => `| ${r.phase} | ${r.client} | ${f0(r.opsPerS)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.ok} | ${r.errors} | ${f2(r.serverCores)} | ${f2(r.loadgenCores)} |`);
+  const commits = rows.some((r) => r.commits !== undefined);
+  const head =
+    '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | load-gen CPU (cores) |' +
+    (commits ? ' durable commits | writes per commit | ms per commit |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|');
+  const writes = (r: PhaseResult) => (r.phase === 'mix' ? r.ok / 10 : r.ok);
+  const body = rows.map(
+    (r) =>
+      `| ${r.phase} | ${r.client} | ${f0(r.opsPerS)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.ok} | ${r.errors} | ${f2(r.serverCores)} | ${f2(r.loadgenCores)} |` +
+      (commits ? (r.commits ? ` ${r.commits} | ${(writes(r) / r.commits).toFixed(1)} | ${f2(r.commitMsMean ?? NaN)} |` : ' — | — | — |') : ''),
+  );
   return [head, ...body].join('\n');
 }
 
@@ -88,6 +102,7 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
   out.push('## Run', '');
   out.push(`- date: ${r.date}`);
   out.push(`- command: \`${r.command}\``);
+  out.push(`- code: ${r.commit}`);
   out.push(`- machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.ramGb} GB RAM, ${r.machine.kernel}`);
   out.push(`- node: ${r.machine.node}`);
   out.push(`- disk: ${r.machine.disk}`);

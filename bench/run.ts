@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { runHttpPhase, type HttpPhase, type LoadShape } from './http-load.js';
 import { cpuSeconds, freePort, httpOk, startChild, stopChild, waitUntil, type Child } from './procs.js';
-import { load1, machine, render, type Report } from './report.js';
+import { commitOf, load1, machine, render, type Report } from './report.js';
 import type { PhaseResult } from './stats.js';
 import { prepareZkgate, sampleGetBody, startZkgate } from './zkgate.js';
 import { startZookeeper, zookeeperInstalled, ZK_MISSING_HELP, type ZkServer } from './zookeeper.js';
@@ -65,7 +65,8 @@ function log(msg: string): void {
 function show(r: PhaseResult): void {
   log(
     `${r.system} ${r.phase} (${r.client}): ${Math.round(r.opsPerS)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ` +
-      `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores, load-gen ${r.loadgenCores.toFixed(2)} cores`,
+      `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores, load-gen ${r.loadgenCores.toFixed(2)} cores` +
+      (r.commits ? `, ${r.commits} commits (${(r.ok / r.commits).toFixed(1)} ops each, ${r.commitMsMean?.toFixed(2)} ms each)` : ''),
   );
 }
 
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'zkgate-bench-'));
   const report: Report = {
     date: new Date().toISOString(),
+    commit: commitOf(BENCH_DIR),
     command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
     machine: machine(root),
     load1Start: load1(),

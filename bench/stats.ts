@@ -18,6 +18,18 @@ export interface PhaseResult {
   serverCores: number;
   /** CPU the load generator used during the phase, in cores. */
   loadgenCores: number;
+  /** zkgate only: durable LMDB commits (group-commit batches) in the phase, from its /metrics. */
+  commits?: number;
+  /** zkgate only: mean wall time of one durable commit (commit + fsync), ms. */
+  commitMsMean?: number;
+}
+
+/** Reads zkgate's fsync histogram (count, sum in seconds) from /metrics. */
+export async function commitCounters(url: string): Promise<{ count: number; sumS: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const count = /^zkgate_fsync_duration_seconds_count(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  const sum = /^zkgate_fsync_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  return { count: Number(count?.[1] ?? NaN), sumS: Number(sum?.[1] ?? NaN) };
 }
 
 /** Bound on latency samples kept per phase; beyond it every other sample is dropped (still unbiased). */
