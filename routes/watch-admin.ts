@@ -24,7 +24,7 @@ export const watchAdminRoutes: FastifyPluginAsync<WatchAdminOptions> = async (ap
       summary: 'wchs: watch summary',
       response: {
         200: Type.Object({
-          numConnections: Type.Integer({ description: 'open watch connections' }),
+          numConnections: Type.Integer({ description: 'open watch connections', examples: [2] }),
           numWatchingConnections: Type.Integer({ description: 'connections holding at least one watch' }),
           numPaths: Type.Integer({ description: 'watched paths' }),
           numTotalWatches: Type.Integer({ description: 'watches (each path × kind × connection counts one)' }),
