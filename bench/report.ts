@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { PhaseResult } from './stats.js';
 import type { ZnodesResult } from './znodes.js';
+import type { WatchBenchResult } from './watch-fanout.js';
 
 export const ANALYSIS_HEADING = '## Analysis (hand-written; kept when the bench rewrites this file)';
 
@@ -59,7 +60,7 @@ export interface Report {
   phases: PhaseResult[];
   znodes?: ZnodesResult;
   zookeeperNote?: string;
-  watches?: unknown;
+  watches?: WatchBenchResult;
   notes: string[];
 }
 
@@ -143,7 +144,12 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     out.push('');
   }
   if (r.watches !== undefined) {
-    out.push('## Watch fan-out (bench/watch-fanout.ts)', '', '```json', JSON.stringify(r.watches, null, 2), '```', '');
+    const w = r.watches;
+    out.push('## Watch fan-out (bench/watch-fanout.ts: server and WebSocket clients in separate processes)', '');
+    out.push('| writes to | watchers per write | writes | send → last event p50 / p99 ms | response → last event p50 / p99 ms |\n|---|--:|--:|--:|--:|');
+    out.push(`| one node watched by every connection | ${f0(w.connections)} | ${w.fanout.writes} | ${f2(w.fanout.fromSendP50Ms)} / ${f2(w.fanout.fromSendP99Ms)} | ${f2(w.fanout.fromResponseP50Ms)} / ${f2(w.fanout.fromResponseP99Ms)} |`);
+    out.push(`| a node watched by one connection | 1 | ${w.single.writes} | ${f2(w.single.fromSendP50Ms)} / ${f2(w.single.fromSendP99Ms)} | ${f2(w.single.fromResponseP50Ms)} / ${f2(w.single.fromResponseP99Ms)} |`);
+    out.push('', `Server RSS: ${f0(w.memory.rssBaselineMb)} MB idle, ${f0(w.memory.rssWithConnectionsMb)} MB with ${f0(w.connections)} connections, ${f0(w.memory.rssWithWatchesMb)} MB with ${f0(w.memory.watches)} persistent watches.`, '');
   }
   out.push('## Notes', '');
   for (const n of r.notes) out.push(`- ${n}`);

@@ -1,7 +1,7 @@
 // `npm run bench`: zkgate vs a bare fastify route vs standalone ZooKeeper under the same closed-loop load
 // (create, set, get, 90/10 mix), the 1M-znode restart/memory check, and the watch fan-out when present;
 // writes bench/RESULTS.md and raw JSON under bench/results/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,10 +15,10 @@ import { startZookeeper, zookeeperInstalled, ZK_MISSING_HELP, type ZkServer } fr
 import { closeClients, connectClients, prepareZk, runZkPhase, type ZkPhase } from './zk-load.js';
 import { runJavaZkPhases } from './java-load.js';
 import { runZnodesPhase } from './znodes.js';
+import { runWatchBench } from './watch-fanout.js';
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const BARE_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
-const WATCH_BENCH = new URL('./watch-fanout.js', import.meta.url);
 
 interface Opts {
   duration: string;
@@ -32,7 +32,9 @@ interface Opts {
   http: boolean;
   cpuProf: boolean;
   watches: boolean;
+  watchConnections: string;
   out: string;
+  phases: string;
 }
 
 const program = new Command()
@@ -48,7 +50,9 @@ const program = new Command()
   .option('--no-java', "skip driving ZooKeeper with its own Java client (needs a JDK's java with source launch)")
   .option('--no-http', 'skip the zkgate and bare fastify phases')
   .option('--cpu-prof', 'run the zkgate child under node --cpu-prof; profiles go to bench/results/prof-<date>/', false)
-  .option('--watches', 'also run the watch fan-out bench (bench/watch-fanout.ts) when it exists', false)
+  .option('--no-watches', 'skip the watch fan-out bench (bench/watch-fanout.ts)')
+  .option('--watch-connections <n>', 'WebSocket connections for the watch fan-out bench', '10000')
+  .option('--phases <list>', 'which load phases to run (create,set,get,mix; the bare and ZooKeeper counterparts follow)', 'create,set,get,mix')
   .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'RESULTS.md'));
 
 const children = new Set<Child>();
@@ -95,7 +99,10 @@ async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string
     ['bare-fastify', 'bare-get', bareUrl, bareCpu],
     ['zkgate', 'mix', zg.url, zgCpu],
   ];
+  const wanted = new Set(o.phases.split(','));
+  const counterpart: Record<string, string> = { 'bare-put': 'set', 'bare-get': 'get' };
   for (const [system, phase, url, cpu] of plan) {
+    if (!wanted.has(counterpart[phase] ?? phase)) continue;
     const r = await runHttpPhase(system, phase, url, shape, cpu);
     show(r);
     out.push(r);
@@ -119,7 +126,8 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise
     const clients = await connectClients(zk.connect, shape.connections);
     try {
       await prepareZk(clients[0]!, shape.valueBytes);
-      for (const phase of ['create', 'set', 'get', 'mix'] as ZkPhase[]) {
+      const phases = (['create', 'set', 'get', 'mix'] as ZkPhase[]).filter((p) => o.phases.split(',').includes(p));
+      for (const phase of phases) {
         const r = await runZkPhase(clients, phase, shape, () => cpuSeconds(pid));
         show(r);
         out.push(r);
@@ -128,7 +136,7 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise
       closeClients(clients);
     }
     if (o.java) {
-      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'], shape, pid)) {
+      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid)) {
         show(r);
         out.push(r);
       }
@@ -176,12 +184,9 @@ async function main(): Promise<void> {
       log(`large tree: ${JSON.stringify(report.znodes)}`);
     }
     if (o.watches) {
-      if (existsSync(WATCH_BENCH)) {
-        const mod = (await import(WATCH_BENCH.href)) as { runWatchBench?: (opts: Record<string, unknown>) => Promise<unknown> };
-        if (typeof mod.runWatchBench !== 'function') throw new Error('bench/watch-fanout.ts does not export runWatchBench');
-        report.watches = await mod.runWatchBench({ durationS: shape.durationS, connections: shape.connections, valueBytes: shape.valueBytes, dataDir: join(root, 'watches') });
-        log(`watches: ${JSON.stringify(report.watches)}`);
-      } else report.notes.push('--watches was given but bench/watch-fanout.ts is not there yet.');
+      log(`watch fan-out: ${o.watchConnections} WebSocket connections`);
+      report.watches = await runWatchBench({ connections: Number(o.watchConnections), log: (l) => log(`watches: ${l}`) });
+      log(`watches: ${JSON.stringify(report.watches)}`);
     }
   } finally {
     await stopAll();
