@@ -137,6 +137,7 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     out.push(`| fill time | ${z.fillS.toFixed(1)} s (${f0(z.fillPerS)} znodes/s) | |`);
     out.push(`| data dir on disk | ${f0(z.dataDirMb)} MB | |`);
     out.push(`| RSS after the fill (first process) | ${f0(z.rssAfterFillMb)} MB | |`);
+    out.push(`| control: spawn on an empty data dir → first successful getData | ${f0(z.emptyStartToFirstReadMs)} ms | |`);
     out.push(`| restart: spawn → first successful getData | ${f0(z.restartToFirstReadMs)} ms | < 2000 ms ${z.restartToFirstReadMs < 2000 ? 'met' : 'MISSED'} |`);
     out.push(`| RSS after start | ${f0(z.rssAfterStartMb)} MB | < 200 MB ${z.rssAfterStartMb < 200 ? 'met' : 'MISSED'} |`);
     out.push(`| random getData across the tree after restart | ${f0(z.readOps)} reads, ${f0(z.readOpsPerS)}/s, ${z.readErrors} errors | |`);

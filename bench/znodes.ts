@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { httpOk, rssMb, sleep, stopChild, waitUntil } from './procs.js';
 import { value } from './http-load.js';
-import { spawnZkgate, startZkgate } from './zkgate.js';
+import { spawnZkgate } from './zkgate.js';
 import { freePort } from './procs.js';
 
 export interface ZnodesResult {
@@ -15,6 +15,8 @@ export interface ZnodesResult {
   fillPerS: number;
   dataDirMb: number;
   rssAfterFillMb: number;
+  /** Control: spawn of the first process on an empty data dir → first 200 on a getData of /. */
+  emptyStartToFirstReadMs: number;
   /** Spawn of the restarted process → first 200 on a getData of a deep node. */
   restartToFirstReadMs: number;
   rssAfterStartMb: number;
@@ -67,7 +69,11 @@ async function znodeCount(url: string): Promise<number> {
 }
 
 export async function runZnodesPhase(dataDir: string, n: number, valueBytes: number, readS: number, connections: number): Promise<ZnodesResult> {
-  const first = await startZkgate({ dataDir });
+  const firstPort = await freePort();
+  const firstUrl = `http://127.0.0.1:${firstPort}`;
+  const first = { child: spawnZkgate({ dataDir }, firstPort), url: firstUrl };
+  await waitUntil(first.child, () => httpOk(`${firstUrl}/v1/znodes/`), 30000, 2);
+  const emptyStartToFirstReadMs = performance.now() - first.child.spawnedAtMs;
   const t0 = performance.now();
   try {
     await fill(first.url, n, valueBytes);
@@ -105,6 +111,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       znodes: n,
       valueBytes,
       fillS,
+      emptyStartToFirstReadMs,
       fillPerS: n / fillS,
       dataDirMb,
       rssAfterFillMb,
