@@ -1,7 +1,6 @@
 // The zkgate command: `zkgate server` runs a node; the client commands (ls, get, create, ...) are registered from cli/.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../server/config.js';
-import { makeLogger, startServer } from '../server/main.js';
 import { registerClientCommands } from '../cli/index.js';
 
 const program = new Command();
@@ -29,6 +28,8 @@ program
       }
       throw e;
     }
+    // The server's modules load only for `zkgate server`, so client commands start fast.
+    const { makeLogger, startServer } = await import('../server/main.js');
     const log = makeLogger(cfg.logLevel);
     for (const k of cfg.unknownKeys) log.warn({ key: k }, `zoo.cfg: unknown key ${k} ignored`);
     if (cfg.servers.length > 0) {

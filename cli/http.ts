@@ -1,6 +1,40 @@
 // The CLI's HTTP client: tries each --url in turn until one answers, carries --auth as HTTP Basic, and turns
 // answers into values or the CLI's typed failures (a ZooKeeper error, an unreachable server).
+import { request as httpRequest, Agent, type IncomingMessage, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { ZkFailure, Unreachable, type ZkErrorBody } from './errors.js';
+
+// node:http rather than fetch: fetch's first use costs ~150 ms of startup, a lot for a one-shot command.
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 4 });
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/** One HTTP exchange; resolves with the response head once it arrives (the body is the caller's to read). */
+export function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const tls = url.startsWith('https:');
+    const req = (tls ? httpsRequest : httpRequest)(url, { method, headers, agent: tls ? httpsAgent : agent });
+    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.once('response', (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+    req.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(body);
+  });
+}
+
+async function readAll(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
 
 export interface ClientOptions {
   url?: string[];
@@ -11,7 +45,7 @@ export interface ClientOptions {
 
 export interface Answer {
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: Buffer;
   /** The server that answered. */
   url: string;
@@ -31,14 +65,14 @@ export function parseUrls(given: string[] | undefined): string[] {
     .flatMap((u) => u.split(','))
     .map((u) => u.trim().replace(/\/+$/, ''))
     .filter((u) => u !== '');
-  return urls.length > 0 ? urls : [process.env.ZKGATE_URL ?? DEFAULT_URL];
+  return urls.length > 0 ? urls : [process.env.ZKGATE_URL || DEFAULT_URL];
 }
 
 /** The reason a request could not reach `url`, in words an operator can act on. */
 export function describeNetworkError(e: unknown, url: string, timeoutMs: number): Unreachable {
-  const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return new Unreachable(url, 'timeout', `no answer within ${timeoutMs} ms (timeout)`);
-  const code = err.cause?.code;
+  const err = e as { name?: string; code?: string; message?: string };
+  if (err.name === 'TimeoutError') return new Unreachable(url, 'timeout', `no answer within ${timeoutMs} ms (timeout)`);
+  const code = err.code;
   switch (code) {
     case 'ECONNREFUSED':
       return new Unreachable(url, 'not running', 'connection refused; the server is probably not running');
@@ -52,7 +86,7 @@ export function describeNetworkError(e: unknown, url: string, timeoutMs: number)
     case 'ENETUNREACH':
       return new Unreachable(url, 'unreachable', 'the host cannot be reached');
     default:
-      return new Unreachable(url, 'error', err.cause?.message ?? err.message ?? String(e));
+      return new Unreachable(url, 'error', err.message ?? String(e));
   }
 }
 
@@ -97,22 +131,18 @@ export class Client {
       const base = this.urls[idx] as string;
       const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
       if (this.authHeader) headers.authorization = this.authHeader;
-      let res: Response;
-      try {
-        res = await fetch(base + path + qs, { method, headers, body: opts.body, signal: AbortSignal.timeout(this.timeoutMs) });
-      } catch (e) {
-        failures.push(describeNetworkError(e, base, this.timeoutMs));
-        continue;
-      }
+      if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
+      let res: IncomingMessage;
       let body: Buffer;
       try {
-        body = Buffer.from(await res.arrayBuffer());
+        res = await send(base + path + qs, method, headers, opts.body, this.timeoutMs);
+        body = await readAll(res);
       } catch (e) {
         failures.push(describeNetworkError(e, base, this.timeoutMs));
         continue;
       }
-      const answer: Answer = { status: res.status, headers: res.headers, body, url: base };
-      if (res.status === 503 && parseError(answer)?.applied === false && i < this.urls.length - 1) {
+      const answer: Answer = { status: res.statusCode ?? 0, headers: res.headers, body, url: base };
+      if (answer.status === 503 && parseError(answer)?.applied === false && i < this.urls.length - 1) {
         last503 = answer;
         continue;
       }

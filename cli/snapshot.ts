@@ -2,40 +2,37 @@
 // installs such a file as a fresh dataDir a server then serves the same tree from.
 import type { Command } from 'commander';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { resolve } from 'node:path';
-import { Store } from '../storage/store.js';
 import { Client } from './http.js';
 import { clientCommand, makeClient } from './common.js';
 import { line, runAction } from './output.js';
 import { CliFailure, UsageError } from './errors.js';
-import { describeNetworkError, failureOf, type ClientOptions } from './http.js';
+import { describeNetworkError, failureOf, send, type ClientOptions } from './http.js';
 
 async function download(c: Client, outFile: string): Promise<{ zxid: string; znodes: string; bytes: number; url: string }> {
   const tmp = `${outFile}.partial`;
   for (const url of c.urls) {
-    let res: Response;
+    let res: IncomingMessage;
     try {
-      res = await fetch(`${url}/v1/admin/snapshot`, {
-        headers: c.authorization ? { authorization: c.authorization } : {},
-        signal: AbortSignal.timeout(c.timeoutMs),
-      });
+      res = await send(`${url}/v1/admin/snapshot`, 'GET', c.authorization ? { authorization: c.authorization } : {}, undefined, c.timeoutMs);
     } catch (e) {
       process.stderr.write(`zkgate: ${describeNetworkError(e, url, c.timeoutMs).message}\n`);
       continue;
     }
-    if (res.status !== 200 || !res.body) {
-      throw failureOf({ status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()), url });
+    if (res.statusCode !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const d of res) chunks.push(d as Buffer);
+      throw failureOf({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url });
     }
     try {
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(tmp));
-      const expected = Number(res.headers.get('content-length'));
+      await pipeline(res, createWriteStream(tmp));
+      const expected = Number(res.headers['content-length']);
       const bytes = statSync(tmp).size;
       if (Number.isFinite(expected) && expected !== bytes) throw new Error(`got ${bytes} of ${expected} bytes`);
       renameSync(tmp, outFile);
-      return { zxid: res.headers.get('zk-snapshot-zxid') ?? '?', znodes: res.headers.get('zk-snapshot-znodes') ?? '?', bytes, url };
+      return { zxid: String(res.headers['zk-snapshot-zxid'] ?? '?'), znodes: String(res.headers['zk-snapshot-znodes'] ?? '?'), bytes, url };
     } catch (e) {
       rmSync(tmp, { force: true });
       throw new CliFailure(`snapshot download from ${url} failed: ${(e as Error).message}`);
@@ -72,6 +69,8 @@ export function registerSnapshotCommands(program: Command): void {
         const dir = resolve(o.dataDir);
         if (!existsSync(file)) throw new UsageError(`--in ${file} does not exist`);
         if (existsSync(dir) && readdirSync(dir).length > 0) throw new CliFailure(`--data-dir ${dir} is not empty; restore only into an absent or empty directory`);
+        // Loaded here so that the other commands start without LMDB.
+        const { Store } = await import('../storage/store.js');
         mkdirSync(dir, { recursive: true });
         const target = Store.fileIn(dir);
         copyFileSync(file, target);

@@ -2,7 +2,6 @@
 // Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, not running,
 // refuses, does not answer in time, or is not the myid the zoo.cfg says.
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../server/config.js';
 import { Client, failureOf } from './http.js';
 import { runAction, line } from './output.js';
 import { CliFailure, Unreachable, UsageError } from './errors.js';
@@ -10,7 +9,8 @@ import { CliFailure, Unreachable, UsageError } from './errors.js';
 const SERVING = new Set(['standalone', 'leader', 'follower', 'observer']);
 
 /** The address a zoo.cfg's node serves HTTP on, as a client reaches it (a wildcard bind is asked on loopback). */
-export function urlFromConfig(file: string): { url: string; myid?: number } {
+export async function urlFromConfig(file: string): Promise<{ url: string; myid?: number }> {
+  const { ConfigError, loadConfig } = await import('../server/config.js');
   let cfg;
   try {
     cfg = loadConfig({ config: file });
@@ -73,9 +73,9 @@ export function registerStatusCommand(program: Command): void {
     .action((o: { config?: string; url: string[]; timeout: string }) =>
       runAction(false, async () => {
         const targets: { url: string; myid?: number }[] = [];
-        if (o.config) targets.push(urlFromConfig(o.config));
+        if (o.config) targets.push(await urlFromConfig(o.config));
         for (const u of o.url.flatMap((x) => x.split(','))) if (u.trim()) targets.push({ url: u.trim().replace(/\/+$/, '') });
-        if (targets.length === 0) targets.push({ url: process.env.ZKGATE_URL ?? 'http://127.0.0.1:8080' });
+        if (targets.length === 0) targets.push({ url: process.env.ZKGATE_URL || 'http://127.0.0.1:8080' });
         let failed: unknown;
         for (const t of targets) {
           try {

@@ -3,7 +3,7 @@
 // on the next --url from the last zxid seen, so no event is lost in between.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { Client, ClientOptions } from './http.js';
 import { checkPath, clientCommand, makeClient } from './common.js';
 import { line, runAction } from './output.js';
@@ -45,6 +45,8 @@ export function registerWatchCommand(program: Command): void {
 }
 
 async function streamWatch(c: Client, path: string, kind: Kind, json: boolean): Promise<void> {
+  // Loaded here so that the other commands start faster.
+  const { default: WebSocketClient } = await import('ws');
   const oneShot = kind === 'data' || kind === 'exists' || kind === 'children';
   let since: string | undefined;
   let interrupted = false;
@@ -83,7 +85,7 @@ async function streamWatch(c: Client, path: string, kind: Kind, json: boolean): 
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
       if (c.authorization) headers.authorization = c.authorization;
-      const ws = new WebSocket(wsUrl(url), { headers, handshakeTimeout: c.timeoutMs });
+      const ws = new WebSocketClient(wsUrl(url), { headers, handshakeTimeout: c.timeoutMs });
       current = ws;
       let nextId = 1;
       let armed = false;

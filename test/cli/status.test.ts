@@ -1,0 +1,94 @@
+// `zkgate status`: Mode line like zkServer.sh for a running node; exit 1 with a reason naming the address when
+// it cannot tell (not running, no answer in time, refused, looking, wrong myid); exit 2 for a bad zoo.cfg.
+import t from 'tap';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, spawnServer, tempDir } from '../helpers/server.js';
+import { zk } from './run.js';
+
+const dir = tempDir();
+const port = await freePort();
+const server = await spawnServer(['--http-port', String(port), '--data-dir', join(dir, 'data'), '--log-level', 'warn']);
+
+// Stand-ins for what the CLI must cope with but a standalone zkgate cannot show: a port that accepts and never
+// answers, a node that refuses, and an ensemble member in election.
+const sockets: Socket[] = [];
+const silent = createTcpServer((s) => sockets.push(s));
+const refusing = createHttpServer((_req, res) => {
+  res.writeHead(503, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: 'ConnectionLoss', code: -4, message: 'server is shutting down', applied: false }));
+});
+const looking = createHttpServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ version: '0.1.0', mode: 'looking', zxid: '0', nodeCount: 4 }));
+});
+const listen = (s: { listen: (p: number, h: string, cb: () => void) => unknown; address: () => unknown }) =>
+  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+const [silentPort, refusingPort, lookingPort] = [await listen(silent), await listen(refusing), await listen(looking)];
+
+t.teardown(async () => {
+  for (const s of sockets) s.destroy();
+  silent.close();
+  refusing.close();
+  looking.close();
+  server.proc.kill('SIGTERM');
+  await server.exited;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+t.test('a standalone node: Mode: standalone, exit 0 (by --url and by --config)', async (t) => {
+  const cfg = join(dir, 'zoo.cfg');
+  writeFileSync(cfg, `tickTime=2000\ndataDir=${join(dir, 'data')}\nclientPortAddress=127.0.0.1\nhttpPort=${port}\n`);
+  const [byUrl, byCfg] = await Promise.all([zk(['status', '--url', server.url]), zk(['status', '--config', cfg])]);
+  for (const r of [byUrl, byCfg]) {
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, `Client port found: ${port}. Client address: 127.0.0.1. Client SSL: false.\n`);
+    t.match(r.stdout, /\nMode: standalone\n$/);
+  }
+});
+
+t.test('each reason it cannot tell exits 1 with a message naming the address and no stack trace', async (t) => {
+  const deadPort = await freePort();
+  const [notRunning, timeout, refused, lookingNode] = await Promise.all([
+    zk(['status', '--url', `http://127.0.0.1:${deadPort}`]),
+    zk(['status', '--url', `http://127.0.0.1:${silentPort}`, '--timeout', '300']),
+    zk(['status', '--url', `http://127.0.0.1:${refusingPort}`]),
+    zk(['status', '--url', `http://127.0.0.1:${lookingPort}`]),
+  ]);
+  t.equal(notRunning.code, 1);
+  t.match(notRunning.stderr, `Error contacting service at http://127.0.0.1:${deadPort}: connection refused; the server is probably not running`);
+  t.equal(timeout.code, 1);
+  t.match(timeout.stderr, `Error contacting service at http://127.0.0.1:${silentPort}: no answer within 300 ms (timeout)`);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, `http://127.0.0.1:${refusingPort} refused the status request: HTTP 503 ConnectionLoss: server is shutting down`);
+  t.equal(lookingNode.code, 1, 'Mode: looking exits 1');
+  t.match(lookingNode.stdout, /\nMode: looking\n$/);
+  t.match(lookingNode.stderr, 'is up but knows no leader');
+  for (const r of [notRunning, timeout, refused, lookingNode]) t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('a zoo.cfg whose myid is not the node answering there: wrong myid, exit 1', async (t) => {
+  const d = join(dir, 'member');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'myid'), '1\n');
+  const cfg = join(dir, 'member.cfg');
+  writeFileSync(cfg, `dataDir=${d}\nensembleSecret=test-secret\nserver.1=127.0.0.1:2888:3888;127.0.0.1:${port}\n`);
+  const r = await zk(['status', '--config', cfg]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, `wrong myid: the config says this node is myid 1, but the server at http://127.0.0.1:${port} is myid unknown (standalone)`);
+});
+
+t.test('a bad zoo.cfg exits 2 naming the key', async (t) => {
+  const missing = await zk(['status', '--config', join(dir, 'absent.cfg')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /configuration error \(config\)/);
+  const d = join(dir, 'nomyid');
+  mkdirSync(d, { recursive: true });
+  const cfg = join(dir, 'nomyid.cfg');
+  writeFileSync(cfg, `dataDir=${d}\nensembleSecret=test-secret\nserver.1=127.0.0.1:2888:3888\n`);
+  const noMyid = await zk(['status', '--config', cfg]);
+  t.equal(noMyid.code, 2);
+  t.match(noMyid.stderr, /\(myid\).*myid file missing/);
+});
