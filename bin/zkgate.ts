@@ -32,10 +32,6 @@ program
     const { makeLogger, startServer } = await import('../server/main.js');
     const log = makeLogger(cfg.logLevel);
     for (const k of cfg.unknownKeys) log.warn({ key: k }, `zoo.cfg: unknown key ${k} ignored`);
-    if (cfg.servers.length > 0) {
-      process.stderr.write('zkgate: zoo.cfg has server.N lines, but ensemble mode is not available in this build yet; remove them to run standalone\n');
-      process.exit(2);
-    }
     let server;
     try {
       server = await startServer(cfg, log);

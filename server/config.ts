@@ -75,6 +75,20 @@ export interface Config {
   /** Longest a snapshot download (/v1/admin/snapshot) may take before it is aborted and its temp file removed. */
   snapshotTimeoutMs: number;
   logLevel: string;
+  /** Consensus clock: one Raft tick. Elections time out after electionTicks..2×electionTicks ticks. */
+  raftTickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Largest frame a peer may send (entries are bounded by jute.maxbuffer; snapshot chunks by 1 MiB). */
+  peerMaxFrameBytes: number;
+  /** Bytes queued to one peer before messages to it are dropped (Raft retransmits). */
+  peerMaxQueueBytes: number;
+  /** A write not applied within this is 503 ConnectionLoss (outcome unknown). */
+  proposalTimeoutMs: number;
+  /** How long a write waits for a leader to be known before 503 with applied:false. */
+  leaderWaitMs: number;
+  /** Log entries kept behind the applied index after compaction, so a lagging peer can catch up from the log. */
+  logRetainEntries: number;
   /** Keys from zoo.cfg we do not know: reported as warnings. */
   unknownKeys: string[];
 }
@@ -114,6 +128,14 @@ export function defaultConfig(): Config {
     adminListLimit: 10000,
     snapshotTimeoutMs: 600000,
     logLevel: 'info',
+    raftTickMs: 50,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    peerMaxFrameBytes: 8 * 1024 * 1024,
+    peerMaxQueueBytes: 64 * 1024 * 1024,
+    proposalTimeoutMs: 5000,
+    leaderWaitMs: 3000,
+    logRetainEntries: 5000,
     unknownKeys: [],
   };
 }
@@ -236,6 +258,21 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'znode.container.maxNeverUsedIntervalMs':
         cfg.containerMaxNeverUsedIntervalMs = int(key, value, 0);
         break;
+      case 'logRetainEntries':
+        cfg.logRetainEntries = int(key, value, 0, 10_000_000);
+        break;
+      case 'raftTickMs':
+        cfg.raftTickMs = int(key, value, 1, 10000);
+        break;
+      case 'electionTicks':
+        cfg.electionTicks = int(key, value, 2, 1000);
+        break;
+      case 'proposalTimeoutMs':
+        cfg.proposalTimeoutMs = int(key, value, 10, 600000);
+        break;
+      case 'leaderWaitMs':
+        cfg.leaderWaitMs = int(key, value, 0, 600000);
+        break;
       case 'maxPendingWrites':
         cfg.maxPendingWrites = int(key, value, 1, 1_000_000);
         break;
@@ -314,6 +351,9 @@ function resolveEnsembleIdentity(cfg: Config, seen: { httpPortSet: boolean; clie
   for (const s of cfg.servers) {
     if (ids.has(s.id)) throw new ConfigError(`server.${s.id}`, `server.${s.id} is defined twice`);
     ids.add(s.id);
+  }
+  if (!cfg.ensembleSecret) {
+    throw new ConfigError('ensembleSecret', 'ensembleSecret (or ensembleSecretFile) is required when zoo.cfg has server.N lines: every peer must prove it');
   }
   const myidFile = resolve(cfg.dataDir, 'myid');
   if (!existsSync(myidFile)) throw new ConfigError('myid', `myid file missing: ${myidFile} (dataDir ${cfg.dataDir}); write this server's id there, e.g. echo 1 > ${myidFile}`);

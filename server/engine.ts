@@ -13,6 +13,8 @@ export interface Engine {
   readonly pending: number;
   /** True where sessions are expired and containers swept: a standalone node or the leader. */
   readonly isWriter: boolean;
+  /** Repairs what a crash can leave half-done, before the tree is read. */
+  recover?(): Promise<void>;
   start(): Promise<void>;
   /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */
   submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }>;
@@ -30,4 +32,10 @@ export interface EngineHooks {
   onFatal(e: unknown): void;
   /** Called when this node starts or stops being the one that expires sessions. */
   onWriterChange?(isWriter: boolean): void;
+  /** Sessions clients touched here since the last call (followers forward them to the leader). */
+  takeTouchedSessions?(): string[];
+  /** The whole state was replaced (a snapshot from the leader): reload what is cached from it. */
+  onStateReplaced?(): void;
+  /** The leader applies touches forwarded by followers. */
+  touchSessions?(ids: string[]): void;
 }

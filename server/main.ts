@@ -4,6 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import { ZkError } from './errors.js';
 import type { Config } from './config.js';
 import { ZkNode } from './node.js';
+import { RaftEngine } from './quorum/engine.js';
+import { raftClusterSource } from './quorum/cluster-source.js';
+import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
 import { WatchHub } from './watches/hub.js';
 import { installWatchRoutes } from '../routes/watch.js';
@@ -25,7 +28,13 @@ export function makeLogger(level: string): Logger {
 }
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
-  const node = new ZkNode(cfg, log);
+  let raft: RaftEngine | undefined;
+  const node = new ZkNode(
+    cfg,
+    log,
+    cfg.servers.length > 0 ? (store, hooks) => (raft = new RaftEngine(store, cfg, hooks, log)) : undefined,
+  );
+  if (raft) setClusterSource(node, raftClusterSource(cfg, raft));
   await node.start();
   let closing = false;
   // Subscribed before anything can commit, so no change goes unseen by watches.

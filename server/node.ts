@@ -52,6 +52,17 @@ export class ZkNode extends EventEmitter {
         // A new leader gives every session a full timeout from now, as ZooKeeper's new leader does.
         if (isWriter) this.sessions.renewAll(Date.now());
       },
+      takeTouchedSessions: () => this.sessions.takeTouched(),
+      onStateReplaced: () => {
+        const now = Date.now();
+        for (const id of this.sessions.ids()) this.sessions.remove(id);
+        for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
+        this.emit('stateReplaced');
+      },
+      touchSessions: (ids: string[]) => {
+        const now = Date.now();
+        for (const id of ids) this.sessions.touch(id, now);
+      },
     };
     this.engine = engineFactory
       ? engineFactory(this.store, hooks)
@@ -71,6 +82,7 @@ export class ZkNode extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    await this.engine.recover?.();
     if (!this.store.getNode('/')) await this.initTree();
     await this.engine.start();
     const now = Date.now();

@@ -205,6 +205,78 @@ export class Store {
     return join(dataDir, 'zkgate.mdb');
   }
 
+  private treeDbs(): Database<unknown, string | Buffer>[] {
+    return [this.nodes, this.sessions, this.ephemerals, this.special] as unknown as Database<unknown, string | Buffer>[];
+  }
+
+  /**
+   * Replaces the tree, sessions and indexes with those of a snapshot file, in bounded batches. The
+   * `snap.installing` mark makes a crash half-way visible at the next start (see wipeTree).
+   */
+  async replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
+    await this.writeDurably(() => this.metaPut('snap.installing', 1));
+    await this.wipeTree(batchKeys);
+    const src = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
+    try {
+      const names: [string, 'binary' | undefined][] = [['nodes', 'binary'], ['sessions', undefined], ['ephemerals', 'binary'], ['special', undefined]];
+      for (const [i, [name, keyEncoding]] of names.entries()) {
+        const from = src.openDB<unknown, string | Buffer>(name, keyEncoding ? { keyEncoding } : {});
+        const to = this.treeDbs()[i] as Database<unknown, string | Buffer>;
+        let chunk: { key: string | Buffer; value: unknown }[] = [];
+        const flush = async () => {
+          const c = chunk;
+          chunk = [];
+          await this.writeDurably(() => {
+            for (const e of c) void to.put(e.key, e.value);
+          });
+        };
+        for (const e of from.getRange({ snapshot: true })) {
+          chunk.push({ key: e.key, value: e.value });
+          if (chunk.length >= batchKeys) await flush();
+        }
+        if (chunk.length > 0) await flush();
+      }
+      const meta = src.openDB<number, string>('meta', {});
+      const zxid = meta.get('lastZxid') ?? 0;
+      const counters = { znodes: meta.get('znodes') ?? 0, dataBytes: meta.get('dataBytes') ?? 0, ephemerals: meta.get('ephemerals') ?? 0 };
+      await this.writeDurably(() => {
+        for (const [k, v] of Object.entries(counters)) this.meta.put(k, v);
+        this.meta.put('lastZxid', zxid);
+        inFinalTxn(zxid);
+        this.meta.remove('snap.installing');
+      });
+      return { zxid };
+    } finally {
+      await src.close();
+    }
+  }
+
+  /** True when a snapshot install was interrupted: the tree is a mix and must be rebuilt from the leader. */
+  get installInterrupted(): boolean {
+    return this.meta.get('snap.installing') !== undefined;
+  }
+
+  /** Only inside writeDurably's callback. */
+  clearInstallMark(): void {
+    void this.meta.remove('snap.installing');
+  }
+
+  /** Empties the tree, sessions, indexes and counters, in bounded batches. */
+  async wipeTree(batchKeys = 10000): Promise<void> {
+    for (const db of this.treeDbs()) {
+      for (;;) {
+        const keys = [...db.getKeys({ limit: batchKeys, snapshot: false })];
+        if (keys.length === 0) break;
+        await this.writeDurably(() => {
+          for (const k of keys) void db.remove(k);
+        });
+      }
+    }
+    await this.writeDurably(() => {
+      for (const k of ['znodes', 'dataBytes', 'ephemerals', 'lastZxid']) this.meta.remove(k);
+    });
+  }
+
   private writeView(): TreeView {
     const { nodes, sessions, ephemerals, special, meta } = this;
     return {

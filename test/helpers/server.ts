@@ -60,7 +60,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): 
   const portArg = args.indexOf('--http-port');
   const port = portArg >= 0 ? Number(args[portArg + 1]) : 8080;
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 15000;
+  const deadline = Date.now() + 30000;
   let gone = false;
   void exited.then(() => (gone = true));
   while (Date.now() < deadline && !gone) {

@@ -1,0 +1,32 @@
+// /v1/admin/cluster for an ensemble member: members, roles, term, commit index and each follower's lag,
+// from the consensus core's status (the leader's progress view) and the peer links.
+import type { Config } from '../config.js';
+import type { ClusterInfo, ClusterMember, ClusterSource } from '../cluster-info.js';
+import type { RaftEngine } from './engine.js';
+
+export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSource {
+  return {
+    electionsTotal: () => engine.elections,
+    info(): ClusterInfo {
+      const st = engine.status();
+      const me = cfg.myid as number;
+      const members: ClusterMember[] = cfg.servers.map((s) => {
+        const pr = st.progress?.[s.id];
+        const isMe = s.id === me;
+        const role: ClusterMember['role'] =
+          s.id === st.leaderId ? 'leader' : s.role === 'observer' ? 'observer' : st.leaderId !== 0 ? 'follower' : 'looking';
+        const applied = isMe ? engine.appliedZxid : pr ? pr.match : -1;
+        return {
+          id: s.id,
+          role: isMe && engine.mode === 'looking' ? 'looking' : role,
+          peerAddress: `${s.host}:${s.peerPort}`,
+          httpAddress: `${s.httpHost ?? cfg.httpHost}:${s.httpPort ?? cfg.httpPort}`,
+          appliedZxid: applied >= 0 ? String(applied) : 'unknown',
+          lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : pr ? Math.max(0, st.lastIndex - pr.match) : -1,
+          connected: isMe || engine.peers.isConnected(s.id),
+        };
+      });
+      return { myid: me, leader: st.leaderId || null, term: st.term, commitZxid: String(st.commit), members };
+    },
+  };
+}

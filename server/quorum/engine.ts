@@ -1,0 +1,440 @@
+// The replicated engine: drives the pure consensus core with real time, LMDB and TCP. One loop handles each
+// Ready in the core's order — persist entries and hard state (and apply committed entries) in one fsync'd
+// LMDB transaction, then send messages, then advance. Followers forward writes to the leader and answer
+// from their own apply of the entry, so a client's next read on the same node sees its write.
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ZkError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { Engine, EngineHooks, Mode } from '../engine.js';
+import type { Committed } from '../pipeline.js';
+import { applyTxn } from '../tree/apply.js';
+import type { ApplyResult, Txn } from '../tree/types.js';
+import type { Store } from '../../storage/store.js';
+import { RaftLog } from '../../storage/raft-log.js';
+import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
+import { decodeValue, encodeValue } from './frames.js';
+import { PeerTransport } from './transport.js';
+import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from './snapshot-transfer.js';
+import { ZkWaiters } from './waiters.js';
+
+type PeerMsg =
+  | { k: 'raft'; m: Message }
+  | { k: 'fwd'; rid: number; txn: Uint8Array }
+  | { k: 'fwdOk'; rid: number; index: number; term: number }
+  | { k: 'fwdErr'; rid: number; message: string }
+  | { k: 'touch'; ids: string[] }
+  | SnapshotFrame;
+
+/** Bound on raft messages held while a snapshot installs (the rest are dropped; Raft retransmits). */
+const MAX_HELD_MESSAGES = 10000;
+const MAX_TOUCHES_PER_MESSAGE = 10000;
+
+export class RaftEngine implements Engine {
+  private raftLog!: RaftLog;
+  private rawnode!: RawNode;
+  private readonly transport: PeerTransport;
+  private readonly waiters = new ZkWaiters();
+  private readonly receiver: SnapshotReceiver;
+  private readonly sendingSnapshot = new Set<number>();
+  private role: Role = 'follower';
+  private leaderId = 0;
+  private busy = false;
+  private stopping = false;
+  private installing = false;
+  private held: [number, PeerMsg][] = [];
+  private ticker?: NodeJS.Timeout;
+  private nextRid = 1;
+  private readonly forwards = new Map<number, { resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
+  appliedZxid: number;
+  /** Elections this node has seen start (for metrics). */
+  elections = 0;
+  term = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly cfg: Config,
+    private readonly hooks: EngineHooks,
+    private readonly log: Logger,
+  ) {
+    const me = cfg.myid as number;
+    this.appliedZxid = store.lastZxid();
+    const self = cfg.servers.find((s) => s.id === me);
+    if (!self) throw new Error(`no server.${me} line`);
+    this.transport = new PeerTransport({
+      myId: me,
+      listenHost: self.host,
+      listenPort: self.peerPort,
+      peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
+      secret: cfg.ensembleSecret as string,
+      maxFrameBytes: cfg.peerMaxFrameBytes,
+      maxQueueBytes: cfg.peerMaxQueueBytes,
+      log,
+    });
+    this.receiver = new SnapshotReceiver(cfg.dataDir);
+  }
+
+  get mode(): Mode {
+    if (this.role === 'leader') return 'leader';
+    if (this.role === 'learner') return 'observer';
+    return this.leaderId !== 0 && !this.installing ? 'follower' : 'looking';
+  }
+
+  get isWriter(): boolean {
+    return this.role === 'leader';
+  }
+
+  get pending(): number {
+    return this.waiters.size + this.forwards.size;
+  }
+
+  get leader(): number {
+    return this.leaderId;
+  }
+
+  get peers(): PeerTransport {
+    return this.transport;
+  }
+
+  status() {
+    return this.rawnode.status();
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
+    const learners = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
+    this.raftLog = new RaftLog(this.store, { voters, learners });
+    this.appliedZxid = this.store.lastZxid();
+    this.rawnode = new RawNode(
+      {
+        id: cfg.myid as number,
+        voters,
+        learners,
+        electionTicks: cfg.electionTicks,
+        heartbeatTicks: cfg.heartbeatTicks,
+        preVote: true,
+        checkQuorum: true,
+        applied: this.appliedZxid,
+        rand: new SeededRand(randomInt(2 ** 31)),
+      },
+      this.raftLog,
+    );
+    this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
+    await this.transport.start();
+    this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
+    this.kick();
+  }
+
+  private tick(): void {
+    if (this.installing) return;
+    this.rawnode.tick();
+    const ids = this.hooks.takeTouchedSessions?.() ?? [];
+    if (ids.length > 0 && this.role !== 'leader' && this.leaderId !== 0) {
+      for (let i = 0; i < ids.length; i += MAX_TOUCHES_PER_MESSAGE) {
+        this.transport.send(this.leaderId, { k: 'touch', ids: ids.slice(i, i + MAX_TOUCHES_PER_MESSAGE) });
+      }
+    }
+    this.kick();
+  }
+
+  /**
+   * Before the tree is opened: a snapshot install that was cut short left a mix of old and new state;
+   * start from nothing (keeping term and vote) and let the leader send a fresh copy.
+   */
+  async recover(): Promise<void> {
+    if (!this.store.installInterrupted) return;
+    this.log.warn('an interrupted snapshot install was found; discarding local state to fetch it again');
+    await this.store.wipeTree();
+    const log = new RaftLog(this.store, { voters: [], learners: [] });
+    let mirror = () => {};
+    await this.store.writeDurably(() => {
+      mirror = log.resetTo(0, 0);
+      const hard = log.hardState();
+      log.persist([], { ...hard, commit: 0 });
+      this.store.clearInstallMark();
+    });
+    mirror();
+    this.appliedZxid = 0;
+  }
+
+  // ---- writes ----
+
+  async submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+    if (this.stopping) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
+    if (this.pending >= this.cfg.maxPendingWrites) throw new ZkError('ConnectionLoss', `too many writes in flight (${this.cfg.maxPendingWrites})`, { applied: false });
+    const { index, term } = await this.place(txn);
+    const result = await this.waiters.wait(index, term, this.cfg.proposalTimeoutMs);
+    return { zxid: index, result };
+  }
+
+  /** Gets the transaction into the leader's log: proposes here, or forwards to the leader. */
+  private async place(txn: Txn): Promise<{ index: number; term: number }> {
+    const deadline = Date.now() + this.cfg.leaderWaitMs;
+    for (;;) {
+      if (this.role === 'leader') {
+        const r = this.rawnode.propose([encodeValue(this.finalize(txn))]);
+        if (r.ok) {
+          this.kick();
+          return { index: r.firstIndex, term: r.term };
+        }
+        if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
+      } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
+        return this.forward(txn);
+      }
+      if (Date.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
+      await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));
+    }
+  }
+
+  /** The leader fixes the time of every transaction it logs, as ZooKeeper's leader does. */
+  private finalize(txn: Txn): Txn {
+    return 'time' in txn ? { ...txn, time: Date.now() } : txn;
+  }
+
+  private forward(txn: Txn): Promise<{ index: number; term: number }> {
+    const rid = this.nextRid++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.forwards.delete(rid);
+        reject(new ZkError('ConnectionLoss', `the leader did not accept the write within ${this.cfg.proposalTimeoutMs} ms`));
+      }, this.cfg.proposalTimeoutMs);
+      this.forwards.set(rid, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      if (!this.transport.send(this.leaderId, { k: 'fwd', rid, txn: encodeValue(txn) })) {
+        this.forwards.delete(rid);
+        clearTimeout(timer);
+        reject(new ZkError('ConnectionLoss', 'the leader is unreachable', { applied: false }));
+      }
+    });
+  }
+
+  waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
+    return this.waiters.waitApplied(zxid, this.appliedZxid, timeoutMs);
+  }
+
+  async readBarrier(): Promise<number> {
+    const ctx = randomBytes(8);
+    const r = this.rawnode.readIndex(ctx);
+    if (!r.ok) throw new ZkError('ConnectionLoss', `linearizable read refused: ${r.reason}`, { applied: false });
+    this.kick();
+    return this.waiters.waitRead(ctx.toString('hex'), this.cfg.proposalTimeoutMs);
+  }
+
+  // ---- peer messages ----
+
+  private onPeer(from: number, msg: PeerMsg): void {
+    if (this.installing && msg.k === 'raft') {
+      if (this.held.length < MAX_HELD_MESSAGES) this.held.push([from, msg]);
+      return;
+    }
+    switch (msg.k) {
+      case 'raft':
+        if (msg.m.to !== this.cfg.myid || msg.m.from !== from) return;
+        this.rawnode.step(msg.m);
+        this.kick();
+        return;
+      case 'fwd': {
+        let txn: Txn;
+        try {
+          txn = decodeValue(msg.txn) as Txn;
+        } catch {
+          return;
+        }
+        const r = this.role === 'leader' ? this.rawnode.propose([encodeValue(this.finalize(txn))]) : null;
+        if (r?.ok) {
+          this.transport.send(from, { k: 'fwdOk', rid: msg.rid, index: r.firstIndex, term: r.term });
+          this.kick();
+        } else {
+          this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: r ? r.reason : 'not-leader' });
+        }
+        return;
+      }
+      case 'fwdOk':
+        this.forwards.get(msg.rid)?.resolve({ index: msg.index, term: msg.term });
+        this.forwards.delete(msg.rid);
+        return;
+      case 'fwdErr':
+        this.forwards.get(msg.rid)?.reject(new ZkError('ConnectionLoss', `the leader refused the write: ${msg.message}`, { applied: false }));
+        this.forwards.delete(msg.rid);
+        return;
+      case 'touch':
+        if (this.role === 'leader') this.hooks.touchSessions?.(msg.ids);
+        return;
+      case 'snapChunk':
+        try {
+          this.receiver.chunk(msg.seq, msg.data);
+        } catch (e) {
+          this.log.warn({ err: e }, 'snapshot stream broken; waiting for the leader to resend');
+          this.receiver.discard();
+        }
+        return;
+      case 'snapEnd':
+        void this.install(msg.index, msg.term, msg.bytes);
+        return;
+    }
+  }
+
+  private async install(index: number, term: number, bytes: number): Promise<void> {
+    this.installing = true;
+    try {
+      while (this.busy) await new Promise((r) => setTimeout(r, 5));
+      const file = await this.receiver.finish(bytes);
+      this.log.info({ zxid: index, bytes }, 'installing snapshot from the leader');
+      let mirror = () => {};
+      // The log restarts at the snapshot in the same transaction that completes the tree.
+      const got = await this.store.replaceTreeFrom(file, () => {
+        mirror = this.raftLog.resetTo(index, term);
+      });
+      mirror();
+      if (got.zxid !== index) throw new Error(`snapshot holds zxid ${got.zxid}, the leader announced ${index}`);
+      this.appliedZxid = index;
+      this.receiver.discard();
+      this.hooks.onStateReplaced?.();
+      this.log.info({ zxid: index }, 'snapshot installed');
+    } catch (e) {
+      this.log.error({ err: e }, 'snapshot install failed; the leader will resend');
+      this.receiver.discard();
+    } finally {
+      this.installing = false;
+      const held = this.held;
+      this.held = [];
+      for (const [from, m] of held) this.onPeer(from, m);
+    }
+  }
+
+  // ---- the Ready loop ----
+
+  private kick(): void {
+    if (this.busy || this.installing) return;
+    this.busy = true;
+    setImmediate(() => void this.drive());
+  }
+
+  private async drive(): Promise<void> {
+    try {
+      while (!this.installing && this.rawnode.hasReady()) {
+        const rd = this.rawnode.ready();
+        await this.handle(rd);
+        this.rawnode.advance(rd);
+      }
+    } catch (e) {
+      this.hooks.onFatal(e);
+      return;
+    } finally {
+      this.busy = false;
+    }
+    if (this.rawnode.hasReady()) this.kick();
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    if (rd.softState) this.roleChanged(rd.softState.role, rd.softState.leaderId);
+    if (rd.hardState) this.term = rd.hardState.term;
+    const done: Committed[] = [];
+    const terms: { index: number; term: number }[] = [];
+    let applied = this.appliedZxid;
+    const mirrors: (() => void)[] = [];
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
+      await this.store.writeDurably((view, setLastZxid) => {
+        if (rd.snapshot && rd.snapshot.metadata.index > applied) {
+          mirrors.push(this.raftLog.resetTo(rd.snapshot.metadata.index, rd.snapshot.metadata.term));
+          applied = rd.snapshot.metadata.index;
+        }
+        mirrors.push(this.raftLog.persist(rd.entries, rd.hardState));
+        for (const e of rd.committedEntries) {
+          if (e.index <= applied) continue;
+          terms.push({ index: e.index, term: e.term });
+          if (e.type === 'normal' && e.data.byteLength > 0) {
+            const txn = decodeValue(e.data) as Txn;
+            done.push({ zxid: e.index, txn, result: applyTxn(view, txn, e.index) });
+          }
+          applied = e.index;
+        }
+        setLastZxid(applied);
+      });
+    }
+    for (const m of mirrors) m();
+    this.appliedZxid = applied;
+    if (done.length > 0) this.hooks.onCommitted(done);
+    this.waiters.onApplied(terms, done, applied);
+    for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
+    for (const m of rd.messages) this.send(m);
+    await this.maybeCompact();
+  }
+
+  private roleChanged(role: Role, leaderId: number): void {
+    const wasWriter = this.role === 'leader';
+    if (role === 'candidate' || role === 'precandidate') {
+      if (this.role !== 'candidate' && this.role !== 'precandidate') this.elections++;
+    }
+    if (role !== this.role || leaderId !== this.leaderId) {
+      this.log.info({ role, leader: leaderId || null, term: this.term }, 'consensus role changed');
+    }
+    this.role = role;
+    this.leaderId = leaderId;
+    if (wasWriter !== (role === 'leader')) this.hooks.onWriterChange?.(role === 'leader');
+  }
+
+  private send(m: Message): void {
+    if (m.type === 'snap') {
+      void this.shipSnapshot(m);
+      return;
+    }
+    if (!this.transport.send(m.to, { k: 'raft', m }) && m.type === 'app') this.rawnode.reportUnreachable(m.to);
+  }
+
+  private async shipSnapshot(m: Extract<Message, { type: 'snap' }>): Promise<void> {
+    if (this.sendingSnapshot.has(m.to)) return;
+    this.sendingSnapshot.add(m.to);
+    try {
+      const { index, term } = await sendSnapshot({
+        store: this.store,
+        dataDir: this.cfg.dataDir,
+        to: m.to,
+        send: (f) => this.transport.send(m.to, f),
+        termOf: (i) => this.raftLog.term(i),
+        deadlineMs: this.cfg.initLimit * this.cfg.tickTime,
+        log: this.log,
+      });
+      // The copy was taken at `index`, which may be past the compaction point the core offered.
+      const snapshot = { metadata: { ...m.snapshot.metadata, index, term }, data: new Uint8Array(0) };
+      this.transport.send(m.to, { k: 'raft', m: { ...m, snapshot } });
+      this.rawnode.reportSnapshot(m.to, true);
+    } catch (e) {
+      this.log.warn({ err: e, peer: m.to }, 'sending a snapshot failed');
+      this.rawnode.reportSnapshot(m.to, false);
+    } finally {
+      this.sendingSnapshot.delete(m.to);
+      this.kick();
+    }
+  }
+
+  /** ZooKeeper's snapCount: past it, drop applied entries except the last logRetainEntries. */
+  private async maybeCompact(): Promise<void> {
+    const upTo = this.appliedZxid - this.cfg.logRetainEntries;
+    if (upTo - this.raftLog.compactedTo < this.cfg.snapCount) return;
+    let mirror = () => {};
+    await this.store.writeDurably(() => {
+      mirror = this.raftLog.compact(upTo);
+    });
+    mirror();
+    this.log.info({ compactedTo: upTo }, 'log compacted');
+  }
+
+  async drain(): Promise<void> {
+    this.stopping = true;
+    await this.waiters.idle(this.cfg.proposalTimeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
+    if (this.ticker) clearInterval(this.ticker);
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
+    for (const f of this.forwards.values()) f.reject(new ZkError('ConnectionLoss', 'server is shutting down'));
+    this.forwards.clear();
+    await this.transport.stop();
+  }
+}

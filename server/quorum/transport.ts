@@ -1,0 +1,272 @@
+// The peer channel: one authenticated TCP connection per pair of peers (the lower id dials), msgpack frames,
+// bounded send queues, reconnect with backoff. Raft tolerates loss, so a full or broken link drops messages.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { FrameDecoder, decodeValue, encodeValue, frame } from './frames.js';
+import { FrameSigner, TAG_BYTES, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
+
+export interface PeerAddr {
+  id: number;
+  host: string;
+  port: number;
+}
+
+export interface TransportOptions {
+  myId: number;
+  listenHost: string;
+  listenPort: number;
+  peers: PeerAddr[];
+  secret: string;
+  /** Largest frame accepted from a peer. */
+  maxFrameBytes: number;
+  /** Bytes queued for one peer before further messages to it are dropped. */
+  maxQueueBytes: number;
+  log: Logger;
+}
+
+const HANDSHAKE_TIMEOUT_MS = 5000;
+const BACKOFF_MIN_MS = 50;
+const BACKOFF_MAX_MS = 2000;
+
+type Handshake =
+  | { t: 'hello'; id: number; nonce: Uint8Array }
+  | { t: 'challenge'; id: number; nonce: Uint8Array; proof: Uint8Array }
+  | { t: 'auth'; proof: Uint8Array }
+  | { t: 'ok' }
+  | { t: 'denied'; reason: string };
+
+class Link {
+  signer?: FrameSigner;
+  verifier?: FrameSigner;
+  ready = false;
+  queuedBytes = 0;
+  constructor(
+    readonly socket: net.Socket,
+    readonly peerId: number,
+  ) {}
+}
+
+export interface PeerTransportEvents {
+  message: [from: number, msg: unknown];
+  up: [peer: number];
+  down: [peer: number];
+}
+
+export class PeerTransport extends EventEmitter<PeerTransportEvents> {
+  private server?: net.Server;
+  private readonly links = new Map<number, Link>();
+  private readonly backoff = new Map<number, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
+  readonly lastError = new Map<number, string>();
+
+  constructor(private readonly o: TransportOptions) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    this.server = net.createServer((s) => this.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.o.listenPort, this.o.listenHost, () => resolve());
+    });
+    this.server.on('error', (e) => this.o.log.error({ err: e }, 'peer listener error'));
+    for (const p of this.o.peers) if (p.id > this.o.myId) this.dial(p);
+  }
+
+  isConnected(id: number): boolean {
+    return this.links.get(id)?.ready === true;
+  }
+
+  /** Queues `msg` for `to`; false when the link is down or its queue is full (the message is dropped). */
+  send(to: number, msg: unknown): boolean {
+    const link = this.links.get(to);
+    if (!link || !link.ready || !link.signer) return false;
+    const payload = encodeValue(msg);
+    if (link.queuedBytes + payload.length > this.o.maxQueueBytes) return false;
+    const f = frame(payload, link.signer.tag(payload));
+    link.queuedBytes += f.length;
+    link.socket.write(f, () => {
+      link.queuedBytes -= f.length;
+    });
+    return true;
+  }
+
+  private schedule(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private dial(p: PeerAddr): void {
+    if (this.stopped) return;
+    const s = net.connect({ host: p.host, port: p.port });
+    s.setNoDelay(true);
+    const myNonce = nonce();
+    let theirNonce: Buffer | undefined;
+    const decoder = new FrameDecoder(this.o.maxFrameBytes);
+    const link = new Link(s, p.id);
+    const timer = setTimeout(() => s.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
+    s.on('connect', () => s.write(frame(encodeValue({ t: 'hello', id: this.o.myId, nonce: myNonce } satisfies Handshake))));
+    s.on('data', (data) => {
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(data);
+      } catch (e) {
+        s.destroy(e as Error);
+        return;
+      }
+      for (const f of frames) {
+        if (link.ready) {
+          this.deliver(link, f);
+          continue;
+        }
+        const h = decodeValue(f) as Handshake;
+        if (h.t === 'challenge') {
+          theirNonce = Buffer.from(h.nonce);
+          if (h.id !== p.id || !sameProof(proof(this.o.secret, 'S', myNonce, theirNonce, this.o.myId, p.id), h.proof)) {
+            this.lastError.set(p.id, `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`);
+            this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
+            s.destroy();
+            return;
+          }
+          s.write(frame(encodeValue({ t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id) } satisfies Handshake)));
+        } else if (h.t === 'ok' && theirNonce) {
+          clearTimeout(timer);
+          const key = sessionKey(this.o.secret, myNonce, theirNonce);
+          link.signer = new FrameSigner(key, 'd');
+          link.verifier = new FrameSigner(key, 'a');
+          this.up(link);
+        } else if (h.t === 'denied') {
+          this.lastError.set(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`);
+          this.o.log.error({ peer: p.id, reason: h.reason }, 'peer refused the connection');
+          s.destroy();
+        } else {
+          s.destroy(new Error('unexpected handshake frame'));
+        }
+      }
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      const msg = `peer ${p.id} unreachable at ${p.host}:${p.port}: ${e.code ?? e.message}`;
+      if (this.lastError.get(p.id) !== msg) this.o.log.warn({ peer: p.id, address: `${p.host}:${p.port}`, err: e.code ?? e.message }, 'peer unreachable');
+      this.lastError.set(p.id, msg);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      this.down(link);
+      const b = Math.min(BACKOFF_MAX_MS, (this.backoff.get(p.id) ?? BACKOFF_MIN_MS / 2) * 2);
+      this.backoff.set(p.id, b);
+      this.schedule(() => this.dial(p), b);
+    });
+  }
+
+  private accept(s: net.Socket): void {
+    s.setNoDelay(true);
+    const decoder = new FrameDecoder(this.o.maxFrameBytes);
+    const myNonce = nonce();
+    let theirNonce: Buffer | undefined;
+    let peer: PeerAddr | undefined;
+    let link: Link | undefined;
+    const timer = setTimeout(() => s.destroy(), HANDSHAKE_TIMEOUT_MS);
+    const deny = (reason: string) => {
+      s.end(frame(encodeValue({ t: 'denied', reason } satisfies Handshake)));
+      s.destroy();
+    };
+    s.on('data', (data) => {
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(data);
+      } catch (e) {
+        s.destroy(e as Error);
+        return;
+      }
+      for (const f of frames) {
+        if (link?.ready) {
+          this.deliver(link, f);
+          continue;
+        }
+        let h: Handshake;
+        try {
+          h = decodeValue(f) as Handshake;
+        } catch {
+          s.destroy();
+          return;
+        }
+        if (h.t === 'hello' && !peer) {
+          peer = this.o.peers.find((x) => x.id === h.id);
+          if (!peer || h.id >= this.o.myId) return deny(`unknown or unexpected peer id ${h.id}`);
+          theirNonce = Buffer.from(h.nonce);
+          s.write(frame(encodeValue({ t: 'challenge', id: this.o.myId, nonce: myNonce, proof: proof(this.o.secret, 'S', theirNonce, myNonce, h.id, this.o.myId) } satisfies Handshake)));
+        } else if (h.t === 'auth' && peer && theirNonce) {
+          if (!sameProof(proof(this.o.secret, 'C', theirNonce, myNonce, peer.id, this.o.myId), h.proof)) {
+            this.o.log.error({ peer: peer.id, remote: s.remoteAddress }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
+            this.lastError.set(peer.id, `peer ${peer.id} failed authentication (ensembleSecret mismatch?)`);
+            return deny('authentication failed');
+          }
+          clearTimeout(timer);
+          const key = sessionKey(this.o.secret, theirNonce, myNonce);
+          link = new Link(s, peer.id);
+          link.signer = new FrameSigner(key, 'a');
+          link.verifier = new FrameSigner(key, 'd');
+          s.write(frame(encodeValue({ t: 'ok' } satisfies Handshake)));
+          const prev = this.links.get(peer.id);
+          if (prev && prev.socket !== s) prev.socket.destroy();
+          this.up(link);
+        } else {
+          s.destroy();
+          return;
+        }
+      }
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(timer);
+      if (link) this.down(link);
+    });
+  }
+
+  private up(link: Link): void {
+    link.ready = true;
+    this.links.set(link.peerId, link);
+    this.backoff.delete(link.peerId);
+    this.lastError.delete(link.peerId);
+    this.o.log.info({ peer: link.peerId }, 'peer connected');
+    this.emit('up', link.peerId);
+  }
+
+  private down(link: Link): void {
+    if (this.links.get(link.peerId) !== link) return;
+    this.links.delete(link.peerId);
+    if (link.ready) {
+      this.o.log.info({ peer: link.peerId }, 'peer disconnected');
+      this.emit('down', link.peerId);
+    }
+  }
+
+  private deliver(link: Link, f: Buffer): void {
+    if (f.length < TAG_BYTES || !link.verifier) return void link.socket.destroy();
+    const payload = f.subarray(0, f.length - TAG_BYTES);
+    if (!link.verifier.verify(payload, f.subarray(f.length - TAG_BYTES))) {
+      this.o.log.error({ peer: link.peerId }, 'peer frame failed its integrity check; dropping the connection');
+      return void link.socket.destroy();
+    }
+    let msg: unknown;
+    try {
+      msg = decodeValue(payload);
+    } catch {
+      return void link.socket.destroy();
+    }
+    this.emit('message', link.peerId, msg);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const l of this.links.values()) l.socket.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}

@@ -1,0 +1,133 @@
+// Requests waiting on the replicated log: a write waits for its index to apply (with the term it was
+// proposed in — another term there means it was lost), reads wait for a zxid or a ReadIndex answer.
+import { ZkError } from '../errors.js';
+import type { Committed } from '../pipeline.js';
+import type { ApplyResult } from '../tree/types.js';
+
+interface WriteWaiter {
+  term: number;
+  resolve: (r: ApplyResult) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Results kept after apply for a writer that registers late (a follower learns its index by message). */
+const RECENT_RESULTS = 4096;
+
+export class ZkWaiters {
+  private writes = new Map<number, WriteWaiter>();
+  private zxids: { zxid: number; resolve: () => void; timer: NodeJS.Timeout }[] = [];
+  private reads = new Map<string, { resolve: (index: number) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
+  private recent = new Map<number, { term: number; result?: ApplyResult }>();
+  private idleWaiters: (() => void)[] = [];
+  private applied = 0;
+
+  get size(): number {
+    return this.writes.size;
+  }
+
+  wait(index: number, term: number, timeoutMs: number): Promise<ApplyResult> {
+    const seen = this.recent.get(index);
+    if (seen) return seen.term === term && seen.result ? Promise.resolve(seen.result) : Promise.reject(lost(index));
+    if (index <= this.applied) return Promise.reject(new ZkError('ConnectionLoss', `write at ${index} applied but its result is gone; its outcome is unknown`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.writes.delete(index);
+        this.checkIdle();
+        reject(new ZkError('ConnectionLoss', `write not committed within the timeout; its outcome is unknown`));
+      }, timeoutMs);
+      this.writes.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  waitApplied(zxid: number, current: number, timeoutMs: number): Promise<void> {
+    this.applied = Math.max(this.applied, current);
+    if (zxid <= this.applied) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = {
+        zxid,
+        resolve,
+        timer: setTimeout(() => {
+          this.zxids = this.zxids.filter((x) => x !== w);
+          reject(new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.applied})`));
+        }, timeoutMs),
+      };
+      this.zxids.push(w);
+    });
+  }
+
+  waitRead(ctx: string, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(ctx);
+        reject(new ZkError('ConnectionLoss', 'the leader did not confirm a read index in time (no quorum?)'));
+      }, timeoutMs);
+      this.reads.set(ctx, { resolve, reject, timer });
+    });
+  }
+
+  readReady(ctx: string, index: number): void {
+    const r = this.reads.get(ctx);
+    if (!r) return;
+    clearTimeout(r.timer);
+    this.reads.delete(ctx);
+    r.resolve(index);
+  }
+
+  /** Entries applied (every committed index with its term) and the results of those that were transactions. */
+  onApplied(entries: { index: number; term: number }[], done: Committed[], appliedIndex: number): void {
+    const results = new Map(done.map((d) => [d.zxid, d.result]));
+    for (const e of entries) {
+      const result = results.get(e.index);
+      this.recent.set(e.index, { term: e.term, result });
+      const w = this.writes.get(e.index);
+      if (!w) continue;
+      this.writes.delete(e.index);
+      clearTimeout(w.timer);
+      if (w.term === e.term && result) w.resolve(result);
+      else w.reject(lost(e.index));
+    }
+    while (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value as number);
+    this.applied = Math.max(this.applied, appliedIndex);
+    if (this.zxids.length > 0) {
+      const ready = this.zxids.filter((w) => w.zxid <= this.applied);
+      this.zxids = this.zxids.filter((w) => w.zxid > this.applied);
+      for (const w of ready) {
+        clearTimeout(w.timer);
+        w.resolve();
+      }
+    }
+    this.checkIdle();
+  }
+
+  idle(timeoutMs: number): Promise<void> {
+    if (this.writes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => (clearTimeout(t), resolve()));
+    });
+  }
+
+  private checkIdle(): void {
+    if (this.writes.size === 0) for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  failAll(e: unknown): void {
+    for (const w of this.writes.values()) {
+      clearTimeout(w.timer);
+      w.reject(e);
+    }
+    this.writes.clear();
+    for (const r of this.reads.values()) {
+      clearTimeout(r.timer);
+      r.reject(e);
+    }
+    this.reads.clear();
+    this.checkIdle();
+  }
+}
+
+function lost(index: number): ZkError {
+  // The leader that accepted it lost its term before committing it: never applied, safe to retry.
+  return new ZkError('ConnectionLoss', `write at ${index} was superseded by a new leader and not applied`, { applied: false });
+}

@@ -1,0 +1,148 @@
+// The consensus log in LMDB: entries, term/vote/commit and the compaction point, in the tree's environment
+// so that persisting a Ready and applying committed entries commit together. Implements the core's Storage.
+import type { Database } from 'lmdb';
+import { StorageError, type ConfState, type Entry, type EntryType, type HardState, type InitialState, type Snapshot, type Storage } from '../server/quorum/core/index.js';
+import type { Store } from './store.js';
+
+interface StoredEntry {
+  type: EntryType;
+  data: Uint8Array;
+}
+
+interface SnapPoint {
+  index: number;
+  term: number;
+}
+
+/**
+ * Terms of the retained log are mirrored in memory (8 bytes an entry, bounded by compaction) because the
+ * core asks for terms constantly and entries can be megabytes. Everything else is read from LMDB.
+ */
+export class RaftLog implements Storage {
+  private readonly entriesDb: Database<StoredEntry, number>;
+  private readonly termsDb: Database<number, number>;
+  private hard: HardState;
+  private snap: SnapPoint;
+  /** terms[i] is the term of index snap.index + 1 + i. */
+  private terms: number[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly conf: ConfState,
+  ) {
+    this.entriesDb = store.openDb<StoredEntry, number>('raft.entries');
+    this.termsDb = store.openDb<number, number>('raft.terms');
+    this.hard = store.metaGet<HardState>('raft.hard') ?? { term: 0, vote: 0, commit: 0 };
+    this.snap = store.metaGet<SnapPoint>('raft.snap') ?? { index: 0, term: 0 };
+    for (const { key, value } of this.termsDb.getRange({ start: this.snap.index + 1, snapshot: false })) {
+      if (key !== this.snap.index + 1 + this.terms.length) throw new Error(`raft log has a gap at ${key}`);
+      this.terms.push(value);
+    }
+  }
+
+  initialState(): InitialState {
+    return { hardState: { ...this.hard }, confState: { voters: [...this.conf.voters], learners: [...this.conf.learners] } };
+  }
+
+  hardState(): HardState {
+    return { ...this.hard };
+  }
+
+  firstIndex(): number {
+    return this.snap.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.snap.index + this.terms.length;
+  }
+
+  term(i: number): number {
+    if (i === this.snap.index) return this.snap.term;
+    if (i < this.snap.index) throw new StorageError('compacted', `term(${i}) below compaction point ${this.snap.index}`);
+    if (i > this.lastIndex()) throw new StorageError('unavailable', `term(${i}) beyond last index ${this.lastIndex()}`);
+    return this.terms[i - this.snap.index - 1] as number;
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    if (lo <= this.snap.index) throw new StorageError('compacted', `entries from ${lo}, compacted to ${this.snap.index}`);
+    if (hi > this.lastIndex() + 1) throw new StorageError('unavailable', `entries to ${hi} beyond ${this.lastIndex()}`);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (const { key, value } of this.entriesDb.getRange({ start: lo, end: hi, snapshot: false })) {
+      bytes += value.data.byteLength + 16;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push({ index: key, term: this.term(key), type: value.type, data: value.data });
+    }
+    return out;
+  }
+
+  /**
+   * The state machine is always a valid snapshot of itself: the leader ships its live state and the
+   * driver rewrites the metadata to the index that state was read at (see quorum/snapshot-sender).
+   */
+  snapshot(): Snapshot {
+    return { metadata: { index: this.snap.index, term: this.snap.term, ...this.conf }, data: new Uint8Array(0) };
+  }
+
+  // ---- writes: only inside Store.writeDurably; the in-memory mirror changes after the commit ----
+
+  /** Writes entries (truncating any conflicting suffix first) and the hard state. Returns the mirror update. */
+  persist(entries: Entry[], hard: HardState | null): () => void {
+    let apply = () => {};
+    if (entries.length > 0) {
+      const first = (entries[0] as Entry).index;
+      const last = this.lastIndex();
+      for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) {
+        void this.entriesDb.remove(i);
+        void this.termsDb.remove(i);
+      }
+      for (const e of entries) {
+        if (e.index <= this.snap.index) continue;
+        void this.entriesDb.put(e.index, { type: e.type, data: e.data });
+        void this.termsDb.put(e.index, e.term);
+      }
+      apply = () => {
+        const keep = Math.max(0, first - this.snap.index - 1);
+        this.terms.length = Math.min(this.terms.length, keep);
+        for (const e of entries) if (e.index > this.snap.index) this.terms.push(e.term);
+      };
+    }
+    if (hard) this.store.metaPut('raft.hard', hard);
+    return () => {
+      apply();
+      if (hard) this.hard = { ...hard };
+    };
+  }
+
+  /** Drops entries up to `index` (which must be applied); the compaction point keeps its term. */
+  compact(index: number): () => void {
+    if (index <= this.snap.index) return () => {};
+    const term = this.term(index);
+    for (let i = this.snap.index + 1; i <= index; i++) {
+      void this.entriesDb.remove(i);
+      void this.termsDb.remove(i);
+    }
+    this.store.metaPut('raft.snap', { index, term });
+    return () => {
+      this.terms.splice(0, index - this.snap.index);
+      this.snap = { index, term };
+    };
+  }
+
+  /** A follower that installed a snapshot at (index, term): the whole log is replaced by that point. */
+  resetTo(index: number, term: number): () => void {
+    for (const { key } of this.termsDb.getRange({ snapshot: false })) {
+      void this.entriesDb.remove(key);
+      void this.termsDb.remove(key);
+    }
+    this.store.metaPut('raft.snap', { index, term });
+    return () => {
+      this.terms = [];
+      this.snap = { index, term };
+    };
+  }
+
+  get compactedTo(): number {
+    return this.snap.index;
+  }
+}
