@@ -70,12 +70,12 @@ const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '—');
 function table(rows: PhaseResult[]): string {
   const commits = rows.some((r) => r.commits !== undefined);
   const head =
-    '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | load-gen CPU (cores) |' +
-    (commits ? ' durable commits | writes per commit | ms per commit |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|');
+    '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | server CPU µs/op | load-gen CPU (cores) |' +
+    (commits ? ' durable commits | writes per commit | ms per commit |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   const writes = (r: PhaseResult) => (r.phase === 'mix' ? r.ok / 10 : r.ok);
   const body = rows.map(
     (r) =>
-      `| ${r.phase} | ${r.client} | ${f0(r.opsPerS)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.ok} | ${r.errors} | ${f2(r.serverCores)} | ${f2(r.loadgenCores)} |` +
+      `| ${r.phase} | ${r.client} | ${f0(r.opsPerS)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.ok} | ${r.errors} | ${f2(r.serverCores)} | ${f0((r.serverCores * 1e6) / r.opsPerS)} | ${f2(r.loadgenCores)} |` +
       (commits ? (r.commits ? ` ${r.commits} | ${(writes(r) / r.commits).toFixed(1)} | ${f2(r.commitMsMean ?? NaN)} |` : ' — | — | — |') : ''),
   );
   return [head, ...body].join('\n');

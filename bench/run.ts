@@ -69,7 +69,7 @@ function log(msg: string): void {
 function show(r: PhaseResult): void {
   log(
     `${r.system} ${r.phase} (${r.client}): ${Math.round(r.opsPerS)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ` +
-      `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores, load-gen ${r.loadgenCores.toFixed(2)} cores` +
+      `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores (${Math.round((r.serverCores * 1e6) / r.opsPerS)} µs/op), load-gen ${r.loadgenCores.toFixed(2)} cores` +
       (r.commits ? `, ${r.commits} commits (${(r.ok / r.commits).toFixed(1)} ops each, ${r.commitMsMean?.toFixed(2)} ms each)` : ''),
   );
 }
