@@ -45,7 +45,7 @@ export class WatchClient {
   }
 
   /** Sends `frame` with a fresh numeric id and resolves with its reply. */
-  request(frame: Frame, timeoutMs = 5000): Promise<Frame> {
+  request(frame: Frame, timeoutMs = 20000): Promise<Frame> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(frame)} within ${timeoutMs} ms`)), timeoutMs);
@@ -71,7 +71,7 @@ export class WatchClient {
   }
 
   /** Waits until `pred` holds over what has arrived (or the connection closed), up to timeoutMs. */
-  async until(pred: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  async until(pred: () => boolean, timeoutMs = 15000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!pred()) {
       if (this.closed) return pred();
@@ -89,7 +89,7 @@ export class WatchClient {
   }
 
   /** Waits for `n` events in all. */
-  untilEvents(n: number, timeoutMs = 5000): Promise<boolean> {
+  untilEvents(n: number, timeoutMs = 15000): Promise<boolean> {
     return this.until(() => this.events().length >= n, timeoutMs);
   }
 
