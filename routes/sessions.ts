@@ -20,7 +20,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
     },
     // A bare `POST /v1/sessions` (no body at all) asks for the default timeout.
     preValidation: async (req) => {
-      if (req.body === undefined || req.body === null) req.body = {};
+      if (req.body === undefined) req.body = {};
     },
     handler: async (req, reply) => {
       const s = await node.createSession(req.body?.timeoutMs);
