@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ZKGATE_BIN, freePort, spawnServer, tempDir, type ChildServer } from '../helpers/server.js';
 import { call } from './http.js';
 
+// Six process starts on a shared 2-core machine: allow more than tap's default per-file budget.
+t.setTimeout(240000);
 const dir = tempDir('zkgate-cfg-');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -86,7 +88,7 @@ t.test('defaults: 127.0.0.1, data under ./data of the working directory and nowh
     await exited;
   });
   let up = false;
-  for (let i = 0; i < 200 && !up; i++) {
+  for (const deadline = Date.now() + 30000; !up && Date.now() < deadline && proc.exitCode === null; ) {
     up = await answers(`http://127.0.0.1:${port}`);
     if (!up) await new Promise((r) => setTimeout(r, 50));
   }
