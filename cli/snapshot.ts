@@ -1,9 +1,11 @@
 // `zkgate snapshot` saves a running node's store to one file (GET /v1/admin/snapshot); `zkgate restore`
 // installs such a file as a fresh dataDir a server then serves the same tree from.
 import type { Command } from 'commander';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { verifySnapshotFile, trailer, TRAILER_BYTES } from './snapshot-file.js';
 import { resolve } from 'node:path';
 import { Client } from './http.js';
 import { clientCommand, makeClient } from './common.js';
@@ -27,10 +29,27 @@ async function download(c: Client, outFile: string): Promise<{ zxid: string; zno
       throw failureOf({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url });
     }
     try {
-      await pipeline(res, createWriteStream(tmp));
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const out = createWriteStream(tmp);
+      await pipeline(
+        res,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            yield chunk;
+          }
+        },
+        out,
+        { end: false },
+      );
       const expected = Number(res.headers['content-length']);
-      const bytes = statSync(tmp).size;
       if (Number.isFinite(expected) && expected !== bytes) throw new Error(`got ${bytes} of ${expected} bytes`);
+      const sha = hash.digest();
+      const sent = res.headers['zk-snapshot-sha256'];
+      if (typeof sent !== 'string' || sent !== sha.toString('hex')) throw new Error('checksum mismatch: the copy was damaged in transit');
+      await new Promise<void>((resolve, reject) => out.end(trailer(sha, BigInt(String(res.headers['zk-snapshot-zxid'] ?? '0')), bytes), (e?: Error | null) => (e ? reject(e) : resolve())));
       renameSync(tmp, outFile);
       return { zxid: String(res.headers['zk-snapshot-zxid'] ?? '?'), znodes: String(res.headers['zk-snapshot-znodes'] ?? '?'), bytes, url };
     } catch (e) {
@@ -71,9 +90,17 @@ export function registerSnapshotCommands(program: Command): void {
         if (existsSync(dir) && readdirSync(dir).length > 0) throw new CliFailure(`--data-dir ${dir} is not empty; restore only into an absent or empty directory`);
         // Loaded here so that the other commands start without LMDB.
         const { Store } = await import('../storage/store.js');
+        try {
+          await verifySnapshotFile(file);
+        } catch (e) {
+          throw new CliFailure(`${file} is not a zkgate snapshot: ${(e as Error).message}`);
+        }
         mkdirSync(dir, { recursive: true });
         const target = Store.fileIn(dir);
+        // The LMDB copy is the file without its trailer.
+        const size = statSync(file).size - TRAILER_BYTES;
         copyFileSync(file, target);
+        truncateSync(target, size);
         let info;
         try {
           info = Store.inspectSnapshot(target);

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { ZkError } from '../server/errors.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import type { ZkNode } from '../server/node.js';
@@ -20,7 +21,7 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
       summary: 'snapshot: a consistent copy of the whole store, as one file',
       description:
         'The body is an LMDB file (compacted) that `zkgate restore` installs as a new dataDir. ' +
-        '`ZK-Snapshot-Zxid` gives the last zxid it contains. One snapshot at a time per node (503 while one runs).',
+        '`ZK-Snapshot-Zxid` gives the last zxid it contains, `ZK-Snapshot-Sha256` the SHA-256 of the body. One snapshot at a time per node (503 while one runs).',
       produces: ['application/octet-stream'],
       response: { 200: Type.String({ format: 'binary', examples: ['<LMDB file bytes>'] }), 401: ErrorRef, 403: ErrorRef, 503: ErrorRef },
     },
@@ -42,6 +43,8 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
         file = join(dir, `snapshot-${Date.now()}.mdb`);
         const info = await node.store.backupTo(file);
         const size = statSync(file).size;
+        const hash = createHash('sha256');
+        for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
         const stream = createReadStream(file);
         const timer = setTimeout(() => stream.destroy(new Error('snapshot download took longer than snapshotTimeoutMs')), node.cfg.snapshotTimeoutMs);
         timer.unref();
@@ -51,6 +54,7 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
         });
         reply.header('ZK-Snapshot-Zxid', String(info.zxid));
         reply.header('ZK-Snapshot-Znodes', String(info.znodes));
+        reply.header('ZK-Snapshot-Sha256', hash.digest('hex'));
         reply.header('Content-Length', String(size));
         reply.header('Content-Disposition', `attachment; filename="zkgate-${info.zxid}.snapshot"`);
         return reply.type('application/octet-stream').send(stream);
