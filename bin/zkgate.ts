@@ -38,7 +38,8 @@ program
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        process.stderr.write(`zkgate: cannot listen on ${cfg.httpHost}:${cfg.httpPort}: ${err.code}\n`);
+        const where = (err as { address?: string; port?: number }).port !== undefined ? `${(err as { address?: string }).address}:${(err as { port?: number }).port}` : `${cfg.httpHost}:${cfg.httpPort}`;
+        process.stderr.write(`zkgate: cannot listen on ${where}: ${err.code}\n`);
         process.exit(1);
       }
       throw e;

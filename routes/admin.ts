@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
 import type { ConnectionRegistry } from '../server/connections.js';
-import { clusterInfo } from '../server/cluster-info.js';
+import { clusterInfo, pendingSyncs } from '../server/cluster-info.js';
 import { superOnly } from './admin-auth.js';
 import { adminDetailRoutes } from './admin-detail.js';
 import { snapshotRoutes } from './admin-snapshot.js';
@@ -54,8 +54,25 @@ export function mntr(node: ZkNode): Record<string, string | number> {
     zk_uptime: Date.now() - node.stats.startedAt,
     zk_heap_used_bytes: mem.heapUsed,
     zk_rss_bytes: mem.rss,
+    ...leaderKeys(node),
   };
 }
+
+/** ZooKeeper's leader-only mntr keys: learners connected, voters within sync, syncs in flight. */
+function leaderKeys(node: ZkNode): Record<string, number> {
+  if (node.mode !== 'leader') return {};
+  const info = clusterInfo(node);
+  const others = info.members.filter((m) => m.id !== info.myid);
+  return {
+    zk_followers: others.filter((m) => m.connected).length,
+    zk_synced_followers: others.filter((m) => m.connected && m.role === 'follower' && m.lagEntries >= 0 && m.lagEntries <= SYNCED_LAG_ENTRIES).length,
+    zk_synced_observers: others.filter((m) => m.connected && m.role === 'observer' && m.lagEntries >= 0 && m.lagEntries <= SYNCED_LAG_ENTRIES).length,
+    zk_pending_syncs: pendingSyncs(node),
+  };
+}
+
+/** A follower counts as synced while it trails the leader's log by at most this many entries. */
+const SYNCED_LAG_ENTRIES = 1000;
 
 export interface AdminRouteOptions {
   node: ZkNode;

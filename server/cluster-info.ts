@@ -24,6 +24,8 @@ export interface ClusterSource {
   info(): ClusterInfo;
   /** Elections this node has started or joined since it started. */
   electionsTotal(): number;
+  /** Linearizable reads and syncs waiting for the leader to confirm a read index. */
+  pendingSyncs?(): number;
 }
 
 const sources = new WeakMap<ZkNode, ClusterSource>();
@@ -40,4 +42,8 @@ export function clusterInfo(node: ZkNode): ClusterInfo {
 
 export function electionsTotal(node: ZkNode): number {
   return sources.get(node)?.electionsTotal() ?? 0;
+}
+
+export function pendingSyncs(node: ZkNode): number {
+  return sources.get(node)?.pendingSyncs?.() ?? 0;
 }

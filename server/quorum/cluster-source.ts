@@ -7,6 +7,7 @@ import type { RaftEngine } from './engine.js';
 export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSource {
   return {
     electionsTotal: () => engine.elections,
+    pendingSyncs: () => engine.pendingReads,
     info(): ClusterInfo {
       const st = engine.status();
       const me = cfg.myid as number;

@@ -88,6 +88,10 @@ export class RaftEngine implements Engine {
     return this.waiters.size + this.forwards.size;
   }
 
+  get pendingReads(): number {
+    return this.waiters.pendingReads;
+  }
+
   get leader(): number {
     return this.leaderId;
   }

@@ -26,6 +26,10 @@ export class ZkWaiters {
     return this.writes.size;
   }
 
+  get pendingReads(): number {
+    return this.reads.size;
+  }
+
   wait(index: number, term: number, timeoutMs: number): Promise<ApplyResult> {
     const seen = this.recent.get(index);
     if (seen) return seen.term === term && seen.result ? Promise.resolve(seen.result) : Promise.reject(lost(index));

@@ -31,6 +31,8 @@ export interface EnsembleOptions {
   secret?: string;
   /** Extra zoo.cfg lines. */
   extra?: string[];
+  /** Ids that join as non-voting observers. */
+  observers?: number[];
   /** Per-node secret override (to test a mismatched secret). */
   secretFor?: (id: number) => string;
 }
@@ -57,7 +59,7 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
     'tickTime=500',
     'initLimit=20',
     'syncLimit=5',
-    ...nodes.map((n) => `server.${n.id}=127.0.0.1:${n.peerPort}:${n.peerPort};127.0.0.1:${n.httpPort}`),
+    ...nodes.map((n) => `server.${n.id}=127.0.0.1:${n.peerPort}:${n.peerPort}${o.observers?.includes(n.id) ? ':observer' : ''};127.0.0.1:${n.httpPort}`),
     ...(o.extra ?? []),
   ];
   const cfgFor = (id: number) => {
