@@ -118,6 +118,14 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     },
   });
 
+  // A follower that installed the leader's snapshot has no change history for the jump: every client is
+  // told to reconnect and resume with sinceZxid, which re-reads (or resyncs) against the new state.
+  node.on('stateReplaced', () => {
+    hub.history.reset(node.appliedZxid);
+    hub.blocking.releaseAll();
+    for (const c of conns) c.close(1012, 'state replaced by a snapshot from the leader; reconnect with sinceZxid');
+  });
+
   // Before fastify closes the server: no new upgrades, every socket told 1001, blocking reads answered now.
   app.addHook('preClose', async () => {
     closing = true;

@@ -50,6 +50,15 @@ export class ChangeHistory {
     log.items.push(c);
   }
 
+  /** Forgets everything: changes up to `floorZxid` are no longer known (the state jumped, e.g. a snapshot). */
+  reset(floorZxid: number): void {
+    this.ring.fill(undefined);
+    this.head = 0;
+    this.size = 0;
+    this.byPath.clear();
+    this.floorZxid = floorZxid;
+  }
+
   /** True when every change after `zxid` is still here. */
   covers(zxid: number): boolean {
     return zxid >= this.floorZxid;
