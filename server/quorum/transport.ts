@@ -53,6 +53,20 @@ export interface PeerTransportEvents {
   down: [peer: number];
 }
 
+/** Feeds a socket's bytes through the frame decoder; an oversized or malformed frame ends the connection. */
+function onFrames(s: net.Socket, decoder: FrameDecoder, handle: (frames: Buffer[]) => void): void {
+  s.on('data', (data: Buffer) => {
+    let frames: Buffer[];
+    try {
+      frames = decoder.push(data);
+    } catch (e) {
+      s.destroy(e as Error);
+      return;
+    }
+    handle(frames);
+  });
+}
+
 export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private server?: net.Server;
   private readonly links = new Map<number, Link>();
@@ -112,14 +126,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     const link = new Link(s, p.id);
     const timer = setTimeout(() => s.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
     s.on('connect', () => s.write(frame(encodeValue({ t: 'hello', id: this.o.myId, nonce: myNonce } satisfies Handshake))));
-    s.on('data', (data) => {
-      let frames: Buffer[];
-      try {
-        frames = decoder.push(data);
-      } catch (e) {
-        s.destroy(e as Error);
-        return;
-      }
+    onFrames(s, decoder, (frames) => {
       for (const f of frames) {
         if (link.ready) {
           this.deliver(link, f);
@@ -176,14 +183,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       s.end(frame(encodeValue({ t: 'denied', reason } satisfies Handshake)));
       s.destroy();
     };
-    s.on('data', (data) => {
-      let frames: Buffer[];
-      try {
-        frames = decoder.push(data);
-      } catch (e) {
-        s.destroy(e as Error);
-        return;
-      }
+    onFrames(s, decoder, (frames) => {
       for (const f of frames) {
         if (link?.ready) {
           this.deliver(link, f);
