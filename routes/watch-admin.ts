@@ -6,6 +6,7 @@ import type { ZkNode } from '../server/node.js';
 import type { WatchHub } from '../server/watches/hub.js';
 import { kindsOf } from '../server/watches/registry.js';
 import type { WatchConnection } from './watch-connection.js';
+import { superOnly } from './admin-auth.js';
 
 export interface WatchAdminOptions {
   node: ZkNode;
@@ -16,6 +17,8 @@ export interface WatchAdminOptions {
 const Kinds = Type.Array(Type.String({ examples: ['data', 'persistent'] }));
 
 export const watchAdminRoutes: FastifyPluginAsync<WatchAdminOptions> = async (app, { node, hub, connections }) => {
+  // Watch listings name sessions and paths: super user only when a super digest is set (routes/admin-auth.ts).
+  app.addHook('onRequest', superOnly(node));
   const limit = () => node.cfg.adminListLimit;
 
   app.get('/v1/admin/wchs', {
