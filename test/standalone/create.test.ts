@@ -128,6 +128,23 @@ t.test('ttl with ephemeral is BadArguments', async (t) => {
   t.equal(r.body.error, 'BadArguments');
 });
 
+t.test('a flag set to false or 0 is off', async (t) => {
+  const r = await zk.create('/c-flags-off', '', 'ephemeral=false&sequential=0&container=false');
+  t.equal(r.status, 201);
+  t.equal(r.body.path, '/c-flags-off');
+  t.equal(r.body.stat.ephemeralOwner, '0x0');
+});
+
+t.test('?parents with an ephemeral leaf makes persistent ancestors and an ephemeral leaf', async (t) => {
+  const sid = await zk.session();
+  const r = await zk.create('/pe1/pe2/leaf', '', 'parents&ephemeral', { 'zk-session': sid });
+  t.equal(r.status, 201);
+  t.equal(r.body.stat.ephemeralOwner, sid);
+  t.equal((await zk.stat('/pe1/pe2')).body.stat.ephemeralOwner, '0x0');
+  const seq = await zk.create('/pe3/job-', '', 'parents&sequential');
+  t.equal(seq.body.path, '/pe3/job-0000000000', 'a sequential leaf counts from the new parent');
+});
+
 t.test('?parents creates missing ancestors as empty persistent nodes', async (t) => {
   const r = await zk.create('/p1/p2/p3/leaf', 'data', 'parents');
   t.equal(r.status, 201);

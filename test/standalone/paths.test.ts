@@ -76,6 +76,12 @@ t.test('percent-encoded segments are decoded into the znode name', async (t) => 
   t.ok((await zk.children('/')).body.children.includes('unicodé-名前'));
 });
 
+t.test('a + in a path is a plus, not a space', async (t) => {
+  const r = await zk.call('POST', '/v1/znodes/a+b', { body: Buffer.alloc(0) });
+  t.equal(r.status, 201);
+  t.equal(r.body.path, '/a+b');
+});
+
 t.test('a dot inside a name is fine', async (t) => {
   t.equal((await zk.create('/.hidden.name..x')).status, 201);
 });

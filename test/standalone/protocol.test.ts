@@ -34,12 +34,15 @@ t.test('ZK-Min-Zxid already reached is served at once', async (t) => {
 });
 
 t.test('ZK-Min-Zxid a write reaches while the read waits is served once applied', async (t) => {
-  const now = BigInt((await zk.call('POST', '/v1/sync')).body.zxid);
-  const read = zk.get('/h-later', 'stat', { 'zk-min-zxid': String(now + 1n) });
+  // Its own server with a generous wait, so a slow machine cannot turn the wait into a 503.
+  const { zk: patient } = await serverFor(t, { minZxidWaitMs: 20000 });
+  const now = BigInt((await patient.call('POST', '/v1/sync')).body.zxid);
+  const read = patient.get('/h-later', 'stat', { 'zk-min-zxid': String(now + 1n) });
   await new Promise((r) => setTimeout(r, 50));
-  await zk.create('/h-later');
+  await patient.create('/h-later');
   const r = await read;
   t.equal(r.status, 200, 'the read waited for the create');
+  t.equal(r.body.stat.czxid, String(now + 1n));
 });
 
 t.test('ZK-Min-Zxid that cannot be reached is 503 ConnectionLoss within the bound', async (t) => {
