@@ -82,6 +82,16 @@ t.test('a + in a path is a plus, not a space', async (t) => {
   t.equal(r.body.path, '/a+b');
 });
 
+t.test('paths over the length bound are BadArguments, also when the router rejects them first', async (t) => {
+  t.equal((await zk.create('/' + 'x'.repeat(1800))).status, 201, 'a long name within the bound is fine');
+  for (const n of [1950, 5000]) {
+    const r = await zk.call('POST', '/v1/znodes/' + 'y'.repeat(n), { body: Buffer.alloc(0) });
+    t.equal(r.status, 400, `${n} bytes`);
+    t.equal(r.body.error, 'BadArguments');
+    t.ok(r.header('zk-zxid'));
+  }
+});
+
 t.test('a dot inside a name is fine', async (t) => {
   t.equal((await zk.create('/.hidden.name..x')).status, 201);
 });
