@@ -1,43 +1,23 @@
 // The client side of the watch fan-out bench, run as its own process (forked by watch-fanout.ts, talking over IPC)
-// so the server's numbers are not mixed with the clients': opens N WebSockets, sets watches, does the timed writes
-// itself (one clock for send, response and last event) and reports latencies.
-import { request, Agent } from 'node:http';
+// so the server's numbers are not mixed with the clients': opens N WebSockets, sets watches, counts event frames and
+// reports when the last one of an expected batch arrived (wall clock, comparable with the parent's) and its own CPU.
 import WebSocket from 'ws';
 
-export interface FanoutSample {
-  fromSendMs: number;
-  fromResponseMs: number;
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 let url = '';
 const sockets: WebSocket[] = [];
-/** The write being timed: events still due, and what to call when the last arrives. Writes are sequential and
- * nothing else writes during the bench, so every event frame belongs to the write in flight. */
-let expect: { left: number; done: (atMs: number) => void } | undefined;
+/** The write being timed: events still due. Writes are sequential and nothing else writes during the bench, so
+ * every event frame belongs to the write in flight. */
+let left = 0;
 
 function send(msg: unknown): void {
   process.send?.(msg);
 }
 
-function put(path: string, body: string): Promise<{ atMs: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url + '/v1/znodes' + path, { method: 'PUT', agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ atMs: performance.now() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
+const wallMs = () => performance.timeOrigin + performance.now();
 
-function onFrame(data: WebSocket.RawData): void {
-  const e = expect;
-  if (!e) return;
-  if (--e.left === 0) {
-    expect = undefined;
-    e.done(performance.now());
-  }
+function onFrame(): void {
+  if (left > 0 && --left === 0) send({ ok: true, lastAtMs: wallMs() });
 }
 
 async function openAll(n: number, concurrency: number): Promise<void> {
@@ -67,11 +47,11 @@ async function watchAll(pathsOf: (i: number) => string[]): Promise<void> {
       const paths = pathsOf(i);
       waits.push(
         new Promise<void>((resolve, reject) => {
-          let left = paths.length;
+          let pending = paths.length;
           const onReply = (d: WebSocket.RawData) => {
             const f = JSON.parse(d.toString()) as { ok?: boolean; error?: string };
             if (f.ok === false) reject(new Error(`watch failed: ${f.error}`));
-            if (f.ok !== undefined && --left === 0) {
+            if (f.ok !== undefined && --pending === 0) {
               ws.off('message', onReply);
               resolve();
             }
@@ -83,18 +63,6 @@ async function watchAll(pathsOf: (i: number) => string[]): Promise<void> {
     }
     await Promise.all(waits);
   }
-}
-
-/** One write; resolves when `events` event frames have arrived. */
-async function timedWrite(path: string, events: number): Promise<FanoutSample> {
-  let lastAt = 0;
-  const all = new Promise<void>((resolve) => {
-    expect = { left: events, done: (at) => ((lastAt = at), resolve()) };
-  });
-  const t0 = performance.now();
-  const r = await put(path, 'x');
-  await all;
-  return { fromSendMs: lastAt - t0, fromResponseMs: lastAt - r.atMs };
 }
 
 process.on('message', async (m: { cmd: string; [k: string]: unknown }) => {
@@ -113,17 +81,14 @@ process.on('message', async (m: { cmd: string; [k: string]: unknown }) => {
         send({ ok: true });
         break;
       }
-      case 'fanout': {
-        const samples: FanoutSample[] = [];
-        for (let k = 0; k < Number(m.writes); k++) samples.push(await timedWrite(String(m.path), sockets.length));
-        send({ ok: true, samples });
+      case 'expect':
+        // The next `events` frames end a timed write; the reply to this message says the client is ready.
+        left = Number(m.events);
+        send({ ok: true });
         break;
-      }
-      case 'single': {
-        const samples: FanoutSample[] = [];
-        const prefix = String(m.prefix);
-        for (let k = 0; k < Number(m.writes); k++) samples.push(await timedWrite(`${prefix}/n${(k * 7919) % sockets.length}`, 1));
-        send({ ok: true, samples });
+      case 'cpu': {
+        const u = process.cpuUsage();
+        send({ ok: true, cpuMs: (u.user + u.system) / 1000 });
         break;
       }
       case 'exit':

@@ -1,15 +1,17 @@
 // Watch fan-out bench: a zkgate server process and a separate client process holding N WebSockets (default 10,000),
-// each watching its own node and one node watched by all. Measures write SEND → last event and write response →
-// last event (p50/p99) for the all-watch node and for single-watcher nodes, and the server's RSS with 100,000
-// persistent watches. Usage: node dist/bench/watch-fanout.js [connections] [fanoutWrites]
+// each watching its own node and one node watched by all. This process does the timed writes (so the response is
+// timed by a process not busy reading 10,000 sockets) and measures write SEND → last event and write response → last
+// event (p50/p99), server and client CPU per write, and the server's RSS with 100,000 persistent watches, both over
+// the N connections and spread over fewer (default 1,000 × 100) on a fresh server. Usage:
+// node dist/bench/watch-fanout.js [connections] [fanoutWrites] [spreadConnections] [spreadWatchesPerConnection]
 import { fork, type ChildProcess } from 'node:child_process';
+import { request, Agent } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, httpOk, rssMb, startChild, stopChild, waitUntil } from './procs.js';
+import { cpuSeconds, freePort, httpOk, rssMb, startChild, stopChild, waitUntil, type Child } from './procs.js';
 import { Latencies } from './stats.js';
-import type { FanoutSample } from './watch-fanout-clients.js';
 
 export interface WatchBenchOptions {
   /** WebSocket connections (each watches its own node and the shared one). */
@@ -20,24 +22,58 @@ export interface WatchBenchOptions {
   singleWrites?: number;
   /** Persistent watches per connection in the memory phase (10 × 10,000 = 100,000). */
   watchesPerConnection?: number;
+  /** The spread memory phase on a fresh server: connections × watches each (default 1,000 × 100; 0 skips it). */
+  spreadConnections?: number;
+  spreadWatchesPerConnection?: number;
   log?: (line: string) => void;
+}
+
+export interface LatencySummary {
+  writes: number;
+  fromSendP50Ms: number;
+  fromSendP99Ms: number;
+  fromResponseP50Ms: number;
+  fromResponseP99Ms: number;
+  /** CPU the server process used per timed write (ms), the figure least disturbed by other load on the machine. */
+  serverCpuMsPerWrite: number;
+  /** CPU the client process (reading every event) used per timed write (ms). */
+  clientCpuMsPerWrite: number;
+}
+
+export interface MemoryFigures {
+  connections: number;
+  watches: number;
+  rssBaselineMb: number;
+  rssWithConnectionsMb: number;
+  rssWithWatchesMb: number;
 }
 
 export interface WatchBenchResult {
   connections: number;
-  fanout: { writes: number; fromSendP50Ms: number; fromSendP99Ms: number; fromResponseP50Ms: number; fromResponseP99Ms: number };
-  single: { writes: number; fromSendP50Ms: number; fromSendP99Ms: number; fromResponseP50Ms: number; fromResponseP99Ms: number };
-  memory: { watches: number; rssBaselineMb: number; rssWithConnectionsMb: number; rssWithWatchesMb: number };
+  fanout: LatencySummary;
+  single: LatencySummary;
+  /** 100,000 persistent watches over the `connections` connections. */
+  memory: MemoryFigures;
+  /** The same watch count spread over fewer connections, on a fresh server (absent when skipped). */
+  spreadMemory?: MemoryFigures;
+  /** 1-minute load average when the bench started and ended (the machine is shared). */
+  load1: { start: number; end: number };
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const ZKGATE = join(here, '..', 'bin', 'zkgate.js');
 const PREFIX = '/bench/w';
 const HOT = '/bench/hot';
+const round = (n: number) => Math.round(n * 100) / 100;
+/** Wall-clock milliseconds with sub-ms resolution, comparable with the client process's. */
+const wallMs = () => performance.timeOrigin + performance.now();
+const load1 = () => round(loadavg()[0] as number);
 
-function ask(child: ChildProcess, msg: Record<string, unknown>): Promise<Record<string, unknown>> {
+type Reply = Record<string, unknown>;
+
+function next(child: ChildProcess): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const onMsg = (m: Record<string, unknown>) => {
+    const onMsg = (m: Reply) => {
       child.off('exit', onExit);
       if (m.ok === false) reject(new Error(`bench client: ${String(m.error)}`));
       else resolve(m);
@@ -45,23 +81,27 @@ function ask(child: ChildProcess, msg: Record<string, unknown>): Promise<Record<
     const onExit = (code: number | null) => reject(new Error(`bench client exited (${code})`));
     child.once('message', onMsg);
     child.once('exit', onExit);
-    child.send(msg);
   });
 }
 
-function summarize(samples: FanoutSample[]) {
-  const send = new Latencies();
-  const resp = new Latencies();
-  for (const s of samples) {
-    send.record(s.fromSendMs);
-    resp.record(s.fromResponseMs);
-  }
-  const [s50, s99] = send.percentiles([50, 99]).map(round);
-  const [r50, r99] = resp.percentiles([50, 99]).map(round);
-  return { writes: samples.length, fromSendP50Ms: s50 as number, fromSendP99Ms: s99 as number, fromResponseP50Ms: r50 as number, fromResponseP99Ms: r99 as number };
+function ask(child: ChildProcess, msg: Reply): Promise<Reply> {
+  const r = next(child);
+  child.send(msg);
+  return r;
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function put(url: string, path: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url + '/v1/znodes' + path, { method: 'PUT', agent }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function multiCreate(url: string, paths: string[]): Promise<void> {
   for (let i = 0; i < paths.length; i += 1000) {
@@ -71,10 +111,47 @@ async function multiCreate(url: string, paths: string[]): Promise<void> {
   }
 }
 
-export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<WatchBenchResult> {
-  const n = opts.connections ?? 10_000;
-  const perConn = opts.watchesPerConnection ?? 10;
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+/** `writes` sequential timed writes; `pathOf(k)` is the k-th write's node, watched by `events` connections. */
+async function timedWrites(s: Setup, writes: number, events: number, pathOf: (k: number) => string): Promise<LatencySummary> {
+  const fromSend = new Latencies();
+  const fromResponse = new Latencies();
+  const server0 = cpuSeconds(s.server.pid);
+  const client0 = Number((await ask(s.client, { cmd: 'cpu' })).cpuMs);
+  for (let k = 0; k < writes; k++) {
+    await ask(s.client, { cmd: 'expect', events });
+    const last = next(s.client);
+    const sentAt = wallMs();
+    await put(s.url, pathOf(k), 'x');
+    const respondedAt = wallMs();
+    const lastAt = Number((await last).lastAtMs);
+    fromSend.record(lastAt - sentAt);
+    fromResponse.record(lastAt - respondedAt);
+  }
+  const serverCpuMs = (cpuSeconds(s.server.pid) - server0) * 1000;
+  const clientCpuMs = Number((await ask(s.client, { cmd: 'cpu' })).cpuMs) - client0;
+  const [s50, s99] = fromSend.percentiles([50, 99]).map(round);
+  const [r50, r99] = fromResponse.percentiles([50, 99]).map(round);
+  return {
+    writes,
+    fromSendP50Ms: s50 as number,
+    fromSendP99Ms: s99 as number,
+    fromResponseP50Ms: r50 as number,
+    fromResponseP99Ms: r99 as number,
+    serverCpuMsPerWrite: round(serverCpuMs / writes),
+    clientCpuMsPerWrite: round(clientCpuMs / writes),
+  };
+}
+
+interface Setup {
+  dir: string;
+  url: string;
+  server: Child;
+  client: ChildProcess;
+  rssBaselineMb: number;
+}
+
+/** A fresh server with `n` nodes under PREFIX, and a client process holding `n` open WebSockets. */
+async function setUp(n: number, perConn: number, log: (l: string) => void): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'zkgate-watch-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -91,33 +168,73 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
     await multiCreate(url, Array.from({ length: n }, (_x, i) => `${PREFIX}/n${i}`));
     const rssBaselineMb = rssMb(server.pid);
     client = fork(join(here, 'watch-fanout-clients.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    log(`watch bench: opening ${n} WebSockets`);
+    log(`watch bench: opening ${n} WebSockets (load ${load1()})`);
     await ask(client, { cmd: 'open', url, connections: n, concurrency: 100 });
-    await ask(client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection: 2 });
-    const rssWithConnectionsMb = rssMb(server.pid);
-    log(`watch bench: ${n} connections × 2 watches; timing writes`);
-    const fanout = summarize((await ask(client, { cmd: 'fanout', path: HOT, writes: opts.fanoutWrites ?? 50 })).samples as FanoutSample[]);
-    const single = summarize((await ask(client, { cmd: 'single', prefix: PREFIX, writes: opts.singleWrites ?? 500 })).samples as FanoutSample[]);
-    log(`watch bench: adding watches up to ${perConn} per connection`);
-    await ask(client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection: perConn });
-    const wchs = (await (await fetch(url + '/v1/admin/wchs')).json()) as { numTotalWatches: number };
-    const rssWithWatchesMb = rssMb(server.pid);
-    return {
-      connections: n,
-      fanout,
-      single,
-      memory: { watches: wchs.numTotalWatches, rssBaselineMb: round(rssBaselineMb), rssWithConnectionsMb: round(rssWithConnectionsMb), rssWithWatchesMb: round(rssWithWatchesMb) },
-    };
-  } finally {
-    if (client && client.exitCode === null) {
-      await ask(client, { cmd: 'exit' }).catch(() => client?.kill('SIGKILL'));
-    }
+    return { dir, url, server, client, rssBaselineMb };
+  } catch (e) {
+    client?.kill('SIGKILL');
     await stopChild(server);
     rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
 }
 
+async function tearDown(s: Setup): Promise<void> {
+  if (s.client.exitCode === null) await ask(s.client, { cmd: 'exit' }).catch(() => s.client.kill('SIGKILL'));
+  await stopChild(s.server);
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+async function watchUpTo(s: Setup, perConnection: number): Promise<{ watches: number; rssMb: number }> {
+  await ask(s.client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection });
+  const wchs = (await (await fetch(s.url + '/v1/admin/wchs')).json()) as { numTotalWatches: number };
+  return { watches: wchs.numTotalWatches, rssMb: round(rssMb(s.server.pid)) };
+}
+
+export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<WatchBenchResult> {
+  const n = opts.connections ?? 10_000;
+  const perConn = opts.watchesPerConnection ?? 10;
+  const spreadN = opts.spreadConnections ?? 1000;
+  const spreadPer = opts.spreadWatchesPerConnection ?? 100;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const load1Start = load1();
+
+  const s = await setUp(n, perConn, log);
+  let result: Omit<WatchBenchResult, 'load1' | 'spreadMemory'>;
+  try {
+    await ask(s.client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection: 2 });
+    const rssWithConnectionsMb = round(rssMb(s.server.pid));
+    log(`watch bench: ${n} connections × 2 watches; timing writes (load ${load1()})`);
+    const fanout = await timedWrites(s, opts.fanoutWrites ?? 50, n, () => HOT);
+    log(`watch bench: fan-out ${JSON.stringify(fanout)} (load ${load1()})`);
+    const single = await timedWrites(s, opts.singleWrites ?? 500, 1, (k) => `${PREFIX}/n${(k * 7919) % n}`);
+    log(`watch bench: adding watches up to ${perConn} per connection (load ${load1()})`);
+    const w = await watchUpTo(s, perConn);
+    const memory = { connections: n, watches: w.watches, rssBaselineMb: round(s.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb };
+    log(`watch bench: memory ${JSON.stringify(memory)}`);
+    result = { connections: n, fanout, single, memory };
+  } finally {
+    await tearDown(s);
+  }
+
+  let spreadMemory: MemoryFigures | undefined;
+  if (spreadN > 0) {
+    const t = await setUp(spreadN, spreadPer, log);
+    try {
+      const rssWithConnectionsMb = round(rssMb(t.server.pid));
+      log(`watch bench: ${spreadN} connections × ${spreadPer} watches (load ${load1()})`);
+      const w = await watchUpTo(t, spreadPer);
+      spreadMemory = { connections: spreadN, watches: w.watches, rssBaselineMb: round(t.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb };
+      log(`watch bench: spread memory ${JSON.stringify(spreadMemory)}`);
+    } finally {
+      await tearDown(t);
+    }
+  }
+  return { ...result, spreadMemory, load1: { start: load1Start, end: load1() } };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const result = await runWatchBench({ connections: Number(process.argv[2] ?? 10_000), fanoutWrites: Number(process.argv[3] ?? 50) });
+  const num = (i: number) => (process.argv[i] === undefined ? undefined : Number(process.argv[i]));
+  const result = await runWatchBench({ connections: num(2), fanoutWrites: num(3), spreadConnections: num(4), spreadWatchesPerConnection: num(5) });
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
