@@ -11,15 +11,17 @@ import type { SimOptions } from './sim/simulation.js';
 const SAFETY_SEEDS = Number(process.env.SIM_SAFETY_SEEDS ?? 500);
 const LIVENESS_SEEDS = Number(process.env.SIM_LIVENESS_SEEDS ?? 100);
 const LIVENESS_START = 1_000_001;
+/** 2000 units = 200 ticks = 10-20 election timeouts per seed: keeps the CI slice under a minute. */
+const SAFETY_STEPS = 2000;
 
-function sweep(label: string, first: number, count: number, liveness: boolean): void {
+function sweep(label: string, first: number, count: number, liveness: boolean, steps?: number): void {
   t.test(`${label}: seeds ${first}..${first + count - 1}`, async (tt) => {
     let committed = 0;
     let crashes = 0;
     let partitions = 0;
     let reads = 0;
     for (let seed = first; seed < first + count; seed++) {
-      const options: SimOptions = { seed, liveness };
+      const options: SimOptions = { seed, liveness, steps };
       const result = runSeed(options);
       if (!result.ok) {
         tt.fail(`seed ${seed} failed: ${result.error}\nreplay: ${replayCommand(options)}`);
@@ -39,7 +41,7 @@ function sweep(label: string, first: number, count: number, liveness: boolean): 
   });
 }
 
-sweep('safety', 1, SAFETY_SEEDS, false);
+sweep('safety', 1, SAFETY_SEEDS, false, SAFETY_STEPS);
 sweep('safety and liveness', LIVENESS_START, LIVENESS_SEEDS, true);
 
 t.test('a seed replays identically', async (tt) => {
