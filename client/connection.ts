@@ -1,0 +1,297 @@
+// The client's WebSocket to /v1/watch: binds and keeps the session alive, answers for the watch table, and on a
+// lost connection moves to the next server, waits there until that node has caught up with what the client has
+// seen, re-binds the session and re-arms every watch with sinceZxid (ZooKeeper's SetWatches) — or reports Expired.
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { ZkClientError } from './errors.js';
+import type { Transport } from './http.js';
+import { WatchTable } from './watches.js';
+import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
+
+export type Frame = Record<string, unknown>;
+
+export interface ConnectionOptions {
+  servers: string[];
+  /** How long one connection attempt (upgrade, catch-up, bind, re-arm) may take. */
+  connectTimeoutMs: number;
+  /** How long a frame waits for its reply. */
+  replyTimeoutMs: number;
+  /** Liveness pings when no session is bound (a bound one pings every third of its timeout). */
+  idlePingMs: number;
+  auth?: { user: string; password: string };
+}
+
+interface Pending {
+  resolve: (f: Frame) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  tracksZxid: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Connection extends EventEmitter {
+  state: ConnectionState = 'Disconnected';
+  sessionId: string | undefined;
+  timeoutMs = 0;
+  /** Highest zxid delivered on the watch stream: every change at or below it that concerns our watches was seen. */
+  streamZxid = 0;
+  readonly watches = new WatchTable();
+  private ws: WebSocket | undefined;
+  private idx: number;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private running = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly opts: ConnectionOptions,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.idx = Math.floor(Math.random() * opts.servers.length);
+  }
+
+  get connected(): boolean {
+    return this.state === 'SyncConnected';
+  }
+
+  get server(): string | undefined {
+    return this.ws ? this.opts.servers[this.idx] : undefined;
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.emit('state', s);
+  }
+
+  /** Starts the connect loop; resolves once connected (or rejects when the session is expired or the client closed). */
+  start(sessionId: string | undefined): void {
+    this.sessionId = sessionId;
+    void this.loop();
+  }
+
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.state === 'SyncConnected') return Promise.resolve();
+    if (this.state === 'Expired') return Promise.reject(new ZkClientError('SessionExpired', `session ${this.sessionId} expired`));
+    if (this.state === 'Closed') return Promise.reject(new ZkClientError('ConnectionLoss', 'client is closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('state', on);
+        reject(new ZkClientError('ConnectionLoss', `not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const on = (s: ConnectionState) => {
+        if (s === 'Disconnected') return;
+        clearTimeout(timer);
+        this.off('state', on);
+        if (s === 'SyncConnected') resolve();
+        else reject(new ZkClientError(s === 'Expired' ? 'SessionExpired' : 'ConnectionLoss', `client is ${s}`));
+      };
+      this.on('state', on);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      let failures = 0;
+      while (this.state === 'Disconnected') {
+        const url = this.opts.servers[this.idx] as string;
+        try {
+          await this.connectTo(url);
+          return;
+        } catch (e) {
+          if (e instanceof ZkClientError && e.zkName === 'SessionExpired') {
+            this.expire();
+            return;
+          }
+          this.idx = (this.idx + 1) % this.opts.servers.length;
+          failures++;
+          // A pause after each round of the list, growing to a bound, so a dead ensemble is not hammered.
+          if (failures % this.opts.servers.length === 0) await sleep(this.transport.backoffMs(Math.min(failures / this.opts.servers.length, 5)));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async connectTo(url: string): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (this.opts.auth) headers.Authorization = 'Basic ' + Buffer.from(`${this.opts.auth.user}:${this.opts.auth.password}`).toString('base64');
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/watch', { headers, handshakeTimeout: this.opts.connectTimeoutMs, perMessageDeflate: false });
+    const deadline = Date.now() + this.opts.connectTimeoutMs;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+        ws.once('close', () => reject(new Error('closed during connect')));
+      });
+    } catch (e) {
+      ws.terminate();
+      throw e;
+    }
+    this.ws = ws;
+    this.lastHeard = Date.now();
+    ws.on('message', (d) => this.onFrame(ws, d.toString()));
+    ws.on('ping', () => (this.lastHeard = Date.now()));
+    ws.on('close', () => this.onClose(ws));
+    ws.on('error', () => ws.terminate());
+    try {
+      // Single system image: this node must have applied what we have already seen before it serves us.
+      const target = Math.max(this.transport.lastZxid, this.streamZxid);
+      for (;;) {
+        const r = await this.sendOn(ws, { op: 'ping' }, false);
+        if (Number(r.zxid) >= target) break;
+        if (Date.now() > deadline) throw new ZkClientError('ConnectionLoss', `${url} is behind zxid ${target}`);
+        await sleep(20);
+      }
+      if (this.sessionId) {
+        const r = await this.sendOn(ws, { op: 'session', sessionId: this.sessionId }, false);
+        this.timeoutMs = Number(r.timeoutMs);
+      }
+      const since = this.streamZxid;
+      await Promise.all(
+        this.watches.keys().map((k) => this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true)),
+      );
+    } catch (e) {
+      this.ws = undefined;
+      ws.terminate();
+      throw e;
+    }
+    this.setState('SyncConnected');
+    this.schedulePing();
+  }
+
+  private schedulePing(): void {
+    clearTimeout(this.pingTimer);
+    const every = this.timeoutMs > 0 ? Math.max(50, Math.floor(this.timeoutMs / 3)) : this.opts.idlePingMs;
+    this.pingTimer = setTimeout(() => {
+      const ws = this.ws;
+      if (!ws) return;
+      // Silent for two thirds of the timeout: this server is gone for us; try another before the session lapses.
+      if (Date.now() - this.lastHeard > 2 * every) {
+        ws.terminate();
+        return;
+      }
+      this.sendOn(ws, { op: 'ping' }, false).catch(() => {});
+      this.schedulePing();
+    }, every);
+    this.pingTimer.unref();
+  }
+
+  private onFrame(ws: WebSocket, text: string): void {
+    if (ws !== this.ws) return;
+    this.lastHeard = Date.now();
+    let m: Frame;
+    try {
+      m = JSON.parse(text) as Frame;
+    } catch {
+      return;
+    }
+    if (m.type === 'event') {
+      const e: WatchedEvent = { type: m.event as WatchEventType, path: String(m.path), zxid: String(m.zxid) };
+      this.sawStream(Number(e.zxid));
+      this.watches.dispatch(e);
+      return;
+    }
+    if (m.type === 'resync') {
+      this.watches.resync(String(m.path));
+      return;
+    }
+    if (m.type === 'session') {
+      if (m.state === 'expired') this.expire();
+      return;
+    }
+    const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
+    if (!p) return;
+    this.pending.delete(m.id as number);
+    clearTimeout(p.timer);
+    if (m.ok === true) {
+      if (p.tracksZxid && m.zxid !== undefined) this.sawStream(Number(m.zxid));
+      p.resolve(m);
+    } else {
+      const err = ZkClientError.fromBody(0, m as { error?: never; message?: string });
+      if (err.zkName === 'SessionExpired') this.expire();
+      p.reject(err);
+    }
+  }
+
+  private sawStream(z: number): void {
+    if (z > this.streamZxid) this.streamZxid = z;
+    this.transport.sawZxid(z);
+  }
+
+  private sendOn(ws: WebSocket, frame: Frame, tracksZxid: boolean): Promise<Frame> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ZkClientError('ConnectionLoss', `no reply to ${String(frame.op)} within ${this.opts.replyTimeoutMs} ms`));
+      }, this.opts.replyTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer, tracksZxid });
+      ws.send(JSON.stringify({ ...frame, id }), (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new ZkClientError('ConnectionLoss', err.message));
+      });
+    });
+  }
+
+  /** Sends a frame once connected (waiting for that, bounded) and resolves with its `ok` reply. */
+  async request(frame: Frame, tracksZxid = true): Promise<Frame> {
+    await this.waitConnected(this.opts.connectTimeoutMs);
+    const ws = this.ws;
+    if (!ws) throw new ZkClientError('ConnectionLoss', 'not connected');
+    return this.sendOn(ws, frame, tracksZxid);
+  }
+
+  private failPending(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  private onClose(ws: WebSocket): void {
+    if (ws !== this.ws) return;
+    this.ws = undefined;
+    clearTimeout(this.pingTimer);
+    this.failPending(new ZkClientError('ConnectionLoss', 'connection to the server was lost'));
+    if (this.state === 'Expired' || this.state === 'Closed') return;
+    this.setState('Disconnected');
+    this.idx = (this.idx + 1) % this.opts.servers.length;
+    void this.loop();
+  }
+
+  /** The session is gone for good: every watch dies, and so does this connection. */
+  expire(): void {
+    if (this.state === 'Expired' || this.state === 'Closed') return;
+    this.setState('Expired');
+    this.shutdown(new ZkClientError('SessionExpired', `session ${this.sessionId} expired`));
+  }
+
+  close(): void {
+    if (this.state === 'Closed') return;
+    this.setState('Closed');
+    this.shutdown(new ZkClientError('ConnectionLoss', 'client closed'));
+  }
+
+  private shutdown(reason: ZkClientError): void {
+    clearTimeout(this.pingTimer);
+    const ws = this.ws;
+    this.ws = undefined;
+    this.failPending(reason);
+    this.watches.clear(reason);
+    if (ws) {
+      ws.close(1000);
+      setTimeout(() => ws.terminate(), 1000).unref();
+    }
+  }
+}

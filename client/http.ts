@@ -1,0 +1,167 @@
+// HTTP transport: one request against a list of servers, with failover, bounded retries with backoff for what is safe
+// to retry (reads, and writes the server says were never proposed), and ZK-Min-Zxid carried so that a client never
+// reads an older state than it has already seen, whichever node answers (ZooKeeper's single system image).
+import { ZkClientError } from './errors.js';
+import type { ErrorBody } from './types.js';
+
+export interface TransportOptions {
+  /** Base URLs, e.g. `http://127.0.0.1:8080`; tried in turn. */
+  servers: string[];
+  /** Per attempt. */
+  requestTimeoutMs: number;
+  /** Further attempts after the first, for requests that are safe to retry. */
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** HTTP Basic, which the server maps to `digest:user`. */
+  auth?: { user: string; password: string };
+}
+
+export const DEFAULT_TRANSPORT: Omit<TransportOptions, 'servers'> = {
+  requestTimeoutMs: 10000,
+  maxRetries: 6,
+  retryBaseMs: 50,
+  retryMaxMs: 1000,
+};
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RequestSpec {
+  method: Method;
+  /** Path and query, e.g. `/v1/znodes/a?children`. */
+  url: string;
+  body?: Uint8Array | string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Safe to send again whatever happened to an earlier attempt (reads, sync, keepalive). */
+  idempotent: boolean;
+  /** Sends ZK-Session (default true when a session exists). */
+  withSession?: boolean;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined for an empty one. */
+  body: unknown;
+  bytes: Uint8Array;
+}
+
+/** Connection errors where the request certainly never reached a server. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function causeCode(e: unknown): string | undefined {
+  let c: unknown = e;
+  for (let i = 0; i < 4 && c && typeof c === 'object'; i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class Transport {
+  /** The highest zxid this client has seen from any server (responses and watch events). */
+  lastZxid = 0;
+  private current = 0;
+  sessionId: string | undefined;
+  /** Told when any response says the session is gone (410). */
+  onSessionExpired: () => void = () => {};
+
+  constructor(readonly opts: TransportOptions) {
+    if (opts.servers.length === 0) throw new ZkClientError('BadArguments', 'at least one server URL is needed');
+    // Clients spread over the list, as ZooKeeper's shuffled connect string does.
+    this.current = Math.floor(Math.random() * opts.servers.length);
+  }
+
+  get server(): string {
+    return this.opts.servers[this.current] as string;
+  }
+
+  rotate(): void {
+    this.current = (this.current + 1) % this.opts.servers.length;
+  }
+
+  sawZxid(z: number): void {
+    if (Number.isSafeInteger(z) && z > this.lastZxid) this.lastZxid = z;
+  }
+
+  backoffMs(attempt: number): number {
+    const cap = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** attempt);
+    return cap / 2 + Math.random() * (cap / 2);
+  }
+
+  private headersFor(spec: RequestSpec): Record<string, string> {
+    const h: Record<string, string> = { ...(spec.headers ?? {}) };
+    if (this.lastZxid > 0) h['ZK-Min-Zxid'] = String(this.lastZxid);
+    if (spec.withSession !== false && this.sessionId) h['ZK-Session'] = this.sessionId;
+    if (this.opts.auth) h.Authorization = 'Basic ' + Buffer.from(`${this.opts.auth.user}:${this.opts.auth.password}`).toString('base64');
+    if (spec.contentType) h['Content-Type'] = spec.contentType;
+    if (spec.accept) h.Accept = spec.accept;
+    return h;
+  }
+
+  /** Sends `spec`, failing over and retrying when safe; a ZooKeeper error status is thrown as ZkClientError. */
+  async request(spec: RequestSpec): Promise<HttpResponse> {
+    let last: ZkClientError | undefined;
+    for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
+      if (attempt > 0) await sleep(this.backoffMs(attempt - 1), spec.signal);
+      if (spec.signal?.aborted) throw new ZkClientError('OperationTimeout', 'request aborted');
+      let res: Response;
+      const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs);
+      try {
+        res = await fetch(this.server + spec.url, {
+          method: spec.method,
+          headers: this.headersFor(spec),
+          // Node's fetch takes any Uint8Array; the DOM typings only admit ArrayBuffer-backed views.
+          body: spec.body as BodyInit | undefined,
+          signal: spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout,
+        });
+      } catch (e) {
+        const code = causeCode(e);
+        const neverSent = code !== undefined && NEVER_SENT.has(code);
+        last = new ZkClientError('ConnectionLoss', `${spec.method} ${this.server}: ${code ?? (e as Error).message}`, { applied: neverSent ? false : undefined });
+        this.rotate();
+        if (spec.signal?.aborted) throw new ZkClientError('OperationTimeout', 'request aborted');
+        if (spec.idempotent || neverSent) continue;
+        throw last;
+      }
+      const z = Number(res.headers.get('zk-zxid'));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (res.status < 400) {
+        this.sawZxid(z);
+        return { status: res.status, headers: res.headers, body: parseJson(bytes, res.headers), bytes };
+      }
+      const body = (parseJson(bytes, res.headers) ?? {}) as Partial<ErrorBody>;
+      const err = ZkClientError.fromBody(res.status, body);
+      if (res.status === 410 && err.zkName === 'SessionExpired' && spec.withSession !== false && this.sessionId) this.onSessionExpired();
+      if (res.status !== 503) {
+        this.sawZxid(z);
+        throw err;
+      }
+      last = err;
+      this.rotate();
+      if (!(spec.idempotent || body.applied === false)) throw err;
+    }
+    throw last ?? new ZkClientError('ConnectionLoss', 'no server answered');
+  }
+}
+
+function parseJson(bytes: Uint8Array, headers: Headers): unknown {
+  if (bytes.length === 0) return undefined;
+  const ct = headers.get('content-type') ?? '';
+  if (!ct.includes('json')) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
