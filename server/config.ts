@@ -70,6 +70,10 @@ export interface Config {
   blockingReadMaxWaitMs: number;
   /** Blocking reads waiting at once; past it a blocking read is 503. */
   maxBlockingReads: number;
+  /** Cap (and default) of ?wait on the recipe endpoints (lock, campaign, queue poll). */
+  recipeMaxWaitMs: number;
+  /** Requests waiting at once on one lock, election or queue name on this node; past it 503 ConnectionLoss (applied:false). */
+  recipeMaxWaitersPerName: number;
   /** Entries an admin listing (cons, stat clients, dump sessions) returns at most; the rest is reported as truncated. */
   adminListLimit: number;
   /** Longest a snapshot download (/v1/admin/snapshot) may take before it is aborted and its temp file removed. */
@@ -125,6 +129,8 @@ export function defaultConfig(): Config {
     watchHistoryMaxEvents: 10000,
     blockingReadMaxWaitMs: 300000,
     maxBlockingReads: 10000,
+    recipeMaxWaitMs: 300000,
+    recipeMaxWaitersPerName: 1000,
     adminListLimit: 10000,
     snapshotTimeoutMs: 600000,
     logLevel: 'info',
@@ -283,6 +289,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'wsMaxConnectionsPerIp':
       case 'wsMaxWatchesPerConnection':
       case 'maxBlockingReads':
+      case 'recipeMaxWaitersPerName':
         cfg[key] = int(key, value, 1, 10_000_000);
         break;
       case 'wsMaxFrameBytes':
@@ -292,6 +299,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'wsPingIntervalMs':
       case 'wsCloseGraceMs':
       case 'blockingReadMaxWaitMs':
+      case 'recipeMaxWaitMs':
         cfg[key] = int(key, value, 10, 3_600_000);
         break;
       case 'watchHistoryMaxEvents':
