@@ -1,0 +1,49 @@
+# zkgate container image. Build: docker build -t zkgate .  Run: docker run -p 8080:8080 -v zkdata:/data zkgate
+# Stage 1 compiles TypeScript with the dev dependencies; stage 2 holds production dependencies and dist only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --ignore-scripts
+COPY bin ./bin
+COPY cli ./cli
+COPY client ./client
+COPY openapi ./openapi
+COPY routes ./routes
+COPY server ./server
+COPY storage ./storage
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    ZKGATE_DATA_DIR=/data \
+    ZKGATE_CONF_DIR=/conf \
+    ZKGATE_HTTP_PORT=8080
+WORKDIR /opt/zkgate
+COPY package.json package-lock.json ./
+# lmdb ships prebuilt native binaries; no install scripts are needed (or allowed: see allowScripts).
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /src/dist/bin ./dist/bin
+COPY --from=build /src/dist/cli ./dist/cli
+COPY --from=build /src/dist/client ./dist/client
+COPY --from=build /src/dist/openapi ./dist/openapi
+COPY --from=build /src/dist/routes ./dist/routes
+COPY --from=build /src/dist/server ./dist/server
+COPY --from=build /src/dist/storage ./dist/storage
+COPY bin/zkgate ./bin/zkgate
+COPY deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+RUN ln -s /opt/zkgate/bin/zkgate /usr/local/bin/zkgate \
+ && mkdir -p /data /conf \
+ && chown node:node /data /conf
+# The node image's unprivileged user (uid 1000).
+USER node
+VOLUME ["/data"]
+# HTTP (clients, admin, metrics); peer and election ports for an ensemble.
+EXPOSE 8080 2888 3888
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.ZKGATE_HTTP_PORT||8080)+'/v1/admin/ruok').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM reaches node directly (exec in the entrypoint): graceful shutdown within 10 s.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["zkgate", "server", "--config", "/conf/zoo.cfg", "--host", "0.0.0.0"]
