@@ -22,7 +22,7 @@ export const CREATE_PARENT = '/bench/c';
 
 export type HttpPhase = 'create' | 'set' | 'get' | 'mix' | 'bare-get' | 'bare-put';
 
-function requestsFor(phase: HttpPhase, body: Buffer, tag: string): RequestSpec[] {
+export function requestsFor(phase: HttpPhase, body: Buffer, tag: string): RequestSpec[] {
   let n = 0;
   const hot = (i: number) => `/v1/znodes${HOT_PARENT}/n${i % HOT_NODES}`;
   const put = (path: string): Request => ({ method: 'PUT', path, body, headers: { 'content-type': 'application/octet-stream' } });

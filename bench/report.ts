@@ -52,6 +52,8 @@ export interface Report {
   date: string;
   /** The zkgate commit measured (git describe, or $ZKGATE_COMMIT when run from an exported tree). */
   commit: string;
+  /** Nice level the bench and its children ran at (0 = normal). */
+  nice: number;
   command: string;
   machine: Machine;
   load1Start: number;
@@ -71,7 +73,7 @@ function table(rows: PhaseResult[]): string {
   const commits = rows.some((r) => r.commits !== undefined);
   const head =
     '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | server CPU µs/op | load-gen CPU (cores) |' +
-    (commits ? ' durable commits | writes per commit | ms per commit |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    (commits ? ' durable commits | writes per commit | ms per commit (zkgate: LMDB commit + fsync; ZooKeeper: log fsync) |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   const writes = (r: PhaseResult) => (r.phase === 'mix' ? r.ok / 10 : r.ok);
   const body = rows.map(
     (r) =>
@@ -107,6 +109,7 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
   out.push(`- machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.ramGb} GB RAM, ${r.machine.kernel}`);
   out.push(`- node: ${r.machine.node}`);
   out.push(`- disk: ${r.machine.disk}`);
+  if (r.nice !== 0) out.push(`- priority: the bench, its servers and load generators ran at nice ${r.nice}, to shield the measurement from the other engineers' concurrent test runs (CPU only: disk flushes still compete)`);
   out.push(`- 1-minute load average: ${r.load1Start.toFixed(2)} at start, ${r.load1End.toFixed(2)} at end (other engineers share this machine)`);
   out.push(
     `- load: ${r.shape.connections} concurrent clients, one request outstanding each, ${r.shape.valueBytes}-byte values, ` +
@@ -140,7 +143,7 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     out.push(`| control: spawn on an empty data dir → first successful getData | ${f0(z.emptyStartToFirstReadMs)} ms | |`);
     out.push(`| restart: spawn → first successful getData | ${f0(z.restartToFirstReadMs)} ms | < 2000 ms ${z.restartToFirstReadMs < 2000 ? 'met' : 'MISSED'} |`);
     out.push(`| RSS after start | ${f0(z.rssAfterStartMb)} MB | < 200 MB ${z.rssAfterStartMb < 200 ? 'met' : 'MISSED'} |`);
-    out.push(`| random getData across the tree after restart | ${f0(z.readOps)} reads, ${f0(z.readOpsPerS)}/s, ${z.readErrors} errors | |`);
+    out.push(`| random getData across the tree after restart | ${f0(z.readOps)} reads, ${f0(z.readOpsPerS)}/s, p50 ${f2(z.readP50Ms)} ms, p99 ${f2(z.readP99Ms)} ms, ${z.readErrors} errors | |`);
     out.push(`| RSS after those reads | ${f0(z.rssAfterReadsMb)} MB | < 200 MB ${z.rssAfterReadsMb < 200 ? 'met' : 'MISSED'} |`);
     out.push('');
   }

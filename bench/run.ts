@@ -2,7 +2,7 @@
 // (create, set, get, 90/10 mix), the 1M-znode restart/memory check, and the watch fan-out when present;
 // writes bench/RESULTS.md and raw JSON under bench/results/.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -35,6 +35,7 @@ interface Opts {
   watchConnections: string;
   out: string;
   phases: string;
+  nice: string;
 }
 
 const program = new Command()
@@ -53,6 +54,7 @@ const program = new Command()
   .option('--no-watches', 'skip the watch fan-out bench (bench/watch-fanout.ts)')
   .option('--watch-connections <n>', 'WebSocket connections for the watch fan-out bench', '10000')
   .option('--phases <list>', 'which load phases to run (create,set,get,mix; the bare and ZooKeeper counterparts follow)', 'create,set,get,mix')
+  .option('--nice <n>', 'run the bench and every process it starts at this nice level (e.g. -10 on a machine shared with other work; needs root)', '0')
   .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'RESULTS.md'));
 
 const children = new Set<Child>();
@@ -128,7 +130,7 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise
       await prepareZk(clients[0]!, shape.valueBytes);
       const phases = (['create', 'set', 'get', 'mix'] as ZkPhase[]).filter((p) => o.phases.split(',').includes(p));
       for (const phase of phases) {
-        const r = await runZkPhase(clients, phase, shape, () => cpuSeconds(pid));
+        const r = await runZkPhase(clients, phase, shape, () => cpuSeconds(pid), zk.port);
         show(r);
         out.push(r);
       }
@@ -136,7 +138,7 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise
       closeClients(clients);
     }
     if (o.java) {
-      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid)) {
+      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid, zk.port)) {
         show(r);
         out.push(r);
       }
@@ -154,6 +156,8 @@ async function main(): Promise<void> {
   program.parse();
   const o = program.opts<Opts>();
   const shape: LoadShape = { connections: Number(o.connections), durationS: Number(o.duration), warmupS: Number(o.warmup), valueBytes: Number(o.valueBytes) };
+  // Children inherit the priority, so the servers and the load generator all get it.
+  if (Number(o.nice) !== 0) setPriority(0, Number(o.nice));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const root = mkdtempSync(join(tmpdir(), 'zkgate-bench-'));
   const report: Report = {
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
     commit: commitOf(BENCH_DIR),
     command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
     machine: machine(root),
+    nice: Number(o.nice),
     load1Start: load1(),
     load1End: NaN,
     shape,

@@ -6,7 +6,7 @@
 // node dist/bench/watch-fanout.js [connections] [fanoutWrites] [spreadConnections] [spreadWatchesPerConnection]
 import { fork, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export interface WatchBenchOptions {
   /** The spread memory phase on a fresh server: connections × watches each (default 1,000 × 100; 0 skips it). */
   spreadConnections?: number;
   spreadWatchesPerConnection?: number;
+  /** Extra node flags for the server process (e.g. --cpu-prof); the CLI takes them from WATCH_BENCH_SERVER_FLAGS. */
+  serverNodeArgs?: string[];
   log?: (line: string) => void;
 }
 
@@ -36,6 +38,8 @@ export interface LatencySummary {
   fromResponseP99Ms: number;
   /** CPU the server process used per timed write (ms), the figure least disturbed by other load on the machine. */
   serverCpuMsPerWrite: number;
+  /** The kernel's share of it: on loopback the server's send also runs the receiving side's TCP processing. */
+  serverSysCpuMsPerWrite: number;
   /** CPU the client process (reading every event) used per timed write (ms). */
   clientCpuMsPerWrite: number;
 }
@@ -70,6 +74,12 @@ const wallMs = () => performance.timeOrigin + performance.now();
 const load1 = () => round(loadavg()[0] as number);
 
 type Reply = Record<string, unknown>;
+
+/** System (kernel) CPU seconds of a process, from /proc/<pid>/stat (field 15, clock ticks of 10 ms). */
+function sysCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / 100;
+}
 
 function next(child: ChildProcess): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -116,6 +126,7 @@ async function timedWrites(s: Setup, writes: number, events: number, pathOf: (k:
   const fromSend = new Latencies();
   const fromResponse = new Latencies();
   const server0 = cpuSeconds(s.server.pid);
+  const sys0 = sysCpuSeconds(s.server.pid);
   const client0 = Number((await ask(s.client, { cmd: 'cpu' })).cpuMs);
   for (let k = 0; k < writes; k++) {
     await ask(s.client, { cmd: 'expect', events });
@@ -128,6 +139,7 @@ async function timedWrites(s: Setup, writes: number, events: number, pathOf: (k:
     fromResponse.record(lastAt - respondedAt);
   }
   const serverCpuMs = (cpuSeconds(s.server.pid) - server0) * 1000;
+  const serverSysMs = (sysCpuSeconds(s.server.pid) - sys0) * 1000;
   const clientCpuMs = Number((await ask(s.client, { cmd: 'cpu' })).cpuMs) - client0;
   const [s50, s99] = fromSend.percentiles([50, 99]).map(round);
   const [r50, r99] = fromResponse.percentiles([50, 99]).map(round);
@@ -138,6 +150,7 @@ async function timedWrites(s: Setup, writes: number, events: number, pathOf: (k:
     fromResponseP50Ms: r50 as number,
     fromResponseP99Ms: r99 as number,
     serverCpuMsPerWrite: round(serverCpuMs / writes),
+    serverSysCpuMsPerWrite: round(serverSysMs / writes),
     clientCpuMsPerWrite: round(clientCpuMs / writes),
   };
 }
@@ -151,7 +164,7 @@ interface Setup {
 }
 
 /** A fresh server with `n` nodes under PREFIX, and a client process holding `n` open WebSockets. */
-async function setUp(n: number, perConn: number, log: (l: string) => void): Promise<Setup> {
+async function setUp(n: number, perConn: number, nodeArgs: string[], log: (l: string) => void): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'zkgate-watch-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -160,7 +173,7 @@ async function setUp(n: number, perConn: number, log: (l: string) => void): Prom
     join(dir, 'zoo.cfg'),
     [`dataDir=${join(dir, 'data')}`, `httpPort=${port}`, `wsMaxConnectionsPerIp=${n + 100}`, `wsMaxConnections=${n + 100}`, `wsMaxWatchesPerConnection=${perConn + 10}`].join('\n'),
   );
-  const server = startChild('zkgate', process.execPath, [ZKGATE, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
+  const server = startChild('zkgate', process.execPath, [...nodeArgs, ZKGATE, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
   let client: ChildProcess | undefined;
   try {
     await waitUntil(server, () => httpOk(url + '/v1/admin/ruok'), 20000);
@@ -199,7 +212,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const load1Start = load1();
 
-  const s = await setUp(n, perConn, log);
+  const s = await setUp(n, perConn, opts.serverNodeArgs ?? [], log);
   let result: Omit<WatchBenchResult, 'load1' | 'spreadMemory'>;
   try {
     await ask(s.client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection: 2 });
@@ -219,7 +232,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
 
   let spreadMemory: MemoryFigures | undefined;
   if (spreadN > 0) {
-    const t = await setUp(spreadN, spreadPer, log);
+    const t = await setUp(spreadN, spreadPer, opts.serverNodeArgs ?? [], log);
     try {
       const rssWithConnectionsMb = round(rssMb(t.server.pid));
       log(`watch bench: ${spreadN} connections × ${spreadPer} watches (load ${load1()})`);
@@ -235,6 +248,8 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const num = (i: number) => (process.argv[i] === undefined ? undefined : Number(process.argv[i]));
-  const result = await runWatchBench({ connections: num(2), fanoutWrites: num(3), spreadConnections: num(4), spreadWatchesPerConnection: num(5) });
+  const result = await runWatchBench({ connections: num(2), fanoutWrites: num(3), spreadConnections: num(4), spreadWatchesPerConnection: num(5),
+    serverNodeArgs: process.env.WATCH_BENCH_SERVER_FLAGS?.split(' ').filter(Boolean),
+  });
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

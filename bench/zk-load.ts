@@ -3,6 +3,7 @@
 import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
 import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value, type LoadShape } from './http-load.js';
 import { cpuMeter, Latencies, type PhaseResult } from './stats.js';
+import { zkFsyncCounters } from './zookeeper.js';
 
 export type ZkPhase = 'create' | 'set' | 'get' | 'mix';
 
@@ -82,13 +83,16 @@ function runLoop(clients: Client[], phase: ZkPhase, durationS: number, valueByte
   return Promise.all(clients.map((c) => new Promise<void>((r) => one(c, r)))).then(() => ({ ok, errors }));
 }
 
-export async function runZkPhase(clients: Client[], phase: ZkPhase, shape: LoadShape, serverCpu: () => number): Promise<PhaseResult> {
+export async function runZkPhase(clients: Client[], phase: ZkPhase, shape: LoadShape, serverCpu: () => number, zkPort: number): Promise<PhaseResult> {
   const tag = `${phase}-${process.pid}-${Date.now().toString(36)}`;
   if (shape.warmupS > 0) await runLoop(clients, phase, shape.warmupS, shape.valueBytes, tag + 'w', null);
+  const f0 = await zkFsyncCounters(zkPort);
   const lat = new Latencies();
   const meter = cpuMeter(serverCpu);
   const r = await runLoop(clients, phase, shape.durationS, shape.valueBytes, tag, lat);
   const cpu = meter();
+  const f1 = await zkFsyncCounters(zkPort);
+  const commits = f1.count - f0.count;
   const [p50, p99] = lat.percentiles([50, 99]);
   return {
     system: 'zookeeper',
@@ -103,5 +107,6 @@ export async function runZkPhase(clients: Client[], phase: ZkPhase, shape: LoadS
     p99Ms: p99 as number,
     serverCores: cpu.serverCores,
     loadgenCores: cpu.loadgenCores,
+    ...(Number.isFinite(commits) && commits > 0 ? { commits, commitMsMean: (f1.sumMs - f0.sumMs) / commits } : {}),
   };
 }

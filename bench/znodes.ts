@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import { httpOk, rssMb, sleep, stopChild, waitUntil } from './procs.js';
 import { value } from './http-load.js';
+import { Latencies } from './stats.js';
 import { spawnZkgate } from './zkgate.js';
 import { freePort } from './procs.js';
 
@@ -23,6 +24,8 @@ export interface ZnodesResult {
   readOps: number;
   readOpsPerS: number;
   readErrors: number;
+  readP50Ms: number;
+  readP99Ms: number;
   rssAfterReadsMb: number;
   serverZnodeCount: number;
 }
@@ -104,7 +107,12 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       duration: readS,
       requests: [{ method: 'GET', path: probe.slice(url.length), headers: {}, setupRequest: () => ({ method: 'GET', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, headers: {} }) }],
     });
+    const lat = new Latencies();
+    inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+      if (status < 300) lat.record(ms);
+    });
     const r = await inst;
+    const [readP50Ms, readP99Ms] = lat.percentiles([50, 99]) as [number, number];
     const rssAfterReadsMb = rssMb(child.pid);
     const serverZnodeCount = await znodeCount(url);
     return {
@@ -120,6 +128,8 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       readOps: r['2xx'],
       readOpsPerS: r['2xx'] / r.duration,
       readErrors: r.errors + r.non2xx,
+      readP50Ms,
+      readP99Ms,
       rssAfterReadsMb,
       serverZnodeCount,
     };

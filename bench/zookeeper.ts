@@ -78,3 +78,10 @@ export async function startZookeeper(dir: string): Promise<ZkServer> {
   await waitUntil(child, async () => /Mode:/.test(await fourLetter(port, 'srvr')), 60000, 100);
   return { child, port, connect: `127.0.0.1:${port}` };
 }
+
+/** ZooKeeper's own fsync counters (mntr's zk_cnt_fsynctime and zk_sum_fsynctime, ms), for commits per phase. */
+export async function zkFsyncCounters(port: number): Promise<{ count: number; sumMs: number }> {
+  const text = await fourLetter(port, 'mntr');
+  const get = (k: string) => Number(new RegExp(`^${k}\\s+(\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { count: get('zk_cnt_fsynctime'), sumMs: get('zk_sum_fsynctime') };
+}

@@ -1,0 +1,120 @@
+// A zkgate ensemble for the benchmark: N `zkgate server` child processes on loopback, each with its own
+// dataDir and myid and one shared zoo.cfg (product defaults otherwise); leader lookup, SIGKILL and restart by id.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, httpOk, sleep, startChild, stopChild, waitUntil, type Child } from './procs.js';
+import { ZKGATE_BIN } from './zkgate.js';
+
+export interface ZkgateMember {
+  id: number;
+  url: string;
+  httpPort: number;
+  dataDir: string;
+  child?: Child;
+}
+
+export interface ZkgateEnsemble {
+  members: ZkgateMember[];
+  urls: string[];
+  /** Every running member's PID (for CPU accounting). */
+  pids(): number[];
+  /** Polls /v1/admin/srvr until a running member says it leads; returns its id. */
+  leader(timeoutMs?: number): Promise<number>;
+  kill(id: number): Promise<void>;
+  start(id: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ZkgateEnsembleOptions {
+  size: number;
+  root: string;
+  /** Put every member under node --cpu-prof, profiles written here when it exits. */
+  cpuProfDir?: string;
+  /** Called with each child as it is spawned, so the caller can stop it even if this module fails. */
+  track?: (c: Child, alive: boolean) => void;
+}
+
+async function srvrMode(url: string): Promise<string | undefined> {
+  try {
+    const r = await fetch(`${url}/v1/admin/srvr`, { signal: AbortSignal.timeout(1000) });
+    if (!r.ok) return undefined;
+    return ((await r.json()) as { mode?: string }).mode;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<ZkgateEnsemble> {
+  const members: ZkgateMember[] = [];
+  const peerPorts: number[] = [];
+  for (let id = 1; id <= o.size; id++) {
+    const httpPort = await freePort();
+    peerPorts.push(await freePort());
+    members.push({ id, url: `http://127.0.0.1:${httpPort}`, httpPort, dataDir: join(o.root, `zkgate-${id}`) });
+  }
+  const cfg = join(o.root, 'zkgate-zoo.cfg');
+  // Defaults for everything else (tickTime 2000, raftTickMs 50, electionTicks 10): the product as shipped.
+  writeFileSync(
+    cfg,
+    [
+      ...members.map((m, i) => `server.${m.id}=127.0.0.1:${peerPorts[i]}:${peerPorts[i]};127.0.0.1:${m.httpPort}`),
+      `ensembleSecret=bench-${process.pid}-${Date.now().toString(36)}`,
+      '',
+    ].join('\n'),
+  );
+  for (const m of members) {
+    mkdirSync(m.dataDir, { recursive: true });
+    writeFileSync(join(m.dataDir, 'myid'), `${m.id}\n`);
+  }
+  const byId = (id: number) => members.find((m) => m.id === id) as ZkgateMember;
+  const ens: ZkgateEnsemble = {
+    members,
+    urls: members.map((m) => m.url),
+    pids: () => members.flatMap((m) => (m.child ? [m.child.pid] : [])),
+    async leader(timeoutMs = 30000) {
+      const deadline = performance.now() + timeoutMs;
+      while (performance.now() < deadline) {
+        for (const m of members) if (m.child && (await srvrMode(m.url)) === 'leader') return m.id;
+        await sleep(25);
+      }
+      throw new Error(`no zkgate leader within ${timeoutMs} ms`);
+    },
+    async kill(id) {
+      const m = byId(id);
+      if (!m.child) return;
+      const c = m.child;
+      c.proc.kill('SIGKILL');
+      await c.exited;
+      o.track?.(c, false);
+      m.child = undefined;
+    },
+    async start(id) {
+      const m = byId(id);
+      const nodeFlags = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+      const args = [...nodeFlags, ZKGATE_BIN, 'server', '--config', cfg, '--data-dir', m.dataDir, '--http-port', String(m.httpPort), '--log-level', 'warn'];
+      const c = startChild(`zkgate-${id}`, process.execPath, args);
+      m.child = c;
+      o.track?.(c, true);
+      // Three Node processes loading at once on a busy 2-core machine can take tens of seconds.
+      await waitUntil(c, () => httpOk(`${m.url}/v1/admin/ruok`), 120000, 100);
+    },
+    async stop() {
+      await Promise.all(
+        members.map(async (m) => {
+          if (!m.child) return;
+          const c = m.child;
+          m.child = undefined;
+          await stopChild(c);
+          o.track?.(c, false);
+        }),
+      );
+    },
+  };
+  try {
+    await Promise.all(members.map((m) => ens.start(m.id)));
+  } catch (e) {
+    await ens.stop();
+    throw e;
+  }
+  return ens;
+}
