@@ -12,6 +12,7 @@ import { WatchHub } from './watches/hub.js';
 import { installWatchRoutes } from '../routes/watch.js';
 import { watchAdminRoutes } from '../routes/watch-admin.js';
 import { blockingReadVia } from '../routes/watch-blocking.js';
+import { recipeRoutes } from '../routes/recipes.js';
 import type { WatchConnection } from '../routes/watch-connection.js';
 
 export interface RunningServer {
@@ -46,6 +47,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     extend: async (a) => {
       const ws = await installWatchRoutes(a, node, hub);
       await a.register(watchAdminRoutes, { node, hub, connections: ws.connections });
+      await a.register(recipeRoutes, { node, blocking: hub.blocking });
       a.addHook('onRequest', async (_req, reply) => {
         if (!closing) return;
         reply.header('Connection', 'close');
