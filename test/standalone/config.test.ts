@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZKGATE_BIN, freePort, spawnServer, tempDir, type ChildServer } from '../helpers/server.js';
-import { call } from './http.js';
+import { call, spawnUp } from './http.js';
 
 // Six process starts on a shared 2-core machine: allow more than tap's default per-file budget.
 t.setTimeout(240000);
@@ -52,7 +52,7 @@ t.test('unknown keys are warnings, the server starts, and a relative dataDir res
   mkdirSync(sub, { recursive: true });
   const cfg = join(sub, 'zoo.cfg');
   writeFileSync(cfg, ['# a comment', 'dataDir=rel-data', 'fancyNewKey=1', 'clientPort=2181', ''].join('\n'));
-  const s = await spawnServer(['--config', cfg, '--http-port', String(await freePort())]);
+  const s = await spawnUp(['--config', cfg, '--http-port', String(await freePort())]);
   t.teardown(() => stop(s));
   t.ok(await answers(s.url), 'answers ruok');
   t.match(s.stdout() + s.stderr(), /fancyNewKey/, 'the warning names the key');
@@ -66,7 +66,7 @@ t.test('command-line flags override the file', async (t) => {
   const fileData = join(dir, 'file-data');
   const flagData = join(dir, 'flag-data');
   const cfg = cfgFile('override.cfg', [`dataDir=${fileData}`, `httpPort=${filePort}`, 'clientPortAddress=127.0.0.1', 'tickTime=100']);
-  const s = await spawnServer(['--config', cfg, '--http-port', String(flagPort), '--data-dir', flagData]);
+  const s = await spawnUp(['--config', cfg, '--http-port', String(flagPort), '--data-dir', flagData]);
   t.teardown(() => stop(s));
   t.ok(await answers(`http://127.0.0.1:${flagPort}`), 'listens on the flag port');
   t.notOk(await answers(`http://127.0.0.1:${filePort}`), 'not on the file port');
@@ -88,7 +88,7 @@ t.test('defaults: 127.0.0.1, data under ./data of the working directory and nowh
     await exited;
   });
   let up = false;
-  for (const deadline = Date.now() + 30000; !up && Date.now() < deadline && proc.exitCode === null; ) {
+  for (const deadline = Date.now() + 60000; !up && Date.now() < deadline && proc.exitCode === null; ) {
     up = await answers(`http://127.0.0.1:${port}`);
     if (!up) await new Promise((r) => setTimeout(r, 50));
   }

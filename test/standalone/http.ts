@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../server/config.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { spawnServer, startTestServer, type ChildServer, type TestServer } from '../helpers/server.js';
 
 export interface Stat {
   czxid: string;
@@ -192,4 +192,22 @@ export async function eventually(probe: () => Promise<boolean>, ms: number): Pro
     await sleep(25);
   }
   return probe();
+}
+
+/**
+ * spawnServer, but on a machine shared with other test suites a cold start can take longer than the helper's
+ * own 15 s: keep waiting (bounded) while the process is alive. Resolves once it answers ruok or has exited.
+ */
+export async function spawnUp(args: string[], extraWaitMs = 45000): Promise<ChildServer> {
+  const s = await spawnServer(args);
+  const deadline = Date.now() + extraWaitMs;
+  while (s.proc.exitCode === null && s.proc.signalCode === null && Date.now() < deadline) {
+    try {
+      if ((await call(s.url, 'GET', '/v1/admin/ruok')).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  return s;
 }

@@ -3,8 +3,8 @@
 // writing to the server that the previous round restarted, so recovery is itself crashed and recovered.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import { freePort, spawnServer, tempDir, type ChildServer } from '../helpers/server.js';
-import { Client } from './http.js';
+import { freePort, tempDir, type ChildServer } from '../helpers/server.js';
+import { Client, sleep, spawnUp } from './http.js';
 
 const CLIENTS = 16;
 const ROUNDS = 3;
@@ -14,7 +14,7 @@ const dataDir = tempDir('zkgate-kill9-');
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function start(): Promise<ChildServer> {
-  const s = await spawnServer(['--data-dir', dataDir, '--http-port', String(await freePort()), '--log-level', 'warn']);
+  const s = await spawnUp(['--data-dir', dataDir, '--http-port', String(await freePort()), '--log-level', 'warn']);
   t.teardown(() => {
     if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
   });
@@ -52,8 +52,10 @@ for (let round = 0; round < ROUNDS; round++) {
     const acked: Acked = { creates: [], sets: new Map() };
     let killed = false;
     const writers = Array.from({ length: CLIENTS }, (_, i) => writer(zk, round, i, acked, () => killed));
-    const delayMs = 150 + Math.floor(Math.random() * 600);
-    await new Promise((r) => setTimeout(r, delayMs));
+    // Kill at a random moment once the writers are under way (a loaded machine may take a while to get there).
+    for (const until = Date.now() + 30000; acked.creates.length < CLIENTS && Date.now() < until; ) await sleep(10);
+    const delayMs = Math.floor(Math.random() * 600);
+    await sleep(delayMs);
     // Freeze the record first, then pull the plug: every write counted was acknowledged before the kill.
     const creates = [...acked.creates];
     const sets = new Map(acked.sets);
@@ -61,7 +63,7 @@ for (let round = 0; round < ROUNDS; round++) {
     killed = true;
     t.equal((await server.exited).signal, 'SIGKILL');
     await Promise.all(writers);
-    t.ok(creates.length > 0, `${creates.length} creates and ${sets.size} sets acknowledged after ${delayMs} ms`);
+    t.ok(creates.length >= CLIENTS, `${creates.length} creates and ${sets.size} sets acknowledged, killed ${delayMs} ms after the first ${CLIENTS}`);
 
     server = await start();
     const zk2 = new Client(server.url);
