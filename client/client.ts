@@ -155,6 +155,13 @@ export class ZkClient extends ZkRest {
     return { state, fired };
   }
 
+  /** This client's session: id, timeout and ephemeral nodes. */
+  async getSessionInfo(): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
+    const sid = this.transport.sessionId;
+    if (!sid) throw new ZkClientError('BadArguments', 'this client has no session');
+    return this.getSession(sid);
+  }
+
   /** Closes the session (its ephemerals go at once) and the connection. */
   async close(): Promise<void> {
     const sid = this.transport.sessionId;

@@ -204,7 +204,8 @@ export class Connection extends EventEmitter {
       return;
     }
     if (m.type === 'session') {
-      if (m.state === 'expired') this.expire();
+      // 'expired', or 'closed' by someone else (our own close has already made us Closed): the handle is dead.
+      this.expire();
       return;
     }
     const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;

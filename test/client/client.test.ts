@@ -1,0 +1,168 @@
+// The SDK against a real server: typed REST operations, watches, connection and session states, failover along the
+// server list, reconnect with watch re-arming after a restart, and retries only where they are safe.
+import t from 'tap';
+import { freePort, startTestServer, tempDir } from '../helpers/server.js';
+import { ZkClient, ZkClientError, isZkError, type WatchedEvent, type ConnectionState } from '../../client/index.js';
+import { eventually } from './fixtures.js';
+
+const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
+
+t.test('every REST operation answers with typed results and ZooKeeper errors', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const c = await ZkClient.connect({ servers: s.url });
+  t.teardown(() => c.close());
+  t.equal(c.state, 'SyncConnected');
+  t.match(c.sessionId, /^0x[0-9a-f]+$/);
+
+  const created = await c.create('/app/config', 'v1', { parents: true });
+  t.equal(created.path, '/app/config');
+  t.equal(created.stat.version, 0);
+  const bin = new Uint8Array([0, 255, 128, 1]);
+  await c.create('/app/bin', bin);
+  t.same([...(await c.getData('/app/bin')).data], [0, 255, 128, 1], 'binary data round-trips');
+  t.equal((await c.getString('/app/config')).data, 'v1');
+  t.equal(await c.exists('/app/none'), null, 'exists of a missing node is null');
+  const seq = await c.create('/app/job-', 'j', { mode: 'PERSISTENT_SEQUENTIAL' });
+  t.match(seq.path, /^\/app\/job-\d{10}$/);
+  const eph = await c.create('/app/me', '', { mode: 'EPHEMERAL' });
+  t.equal(eph.stat.ephemeralOwner, c.sessionId, 'an ephemeral belongs to the client session');
+  t.same((await c.getSessionInfo()).ephemerals, ['/app/me']);
+  t.same((await c.getChildren('/app')).children, ['bin', 'config', seq.path.slice(5), 'me'].sort());
+
+  const st = await c.setData('/app/config', 'v2', 0);
+  t.equal(st.version, 1);
+  const bad = await c.setData('/app/config', 'v3', 0).catch((e: unknown) => e);
+  t.ok(bad instanceof ZkClientError && bad.zkName === 'BadVersion' && bad.code === -103 && bad.status === 412, 'stale CAS is BadVersion');
+  const missing = await c.getData('/nope').catch((e: unknown) => e);
+  t.ok(isZkError(missing, 'NoNode'), 'missing node is NoNode');
+
+  const results = await c.multi([
+    { op: 'check', path: '/app/config', version: 1 },
+    { op: 'create', path: '/app/m', data: 'x', mode: 'PERSISTENT' },
+    { op: 'set', path: '/app/m', data: new Uint8Array([1, 2]) },
+  ]);
+  t.same(results.map((r) => r.op), ['check', 'create', 'set']);
+  const failed = await c.multi([{ op: 'delete', path: '/app/m' }, { op: 'delete', path: '/app/absent' }]).catch((e: unknown) => e);
+  t.ok(isZkError(failed, 'NoNode'), 'a failed multi throws the failing op');
+  t.match((failed as ZkClientError).opts.results, [{ error: 'Ok' }, { error: 'NoNode' }]);
+  t.ok(await c.exists('/app/m'), 'nothing of the failed multi applied');
+  const reads = await c.multiRead([{ op: 'get', path: '/app/m' }, { op: 'children', path: '/app' }, { op: 'get', path: '/absent' }]);
+  t.same([...(reads[0] as { data: Uint8Array }).data], [1, 2]);
+  t.ok('children' in (reads[1] as object));
+  t.match(reads[2], { error: 'NoNode' });
+
+  t.same((await c.getAcl('/app/config')).acl, [{ scheme: 'world', id: 'anyone', perms: 'cdrwa' }]);
+  const aclStat = await c.setAcl('/app/config', [{ scheme: 'world', id: 'anyone', perms: 'rwa' }], 0);
+  t.equal(aclStat.aversion, 1);
+  const noDelete = await c.setAcl('/app/config', [{ scheme: 'world', id: 'anyone', perms: 'r' }], 0).catch((e: unknown) => e);
+  t.ok(isZkError(noDelete, 'BadVersion'), 'setAcl checks aversion');
+  await c.delete('/app/job-' + seq.path.slice(-10), 0);
+  t.match(await c.sync(), /^\d+$/);
+  t.ok(c.lastZxid >= Number((await c.exists('/app/m'))?.mzxid), 'the client tracks the highest zxid it has seen');
+  t.equal(await c.admin('ruok'), 'imok');
+});
+
+t.test('watches: one-shot fires once, persistentRecursive on every change below, cancel stops delivery', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const [c, w] = [await ZkClient.connect({ servers: s.url }), await ZkClient.connect({ servers: s.url, session: false })];
+  t.teardown(() => Promise.all([c.close(), w.close()]));
+  await c.create('/w', 'a');
+  const once: WatchedEvent[] = [];
+  const h = await w.watch('/w', 'data', (e) => once.push(e));
+  t.equal(utf8(h.data as Uint8Array), 'a', 'the reply carries the state the watch was armed against');
+  const tree: WatchedEvent[] = [];
+  const rec = await w.watch('/w', 'persistentRecursive', (e) => tree.push(e));
+  await c.setData('/w', 'b');
+  await c.setData('/w', 'c');
+  await c.create('/w/x', '');
+  await c.delete('/w/x');
+  await eventually(() => tree.length, (n) => n >= 4);
+  t.same(once.map((e) => e.type), ['NodeDataChanged'], 'the one-shot watch fired once');
+  t.same(tree.map((e) => `${e.type} ${e.path}`), ['NodeDataChanged /w', 'NodeDataChanged /w', 'NodeCreated /w/x', 'NodeDeleted /w/x']);
+  const zs = tree.map((e) => Number(e.zxid));
+  t.same(zs, [...zs].sort((a, b) => a - b), 'events in zxid order');
+  rec.cancel();
+  await c.setData('/w', 'd');
+  const late = await w.watch('/w', 'exists', () => {});
+  late.cancel();
+  t.equal(tree.length, 4, 'a cancelled watch hears nothing more');
+  const { state, fired } = await w.watchOnce('/w/none', 'exists');
+  t.equal(state.stat, null);
+  await c.create('/w/none', '');
+  t.equal((await fired).type, 'NodeCreated');
+});
+
+t.test('states: SyncConnected, then Expired when the session is closed elsewhere, Closed after close', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const c = await ZkClient.connect({ servers: s.url });
+  const states: ConnectionState[] = [];
+  c.onState((st) => states.push(st));
+  const other = await ZkClient.connect({ servers: s.url, session: false });
+  t.teardown(() => other.close());
+  const gone = new Promise<Error>((resolve) => void c.watch('/', 'persistent', () => {}, { onGone: resolve }));
+  await other.closeSession(c.sessionId as string);
+  await eventually(() => c.state, (st) => st === 'Expired');
+  t.same(states, ['Expired']);
+  t.ok(isZkError(await gone, 'SessionExpired'), 'watches of an expired session are told they are gone');
+  const after = await c.create('/e', '', { mode: 'EPHEMERAL' }).catch((e: unknown) => e);
+  t.ok(isZkError(after, 'SessionExpired'), 'requests in an expired session are SessionExpired');
+  await c.close();
+  t.equal(c.state, 'Closed');
+  const d = await ZkClient.connect({ servers: s.url });
+  await d.create('/mine', '', { mode: 'EPHEMERAL' });
+  await d.close();
+  t.equal(d.state, 'Closed');
+  t.equal(await other.exists('/mine'), null, 'close ends the session and its ephemerals at once');
+});
+
+t.test('the server list: a dead server is skipped, for the watch stream and for writes', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const c = await ZkClient.connect({ servers: [dead, dead, s.url] });
+  t.teardown(() => c.close());
+  for (let i = 0; i < 5; i++) await c.create(`/n${i}`, 'x');
+  t.equal((await c.getChildren('/')).children.filter((n) => n.startsWith('n')).length, 5, 'writes refused by a dead server were sent to the live one');
+  t.equal(c.conn.server, s.url);
+});
+
+t.test('a restarted server: the client reconnects in the same session and re-arms its watches (sinceZxid)', async (t) => {
+  const port = await freePort();
+  const dataDir = tempDir();
+  let s = await startTestServer({ httpPort: port, dataDir });
+  t.teardown(async () => s.destroy());
+  const c = await ZkClient.connect({ servers: s.url, sessionTimeoutMs: 20000 });
+  t.teardown(() => c.close());
+  await c.create('/cfg', 'v1');
+  await c.create('/eph', '', { mode: 'EPHEMERAL' });
+  const events: WatchedEvent[] = [];
+  await c.watch('/cfg', 'data', (e) => events.push(e));
+  const states: ConnectionState[] = [];
+  c.onState((st) => states.push(st));
+  await s.close();
+  await eventually(() => c.state, (st) => st === 'Disconnected');
+  s = await startTestServer({ httpPort: port, dataDir });
+  await c.waitConnected(20000);
+  t.same(states, ['Disconnected', 'SyncConnected']);
+  t.ok(await c.exists('/eph'), 'the session and its ephemeral survived');
+  await c.setData('/cfg', 'v2');
+  await eventually(() => events.length, (n) => n > 0);
+  t.same(events.map((e) => e.type), ['NodeDataChanged'], 'the watch armed before the restart fired');
+});
+
+t.test('503 with applied:false is retried with backoff; without retries the caller sees it', async (t) => {
+  const s = await startTestServer({ maxPendingWrites: 1 });
+  t.teardown(() => s.destroy());
+  const raw = await ZkClient.connect({ servers: s.url, session: false, maxRetries: 0 });
+  const retrying = await ZkClient.connect({ servers: s.url, session: false, maxRetries: 30, retryBaseMs: 5, retryMaxMs: 100 });
+  t.teardown(() => Promise.all([raw.close(), retrying.close()]));
+  const burst = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => raw.create(`/r${i}`)));
+  const refused = burst.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as ZkClientError);
+  t.ok(refused.length > 0, `${refused.length} of 20 writes were refused past maxPendingWrites`);
+  t.ok(refused.every((e) => e.zkName === 'ConnectionLoss' && e.applied === false), 'refused writes say applied:false');
+  const ok = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => retrying.create(`/q${i}`)));
+  t.equal(ok.filter((r) => r.status === 'fulfilled').length, 20, 'with retries every write went through');
+});
