@@ -13,6 +13,7 @@ const TMP_DIR = 'snapshot-tmp';
 
 export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
   let busy = false;
+  let seq = 0;
   const dir = join(node.cfg.dataDir, TMP_DIR);
 
   app.get('/v1/admin/snapshot', {
@@ -29,18 +30,25 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
       if (busy) throw new ZkError('ConnectionLoss', 'a snapshot is already being taken on this node', { applied: false });
       busy = true;
       let file: string | undefined;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        busy = false;
+      };
       const cleanup = () => {
         if (file) {
           rmSync(file, { force: true });
           rmSync(`${file}-lock`, { force: true });
         }
-        busy = false;
+        release();
       };
+      // A stale copy left by a process that died mid-snapshot is removed; so is one whose stream has ended
+      // but not yet closed (unlinking an open file is safe).
       try {
-        // A previous process may have died mid-snapshot; nothing else writes here.
         mkdirSync(dir, { recursive: true });
         for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
-        file = join(dir, `snapshot-${Date.now()}.mdb`);
+        file = join(dir, `snapshot-${Date.now()}-${seq++}.mdb`);
         const info = await node.store.backupTo(file);
         const size = statSync(file).size;
         const hash = createHash('sha256');
@@ -48,6 +56,9 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
         const stream = createReadStream(file);
         const timer = setTimeout(() => stream.destroy(new Error('snapshot download took longer than snapshotTimeoutMs')), node.cfg.snapshotTimeoutMs);
         timer.unref();
+        // Released once every byte has been read, before the client can see the end of the body; the file
+        // itself goes when the stream closes (a little later, once its descriptor is closed).
+        stream.once('end', release);
         stream.once('close', () => {
           clearTimeout(timer);
           cleanup();
