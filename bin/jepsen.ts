@@ -1,0 +1,61 @@
+// `npm run jepsen -- --time 600 --nemesis all [--seed N] [--nodes 3|5]`: the long fault-injection run.
+// Starts a proxied ensemble, runs the workloads under the nemesis, checks the history and writes a report
+// under jepsen-results/; a failing run prints its seed and the command that replays it.
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultRunOptions, runJepsen } from '../test/jepsen/run.js';
+import { parseNemesis } from '../test/jepsen/nemesis.js';
+import { writeReport } from '../test/jepsen/report.js';
+import { copyBuild } from '../test/jepsen/build-copy.js';
+
+const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
+
+const program = new Command()
+  .name('jepsen')
+  .option('--time <s>', 'seconds of faults per run', '60')
+  .option('--nemesis <spec>', 'all | partition | link | kill | pause | none | fault names, comma-separated', 'all')
+  .option('--seed <n>', 'seed of the first run (default: random)')
+  .option('--runs <n>', 'runs, with consecutive seeds', '1')
+  .option('--nodes <n>', 'ensemble size', '3')
+  .option('--out <dir>', 'results folder', join(repo, 'jepsen-results'))
+  .option('--keep', 'keep data dirs and node logs of passing runs too');
+
+async function main(): Promise<number> {
+  program.parse();
+  const o = program.opts<{ time: string; nemesis: string; seed?: string; runs: string; nodes: string; out: string; keep?: boolean }>();
+  const faults = parseNemesis(o.nemesis);
+  const first = o.seed !== undefined ? Number(o.seed) : Math.floor(Math.random() * 2 ** 31);
+  let failed = 0;
+  const build = copyBuild(o.out);
+  try {
+  for (let i = 0; i < Number(o.runs); i++) {
+    const seed = first + i;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const dir = join(o.out, `${stamp}-seed${seed}`);
+    const opts = { ...defaultRunOptions(seed, Number(o.time) * 1000, faults), nodes: Number(o.nodes), logDir: join(dir, 'logs'), bin: build.bin, log: (l: string) => console.log(`[seed ${seed}] ${l}`) };
+    const r = await runJepsen(opts);
+    writeReport(r, dir);
+    for (const c of r.checks) {
+      console.log(`  ${c.verdict.padEnd(7)} ${c.name} ${JSON.stringify(c.stats ?? {})}`);
+      for (const a of c.anomalies.slice(0, 10)) console.log(`          ${a.kind}: ${a.detail}`);
+    }
+    console.log(`seed ${seed}: ${r.verdict.toUpperCase()} — ${r.ops.length} ops, ${r.timeline.length} faults, ${(r.durationMs / 1000).toFixed(0)} s; report ${join(dir, 'report.html')}`);
+    if (r.verdict !== 'ok') {
+      failed++;
+      console.log(`replay: npm run jepsen -- --seed ${seed} --time ${o.time} --nemesis ${o.nemesis} --nodes ${o.nodes}`);
+    }
+  }
+  } finally {
+    build.remove();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
