@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZkNode } from './node.js';
 import type { ConnectionRegistry } from './connections.js';
 import { clusterInfo, electionsTotal } from './cluster-info.js';
+import { HotCounter2, HotHistogram } from './hot-metrics.js';
 
 const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
 
@@ -53,10 +54,14 @@ export function opOf(method: string, routeUrl: string | undefined, query: unknow
 
 export class NodeMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'op' | 'code'>;
-  private readonly duration: Histogram<'op'>;
-  private readonly requestChildren = new Map<string, Map<number, Counter.Internal>>();
-  private readonly durationChildren = new Map<string, Histogram.Internal<'op'>>();
+  private readonly requests = new HotCounter2('zkgate_requests_total', 'Requests answered, by ZooKeeper op and HTTP status', ['op', 'code']);
+  private readonly duration = new HotHistogram(
+    'zkgate_request_duration_seconds',
+    'Time from receiving a request to sending its response, by op',
+    'op',
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  private readonly durationByOp = new Map<string, ReturnType<HotHistogram['child']>>();
   readonly fsync: Histogram;
 
   constructor(
@@ -64,14 +69,6 @@ export class NodeMetrics {
     conns: ConnectionRegistry,
   ) {
     const register = [this.registry];
-    this.requests = new Counter({ name: 'zkgate_requests_total', help: 'Requests answered, by ZooKeeper op and HTTP status', labelNames: ['op', 'code'], registers: register });
-    this.duration = new Histogram({
-      name: 'zkgate_request_duration_seconds',
-      help: 'Time from receiving a request to sending its response, by op',
-      labelNames: ['op'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: register,
-    });
     this.fsync = new Histogram({
       name: 'zkgate_fsync_duration_seconds',
       help: 'Time of one durable (fsync\'d) LMDB write transaction, one per group-commit batch',
@@ -126,29 +123,19 @@ export class NodeMetrics {
     });
   }
 
-  /** Records one answered request; only map lookups and the observe once the children exist. */
+  /** Records one answered request: map lookups and number updates, no allocation once the op has been seen. */
   observe(op: string, status: number, seconds: number): void {
-    let byCode = this.requestChildren.get(op);
-    if (!byCode) {
-      byCode = new Map();
-      this.requestChildren.set(op, byCode);
-    }
-    let c = byCode.get(status);
-    if (!c) {
-      c = this.requests.labels(op, String(status));
-      byCode.set(status, c);
-    }
-    c.inc();
-    let h = this.durationChildren.get(op);
+    this.requests.inc(op, status);
+    let h = this.durationByOp.get(op);
     if (!h) {
-      h = this.duration.labels(op);
-      this.durationChildren.set(op, h);
+      h = this.duration.child(op);
+      this.durationByOp.set(op, h);
     }
-    h.observe(seconds);
+    this.duration.observe(h, seconds);
   }
 
   async text(): Promise<string> {
-    return (await this.registry.metrics()) + (await processMetrics().metrics());
+    return this.requests.render() + this.duration.render() + (await this.registry.metrics()) + (await processMetrics().metrics());
   }
 
   get contentType(): string {
