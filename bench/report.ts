@@ -150,10 +150,16 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
   if (r.watches !== undefined) {
     const w = r.watches;
     out.push('## Watch fan-out (bench/watch-fanout.ts: server and WebSocket clients in separate processes)', '');
-    out.push('| writes to | watchers per write | writes | send → last event p50 / p99 ms | response → last event p50 / p99 ms |\n|---|--:|--:|--:|--:|');
-    out.push(`| one node watched by every connection | ${f0(w.connections)} | ${w.fanout.writes} | ${f2(w.fanout.fromSendP50Ms)} / ${f2(w.fanout.fromSendP99Ms)} | ${f2(w.fanout.fromResponseP50Ms)} / ${f2(w.fanout.fromResponseP99Ms)} |`);
-    out.push(`| a node watched by one connection | 1 | ${w.single.writes} | ${f2(w.single.fromSendP50Ms)} / ${f2(w.single.fromSendP99Ms)} | ${f2(w.single.fromResponseP50Ms)} / ${f2(w.single.fromResponseP99Ms)} |`);
-    out.push('', `Server RSS: ${f0(w.memory.rssBaselineMb)} MB idle, ${f0(w.memory.rssWithConnectionsMb)} MB with ${f0(w.connections)} connections, ${f0(w.memory.rssWithWatchesMb)} MB with ${f0(w.memory.watches)} persistent watches.`, '');
+    out.push('| writes to | watchers per write | writes | send → last event p50 / p99 ms | response → last event p50 / p99 ms | server CPU ms per write |\n|---|--:|--:|--:|--:|--:|');
+    for (const [label, n, l] of [
+      ['one node watched by every connection', w.connections, w.fanout],
+      ['a node watched by one connection', 1, w.single],
+    ] as const) {
+      out.push(`| ${label} | ${f0(n)} | ${l.writes} | ${f2(l.fromSendP50Ms)} / ${f2(l.fromSendP99Ms)} | ${f2(l.fromResponseP50Ms)} / ${f2(l.fromResponseP99Ms)} | ${f2(l.serverCpuMsPerWrite)} |`);
+    }
+    const mem = (m: typeof w.memory) =>
+      `${f0(m.rssBaselineMb)} MB idle, ${f0(m.rssWithConnectionsMb)} MB with ${f0(m.connections)} connections, ${f0(m.rssWithWatchesMb)} MB with ${f0(m.watches)} persistent watches on them`;
+    out.push('', `Server RSS: ${mem(w.memory)}${w.spreadMemory ? `; on a fresh server: ${mem(w.spreadMemory)}` : ''}.`, '');
   }
   out.push('## Notes', '');
   for (const n of r.notes) out.push(`- ${n}`);

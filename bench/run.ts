@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     const n = Number(o.znodes);
     if (n > 0) {
       log(`large tree: writing ${n} znodes, then restarting`);
-      report.znodes = await runZnodesPhase(join(root, 'big'), n, shape.valueBytes, Number(o.readSeconds), shape.connections);
+      report.znodes = await runZnodesPhase(join(root, 'big'), n, shape.valueBytes, Number(o.readSeconds), shape.connections, o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}-restart`) : undefined);
       log(`large tree: ${JSON.stringify(report.znodes)}`);
     }
     if (o.watches) {

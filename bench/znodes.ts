@@ -71,7 +71,7 @@ async function znodeCount(url: string): Promise<number> {
   return Number(j['zk_znode_count']);
 }
 
-export async function runZnodesPhase(dataDir: string, n: number, valueBytes: number, readS: number, connections: number): Promise<ZnodesResult> {
+export async function runZnodesPhase(dataDir: string, n: number, valueBytes: number, readS: number, connections: number, cpuProfDir?: string): Promise<ZnodesResult> {
   const firstPort = await freePort();
   const firstUrl = `http://127.0.0.1:${firstPort}`;
   const first = { child: spawnZkgate({ dataDir }, firstPort), url: firstUrl };
@@ -94,7 +94,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probe = `${url}/v1/znodes${nodePath(Math.floor(n / 2))}`;
-  const child = spawnZkgate({ dataDir }, port);
+  const child = spawnZkgate({ dataDir, cpuProfDir }, port);
   try {
     await waitUntil(child, () => httpOk(probe), 30000, 2);
     const restartToFirstReadMs = performance.now() - child.spawnedAtMs;
