@@ -1,5 +1,6 @@
 // One /v1/watch WebSocket: reads client frames in order (watch, unwatch, session, ping), writes replies and events
 // through a bounded buffer (a slow reader is closed with 1008), and keeps a bound session alive while it answers pings.
+import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
@@ -49,6 +50,8 @@ export class WatchConnection implements WatchSink {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The upgraded socket under `ws`, for event frames framed once per event (see write). */
+    private readonly socket: Duplex,
     readonly auth: AuthId[],
     readonly remoteAddress: string,
     private readonly hub: WatchHub<WatchConnection>,
@@ -68,12 +71,12 @@ export class WatchConnection implements WatchSink {
   // ---- WatchSink ----
 
   deliver(frame: Buffer): void {
-    this.write(frame);
+    this.write(frame, true);
   }
 
   sessionEnded(reason: 'closed' | 'expired'): void {
     this.sessionId = null;
-    this.write(Buffer.from(JSON.stringify({ type: 'session', state: reason })));
+    this.send({ type: 'session', state: reason });
     this.close(1000, `session ${reason}`);
   }
 
@@ -230,7 +233,7 @@ export class WatchConnection implements WatchSink {
     }
     const st = this.hub.watch(this, m.path, m.kind, since);
     if (st === 'defer') return 'defer';
-    for (const e of st.missed) this.write(eventFrame(e.type, e.path, e.zxid));
+    for (const e of st.missed) this.deliver(eventFrame(e.type, e.path, e.zxid));
     if (st.resync) this.send({ type: 'resync', path: m.path });
     this.send(this.reply(id, m.kind, st, m.encoding === 'base64'));
     return 'done';
@@ -267,15 +270,20 @@ export class WatchConnection implements WatchSink {
   // ---- frames out ----
 
   private send(obj: Record<string, unknown>): void {
-    this.write(Buffer.from(JSON.stringify(obj)));
+    this.write(Buffer.from(JSON.stringify(obj)), false);
   }
 
   private sendError(id: FrameId, e: ZkError): void {
     this.send({ id, ok: false, ...e.toBody() });
   }
 
-  /** The bound: what the socket has not yet taken stays under wsMaxBufferedBytes (plus the one frame that crossed it). */
-  private write(frame: Buffer): void {
+  /**
+   * The bound: what the socket has not yet taken stays under wsMaxBufferedBytes (plus the one frame that crossed it).
+   * A `framed` buffer is already a whole WebSocket frame and goes straight to the socket: ws writes its own frames to
+   * that socket synchronously (its sender only queues while compressing, and perMessageDeflate is off), so both kinds
+   * stay in order, and ws's bufferedAmount counts both. Nothing may follow a close frame, hence OPEN only.
+   */
+  private write(data: Buffer, framed: boolean): void {
     if (this.closed) return;
     const max = this.node.cfg.wsMaxBufferedBytes;
     if (this.ws.bufferedAmount > max) {
@@ -283,7 +291,8 @@ export class WatchConnection implements WatchSink {
       return;
     }
     this.framesOut++;
-    this.ws.send(frame, { binary: false });
+    if (!framed) this.ws.send(data, { binary: false });
+    else if (this.ws.readyState === this.ws.OPEN) this.socket.write(data);
   }
 
   private cleanup(): void {

@@ -63,6 +63,7 @@ wsMaxBufferedBytes (a slow reader is closed with 1008). A plain GET without the 
 export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>): Promise<WatchRoutes> {
   const cfg = node.cfg;
   for (const s of WATCH_FRAME_SCHEMAS) app.addSchema(s);
+  // perMessageDeflate stays off: WatchConnection writes pre-framed events beside ws, which is only in order uncompressed.
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.wsMaxFrameBytes, perMessageDeflate: false, clientTracking: false });
   const conns = new Set<WatchConnection>();
   const perIp = new Map<string, number>();
@@ -91,7 +92,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         else perIp.delete(ip);
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const c = new WatchConnection(ws, auth, ip, hub, node);
+        const c = new WatchConnection(ws, socket, auth, ip, hub, node);
         conns.add(c);
         ws.once('close', () => conns.delete(c));
         if (closing) c.close(1001, 'server shutting down');

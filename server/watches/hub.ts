@@ -14,7 +14,7 @@ import { resume, type MissedEvent } from './resume.js';
 /** One watching client (a WebSocket connection). */
 export interface WatchSink {
   readonly auth: AuthId[];
-  /** Sends an event frame (the same bytes go to every sink the event reaches). */
+  /** Sends an event as a complete WebSocket frame (the same bytes go to every sink the event reaches). */
   deliver(frame: Buffer): void;
   /** The session this sink is bound to has ended; its events for that commit were delivered first. */
   sessionEnded(reason: 'closed' | 'expired'): void;
@@ -30,8 +30,30 @@ export interface WatchState {
   resync: boolean;
 }
 
+/**
+ * An unmasked, unfragmented WebSocket text frame (RFC 6455 §5.2) around `payload`. Fan-out builds it once per event
+ * and writes the same bytes to every socket, instead of framing (and writing header and payload) per connection.
+ */
+export function wsTextFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81; // FIN + opcode 1 (text)
+  if (head === 2) out[1] = n;
+  else if (head === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
+/** An event as the WebSocket frame every watcher it reaches receives. */
 export function eventFrame(type: Trigger['type'], path: string, zxid: number): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'event', event: type, path, zxid: String(zxid) }));
+  return wsTextFrame(Buffer.from(JSON.stringify({ type: 'event', event: type, path, zxid: String(zxid) })));
 }
 
 export class WatchHub<S extends WatchSink> {

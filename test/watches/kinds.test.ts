@@ -173,3 +173,15 @@ t.test('the container sweep and the TTL sweep fire NodeDeleted', async (t) => {
   t.ok(await c.until(() => c.eventList().includes('NodeDeleted /ct') && c.eventList().includes('NodeDeleted /ttl')), 'both swept');
   t.same(c.eventList().sort(), ['NodeDeleted /ct', 'NodeDeleted /ttl']);
 });
+
+t.test('an event on a long path (a frame with a 16-bit length) arrives intact, in order with replies', async (t) => {
+  const long = '/' + 'l'.repeat(300);
+  await create(long, 'x');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  t.match(await c.watch(long, 'persistent'), { ok: true });
+  await set(long, 'y');
+  await set(long, 'z');
+  await c.sync();
+  t.same(c.eventList(), [`NodeDataChanged ${long}`, `NodeDataChanged ${long}`]);
+});
