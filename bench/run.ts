@@ -118,7 +118,7 @@ async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string
   return out;
 }
 
-async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise<PhaseResult[]> {
+async function zookeeperPhases(root: string, shape: LoadShape, o: Opts, notes: string[]): Promise<PhaseResult[]> {
   const out: PhaseResult[] = [];
   let zk: ZkServer | undefined;
   try {
@@ -138,7 +138,14 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts): Promise
       closeClients(clients);
     }
     if (o.java) {
-      for (const r of await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid, zk.port)) {
+      let javaResults: PhaseResult[] = [];
+      try {
+        javaResults = await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid, zk.port);
+      } catch (e) {
+        // A JRE without the compiler cannot run ZkLoad.java from source; the Node client's figures still stand.
+        notes.push(`ZooKeeper's Java client could not be run (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); only the Node client drove ZooKeeper.`);
+      }
+      for (const r of javaResults) {
         show(r);
         out.push(r);
       }
@@ -176,7 +183,7 @@ async function main(): Promise<void> {
   try {
     if (o.http) report.phases.push(...(await httpPhases(root, shape, o, stamp)));
     if (o.zookeeper) {
-      if (zookeeperInstalled()) report.phases.push(...(await zookeeperPhases(root, shape, o)));
+      if (zookeeperInstalled()) report.phases.push(...(await zookeeperPhases(root, shape, o, report.notes)));
       else {
         log(ZK_MISSING_HELP);
         report.zookeeperNote = 'ZooKeeper was not installed on this machine, so the ZooKeeper ratios were not measured. ' + ZK_MISSING_HELP.replace(/\n/g, ' ');
