@@ -83,6 +83,9 @@ t.test('defaults: 127.0.0.1, data under ./data of the working directory and nowh
   const port = await freePort();
   const proc = spawn(process.execPath, [ZKGATE_BIN, 'server', '--http-port', String(port)], { cwd, stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  const reap = () => proc.kill('SIGKILL');
+  process.once('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   t.teardown(async () => {
     if (proc.exitCode === null) proc.kill('SIGTERM');
     await exited;

@@ -200,6 +200,10 @@ export async function eventually(probe: () => Promise<boolean>, ms: number): Pro
  */
 export async function spawnUp(args: string[], extraWaitMs = 45000): Promise<ChildServer> {
   const s = await spawnServer(args);
+  // If this test process ends early (tap's per-file timeout), the server must not outlive it.
+  const reap = () => s.proc.kill('SIGKILL');
+  process.once('exit', reap);
+  void s.exited.then(() => process.off('exit', reap));
   const deadline = Date.now() + extraWaitMs;
   while (s.proc.exitCode === null && s.proc.signalCode === null && Date.now() < deadline) {
     try {
