@@ -78,7 +78,7 @@ function table(rows: PhaseResult[]): string {
   const body = rows.map(
     (r) =>
       `| ${r.phase} | ${r.client} | ${f0(r.opsPerS)} | ${f2(r.p50Ms)} | ${f2(r.p99Ms)} | ${r.ok} | ${r.errors} | ${f2(r.serverCores)} | ${f0((r.serverCores * 1e6) / r.opsPerS)} | ${f2(r.loadgenCores)} |` +
-      (commits ? (r.commits ? ` ${r.commits} | ${(writes(r) / r.commits).toFixed(1)} | ${f2(r.commitMsMean ?? NaN)} |` : ' — | — | — |') : ''),
+      (commits ? (r.commits && r.phase !== 'get' ? ` ${r.commits} | ${(writes(r) / r.commits).toFixed(1)} | ${f2(r.commitMsMean ?? NaN)} |` : ' — | — | — |') : ''),
   );
   return [head, ...body].join('\n');
 }

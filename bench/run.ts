@@ -72,7 +72,7 @@ function show(r: PhaseResult): void {
   log(
     `${r.system} ${r.phase} (${r.client}): ${Math.round(r.opsPerS)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ` +
       `errors ${r.errors}, server ${r.serverCores.toFixed(2)} cores (${Math.round((r.serverCores * 1e6) / r.opsPerS)} µs/op), load-gen ${r.loadgenCores.toFixed(2)} cores` +
-      (r.commits ? `, ${r.commits} commits (${(r.ok / r.commits).toFixed(1)} ops each, ${r.commitMsMean?.toFixed(2)} ms each)` : ''),
+      (r.commits && r.phase !== 'get' ? `, ${r.commits} commits (${(r.ok / r.commits).toFixed(1)} ops each, ${r.commitMsMean?.toFixed(2)} ms each)` : ''),
   );
 }
 
@@ -88,7 +88,7 @@ async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string
   const bare = startChild('bare fastify', process.execPath, [BARE_BIN, String(barePort), bodyFile]);
   children.add(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;
-  await waitUntil(bare, () => httpOk(`${bareUrl}/bare`), 15000);
+  await waitUntil(bare, () => httpOk(`${bareUrl}/bare`), 120000);
 
   const zgCpu = () => cpuSeconds(zg.child.pid);
   const bareCpu = () => cpuSeconds(bare.pid);
@@ -192,12 +192,12 @@ async function main(): Promise<void> {
     const n = Number(o.znodes);
     if (n > 0) {
       log(`large tree: writing ${n} znodes, then restarting`);
-      report.znodes = await runZnodesPhase(join(root, 'big'), n, shape.valueBytes, Number(o.readSeconds), shape.connections, o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}-restart`) : undefined);
+      report.znodes = await optional(report, 'large-tree', () => runZnodesPhase(join(root, 'big'), n, shape.valueBytes, Number(o.readSeconds), shape.connections, o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}-restart`) : undefined));
       log(`large tree: ${JSON.stringify(report.znodes)}`);
     }
     if (o.watches) {
       log(`watch fan-out: ${o.watchConnections} WebSocket connections`);
-      report.watches = await runWatchBench({ connections: Number(o.watchConnections), log: (l) => log(`watches: ${l}`) });
+      report.watches = await optional(report, 'watch fan-out', () => runWatchBench({ connections: Number(o.watchConnections), log: (l) => log(`watches: ${l}`) }));
       log(`watches: ${JSON.stringify(report.watches)}`);
     }
   } finally {
@@ -211,6 +211,19 @@ async function main(): Promise<void> {
   writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(report, null, 2));
   writeFileSync(o.out, render(report, o.out));
   log(`load average (1 min) at end: ${report.load1End.toFixed(2)}; wrote ${o.out} and ${join(resultsDir, stamp + '.json')}`);
+}
+
+/** Runs a later phase so that its failure is reported in the notes instead of losing the figures already taken. */
+async function optional<T>(report: Report, name: string, f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    log(`${name} phase failed: ${e instanceof Error ? e.stack : msg}`);
+    report.notes.push(`The ${name} phase failed: ${msg}`);
+    await stopAll();
+    return undefined;
+  }
 }
 
 /** What the CPU figures say about where each phase's bottleneck was. */

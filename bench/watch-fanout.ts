@@ -50,6 +50,8 @@ export interface MemoryFigures {
   rssBaselineMb: number;
   rssWithConnectionsMb: number;
   rssWithWatchesMb: number;
+  /** The same after SETTLE_MS idle (V8 returns free heap after a quiet spell): the steady cost of holding them. */
+  rssWithWatchesSettledMb: number;
 }
 
 export interface WatchBenchResult {
@@ -198,10 +200,15 @@ async function tearDown(s: Setup): Promise<void> {
   rmSync(s.dir, { recursive: true, force: true });
 }
 
-async function watchUpTo(s: Setup, perConnection: number): Promise<{ watches: number; rssMb: number }> {
+/** How long the server idles before the settled RSS reading (V8's memory reducer acts after ~8 s without work). */
+const SETTLE_MS = 20_000;
+
+async function watchUpTo(s: Setup, perConnection: number): Promise<{ watches: number; rssMb: number; settledMb: number }> {
   await ask(s.client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection });
   const wchs = (await (await fetch(s.url + '/v1/admin/wchs')).json()) as { numTotalWatches: number };
-  return { watches: wchs.numTotalWatches, rssMb: round(rssMb(s.server.pid)) };
+  const rssNow = round(rssMb(s.server.pid));
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  return { watches: wchs.numTotalWatches, rssMb: rssNow, settledMb: round(rssMb(s.server.pid)) };
 }
 
 export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<WatchBenchResult> {
@@ -223,7 +230,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
     const single = await timedWrites(s, opts.singleWrites ?? 500, 1, (k) => `${PREFIX}/n${(k * 7919) % n}`);
     log(`watch bench: adding watches up to ${perConn} per connection (load ${load1()})`);
     const w = await watchUpTo(s, perConn);
-    const memory = { connections: n, watches: w.watches, rssBaselineMb: round(s.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb };
+    const memory = { connections: n, watches: w.watches, rssBaselineMb: round(s.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb, rssWithWatchesSettledMb: w.settledMb };
     log(`watch bench: memory ${JSON.stringify(memory)}`);
     result = { connections: n, fanout, single, memory };
   } finally {
@@ -237,7 +244,14 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
       const rssWithConnectionsMb = round(rssMb(t.server.pid));
       log(`watch bench: ${spreadN} connections × ${spreadPer} watches (load ${load1()})`);
       const w = await watchUpTo(t, spreadPer);
-      spreadMemory = { connections: spreadN, watches: w.watches, rssBaselineMb: round(t.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb };
+      spreadMemory = {
+        connections: spreadN,
+        watches: w.watches,
+        rssBaselineMb: round(t.rssBaselineMb),
+        rssWithConnectionsMb,
+        rssWithWatchesMb: w.rssMb,
+        rssWithWatchesSettledMb: w.settledMb,
+      };
       log(`watch bench: spread memory ${JSON.stringify(spreadMemory)}`);
     } finally {
       await tearDown(t);

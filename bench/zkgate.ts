@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { freePort, httpOk, startChild, waitUntil, type Child } from './procs.js';
 import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value } from './http-load.js';
 
+/** How long a zkgate child may take to answer: generous, as start-up on a loaded 2-core machine took up to 30 s. */
+export const START_TIMEOUT_MS = 120_000;
+
 export const ZKGATE_BIN = fileURLToPath(new URL('../bin/zkgate.js', import.meta.url));
 
 export interface ZkgateServer {
@@ -40,7 +43,7 @@ export async function startZkgate(o: ZkgateOptions): Promise<ZkgateServer> {
   const port = o.port ?? (await freePort());
   const child = spawnZkgate(o, port);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(child, () => httpOk(`${url}/v1/admin/ruok`), 30000);
+  await waitUntil(child, () => httpOk(`${url}/v1/admin/ruok`), START_TIMEOUT_MS);
   return { child, url, port };
 }
 

@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import { httpOk, rssMb, sleep, stopChild, waitUntil } from './procs.js';
 import { value } from './http-load.js';
 import { Latencies } from './stats.js';
-import { spawnZkgate } from './zkgate.js';
+import { spawnZkgate, START_TIMEOUT_MS } from './zkgate.js';
 import { freePort } from './procs.js';
 
 export interface ZnodesResult {
@@ -75,7 +75,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
   const firstPort = await freePort();
   const firstUrl = `http://127.0.0.1:${firstPort}`;
   const first = { child: spawnZkgate({ dataDir }, firstPort), url: firstUrl };
-  await waitUntil(first.child, () => httpOk(`${firstUrl}/v1/znodes/`), 30000, 2);
+  await waitUntil(first.child, () => httpOk(`${firstUrl}/v1/znodes/`), START_TIMEOUT_MS, 2);
   const emptyStartToFirstReadMs = performance.now() - first.child.spawnedAtMs;
   const t0 = performance.now();
   try {
@@ -96,7 +96,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
   const probe = `${url}/v1/znodes${nodePath(Math.floor(n / 2))}`;
   const child = spawnZkgate({ dataDir, cpuProfDir }, port);
   try {
-    await waitUntil(child, () => httpOk(probe), 30000, 2);
+    await waitUntil(child, () => httpOk(probe), START_TIMEOUT_MS, 2);
     const restartToFirstReadMs = performance.now() - child.spawnedAtMs;
     await sleep(200);
     const rssAfterStartMb = rssMb(child.pid);

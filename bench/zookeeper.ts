@@ -75,7 +75,7 @@ export async function startZookeeper(dir: string): Promise<ZkServer> {
     cfg,
   ]);
   // Its 4lw port answers before the server serves: wait for srvr to report a Mode.
-  await waitUntil(child, async () => /Mode:/.test(await fourLetter(port, 'srvr')), 60000, 100);
+  await waitUntil(child, async () => /Mode:/.test(await fourLetter(port, 'srvr')), 120000, 100);
   return { child, port, connect: `127.0.0.1:${port}` };
 }
 
