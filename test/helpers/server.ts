@@ -49,9 +49,32 @@ export interface ChildServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Every server child this test process started and has not seen exit: killed if the test process ends first. */
+const children = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+function installReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const reap = () => {
+    for (const c of children) c.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  // A test runner's timeout ends the test process with a signal; take the servers along.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      reap();
+      process.exit(128 + (sig === 'SIGTERM' ? 15 : 2));
+    });
+  }
+}
+
 /** Spawns `zkgate server` with the given args and waits until it answers ruok (or exits). */
 export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  installReaper();
   const proc = spawn(process.execPath, [ZKGATE_BIN, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   let out = '';
   let err = '';
   proc.stdout?.on('data', (d) => (out += d));
