@@ -57,6 +57,8 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     },
   });
   await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
+  // Sessions restored from disk get their full timeout from the moment clients can reach us again.
+  node.sessions.renewAll(Date.now());
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
