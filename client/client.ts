@@ -57,6 +57,7 @@ export class ZkClient extends ZkRest {
       replyTimeoutMs: t.opts.requestTimeoutMs,
       idlePingMs: 10000,
       auth: opts.auth,
+      ordered: opts.ordered,
     });
     t.onSessionExpired = () => this.conn.expire();
   }

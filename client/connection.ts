@@ -19,6 +19,7 @@ export interface ConnectionOptions {
   /** Liveness pings when no session is bound (a bound one pings every third of its timeout). */
   idlePingMs: number;
   auth?: { user: string; password: string };
+  ordered?: boolean;
 }
 
 interface Pending {
@@ -51,7 +52,7 @@ export class Connection extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(0);
-    this.idx = Math.floor(Math.random() * opts.servers.length);
+    this.idx = opts.ordered ? 0 : Math.floor(Math.random() * opts.servers.length);
   }
 
   get connected(): boolean {
@@ -269,6 +270,11 @@ export class Connection extends EventEmitter {
     this.setState('Disconnected');
     this.idx = (this.idx + 1) % this.opts.servers.length;
     void this.loop();
+  }
+
+  /** Cuts the current connection as a network fault would; the client reconnects (to the next server) and re-arms. */
+  drop(): void {
+    this.ws?.terminate();
   }
 
   /** The session is gone for good: every watch dies, and so does this connection. */

@@ -15,6 +15,8 @@ export interface TransportOptions {
   retryMaxMs: number;
   /** HTTP Basic, which the server maps to `digest:user`. */
   auth?: { user: string; password: string };
+  /** Try the servers in the given order (default: start at a random one, as ZooKeeper shuffles its connect string). */
+  ordered?: boolean;
 }
 
 export const DEFAULT_TRANSPORT: Omit<TransportOptions, 'servers'> = {
@@ -79,7 +81,7 @@ export class Transport {
   constructor(readonly opts: TransportOptions) {
     if (opts.servers.length === 0) throw new ZkClientError('BadArguments', 'at least one server URL is needed');
     // Clients spread over the list, as ZooKeeper's shuffled connect string does.
-    this.current = Math.floor(Math.random() * opts.servers.length);
+    this.current = opts.ordered ? 0 : Math.floor(Math.random() * opts.servers.length);
   }
 
   get server(): string {

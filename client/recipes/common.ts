@@ -37,7 +37,8 @@ export function deadlineOf(timeoutMs: number | undefined): number {
 /** `dir` exists afterwards: created (with missing ancestors) as a container, so it goes once its last child does. */
 export async function ensureDir(client: ZkClient, dir: string, mode: CreateMode = 'CONTAINER'): Promise<void> {
   try {
-    await client.create(dir, undefined, { mode, parents: true });
+    // A retry after a lost answer meets NodeExists, which is the outcome wanted anyway.
+    await retrying(client, () => client.create(dir, undefined, { mode, parents: true }));
   } catch (e) {
     if (!isZkError(e, 'NodeExists')) throw e;
   }

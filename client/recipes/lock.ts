@@ -4,7 +4,7 @@
 import type { ZkClient } from '../client.js';
 import { isZkError, ZkClientError } from '../errors.js';
 import type { Stat } from '../types.js';
-import { createProtected, deadlineOf, deleteQuietly, ensureDir, joinPath, retrying, sortBySeq, waitGone } from './common.js';
+import { createProtected, deadlineOf, deleteQuietly, joinPath, retrying, sortBySeq, waitGone } from './common.js';
 
 /** Given the lock's nodes in creation order and ours, either we hold it or we must wait for `waitFor` to go. */
 export type HoldRule = (ordered: string[], ours: string) => { held: true } | { held: false; waitFor: string };
@@ -26,7 +26,7 @@ export const shared: HoldRule = (ordered, ours) => {
 
 /** Joins the queue: an ephemeral sequential node under `dir` (a container, created when missing). */
 export async function enqueueNode(client: ZkClient, dir: string, prefix: string, data?: string): Promise<string> {
-  await ensureDir(client, dir);
+  // No ensureDir first: a create under a missing directory makes it (createProtected), saving a write per acquire.
   return createProtected(client, dir, prefix, 'EPHEMERAL_SEQUENTIAL', data);
 }
 

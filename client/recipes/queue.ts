@@ -51,9 +51,14 @@ export class DistributedQueue {
   /** Takes the head, waiting up to `timeoutMs` (forever when omitted) for one to arrive; null on timeout. */
   async take(timeoutMs?: number): Promise<Uint8Array | null> {
     const deadline = deadlineOf(timeoutMs);
-    await ensureDir(this.client, this.path, 'PERSISTENT');
     for (;;) {
-      const { state, fired } = await retrying(this.client, () => this.client.watchOnce(this.path, 'children'));
+      const armed = await retrying(this.client, () => this.client.watchOnce(this.path, 'children')).catch(async (e: unknown) => {
+        if (!isZkError(e, 'NoNode')) throw e;
+        await ensureDir(this.client, this.path, 'PERSISTENT');
+        return null;
+      });
+      if (!armed) continue;
+      const { state, fired } = armed;
       const got = await this.claimFirst(state.children ?? []);
       if (got) {
         state.cancel();

@@ -3,7 +3,7 @@
 // Only the mutex holder watches the leases, so a released lease wakes one waiter, not all.
 import type { ZkClient } from '../client.js';
 import { ZkClientError } from '../errors.js';
-import { createProtected, deadlineOf, deleteQuietly, ensureDir, joinPath, retrying, until } from './common.js';
+import { createProtected, deadlineOf, deleteQuietly, joinPath, retrying, until } from './common.js';
 import { Mutex } from './lock.js';
 
 export interface Lease {
@@ -30,7 +30,6 @@ export class Semaphore {
     const deadline = deadlineOf(timeoutMs);
     if (!(await this.mutex.acquire(timeoutMs))) return null;
     try {
-      await ensureDir(this.client, this.leases);
       const path = await createProtected(this.client, this.leases, 'lease-', 'EPHEMERAL_SEQUENTIAL');
       for (;;) {
         const { state, fired } = await retrying(this.client, () => this.client.watchOnce(this.leases, 'children'));

@@ -1,0 +1,107 @@
+// Recipes across a leader failover in a real 3-process ensemble: the mutex never has two holders and the counter it
+// guards loses nothing, a watch re-arms on another node and sees what changed meanwhile (single system image), and
+// leader election converges to one leader again.
+import t from 'tap';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { LeaderLatch, Mutex, ZkClient, isZkError, type WatchedEvent } from '../../client/index.js';
+import { closeAll, eventually } from '../client/fixtures.js';
+
+/** Increments `/counter` by one with CAS; a ConnectionLoss of unknown outcome is resolved by re-reading. Returns false on BadVersion. */
+async function increment(c: ZkClient): Promise<boolean> {
+  const r = await c.getString('/counter');
+  for (;;) {
+    try {
+      await c.setData('/counter', String(Number(r.data) + 1), r.stat.version);
+      return true;
+    } catch (e) {
+      if (isZkError(e, 'BadVersion')) return false;
+      if (!isZkError(e, 'ConnectionLoss')) throw e;
+      await c.waitConnected().catch(() => {});
+      const now = await c.getString('/counter');
+      if (now.stat.version === r.stat.version + 1 && Number(now.data) === Number(r.data) + 1) return true;
+      if (now.stat.version !== r.stat.version) return false;
+    }
+  }
+}
+
+// Elections on a loaded shared machine can take tens of seconds; the bounds below are generous, never the assertions.
+t.setTimeout(240000);
+
+t.test('across a leader failover: one mutex holder at a time, watches re-armed elsewhere, one elected leader', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leaderId = await ens.waitForLeader(90000);
+  const urls = ens.nodes.map((n) => n.url);
+  const leaderUrl = ens.node(leaderId).url;
+  const opts = { sessionTimeoutMs: 10000, requestTimeoutMs: 4000, maxRetries: 40, retryMaxMs: 500 };
+  const cs = await Promise.all([0, 1, 2, 3].map(() => ZkClient.connect({ servers: urls, ...opts })));
+  // This one is connected to the leader that will die.
+  const watcher = await ZkClient.connect({ servers: [leaderUrl, ...urls.filter((u) => u !== leaderUrl)], ordered: true, ...opts });
+  t.teardown(() => closeAll([...cs, watcher]));
+  t.equal(watcher.conn.server, leaderUrl);
+  await (cs[0] as ZkClient).create('/counter', '0');
+  await (cs[0] as ZkClient).create('/cfg', 'v1');
+  const dataEvents: WatchedEvent[] = [];
+  await watcher.watch('/cfg', 'data', (e) => dataEvents.push(e));
+  const treeEvents: WatchedEvent[] = [];
+  await watcher.watch('/cfg', 'persistentRecursive', (e) => treeEvents.push(e));
+
+  const latches = cs.slice(0, 3).map((c, i) => new LeaderLatch(c, '/election', `cand-${i}`));
+  await Promise.all(latches.map((l) => l.start()));
+  await eventually(() => latches.filter((l) => l.hasLeadership()).length, (n) => n === 1, 60000);
+
+  const holders = new Set<number>();
+  let maxHolders = 0;
+  let grants = 0;
+  let grantsAfterKill = 0;
+  let killed = false;
+  let casConflicts = 0;
+  const target = 16;
+  const contend = async (c: ZkClient, i: number) => {
+    const m = new Mutex(c, '/locks/failover');
+    while (grants < target || grantsAfterKill < 4) {
+      if (!(await m.acquire(120000))) throw new Error(`client ${i} could not acquire within 120 s`);
+      holders.add(i);
+      maxHolders = Math.max(maxHolders, holders.size);
+      grants++;
+      if (killed) grantsAfterKill++;
+      if (!(await increment(c))) casConflicts++;
+      holders.delete(i);
+      await m.release();
+    }
+  };
+  const running = cs.map((c, i) => contend(c, i));
+  await eventually(() => grants, (g) => g >= 5, 60000);
+  killed = true;
+  const t0 = Date.now();
+  await ens.kill(leaderId, 'SIGKILL');
+  const others = ens.nodes.map((n) => n.id).filter((id) => id !== leaderId);
+  const newLeader = await ens.waitForLeader(90000, others);
+  t.comment(`node ${newLeader} leads ${Date.now() - t0} ms after node ${leaderId} was killed`);
+  await Promise.all(running);
+
+  t.equal(maxHolders, 1, 'the mutex never had two holders, before, during or after the failover');
+  t.ok(grantsAfterKill >= 4, `${grantsAfterKill} acquisitions after the leader was killed`);
+  t.equal(casConflicts, 0, 'no write inside the lock ever raced another holder');
+  t.equal(Number((await (cs[0] as ZkClient).getString('/counter')).data), grants, `the counter equals the ${grants} acquisitions`);
+
+  // The watcher lost its node; a change made elsewhere meanwhile must reach it once it re-arms with sinceZxid.
+  const writer = cs[1] as ZkClient;
+  await writer.setData('/cfg', 'v2');
+  await writer.create('/cfg/added', 'x');
+  await eventually(() => dataEvents.length + treeEvents.length, (n) => n >= 3, 60000);
+  t.not(watcher.conn.server, leaderUrl, 'the watcher moved to a live node');
+  t.equal(watcher.state, 'SyncConnected');
+  t.same(dataEvents.map((e) => e.type), ['NodeDataChanged'], 'the one-shot data watch fired after the failover');
+  t.same(treeEvents.map((e) => `${e.type} ${e.path}`), ['NodeDataChanged /cfg', 'NodeCreated /cfg/added']);
+  t.ok(watcher.lastZxid >= Number(treeEvents[1]?.zxid), 'the watcher has seen the zxid of the last event');
+  t.equal((await watcher.getString('/cfg')).data, 'v2', 'a read after the events never shows an older state');
+
+  await eventually(() => latches.filter((l) => l.hasLeadership()).length, (n) => n === 1, 60000);
+  t.equal(latches.filter((l) => l.hasLeadership()).length, 1, 'the election converged to one leader after the failover');
+  const leading = latches.find((l) => l.hasLeadership()) as LeaderLatch;
+  await leading.close();
+  await eventually(() => latches.filter((l) => l.hasLeadership()).length, (n) => n === 1, 20000);
+  t.equal(latches.filter((l) => l.hasLeadership()).length, 1, 'and again after its leader resigned');
+  t.notOk(leading.hasLeadership());
+});
