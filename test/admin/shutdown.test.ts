@@ -3,14 +3,15 @@
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
-import { freePort, spawnServer, tempDir } from '../helpers/server.js';
+import { freePort, tempDir } from '../helpers/server.js';
+import { startNode } from '../cli/run.js';
 
 t.test('SIGTERM under concurrent writes loses nothing acknowledged and exits 0', async (t) => {
   const dataDir = tempDir();
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
   const args = ['--http-port', String(port), '--data-dir', dataDir, '--log-level', 'warn'];
-  const server = await spawnServer(args);
+  const server = await startNode(args);
   const base = server.url;
   t.equal((await fetch(`${base}/v1/znodes/s`, { method: 'POST' })).status, 201);
 
@@ -46,7 +47,7 @@ t.test('SIGTERM under concurrent writes loses nothing acknowledged and exits 0',
   t.equal(await wsClosed, 1001, 'WebSockets are closed with 1001 (going away)');
   t.ok(acked.length >= 100, `${acked.length} writes acknowledged`);
 
-  const again = await spawnServer(args);
+  const again = await startNode(args);
   t.teardown(async () => {
     again.proc.kill('SIGTERM');
     await again.exited;

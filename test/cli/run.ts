@@ -1,6 +1,6 @@
 // Runs the built CLI (`node dist/bin/zkgate.js ...`) as a child process and collects its output and exit code.
 import { spawn } from 'node:child_process';
-import { ZKGATE_BIN } from '../helpers/server.js';
+import { spawnServer, ZKGATE_BIN, type ChildServer } from '../helpers/server.js';
 
 export interface CliResult {
   code: number | null;
@@ -22,4 +22,25 @@ export function zk(args: string[], opts: { timeoutMs?: number; env?: NodeJS.Proc
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * spawnServer, then keeps waiting (bounded) until the node answers: on a loaded machine a node can take
+ * longer to start than spawnServer's own wait. Throws with the node's stderr if it never comes up.
+ */
+export async function startNode(args: string[], maxWaitMs = 60000): Promise<ChildServer> {
+  const s = await spawnServer(args);
+  let gone = false;
+  void s.exited.then(() => (gone = true));
+  const deadline = Date.now() + maxWaitMs;
+  while (!gone && Date.now() < deadline) {
+    try {
+      if ((await fetch(`${s.url}/v1/admin/ruok`)).ok) return s;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  s.proc.kill('SIGKILL');
+  throw new Error(`zkgate server ${args.join(' ')} did not come up: ${s.stderr()}`);
 }

@@ -5,12 +5,12 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, spawnServer, tempDir } from '../helpers/server.js';
-import { zk } from './run.js';
+import { freePort, tempDir } from '../helpers/server.js';
+import { startNode, zk } from './run.js';
 
 const dir = tempDir();
 const port = await freePort();
-const server = await spawnServer(['--http-port', String(port), '--data-dir', join(dir, 'data'), '--log-level', 'warn']);
+const server = await startNode(['--http-port', String(port), '--data-dir', join(dir, 'data'), '--log-level', 'warn']);
 
 // Stand-ins for what the CLI must cope with but a standalone zkgate cannot show: a port that accepts and never
 // answers, a node that refuses, and an ensemble member in election.

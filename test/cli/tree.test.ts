@@ -1,11 +1,11 @@
 // ls -R, tree, getAcl and setAcl against a real server child process.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import { freePort, spawnServer, tempDir } from '../helpers/server.js';
-import { zk } from './run.js';
+import { freePort, tempDir } from '../helpers/server.js';
+import { startNode, zk } from './run.js';
 
 const dataDir = tempDir();
-const server = await spawnServer(['--http-port', String(await freePort()), '--data-dir', dataDir, '--log-level', 'warn']);
+const server = await startNode(['--http-port', String(await freePort()), '--data-dir', dataDir, '--log-level', 'warn']);
 const U = ['--url', server.url];
 t.teardown(async () => {
   server.proc.kill('SIGTERM');

@@ -1,12 +1,12 @@
 // The zkCli-like commands against a real server child process, run as `node dist/bin/zkgate.js ...`.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import { freePort, spawnServer, tempDir } from '../helpers/server.js';
-import { zk } from './run.js';
+import { freePort, tempDir } from '../helpers/server.js';
+import { startNode, zk } from './run.js';
 
 const dataDir = tempDir();
 const port = await freePort();
-const server = await spawnServer(['--http-port', String(port), '--data-dir', dataDir, '--log-level', 'warn']);
+const server = await startNode(['--http-port', String(port), '--data-dir', dataDir, '--log-level', 'warn']);
 const url = server.url;
 const U = ['--url', url];
 t.teardown(async () => {
