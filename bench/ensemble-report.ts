@@ -91,7 +91,7 @@ export function renderEnsemble(r: EnsembleBenchResult, keepAnalysisFrom?: string
     `- 1-minute load average: ${r.load1Start.toFixed(2)} at start, ${r.load1End.toFixed(2)} at end; before each phase: ${r.load1Samples.map((x) => x.toFixed(1)).join(', ')} ` +
       '(other engineers run tests on this machine at the same time)',
   );
-  if (r.nice !== 0) out.push(`- priority: the bench, every server and the load generators ran at nice ${r.nice}, to shield the measurement from the other engineers' concurrent work (CPU only: disk flushes still compete)`);
+  if (r.nice !== 0) out.push(`- priority: the bench, every server and the load generators ran at nice ${r.nice}, in their own scheduling autogroup also at nice ${r.nice} (with autogroup scheduling a process's nice alone only ranks it within its session), to shield the measurement from the other engineers' concurrent work (CPU only: disk flushes still compete)`);
   out.push(
     `- load: ${r.shape.connections} concurrent clients, one request outstanding each, ${r.shape.valueBytes}-byte values, ${r.shape.warmupS} s warm-up then ` +
       `${r.shape.durationS} s measured per phase; the systems take turns phase by phase (create on each, then set on each, …) so drifts in machine load hit all alike`,
