@@ -12,7 +12,7 @@ import { applyTxn } from '../tree/apply.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, SeededRand, type Message, type ProposalResult, type Ready, type Role } from './core/index.js';
 import { decodeValue, encodeValue } from './frames.js';
 import { PeerTransport } from './transport.js';
 import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from './snapshot-transfer.js';
@@ -46,6 +46,9 @@ export class RaftEngine implements Engine {
   private ticker?: NodeJS.Timeout;
   private nextRid = 1;
   private readonly forwards = new Map<number, { resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
+  /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
+  private proposals: { data: Uint8Array; done: (r: ProposalResult) => void }[] = [];
+  private proposeScheduled = false;
   appliedZxid: number;
   /** Elections this node has seen start (for metrics). */
   elections = 0;
@@ -85,7 +88,7 @@ export class RaftEngine implements Engine {
   }
 
   get pending(): number {
-    return this.waiters.size + this.forwards.size;
+    return this.waiters.size + this.forwards.size + this.proposals.length;
   }
 
   get pendingReads(): number {
@@ -177,11 +180,8 @@ export class RaftEngine implements Engine {
     const deadline = Date.now() + this.cfg.leaderWaitMs;
     for (;;) {
       if (this.role === 'leader') {
-        const r = this.rawnode.propose([encodeValue(this.finalize(txn))]);
-        if (r.ok) {
-          this.kick();
-          return { index: r.firstIndex, term: r.term };
-        }
+        const r = await this.proposeSoon(txn);
+        if (r.ok) return { index: r.firstIndex, term: r.term };
         if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
       } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
         return this.forward(txn);
@@ -189,6 +189,38 @@ export class RaftEngine implements Engine {
       if (Date.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
       await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));
     }
+  }
+
+  /**
+   * Queues a proposal for the end of this turn of the event loop. Proposing a burst of writes in one call
+   * gives each follower one append (and one acknowledgement back) for the burst instead of one per write.
+   */
+  private proposeSoon(txn: Txn): Promise<ProposalResult> {
+    if (this.proposals.length >= this.cfg.maxPendingWrites) return Promise.resolve({ ok: false, reason: 'queue-full', leaderId: this.leaderId });
+    return new Promise((done) => {
+      this.proposals.push({ data: encodeValue(this.finalize(txn)), done });
+      if (!this.proposeScheduled) {
+        this.proposeScheduled = true;
+        setImmediate(() => this.flushProposals());
+      }
+    });
+  }
+
+  private flushProposals(): void {
+    this.proposeScheduled = false;
+    const batch = this.proposals;
+    this.proposals = [];
+    if (batch.length === 0) return;
+    const r = this.rawnode.propose(batch.map((p) => p.data));
+    if (r.ok) {
+      batch.forEach((p, i) => p.done({ ok: true, firstIndex: r.firstIndex + i, lastIndex: r.firstIndex + i, term: r.term }));
+    } else if (r.reason === 'queue-full' && batch.length > 1) {
+      // As when each was proposed on its own: those that still fit go in, the rest are refused.
+      for (const p of batch) p.done(this.rawnode.propose([p.data]));
+    } else {
+      for (const p of batch) p.done(r);
+    }
+    this.kick();
   }
 
   /** The leader fixes the time of every transaction it logs, as ZooKeeper's leader does. */
@@ -247,13 +279,14 @@ export class RaftEngine implements Engine {
         } catch {
           return;
         }
-        const r = this.role === 'leader' ? this.rawnode.propose([encodeValue(this.finalize(txn))]) : null;
-        if (r?.ok) {
-          this.transport.send(from, { k: 'fwdOk', rid: msg.rid, index: r.firstIndex, term: r.term });
-          this.kick();
-        } else {
-          this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: r ? r.reason : 'not-leader' });
+        if (this.role !== 'leader') {
+          this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: 'not-leader' });
+          return;
         }
+        void this.proposeSoon(txn).then((r) => {
+          if (r.ok) this.transport.send(from, { k: 'fwdOk', rid: msg.rid, index: r.firstIndex, term: r.term });
+          else this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: r.reason });
+        });
         return;
       }
       case 'fwdOk':
