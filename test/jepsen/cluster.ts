@@ -29,11 +29,14 @@ export interface ClusterOptions {
   bin?: string;
 }
 
-const START_TIMEOUT_MS = 60000;
+const START_TIMEOUT_MS = 90000;
 
 export class Cluster {
   readonly nodes: ClusterNode[] = [];
   readonly proxies: LinkProxy[] = [];
+  /** Exits the harness did not cause (crashes): node, time, exit code or signal. */
+  readonly crashes: { id: number; pid: number; how: string; at: number }[] = [];
+  private readonly killing = new Set<number>();
   private root = '';
   private logs = new Map<number, WriteStream>();
 
@@ -95,7 +98,7 @@ export class Cluster {
   async startNode(id: number): Promise<void> {
     const n = this.node(id);
     if (n.proc) return;
-    const args = [this.o.bin ?? ZKGATE_BIN, 'server', '--config', join(this.root, `zoo-${id}.cfg`), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'warn'];
+    const args = [this.o.bin ?? ZKGATE_BIN, 'server', '--config', join(this.root, `zoo-${id}.cfg`), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'info'];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = this.logs.get(id);
     proc.stdout?.on('data', (d: Buffer) => log?.write(d));
@@ -105,6 +108,7 @@ export class Cluster {
     n.exited = new Promise((resolve) =>
       proc.once('exit', (code, signal) => {
         log?.write(`--- node ${id} (pid ${proc.pid}) exited: ${signal ?? code}\n`);
+        if (!this.killing.has(proc.pid as number)) this.crashes.push({ id, pid: proc.pid as number, how: String(signal ?? code), at: Date.now() });
         if (n.proc === proc) n.proc = undefined;
         resolve();
       }),
@@ -127,6 +131,7 @@ export class Cluster {
     const n = this.node(id);
     const proc = n.proc;
     if (!proc) return;
+    this.killing.add(proc.pid as number);
     proc.kill('SIGKILL');
     await n.exited;
     n.paused = false;

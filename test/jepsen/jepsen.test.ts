@@ -9,12 +9,15 @@ import { FAULTS } from './nemesis.js';
 import { writeReport } from './report.js';
 import { copyBuild } from './build-copy.js';
 
+// Starting and restarting real processes on a shared, loaded 2-core machine is slow: allow it, bounded.
+t.setTimeout(240000);
+
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const SEEDS = [20261126];
 const FAULT_TIME_MS = 15000;
 
 for (const seed of SEEDS) {
-  t.test(`seed ${seed}: under partitions, link faults, kills and pauses every check passes`, { timeout: 170000 }, async (t) => {
+  t.test(`seed ${seed}: under partitions, link faults, kills and pauses every check passes`, { timeout: 230000 }, async (t) => {
     const results = join(repo, 'jepsen-results');
     const build = copyBuild(results);
     const logDir = join(build.bin, '..', '..', 'logs');
@@ -31,6 +34,7 @@ for (const seed of SEEDS) {
     if (r.verdict !== 'ok') {
       const dir = writeReport(r, join(results, `test-seed${seed}-${Date.now()}`));
       cpSync(logDir, join(dir, 'logs'), { recursive: true });
+      t.comment(r.log.join('\n'));
       t.comment(`FAILED: seed ${seed}; report ${dir}; replay: npm run jepsen -- --seed ${seed} --time ${FAULT_TIME_MS / 1000} --nemesis all`);
     }
     t.equal(r.error, undefined, 'the harness completed');

@@ -60,6 +60,8 @@ export interface RunResult {
   durationMs: number;
   links: Record<string, { connections: number; frames: number; dropped: number; delayed: number }>;
   error?: string;
+  /** Progress lines with their time since the start. */
+  log: string[];
 }
 
 export function defaultRunOptions(seed: number, timeMs: number, faults: Fault[]): RunOptions {
@@ -101,7 +103,13 @@ function verdictOf(anomalies: Anomaly[]): 'ok' | 'fail' {
 }
 
 export async function runJepsen(o: RunOptions): Promise<RunResult> {
-  const log = o.log ?? (() => {});
+  const t0 = Date.now();
+  const lines: string[] = [];
+  const log = (line: string) => {
+    const l = `+${((Date.now() - t0) / 1000).toFixed(1)}s ${line}`;
+    lines.push(l);
+    o.log?.(l);
+  };
   const rand = new Random(o.seed);
   let history = new History();
   const linkRand = rand.fork(7);
@@ -153,11 +161,14 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
         await sleep(200);
       }
     }
-    for (const w of watchers) await w.catchUp(zxid, 15000);
+    log(`converged at zxid ${zxid}; final reads done`);
+    await Promise.all(watchers.map((w) => w.catchUp(zxid, 15000)));
     for (const w of watchers) await w.stop();
+    log('watchers caught up; waiting for sessions to expire');
     // Every session has stopped being kept alive: give them several timeouts to expire.
     await sleep(o.sessionTimeoutMs * 4);
     const end = await converge(cluster);
+    log(`converged again at ${end}; dumping trees`);
     const trees = await Promise.all(cluster.nodes.map((n) => dumpTree(n.url, end)));
     const base = trees[0] as Map<string, import('./final.js').DumpedNode>;
     const treeAnomalies: Anomaly[] = [];
@@ -192,6 +203,7 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
     checks.push({ name: 'sessions: an ephemeral exists only while its session lives', verdict: verdictOf(s), anomalies: s, stats: { sessions: opened.length, ephemeralsAtEnd: ephemerals.size } });
     const w = checkWatches(watchers.map((x) => x.log), registerOps);
     checks.push({ name: 'watches: every change in zxid order, or a resync', verdict: verdictOf(w.anomalies), anomalies: w.anomalies, stats: w.stats });
+    checks.push({ name: 'no node exited unless the nemesis killed it', verdict: cluster.crashes.length > 0 ? 'fail' : 'ok', anomalies: cluster.crashes.map((c) => ({ kind: 'crash', detail: `node ${c.id} (pid ${c.pid}) exited on its own (${c.how}) at ${new Date(c.at).toISOString()}; see its log` })) });
     checks.push({ name: 'trees identical on every node', verdict: verdictOf(treeAnomalies), anomalies: treeAnomalies, stats: { znodes: base.size, zxid: end } });
   } catch (e) {
     error = (e as Error).stack ?? String(e);
@@ -203,5 +215,5 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
     await cluster.stop(o.keepFiles);
   }
   const verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.some((c) => c.verdict === 'unknown') ? 'unknown' : 'ok';
-  return { options: o, verdict, checks, ops: history.ops, timeline: nemesis.timeline, watchers: watchers.map((x) => x.log), durationMs: Date.now() - started, links, error };
+  return { options: o, verdict, checks, ops: history.ops, timeline: nemesis.timeline, watchers: watchers.map((x) => x.log), durationMs: Date.now() - started, links, error, log: lines };
 }
