@@ -1,4 +1,4 @@
-// Leader election with LeaderLatch: run several copies; exactly one says it leads, and when it stops, another takes over.
+// Leader election with LeaderLatch: run several copies; exactly one says it leads, and when it stops (Ctrl-C), another takes over.
 //   npm run build && node examples/election.mjs --url http://127.0.0.1:8080 --id worker-1 --run-ms 10000
 import { parseArgs } from 'node:util';
 import { ZkClient, LeaderLatch } from '../dist/client/index.js';
@@ -21,7 +21,12 @@ await latch.start();
 say('candidate', { node: latch.nodePath });
 const leader = await latch.getLeader();
 say('leaderIs', { leader: leader?.id ?? null });
-await new Promise((r) => setTimeout(r, Number(o['run-ms'])));
+// Run for --run-ms, or until SIGTERM/SIGINT: leaving cleanly hands leadership over at once (no session timeout to wait).
+await new Promise((r) => {
+  setTimeout(r, Number(o['run-ms']));
+  process.once('SIGTERM', r);
+  process.once('SIGINT', r);
+});
 await latch.close();
 await client.close();
 say('done');

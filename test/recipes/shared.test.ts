@@ -1,6 +1,6 @@
 // The other recipes under concurrency: read-write lock, semaphore leases, double barrier, CAS counter, tree cache.
 import t from 'tap';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startTestServer } from '../helpers/server.js';
 import { DoubleBarrier, ReadWriteLock, Semaphore, SharedCounter, TreeCache, ZkClient, type VersionedValue } from '../../client/index.js';
 import { clients, closeAll, eventually } from '../client/fixtures.js';
@@ -17,12 +17,14 @@ t.test('read-write lock: readers share it, a writer excludes everyone, a reader 
   let writers = 0;
   let maxReaders = 0;
   let violations = 0;
-  const read = async (i: number) => {
+  const read = async (i: number, holdUntilReaders = 0) => {
     if (!(await locks[i]?.readLock.acquire(30000))) throw new Error('read lock timed out');
     readers++;
     maxReaders = Math.max(maxReaders, readers);
     if (writers > 0) violations++;
-    await sleep(150);
+    // Holding it, wait for the others to get it too: an exclusive lock would never let them.
+    if (holdUntilReaders > 0) await eventually(() => readers, (n) => n >= holdUntilReaders, 20000);
+    else await sleep(50);
     readers--;
     await locks[i]?.readLock.release();
   };
@@ -34,7 +36,7 @@ t.test('read-write lock: readers share it, a writer excludes everyone, a reader 
     writers--;
     await locks[i]?.writeLock.release();
   };
-  await Promise.all([read(0), read(1), read(2)]);
+  await Promise.all([read(0, 3), read(1, 3), read(2, 3)]);
   t.equal(maxReaders, 3, 'three readers held the lock together');
   maxReaders = 0;
   await Promise.all([read(0), write(3), read(1), write(2), read(0).then(() => read(1))]);
@@ -127,9 +129,13 @@ t.test('tree cache: mirrors a subtree from one persistent recursive watch, and r
   const s = await startTestServer({ watchHistoryMaxEvents: 5 });
   t.teardown(() => s.destroy());
   // A server that accepts connections and never answers: reconnecting through it leaves a gap of a few seconds.
-  const blackhole = createServer(() => {});
+  const held = new Set<Socket>();
+  const blackhole = createServer((sock) => held.add(sock));
   await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => blackhole.close(() => r())));
+  t.teardown(() => {
+    for (const sock of held) sock.destroy();
+    return new Promise<void>((r) => blackhole.close(() => r()));
+  });
   const hole = `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`;
   const w = await ZkClient.connect({ servers: [s.url, hole], ordered: true, session: false, connectTimeoutMs: 3000 });
   const c = await ZkClient.connect({ servers: s.url, session: false });
