@@ -117,7 +117,7 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
   out.push(`- machine: ${r.machine.cpuModel}, ${r.machine.cores} cores, ${r.machine.ramGb} GB RAM, ${r.machine.kernel}`);
   out.push(`- node: ${r.machine.node}`);
   out.push(`- disk: ${r.machine.disk}`);
-  if (r.nice !== 0) out.push(`- priority: the bench, its servers and load generators ran at nice ${r.nice}, to shield the measurement from the other engineers' concurrent test runs (CPU only: disk flushes still compete)`);
+  if (r.nice !== 0) out.push(`- priority: the bench, its servers and load generators ran at nice ${r.nice} (process and, from commit after 819a1e1, its scheduling autogroup), to shield the measurement from the other engineers' concurrent work (CPU only: disk flushes still compete)`);
   out.push(`- 1-minute load average: ${r.load1Start.toFixed(2)} at start, ${r.load1End.toFixed(2)} at end (other engineers share this machine)`);
   out.push(
     `- load: ${r.shape.connections} concurrent clients, one request outstanding each, ${r.shape.valueBytes}-byte values, ` +

@@ -164,7 +164,16 @@ async function main(): Promise<void> {
   const o = program.opts<Opts>();
   const shape: LoadShape = { connections: Number(o.connections), durationS: Number(o.duration), warmupS: Number(o.warmup), valueBytes: Number(o.valueBytes) };
   // Children inherit the priority, so the servers and the load generator all get it.
-  if (Number(o.nice) !== 0) setPriority(0, Number(o.nice));
+  if (Number(o.nice) !== 0) {
+    setPriority(0, Number(o.nice));
+    // With the kernel's autogroup scheduling a nice level only counts within this session's group; the group's own
+    // nice is what competes with other sessions' processes.
+    try {
+      writeFileSync('/proc/self/autogroup', String(Number(o.nice)));
+    } catch {
+      /* no autogroup on this kernel, or not allowed: the process nice level still applies */
+    }
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const root = mkdtempSync(join(tmpdir(), 'zkgate-bench-'));
   const report: Report = {

@@ -75,16 +75,18 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
   const firstPort = await freePort();
   const firstUrl = `http://127.0.0.1:${firstPort}`;
   const first = { child: spawnZkgate({ dataDir }, firstPort), url: firstUrl };
-  await waitUntil(first.child, () => httpOk(`${firstUrl}/v1/znodes/`), START_TIMEOUT_MS, 2);
-  const emptyStartToFirstReadMs = performance.now() - first.child.spawnedAtMs;
-  const t0 = performance.now();
+  const t0 = { ms: 0 };
+  let emptyStartToFirstReadMs = 0;
   try {
+    await waitUntil(first.child, () => httpOk(`${firstUrl}/v1/znodes/`), START_TIMEOUT_MS, 2);
+    emptyStartToFirstReadMs = performance.now() - first.child.spawnedAtMs;
+    t0.ms = performance.now();
     await fill(first.url, n, valueBytes);
   } catch (e) {
     await stopChild(first.child);
     throw e;
   }
-  const fillS = (performance.now() - t0) / 1000;
+  const fillS = (performance.now() - t0.ms) / 1000;
   const rssAfterFillMb = rssMb(first.child.pid);
   const code = await stopChild(first.child);
   if (code !== 0) throw new Error(`zkgate exited with ${code} after the fill:\n${first.child.output()}`);
