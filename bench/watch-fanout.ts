@@ -52,6 +52,10 @@ export interface MemoryFigures {
   rssWithWatchesMb: number;
   /** The same after SETTLE_MS idle (V8 returns free heap after a quiet spell): the steady cost of holding them. */
   rssWithWatchesSettledMb: number;
+  /** The server's own view when settled (its /metrics): V8 heap used and reserved, and memory outside the heap. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
 }
 
 export interface WatchBenchResult {
@@ -203,12 +207,21 @@ async function tearDown(s: Setup): Promise<void> {
 /** How long the server idles before the settled RSS reading (V8's memory reducer acts after ~8 s without work). */
 const SETTLE_MS = 20_000;
 
-async function watchUpTo(s: Setup, perConnection: number): Promise<{ watches: number; rssMb: number; settledMb: number }> {
+async function watchUpTo(s: Setup, perConnection: number) {
   await ask(s.client, { cmd: 'watch', hot: HOT, prefix: PREFIX, perConnection });
   const wchs = (await (await fetch(s.url + '/v1/admin/wchs')).json()) as { numTotalWatches: number };
   const rssNow = round(rssMb(s.server.pid));
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  return { watches: wchs.numTotalWatches, rssMb: rssNow, settledMb: round(rssMb(s.server.pid)) };
+  const metrics = await (await fetch(s.url + '/metrics')).text();
+  const mb = (name: string) => round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 1048576);
+  return {
+    watches: wchs.numTotalWatches,
+    rssWithWatchesMb: rssNow,
+    rssWithWatchesSettledMb: round(rssMb(s.server.pid)),
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<WatchBenchResult> {
@@ -230,7 +243,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
     const single = await timedWrites(s, opts.singleWrites ?? 500, 1, (k) => `${PREFIX}/n${(k * 7919) % n}`);
     log(`watch bench: adding watches up to ${perConn} per connection (load ${load1()})`);
     const w = await watchUpTo(s, perConn);
-    const memory = { connections: n, watches: w.watches, rssBaselineMb: round(s.rssBaselineMb), rssWithConnectionsMb, rssWithWatchesMb: w.rssMb, rssWithWatchesSettledMb: w.settledMb };
+    const memory = { connections: n, rssBaselineMb: round(s.rssBaselineMb), rssWithConnectionsMb, ...w };
     log(`watch bench: memory ${JSON.stringify(memory)}`);
     result = { connections: n, fanout, single, memory };
   } finally {
@@ -244,14 +257,7 @@ export async function runWatchBench(opts: WatchBenchOptions = {}): Promise<Watch
       const rssWithConnectionsMb = round(rssMb(t.server.pid));
       log(`watch bench: ${spreadN} connections × ${spreadPer} watches (load ${load1()})`);
       const w = await watchUpTo(t, spreadPer);
-      spreadMemory = {
-        connections: spreadN,
-        watches: w.watches,
-        rssBaselineMb: round(t.rssBaselineMb),
-        rssWithConnectionsMb,
-        rssWithWatchesMb: w.rssMb,
-        rssWithWatchesSettledMb: w.settledMb,
-      };
+      spreadMemory = { connections: spreadN, rssBaselineMb: round(t.rssBaselineMb), rssWithConnectionsMb, ...w };
       log(`watch bench: spread memory ${JSON.stringify(spreadMemory)}`);
     } finally {
       await tearDown(t);

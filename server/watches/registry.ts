@@ -31,8 +31,19 @@ function exactMatch(type: WatchEventType, bits: number): { hit: number; consume:
   }
 }
 
+/** A path's only watcher, held inline: most watched paths have exactly one, and a Map per path costs ~4× this. */
+class Sole<W> {
+  constructor(
+    readonly w: W,
+    public bits: number,
+  ) {}
+}
+
+/** The watchers of one path and their kinds: one inline, or a Map once a second watcher arrives. */
+type PathWatchers<W> = Sole<W> | Map<W, number>;
+
 export class WatchRegistry<W> {
-  private readonly byPath = new Map<string, Map<W, number>>();
+  private readonly byPath = new Map<string, PathWatchers<W>>();
   private readonly byWatcher = new Map<W, Map<string, number>>();
   /** persistentRecursive watches per path, so triggers walk ancestors only when any exist. */
   private readonly recursiveAt = new Map<string, number>();
@@ -79,26 +90,29 @@ export class WatchRegistry<W> {
   }
 
   /** Watchers an event of `type` on `path` reaches, each once; one-shot watches it fires are removed. */
-  fire(type: WatchEventType, path: string): Set<W> {
-    const out = new Set<W>();
+  fire(type: WatchEventType, path: string): Iterable<W> {
+    // Exact-path watchers are distinct, so an array will do unless recursive watchers above may repeat them.
+    const out: W[] = [];
     const exact = this.byPath.get(path);
-    if (exact) {
-      for (const [w, bits] of exact) {
-        const { hit, consume } = exactMatch(type, bits);
-        if (!hit) continue;
-        out.add(w);
-        if (consume) this.setBits(w, path, bits, bits & ~consume);
-      }
-    }
-    if (this.recursiveAt.size > 0 && type !== 'NodeChildrenChanged' && path !== '/') {
-      let p = path;
-      do {
-        p = parentOf(p);
-        if (!this.recursiveAt.has(p)) continue;
-        for (const [w, bits] of this.byPath.get(p) ?? []) if (bits & BIT.persistentRecursive) out.add(w);
-      } while (p !== '/');
-    }
-    return out;
+    if (exact instanceof Map) for (const [w, bits] of exact) this.fireExact(type, path, w, bits, out);
+    else if (exact) this.fireExact(type, path, exact.w, exact.bits, out);
+    if (this.recursiveAt.size === 0 || type === 'NodeChildrenChanged' || path === '/') return out;
+    let all: Set<W> | undefined;
+    let p = path;
+    do {
+      p = parentOf(p);
+      if (!this.recursiveAt.has(p)) continue;
+      all ??= new Set(out);
+      for (const [w, bits] of this.watchersOf(p)) if (bits & BIT.persistentRecursive) all.add(w);
+    } while (p !== '/');
+    return all ?? out;
+  }
+
+  private fireExact(type: WatchEventType, path: string, w: W, bits: number, out: W[]): void {
+    const { hit, consume } = exactMatch(type, bits);
+    if (!hit) return;
+    out.push(w);
+    if (consume) this.setBits(w, path, bits, bits & ~consume);
   }
 
   /** Every watch of `w`, path → kinds. */
@@ -106,9 +120,10 @@ export class WatchRegistry<W> {
     return this.byWatcher.get(w) ?? new Map();
   }
 
-  /** Every watcher of `path`, watcher → kinds. */
-  watchersOf(path: string): Map<W, number> {
-    return this.byPath.get(path) ?? new Map();
+  /** Every watcher of `path` with its kinds. */
+  watchersOf(path: string): Iterable<[W, number]> {
+    const pw = this.byPath.get(path);
+    return pw instanceof Map ? pw : pw ? [[pw.w, pw.bits]] : [];
   }
 
   paths(): IterableIterator<string> {
@@ -132,18 +147,29 @@ export class WatchRegistry<W> {
 
   private write(w: W, path: string, bits: number): void {
     let paths = this.byWatcher.get(w);
-    let watchers = this.byPath.get(path);
     if (bits === 0) {
       paths?.delete(path);
       if (paths?.size === 0) this.byWatcher.delete(w);
-      watchers?.delete(w);
-      if (watchers?.size === 0) this.byPath.delete(path);
-      return;
+    } else {
+      if (!paths) this.byWatcher.set(w, (paths = new Map()));
+      paths.set(path, bits);
     }
-    if (!paths) this.byWatcher.set(w, (paths = new Map()));
-    if (!watchers) this.byPath.set(path, (watchers = new Map()));
-    paths.set(path, bits);
-    watchers.set(w, bits);
+    this.writePath(w, path, bits);
+  }
+
+  private writePath(w: W, path: string, bits: number): void {
+    const pw = this.byPath.get(path);
+    if (pw instanceof Map) {
+      if (bits !== 0) pw.set(w, bits);
+      else if (pw.delete(w) && pw.size === 1) {
+        const [only] = pw;
+        if (only) this.byPath.set(path, new Sole(only[0], only[1]));
+      }
+    } else if (pw && pw.w !== w) {
+      if (bits !== 0) this.byPath.set(path, new Map([[pw.w, pw.bits], [w, bits]]));
+    } else if (bits === 0) this.byPath.delete(path);
+    else if (pw) pw.bits = bits;
+    else this.byPath.set(path, new Sole(w, bits));
   }
 }
 
