@@ -86,23 +86,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  // Hooks are callback-style: on the read path an async hook costs a promise per request.
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
+    done();
   });
 
   // ZK-Min-Zxid: read-your-writes across nodes; bounded wait, then 503.
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', (req, _reply, done) => {
     const raw = req.headers['zk-min-zxid'];
-    if (raw === undefined) return;
-    if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) throw new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`);
-    await node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs);
+    if (raw === undefined) return done();
+    if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) {
+      return done(new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`));
+    }
+    node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(() => done(), done);
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('ZK-Zxid', String(node.appliedZxid));
     const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
     if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
-    return payload;
+    done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
