@@ -7,8 +7,13 @@ interface Entry {
   closing: boolean;
 }
 
+/** Bound on touches remembered between two forwards to the leader (the rest are picked up next time). */
+const MAX_PENDING_TOUCHES = 100_000;
+
 export class SessionTracker {
   private readonly sessions = new Map<string, Entry>();
+  /** On a follower: sessions touched since the last forward to the leader, which owns expiry. */
+  private touched = new Set<string>();
 
   get size(): number {
     return this.sessions.size;
@@ -32,6 +37,7 @@ export class SessionTracker {
     const e = this.sessions.get(id);
     if (!e || e.closing) return false;
     e.deadline = Math.max(e.deadline, now + e.timeoutMs);
+    if (this.touched.size < MAX_PENDING_TOUCHES) this.touched.add(id);
     return true;
   }
 
@@ -60,6 +66,14 @@ export class SessionTracker {
   /** A new leader (or a restart) gives every live session a full timeout from `now`. */
   renewAll(now: number): void {
     for (const e of this.sessions.values()) e.deadline = now + e.timeoutMs;
+  }
+
+  /** Sessions touched since the last call (a follower forwards them to the leader). */
+  takeTouched(): string[] {
+    if (this.touched.size === 0) return [];
+    const out = [...this.touched];
+    this.touched = new Set();
+    return out;
   }
 
   ids(): string[] {
