@@ -157,7 +157,16 @@ export class Connection extends EventEmitter {
       }
       const since = this.streamZxid;
       await Promise.all(
-        this.watches.keys().map((k) => this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true)),
+        this.watches.keys().map((k) =>
+          this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
+            // A watch the server now refuses (NoAuth after an ACL change, a limit) is dead; the connection is not.
+            if (!(e instanceof ZkClientError) || e.zkName === 'ConnectionLoss' || e.zkName === 'SessionExpired') throw e;
+            for (const r of this.watches.registrations(k.path, k.kind)) {
+              this.watches.remove(r);
+              r.onGone?.(e);
+            }
+          }),
+        ),
       );
     } catch (e) {
       this.ws = undefined;
