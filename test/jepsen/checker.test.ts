@@ -3,7 +3,7 @@
 import t from 'tap';
 import { checkLinearizable, type Operation } from './checker/linearizability.js';
 import { registerModel, type RegisterInput, type RegisterOutput, type RegisterState } from './checker/register-model.js';
-import { checkPlainReads } from './checker/registers.js';
+import { checkPlainReads, registerOperations } from './checker/registers.js';
 import { checkQueue } from './checker/queue.js';
 import { checkSessions } from './checker/sessions.js';
 import { checkWatches } from './checker/watches.js';
@@ -165,4 +165,23 @@ t.test('watches: known-good and known-bad watcher logs', async (t) => {
   const other: WatcherLog = { watcher: 2, key: 'k', events: [est(1), ev(5, 'NodeCreated'), ev(7, 'NodeDataChanged')], endZxid: 9 };
   t.same(checkWatches([w([est(1), ev(5, 'NodeCreated'), ev(7, 'NodeDataChanged'), ev(8, 'NodeDeleted')]), other], writes).anomalies.map((a) => a.kind), ['watch-missed']);
   t.same(checkWatches([{ watcher: 3, key: 'k', events: [est(1)] }], writes).anomalies.map((a) => a.kind), ['watcher-stalled']);
+});
+
+t.test('history conversion: never-applied writes drop out, unknown writes stay open, odd errors are reported', async (t) => {
+  const ops: RegisterOp[] = [
+    rop({ id: 1, client: 1, f: 'create', value: 'a', call: 0, gotVersion: 0 }),
+    rop({ id: 2, client: 1, f: 'set', value: 'b', call: 2, outcome: 'fail', error: 'NotApplied' }),
+    rop({ id: 3, client: 2, f: 'set', value: 'c', call: 3, outcome: 'unknown', error: 'timeout' }),
+    rop({ id: 4, client: 3, f: 'get', call: 4, outcome: 'unknown' }),
+    rop({ id: 5, client: 3, f: 'read', call: 5, gotValue: 'a' }),
+    rop({ id: 6, client: 4, f: 'delete', call: 6, outcome: 'fail', error: 'NoAuth' }),
+    rop({ id: 7, client: 4, f: 'get', call: 8, outcome: 'fail', error: 'NoNode' }),
+  ];
+  const { ops: out, anomalies } = registerOperations(ops);
+  t.same(out.map((o) => o.id), [1, 3, 6, 7], 'the never-applied set, the unknown get and the plain read are left out');
+  t.equal(out.find((o) => o.id === 3)?.ret, Infinity, 'an unknown write may take effect any time later');
+  t.same(out.find((o) => o.id === 7)?.output, { ok: false, error: 'NoNode' });
+  t.same(anomalies.map((a) => a.kind), ['unexpected-error'], 'an error the model does not know is reported and treated as unknown');
+  // A set that never happened must not explain a read of its value.
+  t.equal(checkLinearizable(registerModel, registerOperations([...ops.slice(0, 2), rop({ id: 9, client: 5, f: 'get', call: 10, gotValue: 'b', gotVersion: 1 })]).ops, 5000).verdict, 'illegal');
 });

@@ -29,7 +29,7 @@ export interface ClusterOptions {
   bin?: string;
 }
 
-const START_TIMEOUT_MS = 90000;
+const START_TIMEOUT_MS = 180000;
 
 export class Cluster {
   readonly nodes: ClusterNode[] = [];
