@@ -6,20 +6,26 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, when asked for with `binary`. */
+  raw?: Buffer;
 }
 
 /** Runs `zkgate <args>`; killed (and failing the test through its code) if it outlives `timeoutMs`. */
-export function zk(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function zk(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; binary?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [ZKGATE_BIN, ...args], { env: { ...process.env, ZKGATE_URL: undefined, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (opts.binary) chunks.push(d);
+    });
     p.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 20000);
     p.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, raw: opts.binary ? Buffer.concat(chunks) : undefined });
     });
   });
 }

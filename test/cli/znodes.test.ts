@@ -25,13 +25,12 @@ t.test('create prints "Created <path>", ls lists children as zkCli does, get pri
   const c = await zk(['create', '/app', 'hello', ...U]);
   t.equal(c.code, 0, c.stderr);
   t.equal(c.stdout, 'Created /app\n');
-  t.equal((await zk(['create', '/app/b', ...U])).code, 0);
-  const seq = await zk(['create', '-s', '/app/job-', 'x', ...U]);
+  const [b, seq] = await Promise.all([zk(['create', '/app/b', ...U]), zk(['create', '-s', '/app/job-', 'x', ...U])]);
+  t.equal(b.code, 0, b.stderr);
   t.match(seq.stdout, /^Created \/app\/job-\d{10}\n$/);
-  const ls = await zk(['ls', '/app', ...U]);
+  const [ls, get] = await Promise.all([zk(['ls', '/app', ...U]), zk(['get', '/app', ...U])]);
   t.equal(ls.code, 0);
   t.match(ls.stdout, /^\[b, job-\d{10}\]\n$/);
-  const get = await zk(['get', '/app', ...U]);
   t.equal(get.stdout, 'hello\n');
 });
 
@@ -55,7 +54,8 @@ t.test('--json prints the REST response body of the operation', async (t) => {
     zk(['create', '/j', 'v', '--json', ...U]),
     zk(['sync', '/', '--json', ...U]),
   ]);
-  const [get, ls, st, cr, sync] = runs.map((r) => JSON.parse(r.stdout));
+  for (const r of runs) t.equal(r.code, 0, r.stderr);
+  const [get, ls, st, cr, sync] = runs.map((r) => JSON.parse(r.stdout || 'null'));
   t.same(Object.keys(get).sort(), ['data', 'encoding', 'path', 'stat']);
   t.equal(get.data, 'hello');
   t.same(Object.keys(ls).sort(), ['children', 'path', 'stat']);
@@ -95,83 +95,3 @@ t.test('ZooKeeper errors print their name and exit 1', async (t) => {
   t.equal(JSON.parse(json.stderr).error, 'NoNode');
 });
 
-t.test('bad usage exits 2', async (t) => {
-  const cases = [['get'], ['get', 'relative', ...U], ['frobnicate'], ['set', '/app'], ['watch', '/x', '--kind', 'bogus', ...U], ['ls', '/', '--url', 'not a url']];
-  const results = await Promise.all(cases.map((args) => zk(args)));
-  results.forEach((r, i) => {
-    t.equal(r.code, 2, `${cases[i]?.join(' ')} → ${r.stderr}`);
-    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  });
-});
-
-t.test('create -e makes an ephemeral whose session closes when the command exits', async (t) => {
-  const r = await zk(['create', '-e', '/eph', 'x', ...U]);
-  t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout, 'Created /eph\n');
-  t.equal((await http('GET', '/v1/znodes/eph')).status, 404, 'the ephemeral went with its session');
-  const dump = await fetch(url + '/v1/admin/dump').then((x) => x.json() as Promise<{ sessions: unknown[] }>);
-  t.same(dump.sessions, [], 'no session left behind');
-});
-
-t.test('create with -c, -t and an ACL argument', async (t) => {
-  t.equal((await zk(['create', '-c', '/cont', ...U])).code, 0);
-  const ttl = await zk(['create', '-t', '60000', '/ttl', 'x', ...U]);
-  t.equal(ttl.code, 0, ttl.stderr);
-  t.equal((await zk(['create', '/ro', 'x', 'world:anyone:r', ...U])).code, 0);
-  const acl = (await http('GET', '/v1/acl/ro')).json as { acl: { perms: string }[] };
-  t.equal(acl.acl[0]?.perms, 'r');
-  const denied = await zk(['set', '/ro', 'y', ...U]);
-  t.equal(denied.code, 1);
-  t.match(denied.stderr, /^NoAuth/);
-});
-
-t.test('delete -v, deleteall removes a subtree, sync prints "Sync is OK"', async (t) => {
-  t.equal((await zk(['create', '/d', ...U])).code, 0);
-  const bad = await zk(['delete', '-v', '7', '/d', ...U]);
-  t.equal(bad.code, 1);
-  t.match(bad.stderr, /^BadVersion/);
-  t.equal((await zk(['delete', '-v', '0', '/d', ...U])).code, 0);
-  t.equal((await http('GET', '/v1/znodes/d')).status, 404);
-  for (const p of ['/del', '/del/a', '/del/a/b', '/del/c']) t.equal((await http('POST', '/v1/znodes' + p)).status, 201);
-  const all = await zk(['deleteall', '/del', ...U]);
-  t.equal(all.code, 0, all.stderr);
-  t.equal((await http('GET', '/v1/znodes/del')).status, 404);
-  const sync = await zk(['sync', '/', ...U]);
-  t.equal(sync.stdout, 'Sync is OK\n');
-});
-
-t.test('--url entries are tried in turn: a dead server first, then a live one', async (t) => {
-  const dead = `http://127.0.0.1:${await freePort()}`;
-  const r = await zk(['get', '/app', '--url', dead, '--url', url]);
-  t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout, 'v3\n');
-  const comma = await zk(['ls', '/', '--url', `${dead},${url}`]);
-  t.equal(comma.code, 0);
-  t.match(comma.stdout, /app/);
-  const none = await zk(['ls', '/', '--url', dead]);
-  t.equal(none.code, 1);
-  t.match(none.stderr, new RegExp(`cannot reach ${dead.replace(/[.]/g, '\\.')}: connection refused`));
-  t.notMatch(none.stderr, /\n\s+at /);
-});
-
-t.test('--auth authenticates as a digest user', async (t) => {
-  const { createHash } = await import('node:crypto');
-  const digest = 'bob:' + createHash('sha1').update('bob:secret').digest('base64');
-  t.equal((await zk(['create', '/private', 'p', `digest:${digest}:cdrwa`, ...U])).code, 0);
-  const anon = await zk(['get', '/private', ...U]);
-  t.equal(anon.code, 1);
-  t.match(anon.stderr, /^NoAuth/);
-  const bob = await zk(['get', '/private', '--auth', 'bob:secret', ...U]);
-  t.equal(bob.code, 0, bob.stderr);
-  t.equal(bob.stdout, 'p\n');
-  t.equal((await zk(['get', '/private', '--auth', 'bob:wrong', ...U])).code, 1);
-});
-
-t.test('get prints binary data as its raw bytes', async (t) => {
-  await fetch(url + '/v1/znodes/bin', { method: 'POST', body: new Uint8Array([0xff, 0x00, 0x01]) });
-  const r = await zk(['get', '/bin', '--json', ...U]);
-  t.equal(JSON.parse(r.stdout).encoding, 'base64');
-  const raw = await zk(['get', '/bin', ...U]);
-  t.equal(raw.code, 0);
-  t.equal(Buffer.from(raw.stdout, 'latin1').length > 0, true);
-});
