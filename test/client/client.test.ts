@@ -3,7 +3,7 @@
 import t from 'tap';
 import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 import { ZkClient, ZkClientError, isZkError, type WatchedEvent, type ConnectionState } from '../../client/index.js';
-import { eventually } from './fixtures.js';
+import { blackhole, eventually } from './fixtures.js';
 
 const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -151,6 +151,28 @@ t.test('a restarted server: the client reconnects in the same session and re-arm
   await c.setData('/cfg', 'v2');
   await eventually(() => events.length, (n) => n > 0);
   t.same(events.map((e) => e.type), ['NodeDataChanged'], 'the watch armed before the restart fired');
+});
+
+t.test('a watch the server refuses on re-arm (ACL changed while away) is reported gone; the connection lives on', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const hole = await blackhole();
+  t.teardown(() => hole.close());
+  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 3000 });
+  const admin = await ZkClient.connect({ servers: s.url, session: false });
+  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  await admin.create('/secret', 'x');
+  await admin.create('/open', 'y');
+  const gone = new Promise<Error>((resolve) => void w.watch('/secret', 'persistent', () => {}, { onGone: resolve }));
+  const openEvents: WatchedEvent[] = [];
+  await w.watch('/open', 'persistent', (e) => openEvents.push(e));
+  w.conn.drop();
+  await admin.setAcl('/secret', [{ scheme: 'digest', id: 'bob:DRT3ZLaEIlF0BwKbR1gwtb6YsNM=', perms: 'cdrwa' }]);
+  t.ok(isZkError(await gone, 'NoAuth'), 'the refused watch was told why');
+  await w.waitConnected(20000);
+  await admin.setData('/open', 'z');
+  await eventually(() => openEvents.length, (n) => n > 0);
+  t.same(openEvents.map((e) => e.type), ['NodeDataChanged'], 'the other watch was re-armed and fires');
 });
 
 t.test('503 with applied:false is retried with backoff; without retries the caller sees it', async (t) => {

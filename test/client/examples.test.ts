@@ -4,9 +4,12 @@ import { startTestServer } from '../helpers/server.js';
 import { ZkClient } from '../../client/index.js';
 import { runExample } from './fixtures.js';
 
+// Each example is a fresh Node process; on a loaded machine their startup dominates, hence one server and a longer bound.
+t.setTimeout(240000);
+const s = await startTestServer();
+t.teardown(() => s.destroy());
+
 t.test('examples/lock.mjs: two copies take turns holding the lock', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
   const a = runExample('lock.mjs', ['--url', s.url, '--name', 'ex', '--rounds', '2', '--hold-ms', '100']);
   const b = runExample('lock.mjs', ['--url', s.url, '--name', 'ex', '--rounds', '2', '--hold-ms', '100']);
   t.teardown(() => Promise.all([a.kill(), b.kill()]));
@@ -19,8 +22,6 @@ t.test('examples/lock.mjs: two copies take turns holding the lock', async (t) =>
 });
 
 t.test('examples/election.mjs: one of two candidates leads, the other takes over when it stops', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
   const first = runExample('election.mjs', ['--url', s.url, '--id', 'first', '--run-ms', '60000']);
   await first.waitFor((l) => l.event === 'isLeader');
   const second = runExample('election.mjs', ['--url', s.url, '--id', 'second', '--run-ms', '60000']);
@@ -35,8 +36,6 @@ t.test('examples/election.mjs: one of two candidates leads, the other takes over
 });
 
 t.test('examples/queue.mjs: what one process produces another consumes', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
   const consumer = runExample('queue.mjs', ['consume', '--url', s.url, '--count', '3', '--wait-ms', '20000']);
   const producer = runExample('queue.mjs', ['produce', '--url', s.url, '--count', '3']);
   t.teardown(() => Promise.all([consumer.kill(), producer.kill()]));
@@ -50,8 +49,6 @@ t.test('examples/queue.mjs: what one process produces another consumes', async (
 });
 
 t.test('examples/config-watcher.mjs: prints the config tree and every change to it', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
   const c = await ZkClient.connect({ servers: s.url, session: false });
   t.teardown(() => c.close());
   await c.create('/examples/config/db', 'host=a', { parents: true });

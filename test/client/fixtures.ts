@@ -1,6 +1,7 @@
 // Shared by the SDK and recipe tests: clients on a server, polling for a condition, and example programs run as
 // real child processes (stopped by PID).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZkClient, type ClientOptions } from '../../client/index.js';
@@ -96,6 +97,20 @@ export function runExample(file: string, args: string[]): Example {
       proc.kill('SIGCONT');
       proc.kill(signal);
       await exited;
+    },
+  };
+}
+
+/** A loopback server that accepts connections and never answers: a client reconnecting through it is away for its connect timeout. */
+export async function blackhole(): Promise<{ url: string; close(): Promise<void> }> {
+  const held = new Set<Socket>();
+  const srv = createServer((sock) => held.add(sock));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    close() {
+      for (const sock of held) sock.destroy();
+      return new Promise<void>((r) => srv.close(() => r()));
     },
   };
 }

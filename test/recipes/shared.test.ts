@@ -1,9 +1,8 @@
 // The other recipes under concurrency: read-write lock, semaphore leases, double barrier, CAS counter, tree cache.
 import t from 'tap';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startTestServer } from '../helpers/server.js';
 import { DoubleBarrier, ReadWriteLock, Semaphore, SharedCounter, TreeCache, ZkClient, type VersionedValue } from '../../client/index.js';
-import { clients, closeAll, eventually } from '../client/fixtures.js';
+import { blackhole, clients, closeAll, eventually } from '../client/fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -128,16 +127,10 @@ t.test('shared counter: concurrent CAS adds lose nothing; trySetCount with a sta
 t.test('tree cache: mirrors a subtree from one persistent recursive watch, and rebuilds on resync', async (t) => {
   const s = await startTestServer({ watchHistoryMaxEvents: 5 });
   t.teardown(() => s.destroy());
-  // A server that accepts connections and never answers: reconnecting through it leaves a gap of a few seconds.
-  const held = new Set<Socket>();
-  const blackhole = createServer((sock) => held.add(sock));
-  await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    for (const sock of held) sock.destroy();
-    return new Promise<void>((r) => blackhole.close(() => r()));
-  });
-  const hole = `http://127.0.0.1:${(blackhole.address() as AddressInfo).port}`;
-  const w = await ZkClient.connect({ servers: [s.url, hole], ordered: true, session: false, connectTimeoutMs: 3000 });
+  // Reconnecting through a server that never answers leaves a gap of a few seconds.
+  const hole = await blackhole();
+  t.teardown(() => hole.close());
+  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 3000 });
   const c = await ZkClient.connect({ servers: s.url, session: false });
   t.teardown(() => closeAll([w, c]));
   await c.create('/app/a', 'A', { parents: true });
