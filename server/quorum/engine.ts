@@ -373,6 +373,11 @@ export class RaftEngine implements Engine {
     const terms: { index: number; term: number }[] = [];
     let applied = this.appliedZxid;
     const mirrors: (() => void)[] = [];
+    // A leader's appends and heartbeats may leave while its own copy is being fsync'd (Raft thesis §10.2.1):
+    // the core counts the leader's entries towards a quorum only after advance(), i.e. once durable here.
+    // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
+    const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
+    for (const m of early) this.send(m);
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
       await this.store.writeDurably((view, setLastZxid) => {
         if (rd.snapshot && rd.snapshot.metadata.index > applied) {
@@ -397,7 +402,7 @@ export class RaftEngine implements Engine {
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
-    for (const m of rd.messages) this.send(m);
+    for (const m of rd.messages) if (!early.includes(m)) this.send(m);
     await this.maybeCompact();
   }
 

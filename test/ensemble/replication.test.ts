@@ -8,7 +8,11 @@ t.test('three nodes elect one leader and replicate writes made through any node'
   const ens = await startEnsemble();
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader();
-  const modes = await Promise.all(ens.nodes.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode));
+  // The others learn of the new leader from its first heartbeat; give them (bounded) time to.
+  const modes = await retry(
+    () => Promise.all(ens.nodes.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
+    (ms) => ms.filter((m) => m === 'follower').length === 2,
+  );
   t.same(modes.filter((m) => m === 'leader').length, 1, 'exactly one leader');
   t.same(modes.filter((m) => m === 'follower').length, 2, 'two followers');
   t.ok(leader >= 1 && leader <= 3);
