@@ -1,7 +1,9 @@
 // A 3-node ensemble of real processes: writes through every node, sessions owned by the ensemble,
 // linearizable reads and sync, and identical trees on every node.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { startEnsemble } from '../helpers/ensemble.js';
+import { ZKGATE_BIN } from '../helpers/server.js';
 import { children, req, retry } from './client.js';
 
 t.test('three nodes elect one leader and replicate writes made through any node', async (t) => {
@@ -14,6 +16,12 @@ t.test('three nodes elect one leader and replicate writes made through any node'
     (ms) => ms.filter((m) => m === 'follower').length === 2,
   );
   t.same(modes.filter((m) => m === 'leader').length, 1, 'exactly one leader');
+  // zkServer.sh status's counterpart reports each member's role and exits 0.
+  for (const [i, n] of ens.nodes.entries()) {
+    const r = spawnSync(process.execPath, [ZKGATE_BIN, 'status', '--url', n.url], { encoding: 'utf8', timeout: 30000 });
+    t.equal(r.status, 0, `zkgate status exits 0 on node ${n.id}`);
+    t.match(r.stdout, new RegExp(`^Mode: ${modes[i]}$`, 'm'), `zkgate status prints Mode: ${modes[i]} for node ${n.id}`);
+  }
   t.same(modes.filter((m) => m === 'follower').length, 2, 'two followers');
   t.ok(leader >= 1 && leader <= 3);
 
