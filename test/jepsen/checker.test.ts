@@ -136,18 +136,26 @@ t.test('queue: known-good and known-bad histories', async (t) => {
 
 const sop = (o: Partial<SessionOp> & Pick<SessionOp, 'id' | 'f' | 'call'>): SessionOp => ({ type: 'session', client: 1, node: 1, session: 's', ret: o.call + 1, outcome: 'ok', ...o });
 
+const checkSessions3 = (ops: SessionOp[], final: Parameters<typeof checkSessions>[1]) => checkSessions(ops, final, 5);
+
 t.test('sessions: known-good and known-bad histories', async (t) => {
   const life = [sop({ id: 1, f: 'open', call: 0 }), sop({ id: 2, f: 'ephemeral', call: 2, path: '/e/s-0' }), sop({ id: 3, f: 'probe', call: 4, present: ['/e/s-0'], absent: [] }), sop({ id: 4, f: 'keepalive', call: 6 }), sop({ id: 5, f: 'close', call: 8 }), sop({ id: 6, f: 'probe', call: 10, present: [], absent: ['/e/s-0'] })];
-  t.same(checkSessions(life, { ephemerals: new Map(), alive: new Set() }), []);
-  t.same(checkSessions([...life, sop({ id: 7, f: 'ephemeral', call: 12, path: '/e/s-1' })], { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-after-death']);
+  t.same(checkSessions3(life, { ephemerals: new Map(), alive: new Set() }), []);
+  t.same(checkSessions3([...life, sop({ id: 7, f: 'ephemeral', call: 12, path: '/e/s-1' })], { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-after-death']);
   const outlived = life.map((o) => (o.id === 6 ? { ...o, present: ['/e/s-0'], absent: [] } : o));
-  t.same(checkSessions(outlived, { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-outlived-session']);
+  t.same(checkSessions3(outlived, { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-outlived-session']);
   const lost = life.map((o) => (o.id === 3 ? { ...o, present: [], absent: ['/e/s-0'] } : o));
-  t.same(checkSessions(lost, { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-lost']);
-  t.same(checkSessions(life, { ephemerals: new Map([['/e/s-0', 's']]), alive: new Set() }).map((a) => a.kind), ['orphan-ephemeral']);
-  t.same(checkSessions(life, { ephemerals: new Map(), alive: new Set(['s']) }).map((a) => a.kind), ['session-not-expired']);
+  t.same(checkSessions3(lost, { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-lost']);
+  t.same(checkSessions3(life, { ephemerals: new Map([['/e/s-0', 's']]), alive: new Set() }).map((a) => a.kind), ['orphan-ephemeral']);
+  t.same(checkSessions3(life, { ephemerals: new Map(), alive: new Set(['s']) }).map((a) => a.kind), ['session-not-expired']);
   // Without a keepalive after the probe, a missing ephemeral proves nothing (the session may have expired).
-  t.same(checkSessions(lost.filter((o) => o.id !== 4), { ephemerals: new Map(), alive: new Set() }), []);
+  t.same(checkSessions3(lost.filter((o) => o.id !== 4), { ephemerals: new Map(), alive: new Set() }), []);
+  // Reported expired (not closed): the ephemerals may linger for the grace period, not longer.
+  const expired = [...life.slice(0, 4), sop({ id: 5, f: 'keepalive', call: 8, outcome: 'fail', error: 'SessionExpired' })];
+  const probeAt = (call: number) => sop({ id: 6, f: 'probe', call, present: ['/e/s-0'], absent: [] });
+  t.same(checkSessions3([...expired, probeAt(12)], { ephemerals: new Map(), alive: new Set() }), [], 'within the grace period');
+  t.same(checkSessions3([...expired, probeAt(20)], { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-outlived-session'], 'after it');
+  t.same(checkSessions3([...expired, sop({ id: 7, f: 'ephemeral', call: 10, path: '/e/s-1' })], { ephemerals: new Map(), alive: new Set() }).map((a) => a.kind), ['ephemeral-after-death']);
 });
 
 t.test('watches: known-good and known-bad watcher logs', async (t) => {

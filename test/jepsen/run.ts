@@ -18,6 +18,9 @@ import { QUEUE_ROOT, queueClient } from './workloads/queue.js';
 import { EPHEMERAL_ROOT, sessionClient } from './workloads/sessions.js';
 import { Watcher } from './workloads/watches.js';
 
+/** Time a new leader may take, beyond the session timeout, to expire again a session whose first expiry did not commit. */
+const EXPIRY_ELECTION_ALLOWANCE_MS = 5000;
+
 export interface RunOptions {
   seed: number;
   timeMs: number;
@@ -199,7 +202,7 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
     checks.push({ name: 'plain reads: per-client order, never back in zxid', verdict: verdictOf(plain), anomalies: plain, stats: { reads: registerOps.filter((x) => x.f === 'read' && x.outcome === 'ok').length } });
     const q = checkQueue(history.ops.filter((x): x is QueueOp => x.type === 'queue'), { children: queueChildren });
     checks.push({ name: 'queue: dequeued at most once, nothing acknowledged lost', verdict: verdictOf(q.anomalies), anomalies: q.anomalies, stats: q.stats });
-    const s = checkSessions(history.ops.filter((x): x is SessionOp => x.type === 'session'), { ephemerals, alive });
+    const s = checkSessions(history.ops.filter((x): x is SessionOp => x.type === 'session'), { ephemerals, alive }, o.sessionTimeoutMs * 2 + EXPIRY_ELECTION_ALLOWANCE_MS);
     checks.push({ name: 'sessions: an ephemeral exists only while its session lives', verdict: verdictOf(s), anomalies: s, stats: { sessions: opened.length, ephemeralsAtEnd: ephemerals.size } });
     const w = checkWatches(watchers.map((x) => x.log), registerOps);
     checks.push({ name: 'watches: every change in zxid order, or a resync', verdict: verdictOf(w.anomalies), anomalies: w.anomalies, stats: w.stats });
