@@ -22,11 +22,13 @@ say('candidate', { node: latch.nodePath });
 const leader = await latch.getLeader();
 say('leaderIs', { leader: leader?.id ?? null });
 // Run for --run-ms, or until SIGTERM/SIGINT: leaving cleanly hands leadership over at once (no session timeout to wait).
+let timer;
 await new Promise((r) => {
-  setTimeout(r, Number(o['run-ms']));
+  timer = setTimeout(r, Number(o['run-ms']));
   process.once('SIGTERM', r);
   process.once('SIGINT', r);
 });
+clearTimeout(timer);
 await latch.close();
 await client.close();
 say('done');
