@@ -14,7 +14,7 @@ t.setTimeout(240000);
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const SEEDS = [20261126];
-const FAULT_TIME_MS = 15000;
+const FAULT_TIME_MS = 25000;
 
 for (const seed of SEEDS) {
   t.test(`seed ${seed}: under partitions, link faults, kills and pauses every check passes`, { timeout: 230000 }, async (t) => {
