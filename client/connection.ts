@@ -69,7 +69,7 @@ export class Connection extends EventEmitter {
     this.emit('state', s);
   }
 
-  /** Starts the connect loop; resolves once connected (or rejects when the session is expired or the client closed). */
+  /** Starts the connect loop in the background; waitConnected() tells when it has succeeded. */
   start(sessionId: string | undefined): void {
     this.sessionId = sessionId;
     void this.loop();
