@@ -19,6 +19,8 @@ export function openapiInfo() {
       { name: 'acl', description: 'getACL / setACL' },
       { name: 'sessions', description: 'sessions own ephemeral nodes' },
       { name: 'admin', description: "four-letter words" },
+      { name: 'watches', description: 'watches over WebSocket (GET /v1/watch upgrade), frame shapes' },
+      { name: 'recipes', description: 'locks, elections and queues for curl users' },
     ],
   };
 }

@@ -27,6 +27,11 @@ const ALLOWED: [RegExp, string[]][] = [
   [/^\/v1\/sessions\/[^/]+$/, ['GET', 'DELETE']],
   [/^\/v1\/sessions\/[^/]+\/keepalive$/, ['POST']],
   [/^\/v1\/admin\/[a-z]+$/, ['GET']],
+  [/^\/v1\/recipes\/locks\/[^/]+$/, ['GET', 'POST', 'DELETE']],
+  [/^\/v1\/recipes\/elections\/[^/]+\/(campaign|resign)$/, ['POST']],
+  [/^\/v1\/recipes\/elections\/[^/]+\/leader$/, ['GET']],
+  [/^\/v1\/recipes\/queues\/[^/]+$/, ['GET', 'POST']],
+  [/^\/v1\/recipes\/queues\/[^/]+\/poll$/, ['POST']],
   [/^\/v1\/watch$/, ['GET']],
 ];
 
@@ -99,7 +104,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) {
       return done(new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`));
     }
-    node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(() => done(), done);
+    // Nothing has been proposed yet when this wait gives up, so the request is safe to retry elsewhere.
+    node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(
+      () => done(),
+      (e: unknown) => done(e instanceof ZkError ? new ZkError(e.zkName, e.message, { path: e.path, applied: false }) : (e as Error)),
+    );
   });
 
   app.addHook('onSend', (req, reply, payload, done) => {

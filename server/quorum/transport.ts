@@ -155,8 +155,10 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         if (h.t === 'challenge') {
           theirNonce = Buffer.from(h.nonce);
           if (h.id !== p.id || !sameProof(proof(this.o.secret, 'S', myNonce, theirNonce, this.o.myId, p.id), h.proof)) {
-            this.lastError.set(p.id, `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`);
-            this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
+            const msg = `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`;
+            // Logged when it starts, not at every retry.
+            if (this.lastError.get(p.id) !== msg) this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
+            this.lastError.set(p.id, msg);
             s.destroy();
             return;
           }

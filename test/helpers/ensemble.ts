@@ -77,7 +77,7 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
     node: (id) => nodes.find((n) => n.id === id) as EnsembleNode,
     async start(id) {
       const n = ens.node(id);
-      n.child = await spawnServer(['--config', cfgFor(id), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'warn']);
+      n.child = await spawnServer(['--config', cfgFor(id), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'info']);
     },
     async kill(id, signal = 'SIGKILL') {
       const n = ens.node(id);
@@ -103,7 +103,11 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error('no leader elected in time');
+      // Say what each node was doing: the last log lines of every running member.
+      const tails = nodes
+        .filter((n) => n.child)
+        .map((n) => `--- node ${n.id}\n` + (n.child?.stdout() ?? '').split('\n').filter((l) => /role|peer|error|fatal/.test(l)).slice(-8).join('\n'));
+      throw new Error(`no leader elected in ${timeoutMs} ms\n${tails.join('\n')}`);
     },
     async destroy() {
       for (const n of nodes) if (n.child) await ens.kill(n.id);
