@@ -211,6 +211,8 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     checks.push({ name: 'run completed', verdict: 'fail', anomalies: [{ kind: 'harness', detail: (e as Error).message }] });
+    // A crash is often why a run could not finish (e.g. the nodes never converged): say so.
+    if (cluster.crashes.length > 0) checks.push({ name: 'no node exited unless the nemesis killed it', verdict: 'fail', anomalies: cluster.crashes.map((c) => ({ kind: 'crash', detail: `node ${c.id} (pid ${c.pid}) exited on its own (${c.how}) at ${new Date(c.at).toISOString()}; see its log` })) });
   } finally {
     await nemesis.stop().catch(() => {});
     for (const w of watchers) await w.stop().catch(() => {});
