@@ -68,7 +68,19 @@ export class Cluster {
     for (const p of this.proxies) p.heal();
   }
 
+  /** If our own process ends (a test runner's timeout, Ctrl-C), its nodes must not outlive it. */
+  private readonly reap = () => {
+    for (const n of this.nodes) n.proc?.kill('SIGKILL');
+  };
+  private readonly onSignal = () => {
+    this.reap();
+    process.exit(143);
+  };
+
   async start(): Promise<void> {
+    process.once('exit', this.reap);
+    process.once('SIGTERM', this.onSignal);
+    process.once('SIGINT', this.onSignal);
     this.root = tempDir('zkgate-jepsen-');
     const logDir = this.o.logDir ?? join(this.root, 'logs');
     mkdirSync(logDir, { recursive: true });
@@ -177,6 +189,9 @@ export class Cluster {
         await this.kill(n.id);
       }
     }
+    process.off('exit', this.reap);
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
     for (const p of this.proxies) await p.stop();
     await Promise.all([...this.logs.values()].map((l) => new Promise<void>((r) => l.end(() => r()))));
     if (!keepFiles) rmSync(this.root, { recursive: true, force: true });
