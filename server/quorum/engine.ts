@@ -113,11 +113,22 @@ export class RaftEngine implements Engine {
     const learners = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
     this.raftLog = new RaftLog(this.store, { voters, learners });
     this.appliedZxid = this.store.lastZxid();
-    this.rawnode = new RawNode(
+    this.rawnode = this.makeRawNode();
+    this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
+    await this.transport.start();
+    this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
+    this.kick();
+  }
+
+  /** The core over the durable log, as at a restart: applied = what the tree holds. */
+  private makeRawNode(): RawNode {
+    const cfg = this.cfg;
+    const st = this.raftLog.initialState();
+    return new RawNode(
       {
         id: cfg.myid as number,
-        voters,
-        learners,
+        voters: st.confState.voters,
+        learners: st.confState.learners,
         electionTicks: cfg.electionTicks,
         heartbeatTicks: cfg.heartbeatTicks,
         preVote: true,
@@ -127,10 +138,6 @@ export class RaftEngine implements Engine {
       },
       this.raftLog,
     );
-    this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
-    await this.transport.start();
-    this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
-    this.kick();
   }
 
   private tick(): void {
@@ -319,15 +326,29 @@ export class RaftEngine implements Engine {
     try {
       while (this.busy) await new Promise((r) => setTimeout(r, 5));
       const file = await this.receiver.finish(bytes);
+      // A copy older than what we applied (e.g. from a deposed leader, arriving late) must not roll us back.
+      if (index <= this.appliedZxid) {
+        this.log.info({ zxid: index, applied: this.appliedZxid }, 'ignoring a snapshot older than the applied state');
+        this.receiver.discard();
+        return;
+      }
       this.log.info({ zxid: index, bytes }, 'installing snapshot from the leader');
-      let mirror = () => {};
-      // The log restarts at the snapshot in the same transaction that completes the tree.
+      const mirrors: (() => void)[] = [];
+      // The log restarts at the snapshot in the same transaction that completes the tree, with the commit
+      // index moved up to it, so a crash right after leaves a state a restart accepts.
       const got = await this.store.replaceTreeFrom(file, () => {
-        mirror = this.raftLog.resetTo(index, term);
+        const hard = this.raftLog.hardState();
+        mirrors.push(this.raftLog.resetTo(index, term));
+        mirrors.push(this.raftLog.persist([], { ...hard, commit: Math.max(hard.commit, index) }));
       });
-      mirror();
+      for (const m of mirrors) m();
       if (got.zxid !== index) throw new Error(`snapshot holds zxid ${got.zxid}, the leader announced ${index}`);
       this.appliedZxid = index;
+      // The core's in-memory log still describes the old one: start it afresh over the new storage, exactly as
+      // a restart would (unsent messages and unpersisted state of the old core are dropped, which Raft allows).
+      this.rawnode = this.makeRawNode();
+      this.role = 'follower';
+      this.leaderId = 0;
       this.receiver.discard();
       this.hooks.onStateReplaced?.();
       this.log.info({ zxid: index }, 'snapshot installed');
@@ -440,6 +461,7 @@ export class RaftEngine implements Engine {
         deadlineMs: this.cfg.initLimit * this.cfg.tickTime,
         log: this.log,
       });
+      if (this.role !== 'leader') throw new Error('lost leadership while streaming the snapshot');
       // The copy was taken at `index`, which may be past the compaction point the core offered.
       const snapshot = { metadata: { ...m.snapshot.metadata, index, term }, data: new Uint8Array(0) };
       this.transport.send(m.to, { k: 'raft', m: { ...m, snapshot } });
