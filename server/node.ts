@@ -172,7 +172,14 @@ export class ZkNode extends EventEmitter {
   async closeSession(id: string, reason: 'closed' | 'expired' = 'closed'): Promise<void> {
     this.checkSession(id);
     this.sessions.markClosing(id);
-    const { result } = await this.submit({ type: 'closeSession', sessionId: id, reason });
+    let result: ApplyResult;
+    try {
+      ({ result } = await this.submit({ type: 'closeSession', sessionId: id, reason }));
+    } catch (e) {
+      // Not committed (or not known to be): the session stays usable until a close does commit.
+      if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
+      throw e;
+    }
     this.unwrap(result);
   }
 
@@ -180,7 +187,11 @@ export class ZkNode extends EventEmitter {
     if (!this.engine.isWriter) return;
     for (const id of this.sessions.takeExpired(Date.now())) {
       this.log.info({ sessionId: id }, 'session expired');
-      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).catch((e) => this.log.warn({ err: e, sessionId: id }, 'expiring session failed'));
+      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).catch((e) => {
+        // The expiry did not commit (e.g. leadership moved): let the next check try again.
+        if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
+        this.log.warn({ err: e, sessionId: id }, 'expiring session failed; will retry');
+      });
     }
   }
 

@@ -47,6 +47,12 @@ export class SessionTracker {
     if (e) e.closing = true;
   }
 
+  /** A close that never committed (e.g. its leader was deposed): the session is live again. */
+  unmarkClosing(id: string): void {
+    const e = this.sessions.get(id);
+    if (e) e.closing = false;
+  }
+
   remove(id: string): void {
     this.sessions.delete(id);
   }
@@ -65,7 +71,11 @@ export class SessionTracker {
 
   /** A new leader (or a restart) gives every live session a full timeout from `now`. */
   renewAll(now: number): void {
-    for (const e of this.sessions.values()) e.deadline = now + e.timeoutMs;
+    for (const e of this.sessions.values()) {
+      e.deadline = now + e.timeoutMs;
+      // A close this node proposed as an earlier leader may have been lost; expiry must be able to try again.
+      e.closing = false;
+    }
   }
 
   /** Sessions touched since the last call (a follower forwards them to the leader). */
