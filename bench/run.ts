@@ -55,7 +55,8 @@ const program = new Command()
   .option('--watch-connections <n>', 'WebSocket connections for the watch fan-out bench', '10000')
   .option('--phases <list>', 'which load phases to run (create,set,get,mix; the bare and ZooKeeper counterparts follow)', 'create,set,get,mix')
   .option('--nice <n>', 'run the bench and every process it starts at this nice level (e.g. -10 on a machine shared with other work; needs root)', '0')
-  .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'RESULTS.md'));
+  .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'RESULTS.md'))
+  .option('--ensemble <n>', 'instead: the N-node ensemble bench (zkgate, ZooKeeper and etcd ×N; bench/ensemble.ts → bench/ENSEMBLE-RESULTS.md)');
 
 const children = new Set<Child>();
 async function stopAll(): Promise<void> {
@@ -162,6 +163,15 @@ async function zookeeperPhases(root: string, shape: LoadShape, o: Opts, notes: s
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts<Opts>();
+  const ensemble = program.opts<{ ensemble?: string }>().ensemble;
+  if (ensemble !== undefined) {
+    // `npm run bench -- --ensemble 3`: the ensemble bench is its own program; run it with the shared flags.
+    const { spawnSync } = await import('node:child_process');
+    const args = [fileURLToPath(new URL('./ensemble.js', import.meta.url)), '--size', ensemble, '--duration', String(o.duration)];
+    if (Number(o.nice) !== 0) args.push('--nice', String(o.nice));
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
   const shape: LoadShape = { connections: Number(o.connections), durationS: Number(o.duration), warmupS: Number(o.warmup), valueBytes: Number(o.valueBytes) };
   // Children inherit the priority, so the servers and the load generator all get it.
   if (Number(o.nice) !== 0) {
