@@ -2,25 +2,10 @@
 // failure into a message and an exit code (ZooKeeper error 1, unreachable 1, bad usage 2), never a stack trace.
 import { CliFailure, Unreachable, UsageError, ZkFailure } from './errors.js';
 
-export interface Stat {
-  czxid: string;
-  mzxid: string;
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
-
-export interface AclJson {
-  scheme: string;
-  id: string;
-  perms: string;
-}
+// The wire shapes are the SDK's: the CLI is a client too.
+import type { Acl, Stat } from '../client/types.js';
+export type { Stat };
+export type AclJson = Acl;
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

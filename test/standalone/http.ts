@@ -5,25 +5,10 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../server/config.js';
 import { spawnServer, startTestServer, type ChildServer, type TestServer } from '../helpers/server.js';
 
-export interface Stat {
-  czxid: string;
-  mzxid: string;
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
-
-export interface AclJson {
-  scheme: string;
-  id: string;
-  perms: string;
-}
+// The wire shapes are the SDK's: these tests are a client too.
+import type { Acl, Stat } from '../../client/types.js';
+export type { Stat };
+export type AclJson = Acl;
 
 export interface OpResult {
   op?: string;
