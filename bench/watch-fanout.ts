@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, httpOk, rssMb, startChild, stopChild, waitUntil, type Child } from './procs.js';
 import { Latencies } from './stats.js';
+import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 
 export interface WatchBenchOptions {
   /** WebSocket connections (each watches its own node and the shared one). */
@@ -179,7 +180,7 @@ async function setUp(n: number, perConn: number, nodeArgs: string[], log: (l: st
     join(dir, 'zoo.cfg'),
     [`dataDir=${join(dir, 'data')}`, `httpPort=${port}`, `wsMaxConnectionsPerIp=${n + 100}`, `wsMaxConnections=${n + 100}`, `wsMaxWatchesPerConnection=${perConn + 10}`].join('\n'),
   );
-  const server = startChild('zkgate', process.execPath, [...nodeArgs, ZKGATE, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
+  const server = startChild('zkgate', process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ZKGATE, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
   let client: ChildProcess | undefined;
   try {
     await waitUntil(server, () => httpOk(url + '/v1/admin/ruok'), 20000);

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, httpOk, sleep, startChild, stopChild, waitUntil, type Child } from './procs.js';
 import { ZKGATE_BIN } from './zkgate.js';
+import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 
 export interface ZkgateMember {
   id: number;
@@ -90,7 +91,7 @@ export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<Zkg
     },
     async start(id) {
       const m = byId(id);
-      const nodeFlags = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+      const nodeFlags = [...SERVER_NODE_FLAGS, ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
       const args = [...nodeFlags, ZKGATE_BIN, 'server', '--config', cfg, '--data-dir', m.dataDir, '--http-port', String(m.httpPort), '--log-level', 'warn'];
       const c = startChild(`zkgate-${id}`, process.execPath, args);
       m.child = c;

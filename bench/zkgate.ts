@@ -1,6 +1,7 @@
 // zkgate as the benchmark's child process: `node dist/bin/zkgate.js server` on a free port with its own data dir,
 // optionally under --cpu-prof; plus the HTTP calls that lay out the benchmark's tree.
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 import { freePort, httpOk, startChild, waitUntil, type Child } from './procs.js';
 import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value } from './http-load.js';
 
@@ -23,7 +24,7 @@ export interface ZkgateOptions {
 }
 
 export function spawnZkgate(o: ZkgateOptions, port: number): Child {
-  const nodeFlags = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
+  const nodeFlags = [...SERVER_NODE_FLAGS, ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
   return startChild('zkgate', process.execPath, [
     ...nodeFlags,
     ZKGATE_BIN,

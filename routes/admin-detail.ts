@@ -145,6 +145,7 @@ export const adminDetailRoutes: FastifyPluginAsync<{ node: ZkNode; conns: Connec
         zkgateVersion: VERSION,
         hostName: hostname(),
         nodeVersion: process.version,
+        nodeFlags: process.execArgv,
         osName: platform(),
         osArch: arch(),
         osVersion: release(),

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { defaultConfig, type Config } from '../../server/config.js';
 import { makeLogger, startServer, type RunningServer } from '../../server/main.js';
+import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
 
 export function tempDir(prefix = 'zkgate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -70,9 +71,11 @@ function installReaper(): void {
 }
 
 /** Spawns `zkgate server` with the given args and waits until it answers ruok (or exits). */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+/** `launcher` is the command before `server` (default: node with the server's V8 flags on dist/bin/zkgate.js). */
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, launcher: string[] = [process.execPath, ...SERVER_NODE_FLAGS, ZKGATE_BIN]): Promise<ChildServer> {
   installReaper();
-  const proc = spawn(process.execPath, [ZKGATE_BIN, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd = process.execPath, ...pre] = launcher;
+  const proc = spawn(cmd, [...pre, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   let out = '';
