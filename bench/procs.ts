@@ -80,6 +80,14 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** RSS split as /proc/<pid>/status does: anonymous (heap and other private memory) and file-backed (mapped files,
+ * here mostly LMDB's map: clean page-cache pages the kernel can drop), in MB. */
+export function rssSplitMb(pid: number): { anonMb: number; fileMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') };
+}
+
 /** A free loopback port (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

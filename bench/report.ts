@@ -153,6 +153,9 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     out.push(`| RSS after start | ${f0(z.rssAfterStartMb)} MB | < 200 MB ${z.rssAfterStartMb < 200 ? 'met' : 'MISSED'} |`);
     out.push(`| random getData across the tree after restart | ${f0(z.readOps)} reads, ${f0(z.readOpsPerS)}/s, p50 ${f2(z.readP50Ms)} ms, p99 ${f2(z.readP99Ms)} ms, ${z.readErrors} errors | |`);
     out.push(`| RSS after those reads | ${f0(z.rssAfterReadsMb)} MB | < 200 MB ${z.rssAfterReadsMb < 200 ? 'met' : 'MISSED'} |`);
+    if (z.rssAnonAfterReadsMb !== undefined && z.rssFileAfterReadsMb !== undefined) {
+      out.push(`| of which anonymous (heap, buffers) / file-backed (LMDB map pages, reclaimable page cache) | ${f0(z.rssAnonAfterReadsMb)} MB / ${f0(z.rssFileAfterReadsMb)} MB | |`);
+    }
     out.push('');
   }
   if (r.watches !== undefined) {

@@ -3,7 +3,7 @@
 // after reading across the whole tree (the data must live in LMDB, not in the heap).
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
-import { httpOk, rssMb, sleep, stopChild, waitUntil } from './procs.js';
+import { httpOk, rssMb, rssSplitMb, sleep, stopChild, waitUntil } from './procs.js';
 import { value } from './http-load.js';
 import { Latencies } from './stats.js';
 import { spawnZkgate, START_TIMEOUT_MS } from './zkgate.js';
@@ -27,6 +27,9 @@ export interface ZnodesResult {
   readP50Ms: number;
   readP99Ms: number;
   rssAfterReadsMb: number;
+  /** The same, split: anonymous memory vs file-backed pages (LMDB's map; absent in runs before this field). */
+  rssAnonAfterReadsMb?: number;
+  rssFileAfterReadsMb?: number;
   serverZnodeCount: number;
 }
 
@@ -116,6 +119,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
     const r = await inst;
     const [readP50Ms, readP99Ms] = lat.percentiles([50, 99]) as [number, number];
     const rssAfterReadsMb = rssMb(child.pid);
+    const split = rssSplitMb(child.pid);
     const serverZnodeCount = await znodeCount(url);
     return {
       znodes: n,
@@ -133,6 +137,8 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       readP50Ms,
       readP99Ms,
       rssAfterReadsMb,
+      rssAnonAfterReadsMb: split.anonMb,
+      rssFileAfterReadsMb: split.fileMb,
       serverZnodeCount,
     };
   } finally {
