@@ -71,15 +71,6 @@ export function setStatHeaders(reply: FastifyReply, stat: Stat): void {
   reply.header('ETag', `"${stat.version}"`);
 }
 
-/**
- * Sends an answer already in its documented shape as JSON. A route whose 200 schema is a union (getData /
- * getChildren / exists share GET) would otherwise have fast-json-stringify validate every answer against the
- * alternatives with ajv to pick one — a cost on the hottest path; the schema still documents and tests the shape.
- */
-export function sendJson(reply: FastifyReply, body: object): FastifyReply {
-  return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
-}
-
 export function znodeUrl(path: string): string {
   return '/v1/znodes' + (path === '/' ? '/' : path.split('/').map(encodeURIComponent).join('/'));
 }

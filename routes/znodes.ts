@@ -16,7 +16,7 @@ import {
   ZnodeCreateQuery,
   ZnodeGetQuery,
 } from '../openapi/schemas.js';
-import { encodeData, expectedVersion, flag, requestContext, sendJson, setStatHeaders, znodeUrl } from './context.js';
+import { encodeData, expectedVersion, flag, requestContext, setStatHeaders, znodeUrl } from './context.js';
 import { Type } from '@sinclair/typebox';
 import '@fastify/swagger';
 
@@ -74,9 +74,9 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
       if (q.consistency === 'linearizable') await node.linearize();
       if (flag(q.children)) {
         const r = node.getChildren(path, ctx);
-        return sendJson(reply, { path, children: r.children, stat: r.stat });
+        return { path, children: r.children, stat: r.stat };
       }
-      if (flag(q.stat)) return sendJson(reply, { path, stat: node.exists(path, ctx) });
+      if (flag(q.stat)) return { path, stat: node.exists(path, ctx) };
       const r = node.getData(path, ctx);
       setStatHeaders(reply, r.stat);
       if (prefersOctets(req.headers.accept)) {
@@ -85,7 +85,7 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         return reply.send(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
       }
       const enc = encodeData(r.data, q.encoding === 'base64');
-      return sendJson(reply, { path, data: enc.data, encoding: enc.encoding, stat: r.stat });
+      return { path, data: enc.data, encoding: enc.encoding, stat: r.stat };
     },
   });
 

@@ -1,5 +1,5 @@
-// GET /v1/znodes answers (getData, getChildren, exists) are written by the route as JSON, not by the schema's
-// serializer: each must still match its documented schema exactly (keys, types) and say it is JSON.
+// GET /v1/znodes answers (getData, getChildren, exists) share one route whose 200 schema is a union: each answer
+// must match its own documented schema exactly (keys, types) and say it is JSON.
 import t, { type Test } from 'tap';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
