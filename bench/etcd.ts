@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, RequestSpec } from 'autocannon';
-import { freePort, sleep, startChild, stopChild, waitUntil, type Child } from './procs.js';
+import { freePort, memberPids, sleep, startChild, stopMembers, waitUntil, type Child, type TrackChild } from './procs.js';
 import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value } from './http-load.js';
 
 export const ETCD_BIN = '/usr/bin/etcd';
@@ -43,7 +43,7 @@ async function post(url: string, path: string, body: unknown): Promise<unknown> 
   return JSON.parse(text) as unknown;
 }
 
-export async function startEtcdCluster(root: string, size: number, track?: (c: Child, alive: boolean) => void): Promise<EtcdCluster> {
+export async function startEtcdCluster(root: string, size: number, track?: TrackChild): Promise<EtcdCluster> {
   const spec: { name: string; client: number; peer: number }[] = [];
   for (let i = 1; i <= size; i++) spec.push({ name: `e${i}`, client: await freePort(), peer: await freePort() });
   const token = `bench-${process.pid}-${Date.now().toString(36)}`;
@@ -52,23 +52,13 @@ export async function startEtcdCluster(root: string, size: number, track?: (c: C
   const cluster: EtcdCluster = {
     members,
     urls: members.map((m) => m.url),
-    pids: () => members.flatMap((m) => (m.child ? [m.child.pid] : [])),
+    pids: () => memberPids(members),
     async leader() {
       const st = (await post(members[0]!.url, '/v3/maintenance/status', {})) as { leader?: string };
       const list = (await post(members[0]!.url, '/v3/cluster/member/list', {})) as { members?: { ID?: string; name?: string }[] };
       return list.members?.find((m) => m.ID === st.leader)?.name ?? '?';
     },
-    async stop() {
-      await Promise.all(
-        members.map(async (m) => {
-          if (!m.child) return;
-          const c = m.child;
-          m.child = undefined;
-          await stopChild(c);
-          track?.(c, false);
-        }),
-      );
-    },
+    stop: () => stopMembers(members, track),
   };
   try {
     for (const [i, s] of spec.entries()) {

@@ -88,6 +88,50 @@ export function rssSplitMb(pid: number): { anonMb: number; fileMb: number } {
   return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') };
 }
 
+/** Told when a cluster member's process starts (true) or is gone (false), so the caller can account for it. */
+export type TrackChild = (c: Child, alive: boolean) => void;
+
+/** A member of a benchmarked cluster (zkgate, ZooKeeper or etcd): its process while it runs. */
+export interface Member {
+  child?: Child;
+}
+
+export function memberPids(members: Member[]): number[] {
+  return members.flatMap((m) => (m.child ? [m.child.pid] : []));
+}
+
+/** SIGKILL, as a crash: no shutdown work runs. */
+export async function killMember(m: Member, track?: TrackChild): Promise<void> {
+  const c = m.child;
+  if (!c) return;
+  c.proc.kill('SIGKILL');
+  await c.exited;
+  track?.(c, false);
+  m.child = undefined;
+}
+
+export async function stopMembers(members: Member[], track?: TrackChild): Promise<void> {
+  await Promise.all(
+    members.map(async (m) => {
+      const c = m.child;
+      if (!c) return;
+      m.child = undefined;
+      await stopChild(c);
+      track?.(c, false);
+    }),
+  );
+}
+
+/** Polls every running member's `isLeader` until one says yes; returns its id. */
+export async function pollLeader<M extends Member & { id: number }>(members: M[], isLeader: (m: M) => Promise<boolean>, what: string, timeoutMs: number, everyMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const m of members) if (m.child && (await isLeader(m))) return m.id;
+    await sleep(everyMs);
+  }
+  throw new Error(`no ${what} leader within ${timeoutMs} ms`);
+}
+
 /** A free loopback port (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

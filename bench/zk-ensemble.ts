@@ -2,7 +2,7 @@
 // own zoo.cfg, dataDir and myid; ready once every `srvr` reports a Mode; leader lookup, SIGKILL, restart by id.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, sleep, startChild, stopChild, waitUntil, type Child } from './procs.js';
+import { freePort, killMember, memberPids, pollLeader, startChild, stopMembers, waitUntil, type Child, type TrackChild } from './procs.js';
 import { fourLetter, zkClasspath } from './zookeeper.js';
 
 export interface ZkMember {
@@ -31,7 +31,7 @@ async function mode(port: number): Promise<string | undefined> {
   }
 }
 
-export async function startZkEnsemble(root: string, size: number, track?: (c: Child, alive: boolean) => void): Promise<ZkEnsemble> {
+export async function startZkEnsemble(root: string, size: number, track?: TrackChild): Promise<ZkEnsemble> {
   const members: ZkMember[] = [];
   const peers: string[] = [];
   for (let id = 1; id <= size; id++) {
@@ -66,24 +66,9 @@ export async function startZkEnsemble(root: string, size: number, track?: (c: Ch
   const ens: ZkEnsemble = {
     members,
     connect: members.map((m) => `127.0.0.1:${m.clientPort}`).join(','),
-    pids: () => members.flatMap((m) => (m.child ? [m.child.pid] : [])),
-    async leader(timeoutMs = 60000) {
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        for (const m of members) if (m.child && (await mode(m.clientPort)) === 'leader') return m.id;
-        await sleep(50);
-      }
-      throw new Error(`no ZooKeeper leader within ${timeoutMs} ms`);
-    },
-    async kill(id) {
-      const m = byId(id);
-      if (!m.child) return;
-      const c = m.child;
-      c.proc.kill('SIGKILL');
-      await c.exited;
-      track?.(c, false);
-      m.child = undefined;
-    },
+    pids: () => memberPids(members),
+    leader: (timeoutMs = 60000) => pollLeader(members, async (m) => (await mode(m.clientPort)) === 'leader', 'ZooKeeper', timeoutMs, 50),
+    kill: (id) => killMember(byId(id), track),
     async start(id) {
       const m = byId(id);
       const c = startChild(`zookeeper-${id}`, '/usr/bin/java', [
@@ -97,17 +82,7 @@ export async function startZkEnsemble(root: string, size: number, track?: (c: Ch
       m.child = c;
       track?.(c, true);
     },
-    async stop() {
-      await Promise.all(
-        members.map(async (m) => {
-          if (!m.child) return;
-          const c = m.child;
-          m.child = undefined;
-          await stopChild(c);
-          track?.(c, false);
-        }),
-      );
-    },
+    stop: () => stopMembers(members, track),
   };
   try {
     for (const m of members) await ens.start(m.id);

@@ -2,7 +2,7 @@
 // dataDir and myid and one shared zoo.cfg (product defaults otherwise); leader lookup, SIGKILL and restart by id.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, httpOk, sleep, startChild, stopChild, waitUntil, type Child } from './procs.js';
+import { freePort, httpOk, killMember, memberPids, pollLeader, startChild, stopMembers, waitUntil, type Child, type TrackChild } from './procs.js';
 import { ZKGATE_BIN } from './zkgate.js';
 import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 
@@ -32,7 +32,7 @@ export interface ZkgateEnsembleOptions {
   /** Put every member under node --cpu-prof, profiles written here when it exits. */
   cpuProfDir?: string;
   /** Called with each child as it is spawned, so the caller can stop it even if this module fails. */
-  track?: (c: Child, alive: boolean) => void;
+  track?: TrackChild;
 }
 
 async function srvrMode(url: string): Promise<string | undefined> {
@@ -71,24 +71,9 @@ export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<Zkg
   const ens: ZkgateEnsemble = {
     members,
     urls: members.map((m) => m.url),
-    pids: () => members.flatMap((m) => (m.child ? [m.child.pid] : [])),
-    async leader(timeoutMs = 30000) {
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        for (const m of members) if (m.child && (await srvrMode(m.url)) === 'leader') return m.id;
-        await sleep(25);
-      }
-      throw new Error(`no zkgate leader within ${timeoutMs} ms`);
-    },
-    async kill(id) {
-      const m = byId(id);
-      if (!m.child) return;
-      const c = m.child;
-      c.proc.kill('SIGKILL');
-      await c.exited;
-      o.track?.(c, false);
-      m.child = undefined;
-    },
+    pids: () => memberPids(members),
+    leader: (timeoutMs = 30000) => pollLeader(members, async (m) => (await srvrMode(m.url)) === 'leader', 'zkgate', timeoutMs, 25),
+    kill: (id) => killMember(byId(id), o.track),
     async start(id) {
       const m = byId(id);
       const nodeFlags = [...SERVER_NODE_FLAGS, ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
@@ -99,17 +84,7 @@ export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<Zkg
       // Three Node processes loading at once on a busy 2-core machine can take tens of seconds.
       await waitUntil(c, () => httpOk(`${m.url}/v1/admin/ruok`), 120000, 100);
     },
-    async stop() {
-      await Promise.all(
-        members.map(async (m) => {
-          if (!m.child) return;
-          const c = m.child;
-          m.child = undefined;
-          await stopChild(c);
-          o.track?.(c, false);
-        }),
-      );
-    },
+    stop: () => stopMembers(members, o.track),
   };
   try {
     await Promise.all(members.map((m) => ens.start(m.id)));
