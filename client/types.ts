@@ -1,4 +1,5 @@
-// The wire shapes of zkgate's REST and WebSocket API (API.md §3–6), copied here so the SDK shares no code with the server.
+// The wire shapes of zkgate's REST and WebSocket API (API.md §3–6). The SDK imports nothing from the server; the server
+// takes Stat and CreateMode from here, so each shape is written once.
 
 /** ZooKeeper's Stat; zxids are decimal strings (64-bit). */
 export interface Stat {

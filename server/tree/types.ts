@@ -4,29 +4,9 @@ import type { ZkError } from "../errors.js";
 export * from '../../storage/records.js';
 import type { Acl, AuthId, NodeKind } from '../../storage/records.js';
 
-/** Stat as clients see it: zxids as decimal strings, cversion as ZooKeeper reports it. */
-export interface Stat {
-  czxid: string;
-  mzxid: string;
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
-
-export type CreateMode =
-  | 'PERSISTENT'
-  | 'EPHEMERAL'
-  | 'PERSISTENT_SEQUENTIAL'
-  | 'EPHEMERAL_SEQUENTIAL'
-  | 'CONTAINER'
-  | 'PERSISTENT_WITH_TTL'
-  | 'PERSISTENT_SEQUENTIAL_WITH_TTL';
+// Stat and CreateMode are wire shapes: the SDK's definitions are the one copy (the SDK imports nothing from here).
+import type { CreateMode, Stat } from '../../client/types.js';
+export type { CreateMode, Stat } from '../../client/types.js';
 
 export const CREATE_MODES: readonly CreateMode[] = [
   'PERSISTENT',
