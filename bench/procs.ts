@@ -74,18 +74,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
 }
 
-/** Resident set size in MB, from /proc/<pid>/status (VmRSS). */
-export function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** Resident set size from one read of /proc/<pid>/status, in MB: the whole (VmRSS), and split into anonymous (heap
+ * and other private memory) and file-backed (mapped files, here mostly LMDB's map: page cache the kernel can drop). */
+export function rssSplitMb(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rssMb: mb('VmRSS'), anonMb: mb('RssAnon'), fileMb: mb('RssFile') };
 }
 
-/** RSS split as /proc/<pid>/status does: anonymous (heap and other private memory) and file-backed (mapped files,
- * here mostly LMDB's map: clean page-cache pages the kernel can drop), in MB. */
-export function rssSplitMb(pid: number): { anonMb: number; fileMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
-  return { anonMb: kb('RssAnon'), fileMb: kb('RssFile') };
+export function rssMb(pid: number): number {
+  return rssSplitMb(pid).rssMb;
 }
 
 /** Told when a cluster member's process starts (true) or is gone (false), so the caller can account for it. */

@@ -118,8 +118,8 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
     });
     const r = await inst;
     const [readP50Ms, readP99Ms] = lat.percentiles([50, 99]) as [number, number];
-    const rssAfterReadsMb = rssMb(child.pid);
     const split = rssSplitMb(child.pid);
+    const rssAfterReadsMb = split.rssMb;
     const serverZnodeCount = await znodeCount(url);
     return {
       znodes: n,
