@@ -162,9 +162,10 @@ export const lockRoutes: FastifyPluginAsync<{ env: RecipeEnv }> = async (app, { 
     handler: async (req) => {
       const ctx = requestContext(req, node);
       const dir = recipeDir(RECIPE_ROOT.locks, req.params.name);
-      for (const c of bySeq(childrenOrNone(node, dir, ctx))) {
+      const line = bySeq(childrenOrNone(node, dir, ctx));
+      for (const c of line) {
         const st = statOrNull(node, `${dir}/${c}`, ctx);
-        if (st) return { name: req.params.name, key: `${dir}/${c}`, owner: st.ephemeralOwner, zxid: st.czxid, waiting: bySeq(childrenOrNone(node, dir, ctx)).length - 1 };
+        if (st) return { name: req.params.name, key: `${dir}/${c}`, owner: st.ephemeralOwner, zxid: st.czxid, waiting: line.length - 1 };
       }
       throw new ZkError('NoNode', `nobody holds lock ${req.params.name}`, { path: dir });
     },
