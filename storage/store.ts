@@ -214,10 +214,11 @@ export class Store {
    * `snap.installing` mark makes a crash half-way visible at the next start (see wipeTree).
    */
   async replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
-    await this.writeDurably(() => this.metaPut('snap.installing', 1));
-    await this.wipeTree(batchKeys);
+    // The copy is opened before anything here is touched: a missing or unreadable file must fail with the tree intact.
     const src = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
     try {
+      await this.writeDurably(() => this.metaPut('snap.installing', 1));
+      await this.wipeTree(batchKeys);
       const names: [string, 'binary' | undefined][] = [['nodes', 'binary'], ['sessions', undefined], ['ephemerals', 'binary'], ['special', undefined]];
       for (const [i, [name, keyEncoding]] of names.entries()) {
         const from = src.openDB<unknown, string | Buffer>(name, keyEncoding ? { keyEncoding } : {});

@@ -273,6 +273,9 @@ export class RaftEngine implements Engine {
       if (this.held.length < MAX_HELD_MESSAGES) this.held.push([from, msg]);
       return;
     }
+    // One install at a time: a second stream (the leader re-sent while this one was installing) would overwrite
+    // the file being installed. It is dropped; the leader sends again if this node still needs one.
+    if (this.installing && (msg.k === 'snapChunk' || msg.k === 'snapEnd')) return;
     switch (msg.k) {
       case 'raft':
         if (msg.m.to !== this.cfg.myid || msg.m.from !== from) return;
