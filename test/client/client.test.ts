@@ -188,3 +188,23 @@ t.test('503 with applied:false is retried with backoff; without retries the call
   const ok = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => retrying.create(`/q${i}`)));
   t.equal(ok.filter((r) => r.status === 'fulfilled').length, 20, 'with retries every write went through');
 });
+
+t.test('a one-shot watch survives a reconnect: the re-arm does not fire it for a change its state already holds', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const w = await ZkClient.connect({ servers: s.url, session: false });
+  const admin = await ZkClient.connect({ servers: s.url, session: false });
+  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  await admin.create('/q', '');
+  await admin.create('/q/a', '');
+  // /q/a's create is already in the watch's state: the re-arm (with sinceZxid) must not count it as missed.
+  const { state, fired } = await w.watchOnce('/q', 'children');
+  t.same(state.children, ['a']);
+  w.conn.drop();
+  await w.waitConnected(20000);
+  // On re-arm the server must not fire (and so consume) the watch for the create the state already holds.
+  await w.getChildren('/q');
+  await admin.create('/q/b', '');
+  const e = await Promise.race([fired, new Promise<'none'>((r) => setTimeout(() => r('none'), 5000))]);
+  t.match(e, { type: 'NodeChildrenChanged', path: '/q' }, 'the create after the reconnect fires the watch');
+});
