@@ -1,16 +1,6 @@
 // Length-prefixed frames on a TCP stream: [u32 length][payload], bounded in size; the decoder never
 // buffers more than one maximal frame.
-import { Packr } from 'msgpackr';
-
-const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
-
-export function encodeValue(v: unknown): Buffer {
-  return packr.pack(v);
-}
-
-export function decodeValue(b: Uint8Array): unknown {
-  return packr.unpack(b);
-}
+export { decodeValue, encodeValue } from '../../storage/codec.js';
 
 export function frame(payload: Uint8Array, tag?: Uint8Array): Buffer {
   const len = payload.byteLength + (tag?.byteLength ?? 0);
