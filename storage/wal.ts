@@ -1,0 +1,290 @@
+// The write-ahead log of a standalone node. A transaction is durable once its record is written to a segment
+// file and fdatasync'd; LMDB then applies it without waiting for its own flush (overlappingSync) and flushes in
+// the background. Appends that arrive while a flush runs go out together in the next write and flush, so one
+// fdatasync serves every writer of that moment. A segment is deleted once LMDB's flushed state is past it.
+//
+// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = msgpack txn]. A segment is named by the zxid
+// of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
+// checksum or breaks the sequence: the torn tail of a write that was never acknowledged.
+import { close, closeSync, fdatasync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, write } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { decodeValue, encodeValue } from './codec.js';
+
+const HEADER = 16;
+const NAME = /^(\d{20})\.wal$/;
+
+export interface WalRecord<T> {
+  zxid: number;
+  value: T;
+}
+
+export interface WalOptions {
+  /** A segment is closed and a new one started once it holds this many bytes. */
+  segmentBytes: number;
+}
+
+export const DEFAULT_WAL_OPTIONS: WalOptions = { segmentBytes: 64 << 20 };
+
+/**
+ * The active segment is zero-filled this far ahead of its end, so that a group's fdatasync writes data only:
+ * appending to a file changes its size and block map, and on ext4 that makes every fdatasync a journal
+ * commit, which also waits for other files' newly allocated blocks (LMDB's, here).
+ */
+const PREALLOCATE_BYTES = 8 << 20;
+const ZEROS = Buffer.alloc(1 << 20);
+
+interface Segment {
+  first: number;
+  /** first - 1 while empty. */
+  last: number;
+  file: string;
+  /** Bytes of valid records (where the next append goes, for the active segment). */
+  end: number;
+  /** Bytes of the file known to be allocated (zero-filled ahead of `end`). */
+  allocated: number;
+}
+
+interface Queued {
+  buf: Buffer;
+  first: number;
+  last: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function segmentName(first: number): string {
+  return `${String(first).padStart(20, '0')}.wal`;
+}
+
+function encodeRecord(zxid: number, value: unknown): Buffer {
+  const payload = encodeValue(value);
+  const buf = Buffer.allocUnsafe(HEADER + payload.length);
+  buf.writeUInt32LE(payload.length, 0);
+  buf.writeDoubleLE(zxid, 8);
+  payload.copy(buf, HEADER);
+  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
+  return buf;
+}
+
+/** Walks the valid records of a segment's bytes: calls `each` with the zxid and payload of each, returns the end. */
+function walk(buf: Buffer, first: number, each: (zxid: number, payload: Buffer) => void): number {
+  let pos = 0;
+  let expect = first;
+  while (pos + HEADER <= buf.length) {
+    const len = buf.readUInt32LE(pos);
+    if (len === 0 || pos + HEADER + len > buf.length) break;
+    if (crc32(buf.subarray(pos + 8, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) break;
+    const zxid = buf.readDoubleLE(pos + 8);
+    if (zxid !== expect) break;
+    each(zxid, buf.subarray(pos + HEADER, pos + HEADER + len));
+    expect++;
+    pos += HEADER + len;
+  }
+  return pos;
+}
+
+// Callback fs calls wrapped by hand: they run on libuv's pool like fs/promises, without a FileHandle.
+function writeAt(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+function syncData(fd: number, all = false): Promise<void> {
+  return new Promise((resolve, reject) => (all ? fsync : fdatasync)(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Wal<T = unknown> {
+  private readonly segments: Segment[] = [];
+  private fd: number | null = null;
+  private queue: Queued[] = [];
+  private flushing = false;
+  private failed: unknown = null;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+  /** Told the seconds each write + fdatasync took, for the fsync histogram. */
+  flushObserver?: (seconds: number) => void;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: WalOptions,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    const names = readdirSync(dir)
+      .map((n) => NAME.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ first: Number(m[1]), file: join(dir, m[0]) }))
+      .sort((a, b) => a.first - b.first);
+    for (const { first, file } of names) {
+      let last = first - 1;
+      const end = walk(readFileSync(file), first, (z) => (last = z));
+      this.segments.push({ first, last, file, end, allocated: end });
+    }
+    // A torn tail is cut off, so that a shorter append over it cannot leave a stale whole record behind it.
+    const active = this.segments[this.segments.length - 1];
+    if (active && statSync(active.file).size > active.end) {
+      truncateSync(active.file, active.end);
+      const fd = openSync(active.file, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+
+  /** Opens (creating if absent) the log in `dir` and finds where each segment's valid records end. */
+  static open<T>(dir: string, opts: WalOptions = DEFAULT_WAL_OPTIONS): Wal<T> {
+    return new Wal<T>(dir, opts);
+  }
+
+  /** Highest zxid in the log (0 when empty). */
+  get lastZxid(): number {
+    const s = this.segments[this.segments.length - 1];
+    return s ? s.last : 0;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /**
+   * The records after `after`, in order, in chunks of at most `chunk`. Throws when the log does not continue
+   * from `after` (a record the store needs is missing) — replaying past a hole would corrupt the tree.
+   */
+  *recordsAfter(after: number, chunk = 1000): Generator<WalRecord<T>[]> {
+    let expect = after + 1;
+    let out: WalRecord<T>[] = [];
+    for (const s of this.segments) {
+      if (s.last <= after) continue;
+      if (s.first > expect) throw new Error(`write-ahead log ${this.dir} is missing zxids ${expect}..${s.first - 1} (store is at ${after})`);
+      walk(readFileSync(s.file).subarray(0, s.end), s.first, (zxid, payload) => {
+        if (zxid < expect) return;
+        out.push({ zxid, value: decodeValue(payload) as T });
+        expect = zxid + 1;
+      });
+      while (out.length >= chunk) yield out.splice(0, chunk);
+    }
+    if (out.length > 0) yield out;
+  }
+
+  /**
+   * Appends records with consecutive zxids; resolves once they are on disk. Records that do not continue the
+   * log (the store moved past it) start a new segment, so a segment never holds a hole.
+   */
+  append(records: WalRecord<T>[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
+    if (this.failed) return Promise.reject(this.failed);
+    if (records.length === 0) return Promise.resolve();
+    const bufs = records.map((r) => encodeRecord(r.zxid, r.value));
+    const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
+    const first = (records[0] as WalRecord<T>).zxid;
+    const last = (records[records.length - 1] as WalRecord<T>).zxid;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ buf, first, last, resolve, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  /** Deletes every segment but the active one whose records are all at or below `zxid` (durable elsewhere). */
+  release(zxid: number): void {
+    while (this.segments.length > 1 && (this.segments[0] as Segment).last <= zxid) {
+      const s = this.segments.shift() as Segment;
+      rmSync(s.file, { force: true });
+    }
+  }
+
+  /** Waits for queued appends, then closes the active segment. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.flushing) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.fd !== null) await closeFd(this.fd);
+    this.fd = null;
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0 && !this.failed) {
+        const group = this.queue.splice(0);
+        try {
+          await this.writeGroup(group);
+          for (const q of group) q.resolve();
+        } catch (e) {
+          this.failed = e;
+          for (const q of [...group, ...this.queue.splice(0)]) q.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+      for (const r of this.idleWaiters.splice(0)) r();
+    }
+  }
+
+  /** Writes a group as few writes as segment boundaries allow, then one fdatasync per segment touched. */
+  private async writeGroup(group: Queued[]): Promise<void> {
+    let run: Queued[] = [];
+    const writeRun = async () => {
+      if (run.length === 0) return;
+      const s = this.segments[this.segments.length - 1] as Segment;
+      const buf = run.length === 1 ? (run[0] as Queued).buf : Buffer.concat(run.map((q) => q.buf));
+      const t0 = this.flushObserver ? performance.now() : 0;
+      const fd = this.fd ?? (this.fd = openSync(s.file, 'r+'));
+      if (s.end + buf.length > s.allocated) await this.preallocate(fd, s, s.end + buf.length);
+      let off = 0;
+      while (off < buf.length) off += await writeAt(fd, buf, off, buf.length - off, s.end + off);
+      await syncData(fd);
+      this.flushObserver?.((performance.now() - t0) / 1000);
+      s.end += buf.length;
+      s.last = (run[run.length - 1] as Queued).last;
+      run = [];
+    };
+    for (const q of group) {
+      const s = this.segments[this.segments.length - 1];
+      const tail = run.length > 0 ? (run[run.length - 1] as Queued).last : s?.last;
+      const continues = s !== undefined && q.first === (tail as number) + 1;
+      if (!continues || (s.end >= this.opts.segmentBytes && s.last >= s.first)) {
+        await writeRun();
+        await this.startSegment(q.first);
+      }
+      run.push(q);
+    }
+    await writeRun();
+  }
+
+  private async startSegment(first: number): Promise<void> {
+    if (this.fd !== null) await closeFd(this.fd);
+    this.fd = null;
+    const file = join(this.dir, segmentName(first));
+    const active = this.segments[this.segments.length - 1];
+    // An empty active segment is replaced rather than left behind as a file that names a zxid it lacks.
+    if (active && active.last < active.first) {
+      this.segments.pop();
+      if (active.file !== file) rmSync(active.file, { force: true });
+    }
+    this.fd = openSync(file, 'w+');
+    fsyncDir(this.dir);
+    this.segments.push({ first, last: first - 1, file, end: 0, allocated: 0 });
+  }
+
+  /** Zero-fills the segment up to at least `upTo` plus PREALLOCATE_BYTES, and makes the new size durable. */
+  private async preallocate(fd: number, s: Segment, upTo: number): Promise<void> {
+    const target = upTo + PREALLOCATE_BYTES;
+    let pos = s.allocated;
+    while (pos < target) pos += await writeAt(fd, ZEROS, 0, Math.min(ZEROS.length, target - pos), pos);
+    await syncData(fd, true);
+    s.allocated = pos;
+  }
+}
