@@ -5,8 +5,13 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import type { Counter, TreeView } from './view.js';
+import { PendingLayer, type GroupWrites } from './pending.js';
 
 const SEP = 0;
+
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
 
 /** Key of a znode: parent path, NUL, name — so the children of a node are one ordered key range. */
 export function nodeKey(path: string): Buffer {
@@ -38,6 +43,11 @@ export interface SnapshotInfo {
 
 export interface StoreOptions {
   dataDir: string;
+  /**
+   * A write-ahead log makes writes durable (standalone): LMDB commits without waiting for its flush, which
+   * runs in the background, and stays crash-consistent at its last flushed (or, same boot, committed) state.
+   */
+  walBacked?: boolean;
 }
 
 export class Store {
@@ -49,15 +59,21 @@ export class Store {
   private readonly special: Database<NodeKind, string>;
   private readonly meta: Database<number, string>;
   private closed = false;
+  private readonly walBacked: boolean;
+  /** Applied writes on their way into LMDB (WAL-backed stores only); every read looks here first. */
+  private readonly pending = new PendingLayer();
+  private lastApply: Promise<void> = Promise.resolve();
 
   private constructor(opts: StoreOptions) {
+    this.walBacked = opts.walBacked === true;
     mkdirSync(opts.dataDir, { recursive: true });
     this.path = join(opts.dataDir, 'zkgate.mdb');
-    // Durability is explicit: overlappingSync off so a transaction's promise resolves only once it is fsync'd
-    // (lmdb-js defaults it on, resolving at commit); noSync/noMetaSync stay off.
+    // Durability is explicit. Without a WAL, overlappingSync is off so that a transaction's promise resolves only
+    // once it is fsync'd (lmdb-js defaults it on, resolving at commit). With a WAL it is on, and writeDurably
+    // waits for `flushed` itself. noSync/noMetaSync stay off either way.
     this.env = open({
       path: this.path,
-      overlappingSync: false,
+      overlappingSync: this.walBacked,
       noSync: false,
       noMetaSync: false,
       useWritemap: false,
@@ -92,10 +108,26 @@ export class Store {
   // ---- reads of committed state (synchronous, memory-mapped) ----
 
   getNode(path: string): NodeRecord | undefined {
+    const e = this.pending.nodes.get(path);
+    if (e) return e.value ?? undefined;
     return this.nodes.get(nodeKey(path));
   }
 
   childNames(path: string, limit?: number): string[] {
+    const touched = this.pending.children.get(path);
+    if (!touched) return this.committedChildNames(path, limit);
+    // Pending deletes can hide at most `touched.size` of LMDB's first names, so that many more are read.
+    const names = new Set(this.committedChildNames(path, limit === undefined ? undefined : limit + touched.size));
+    for (const p of touched) {
+      const name = p.slice(p.lastIndexOf('/') + 1);
+      if (this.pending.nodes.get(p)?.value) names.add(name);
+      else names.delete(name);
+    }
+    const out = [...names].sort(byUtf8);
+    return limit === undefined ? out : out.slice(0, limit);
+  }
+
+  private committedChildNames(path: string, limit?: number): string[] {
     const out: string[] = [];
     const r = childRange(path);
     const prefix = r.start.length;
@@ -123,34 +155,69 @@ export class Store {
   }
 
   getSession(id: string): SessionRecord | undefined {
+    const e = this.pending.sessions.get(id);
+    if (e) return e.value ?? undefined;
     return this.sessions.get(id);
   }
 
   listSessions(): SessionRecord[] {
-    return [...this.sessions.getRange({ snapshot: false })].map((e) => e.value);
+    const out = new Map<string, SessionRecord>();
+    for (const e of this.sessions.getRange({ snapshot: false })) out.set(e.key, e.value);
+    for (const [id, e] of this.pending.sessions) {
+      if (e.value) out.set(id, e.value);
+      else out.delete(id);
+    }
+    return [...out.values()];
   }
 
   sessionEphemerals(id: string): string[] {
     const r = childRange(id);
     const prefix = r.start.length;
-    return [...this.ephemerals.getKeys({ ...r, snapshot: false })].map((k) => (k as Buffer).subarray(prefix).toString('utf8'));
+    const paths = [...this.ephemerals.getKeys({ ...r, snapshot: false })].map((k) => (k as Buffer).subarray(prefix).toString('utf8'));
+    const touched = this.pending.ephemerals.get(id);
+    if (!touched) return paths;
+    const set = new Set(paths);
+    for (const [p, e] of touched) {
+      if (e.value) set.add(p);
+      else set.delete(p);
+    }
+    return [...set].sort(byUtf8);
   }
 
   /** Container and TTL nodes, for the sweeper; an index, so the sweep never walks the tree. */
   specialNodes(limit: number): { path: string; kind: NodeKind }[] {
-    return [...this.special.getRange({ limit, snapshot: false })].map((e) => ({ path: e.key, kind: e.value }));
+    const out = new Map<string, NodeKind>();
+    for (const e of this.special.getRange({ limit: limit + this.pending.special.size, snapshot: false })) out.set(e.key, e.value);
+    for (const [p, e] of this.pending.special) {
+      if (e.value) out.set(p, e.value);
+      else out.delete(p);
+    }
+    const entries = [...out];
+    // Pending additions went in after LMDB's entries: restore key order so a bounded listing is the one after the commit.
+    if (this.pending.special.size > 0) entries.sort(([a], [b]) => byUtf8(a, b));
+    return entries.slice(0, limit).map(([path, kind]) => ({ path, kind }));
   }
 
   lastZxid(): number {
-    return this.meta.get('lastZxid') ?? 0;
+    return this.pending.lastZxid?.value ?? this.meta.get('lastZxid') ?? 0;
+  }
+
+  private counter(c: Counter): number {
+    return this.pending.counters.get(c)?.value ?? this.meta.get(c) ?? 0;
   }
 
   counters(): Counters {
-    return {
-      znodes: this.meta.get('znodes') ?? 0,
-      dataBytes: this.meta.get('dataBytes') ?? 0,
-      ephemerals: this.meta.get('ephemerals') ?? 0,
-    };
+    return { znodes: this.counter('znodes'), dataBytes: this.counter('dataBytes'), ephemerals: this.counter('ephemerals') };
+  }
+
+  /** Transactions applied but not yet committed to LMDB (WAL-backed stores). */
+  get pendingTxns(): number {
+    return this.pending.txns;
+  }
+
+  /** Resolves when every transaction applied so far is committed to LMDB. */
+  appliedCommitted(): Promise<void> {
+    return this.lastApply;
   }
 
   // ---- writes ----
@@ -165,13 +232,75 @@ export class Store {
     const view = this.writeView();
     const observe = this.durableWriteObserver;
     const t0 = observe ? process.hrtime.bigint() : 0n;
-    const done = this.env.transaction(() => {
+    const committed = this.env.transaction(() => {
       fn(view, (z) => {
         this.meta.put('lastZxid', z);
       });
     }) as Promise<void>;
+    const done = this.walBacked ? committed.then(() => this.flushed()) : committed;
     if (!observe) return done;
     return done.then(() => observe(Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+
+  /**
+   * Like writeDurably but resolves at commit, before LMDB's flush: only for transactions already durable in
+   * the write-ahead log, which replays them if the flush never happens.
+   */
+  writeApplied(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
+    if (!this.walBacked) return this.writeDurably(fn);
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const view = this.writeView();
+    return this.env.transaction(() => {
+      fn(view, (z) => {
+        this.meta.put('lastZxid', z);
+      });
+    }) as Promise<void>;
+  }
+
+  /**
+   * Applies `txns` transactions now, in memory, on top of LMDB (reads see them at once), and commits them to
+   * LMDB in the background; the promise is that commit. Only for transactions already durable in the
+   * write-ahead log. `fn` must not throw (the writes it made before the throw would be visible).
+   */
+  applyPending(txns: number, fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
+    if (!this.walBacked) return Promise.reject(new Error('applyPending needs a WAL-backed store'));
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const pending = this.pending;
+    const g = pending.newGroup();
+    const view: TreeView = {
+      getNode: (p) => this.getNode(p),
+      putNode: (p, rec) => pending.putNode(g, p, rec),
+      removeNode: (p) => pending.putNode(g, p, null),
+      childNames: (p) => this.childNames(p),
+      getSession: (id) => this.getSession(id),
+      putSession: (rec) => pending.putSession(g, rec.id, rec),
+      removeSession: (id) => pending.putSession(g, id, null),
+      sessionEphemerals: (id) => this.sessionEphemerals(id),
+      addEphemeral: (id, p) => pending.setEphemeral(g, id, p, true),
+      removeEphemeral: (id, p) => pending.setEphemeral(g, id, p, false),
+      setSpecial: (p, kind) => pending.setSpecial(g, p, kind),
+      bump: (c, d) => pending.setCounter(g, c, this.counter(c) + d),
+    };
+    fn(view, (z) => pending.setLastZxid(g, z));
+    g.txns = txns;
+    pending.txns += txns;
+    const commit = (this.env.transaction(() => this.writeGroup(g)) as Promise<void>).then(() => pending.committed(g));
+    this.lastApply = commit;
+    return commit;
+  }
+
+  private writeGroup(g: GroupWrites): void {
+    for (const [p, rec] of g.nodes) void (rec ? this.nodes.put(nodeKey(p), rec) : this.nodes.remove(nodeKey(p)));
+    for (const [id, rec] of g.sessions) void (rec ? this.sessions.put(id, rec) : this.sessions.remove(id));
+    for (const e of g.ephemerals.values()) void (e.present ? this.ephemerals.put(ephKey(e.id, e.path), 1) : this.ephemerals.remove(ephKey(e.id, e.path)));
+    for (const [p, kind] of g.special) void (kind ? this.special.put(p, kind) : this.special.remove(p));
+    for (const [c, v] of g.counters) void this.meta.put(c, v);
+    if (g.lastZxid !== undefined) void this.meta.put('lastZxid', g.lastZxid);
+  }
+
+  /** Resolves once every commit so far is flushed to disk. */
+  flushed(): Promise<void> {
+    return Promise.resolve(this.env.flushed as unknown as Promise<void>).then(() => undefined);
   }
 
   /** Told the seconds each durable write took (commit + fsync), for the fsync histogram. */
@@ -299,6 +428,9 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.lastApply.catch(() => {});
+    // After a clean stop LMDB holds everything, so the log is redundant (and an older release can open the dir).
+    if (this.walBacked) await this.flushed();
     await this.env.close();
   }
 }
