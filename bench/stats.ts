@@ -18,9 +18,9 @@ export interface PhaseResult {
   serverCores: number;
   /** CPU the load generator used during the phase, in cores. */
   loadgenCores: number;
-  /** zkgate only: durable LMDB commits (group-commit batches) in the phase, from its /metrics. */
+  /** zkgate only: durable group commits (write-ahead-log flushes) in the phase, from its /metrics. */
   commits?: number;
-  /** zkgate only: mean wall time of one durable commit (commit + fsync), ms. */
+  /** zkgate only: mean wall time of one durable commit (write + fdatasync), ms. */
   commitMsMean?: number;
 }
 

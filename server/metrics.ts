@@ -6,6 +6,7 @@ import type { ZkNode } from './node.js';
 import type { ConnectionRegistry } from './connections.js';
 import { clusterInfo, electionsTotal } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
+import { WritePipeline } from './pipeline.js';
 
 const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
 
@@ -71,7 +72,7 @@ export class NodeMetrics {
     const register = [this.registry];
     this.fsync = new Histogram({
       name: 'zkgate_fsync_duration_seconds',
-      help: 'Time of one durable (fsync\'d) LMDB write transaction, one per group-commit batch',
+      help: 'Time of one durable write, one per group commit: a write-ahead-log write + fdatasync (standalone) or an fsync\'d LMDB transaction (ensemble)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: register,
     });
@@ -151,6 +152,7 @@ export function installMetrics(app: FastifyInstance, node: ZkNode, conns: Connec
   const metrics = new NodeMetrics(node, conns);
   conns.attach(app.server);
   node.store.durableWriteObserver = (seconds) => metrics.fsync.observe(seconds);
+  if (node.engine instanceof WritePipeline) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const op = opOf(req.method, req.routeOptions.url, req.query);
     const ms = reply.elapsedTime;

@@ -1,15 +1,18 @@
 // A zkgate node: owns the store, the write pipeline, sessions and sweeps, and answers reads with ACL checks.
 // Routes talk only to this class.
 import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
 import { negotiateTimeout, type Config } from './config.js';
-import { WritePipeline, type Committed } from './pipeline.js';
+import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
 import { findReapable } from './sweeper.js';
 import { Store } from '../storage/store.js';
+import { Wal } from '../storage/wal.js';
 import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
 import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './tree/prepare.js';
 import { statOf } from './tree/stat.js';
@@ -26,6 +29,11 @@ export interface NodeStats {
 
 export type { Mode } from './engine.js';
 
+/** Where a standalone node keeps its write-ahead log. */
+export function walDir(dataDir: string): string {
+  return join(dataDir, 'wal');
+}
+
 export class ZkNode extends EventEmitter {
   readonly store: Store;
   readonly sessions = new SessionTracker();
@@ -41,7 +49,7 @@ export class ZkNode extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(0);
-    this.store = Store.open({ dataDir: cfg.dataDir });
+    this.store = Store.open({ dataDir: cfg.dataDir, walBacked: engineFactory === undefined });
     const hooks = {
       onCommitted: (batch: Committed[]) => this.committed(batch),
       onFatal: (e: unknown) => {
@@ -66,7 +74,7 @@ export class ZkNode extends EventEmitter {
     };
     this.engine = engineFactory
       ? engineFactory(this.store, hooks)
-      : new WritePipeline(this.store, { maxPendingWrites: cfg.maxPendingWrites, maxBatchTxns: cfg.maxBatchTxns, maxBatchBytes: cfg.maxBatchBytes }, hooks);
+      : new WritePipeline(this.store, Wal.open<Txn>(walDir(cfg.dataDir)), { maxPendingWrites: cfg.maxPendingWrites, maxBatchTxns: cfg.maxBatchTxns, maxBatchBytes: cfg.maxBatchBytes }, hooks);
   }
 
   get mode(): Mode {
@@ -82,6 +90,7 @@ export class ZkNode extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    if (!(this.engine instanceof WritePipeline)) await this.retireWal();
     await this.engine.recover?.();
     if (!this.store.getNode('/')) await this.initTree();
     await this.engine.start();
@@ -92,6 +101,20 @@ export class ZkNode extends EventEmitter {
     this.timers.push(setInterval(() => this.sweep(), this.cfg.containerCheckIntervalMs));
     for (const t of this.timers) t.unref();
     this.log.info({ dataDir: this.cfg.dataDir, zxid: this.appliedZxid, sessions: this.sessions.size }, 'store opened');
+  }
+
+  /**
+   * A data dir that ran standalone and now joins an ensemble: what its log holds beyond the store is applied
+   * (and flushed, the ensemble's store syncing every commit), then the log is removed.
+   */
+  private async retireWal(): Promise<void> {
+    const dir = walDir(this.cfg.dataDir);
+    if (!existsSync(dir)) return;
+    const wal = Wal.open<Txn>(dir);
+    const n = await replayWal(this.store, wal);
+    await wal.close();
+    rmSync(dir, { recursive: true, force: true });
+    this.log.info({ replayed: n, zxid: this.store.lastZxid() }, 'standalone write-ahead log applied and removed');
   }
 
   /** The fresh tree ZooKeeper starts with: /, /zookeeper, /zookeeper/quota, /zookeeper/config (read-only). */

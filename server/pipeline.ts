@@ -1,9 +1,13 @@
-// The write loop of a standalone node: transactions queue (bounded), are applied in zxid order in batches,
-// one LMDB transaction and one fsync per batch (group commit), and are answered only once durable.
+// The write loop of a standalone node. Transactions queue (bounded), get their zxids in batches and go to the
+// write-ahead log, which makes them durable with one write + fdatasync for everything that arrived during
+// the previous flush (group commit). Durable batches are then applied in zxid order, several per LMDB
+// transaction, without waiting for LMDB's own flush; only then are their watchers told and writers answered.
+// While one group flushes the next one is already forming, so the disk's flush latency is paid once per group.
 import { ZkError } from './errors.js';
 import { applyTxn } from './tree/apply.js';
 import type { ApplyResult, Txn } from './tree/types.js';
 import type { Store } from '../storage/store.js';
+import type { Wal } from '../storage/wal.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 
 export interface Committed {
@@ -17,6 +21,13 @@ interface Pending {
   bytes: number;
   resolve: (r: { zxid: number; result: ApplyResult }) => void;
   reject: (e: unknown) => void;
+}
+
+/** A batch handed to the log: `first` is the zxid of its first transaction. */
+interface Logged {
+  first: number;
+  items: Pending[];
+  durable: boolean;
 }
 
 export interface PipelineLimits {
@@ -37,23 +48,62 @@ function txnBytes(txn: Txn): number {
   }
 }
 
+/**
+ * Applies what the log holds beyond the store's last zxid (a crash between the log's flush and LMDB's),
+ * in bounded LMDB transactions, and waits for LMDB to flush them. Returns the number replayed.
+ */
+export async function replayWal(store: Store, wal: Wal<Txn>, chunk = 1000): Promise<number> {
+  let n = 0;
+  for (const records of wal.recordsAfter(store.lastZxid(), chunk)) {
+    await store.writeApplied((view, setLastZxid) => {
+      for (const r of records) applyTxn(view, r.value, r.zxid);
+      setLastZxid((records[records.length - 1] as { zxid: number }).zxid);
+    });
+    n += records.length;
+  }
+  await store.flushed();
+  wal.release(store.lastZxid());
+  return n;
+}
+
+/** Applied transactions not yet committed to LMDB before applying stops to let it catch up (memory bound). */
+export const MAX_UNCOMMITTED_TXNS = 20000;
+
 export class WritePipeline implements Engine {
   readonly mode: Mode = 'standalone';
   readonly isWriter = true;
   private queue: Pending[] = [];
-  private running = false;
+  /** Batches in the log or on their way to it, in zxid order; the durable prefix is applied next. */
+  private logged: Logged[] = [];
+  /** Writes accepted and not yet answered: what maxPendingWrites bounds. */
+  private outstanding = 0;
+  private lastLogged: number;
+  private scheduled = false;
+  private waitingForLmdb = false;
+  private releasing = false;
   private stopping = false;
+  private failed = false;
   private idleWaiters: (() => void)[] = [];
   private zxidWaiters: { zxid: number; resolve: () => void }[] = [];
   /** Highest zxid applied and durable; what ZK-Zxid reports. */
   appliedZxid: number;
+  /** How many transactions the last start replayed from the log. */
+  replayed = 0;
 
   constructor(
     private readonly store: Store,
+    readonly wal: Wal<Txn>,
     private readonly limits: PipelineLimits,
     private readonly hooks: EngineHooks,
   ) {
     this.appliedZxid = store.lastZxid();
+    this.lastLogged = this.appliedZxid;
+  }
+
+  async recover(): Promise<void> {
+    this.replayed = await replayWal(this.store, this.wal);
+    this.appliedZxid = this.store.lastZxid();
+    this.lastLogged = this.appliedZxid;
   }
 
   async start(): Promise<void> {}
@@ -64,20 +114,27 @@ export class WritePipeline implements Engine {
 
   async stop(): Promise<void> {
     await this.drain();
+    await this.store.appliedCommitted().catch(() => {});
+    await this.wal.close();
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.outstanding;
   }
 
   submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
-    if (this.stopping) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
-    if (this.queue.length >= this.limits.maxPendingWrites) {
+    if (this.stopping || this.failed) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
+    if (this.outstanding >= this.limits.maxPendingWrites) {
       return Promise.reject(new ZkError('ConnectionLoss', `write queue is full (${this.limits.maxPendingWrites} pending)`, { applied: false }));
     }
+    this.outstanding++;
     return new Promise((resolve, reject) => {
       this.queue.push({ txn, bytes: txnBytes(txn), resolve, reject });
-      if (!this.running) void this.run();
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // One turn of the event loop lets concurrent requests join the batch.
+        setImmediate(() => this.toLog());
+      }
     });
   }
 
@@ -98,10 +155,10 @@ export class WritePipeline implements Engine {
     });
   }
 
-  /** Stops taking writes and resolves when every queued write is durable and answered. */
+  /** Stops taking writes and resolves when every accepted write is durable and answered. */
   async drain(): Promise<void> {
     this.stopping = true;
-    if (!this.running && this.queue.length === 0) return;
+    if (this.outstanding === 0) return;
     await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
@@ -117,44 +174,99 @@ export class WritePipeline implements Engine {
     return this.queue.splice(0, n);
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    // One turn of the event loop lets concurrent requests join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      const done: Committed[] = [];
-      let zxid = this.appliedZxid;
-      try {
-        await this.store.writeDurably((view, setLastZxid) => {
-          for (const p of batch) {
-            zxid++;
-            done.push({ zxid, txn: p.txn, result: applyTxn(view, p.txn, zxid) });
-          }
-          setLastZxid(zxid);
+  private toLog(): void {
+    this.scheduled = false;
+    while (this.queue.length > 0 && !this.failed) {
+      const items = this.takeBatch();
+      const b: Logged = { first: this.lastLogged + 1, items, durable: false };
+      this.lastLogged += items.length;
+      this.logged.push(b);
+      this.wal.append(items.map((p, i) => ({ zxid: b.first + i, value: p.txn }))).then(
+        () => {
+          b.durable = true;
+          this.applyDurable();
+        },
+        (e: unknown) => this.fail(e),
+      );
+    }
+  }
+
+  /**
+   * Applies the durable prefix of the log in memory (reads see it at once) and answers its writers; LMDB
+   * commits it in the background. Beyond MAX_UNCOMMITTED_TXNS not yet in LMDB it waits for LMDB to catch up.
+   */
+  private applyDurable(): void {
+    while (!this.failed && this.logged[0]?.durable && !this.waitingForLmdb) {
+      if (this.store.pendingTxns >= MAX_UNCOMMITTED_TXNS) {
+        this.waitingForLmdb = true;
+        void this.store.appliedCommitted().then(() => {
+          this.waitingForLmdb = false;
+          this.applyDurable();
         });
-      } catch (e) {
-        // A storage failure or a bug inside apply: the state on disk is no longer known to match memory.
-        for (const p of batch) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: undefined }));
-        for (const p of this.queue.splice(0)) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: false }));
-        this.running = false;
-        this.hooks.onFatal(e);
         return;
       }
+      let n = 0;
+      let k = 0;
+      while (k < this.logged.length && (this.logged[k] as Logged).durable && (k === 0 || n + (this.logged[k] as Logged).items.length <= this.limits.maxBatchTxns)) {
+        n += (this.logged[k] as Logged).items.length;
+        k++;
+      }
+      const group = this.logged.splice(0, k);
+      const done: Committed[] = [];
+      try {
+        const commit = this.store.applyPending(n, (view, setLastZxid) => {
+          for (const b of group) {
+            b.items.forEach((p, i) => done.push({ zxid: b.first + i, txn: p.txn, result: applyTxn(view, p.txn, b.first + i) }));
+          }
+          setLastZxid((done[done.length - 1] as Committed).zxid);
+        });
+        const last = (done[done.length - 1] as Committed).zxid;
+        commit.then(
+          () => this.releaseLog(last),
+          (e: unknown) => this.fail(e),
+        );
+      } catch (e) {
+        this.logged.unshift(...group);
+        this.fail(e);
+        return;
+      }
+      const zxid = (done[done.length - 1] as Committed).zxid;
       this.appliedZxid = zxid;
       // Watch events go out before the responses, as ZooKeeper orders them.
       this.hooks.onCommitted(done);
-      for (let i = 0; i < batch.length; i++) {
-        const c = done[i] as Committed;
-        (batch[i] as Pending).resolve({ zxid: c.zxid, result: c.result });
-      }
+      let i = 0;
+      for (const b of group) for (const p of b.items) p.resolve({ zxid: (done[i] as Committed).zxid, result: (done[i++] as Committed).result });
+      this.outstanding -= done.length;
       if (this.zxidWaiters.length > 0) {
         const ready = this.zxidWaiters.filter((w) => w.zxid <= zxid);
         this.zxidWaiters = this.zxidWaiters.filter((w) => w.zxid > zxid);
         for (const w of ready) w.resolve();
       }
     }
-    this.running = false;
+    if (this.outstanding === 0) for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  /** Drops log segments once LMDB has flushed past them (`zxid` is committed to LMDB); one wait at a time. */
+  private releaseLog(zxid: number): void {
+    if (this.releasing || this.wal.segmentCount < 2) return;
+    this.releasing = true;
+    this.store.flushed().then(
+      () => {
+        this.releasing = false;
+        this.wal.release(zxid);
+      },
+      (e: unknown) => this.fail(e),
+    );
+  }
+
+  /** A storage failure or a bug inside apply: the state on disk is no longer known to match memory. */
+  private fail(e: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    for (const b of this.logged.splice(0)) for (const p of b.items) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: undefined }));
+    for (const p of this.queue.splice(0)) p.reject(new ZkError('ConnectionLoss', 'storage failure', { applied: false }));
+    this.outstanding = 0;
     for (const r of this.idleWaiters.splice(0)) r();
+    this.hooks.onFatal(e);
   }
 }
