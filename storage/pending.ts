@@ -110,3 +110,19 @@ export class PendingLayer {
     this.txns -= g.txns;
   }
 }
+
+/** The writes of consecutive groups as one: later groups' values win, as they would replayed in order. */
+export function mergeGroups(groups: GroupWrites[]): GroupWrites {
+  if (groups.length === 1) return groups[0] as GroupWrites;
+  const out: GroupWrites = { gen: 0, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, txns: 0 };
+  for (const g of groups) {
+    for (const [k, v] of g.nodes) out.nodes.set(k, v);
+    for (const [k, v] of g.sessions) out.sessions.set(k, v);
+    for (const [k, v] of g.ephemerals) out.ephemerals.set(k, v);
+    for (const [k, v] of g.special) out.special.set(k, v);
+    for (const [k, v] of g.counters) out.counters.set(k, v);
+    if (g.lastZxid !== undefined) out.lastZxid = g.lastZxid;
+    out.txns += g.txns;
+  }
+  return out;
+}

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import type { Counter, TreeView } from './view.js';
-import { PendingLayer, type GroupWrites } from './pending.js';
+import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
+
+/**
+ * A WAL-backed store hands applied writes to LMDB at most this often, or sooner once this many transactions
+ * wait: reads are served from the pending layer meanwhile, so this trades nothing visible for far fewer LMDB
+ * commits (and background flushes) under load.
+ */
+export const LMDB_COMMIT_INTERVAL_MS = 10;
+export const LMDB_COMMIT_TXNS = 5000;
 
 const SEP = 0;
 
@@ -63,6 +71,10 @@ export class Store {
   /** Applied writes on their way into LMDB (WAL-backed stores only); every read looks here first. */
   private readonly pending = new PendingLayer();
   private lastApply: Promise<void> = Promise.resolve();
+  /** Applied groups not yet handed to LMDB: written together, every LMDB_COMMIT_INTERVAL_MS at most. */
+  private unwritten: { g: GroupWrites; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private unwrittenTxns = 0;
+  private writeTimer: NodeJS.Timeout | null = null;
 
   private constructor(opts: StoreOptions) {
     this.walBacked = opts.walBacked === true;
@@ -215,8 +227,9 @@ export class Store {
     return this.pending.txns;
   }
 
-  /** Resolves when every transaction applied so far is committed to LMDB. */
+  /** Resolves when every transaction applied so far is committed to LMDB (handing the rest to LMDB now). */
   appliedCommitted(): Promise<void> {
+    this.writeUnwritten();
     return this.lastApply;
   }
 
@@ -229,6 +242,7 @@ export class Store {
    */
   writeDurably(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    this.writeUnwritten();
     const view = this.writeView();
     const observe = this.durableWriteObserver;
     const t0 = observe ? process.hrtime.bigint() : 0n;
@@ -249,6 +263,7 @@ export class Store {
   writeApplied(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     if (!this.walBacked) return this.writeDurably(fn);
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    this.writeUnwritten();
     const view = this.writeView();
     return this.env.transaction(() => {
       fn(view, (z) => {
@@ -284,9 +299,38 @@ export class Store {
     fn(view, (z) => pending.setLastZxid(g, z));
     g.txns = txns;
     pending.txns += txns;
-    const commit = (this.env.transaction(() => this.writeGroup(g)) as Promise<void>).then(() => pending.committed(g));
-    this.lastApply = commit;
+    this.unwrittenTxns += txns;
+    const commit = new Promise<void>((resolve, reject) => this.unwritten.push({ g, resolve, reject }));
+    if (this.unwrittenTxns >= LMDB_COMMIT_TXNS) this.writeUnwritten();
+    else this.writeTimer ??= setTimeout(() => this.writeUnwritten(), LMDB_COMMIT_INTERVAL_MS);
     return commit;
+  }
+
+  /**
+   * One LMDB transaction for every group applied since the last: each key written once, with its latest value
+   * (a hot znode set 50 times in 10 ms costs one put). Groups leave the pending layer when it commits.
+   */
+  private writeUnwritten(): void {
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = null;
+    const batch = this.unwritten.splice(0);
+    this.unwrittenTxns = 0;
+    if (batch.length === 0) return;
+    const merged = mergeGroups(batch.map((b) => b.g));
+    const commit = (this.env.transaction(() => this.writeGroup(merged)) as Promise<void>).then(
+      () => {
+        for (const b of batch) {
+          this.pending.committed(b.g);
+          b.resolve();
+        }
+      },
+      (e: unknown) => {
+        for (const b of batch) b.reject(e);
+        throw e;
+      },
+    );
+    commit.catch(() => {});
+    this.lastApply = commit;
   }
 
   private writeGroup(g: GroupWrites): void {
@@ -428,6 +472,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.writeUnwritten();
     await this.lastApply.catch(() => {});
     // After a clean stop LMDB holds everything, so the log is redundant (and an older release can open the dir).
     if (this.walBacked) await this.flushed();
