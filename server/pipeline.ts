@@ -114,8 +114,10 @@ export class WritePipeline implements Engine {
 
   async stop(): Promise<void> {
     await this.drain();
-    await this.store.appliedCommitted().catch(() => {});
-    await this.wal.close();
+    if (this.failed) return this.wal.close();
+    await this.store.appliedCommitted();
+    await this.store.flushed();
+    await this.wal.retire();
   }
 
   get pending(): number {

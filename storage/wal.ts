@@ -206,6 +206,15 @@ export class Wal<T = unknown> {
     }
   }
 
+  /**
+   * Closes the log and deletes every segment: only once everything in it is durable elsewhere (a clean stop,
+   * after LMDB's flush), so that the next start has nothing to scan.
+   */
+  async retire(): Promise<void> {
+    await this.close();
+    for (const s of this.segments.splice(0)) rmSync(s.file, { force: true });
+  }
+
   /** Waits for queued appends, then closes the active segment. */
   async close(): Promise<void> {
     this.closed = true;
