@@ -97,6 +97,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     done();
   });
 
+  // A session created through another node a moment ago: catch up before requestContext's check (see awaitSession).
+  app.addHook('preHandler', (req, _reply, done) => {
+    const raw = req.headers['zk-session'];
+    const id = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    if (!id || node.sessions.has(id) || node.engine.isWriter) return done();
+    node.awaitSession(id).then(
+      () => done(),
+      (e: unknown) => done(e as Error),
+    );
+  });
+
   // ZK-Min-Zxid: read-your-writes across nodes; bounded wait, then 503.
   app.addHook('preHandler', (req, _reply, done) => {
     const raw = req.headers['zk-min-zxid'];

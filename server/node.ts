@@ -160,6 +160,17 @@ export class ZkNode extends EventEmitter {
 
   // ---- sessions ----
 
+  /**
+   * A session a follower or observer does not know may be one the leader committed a moment ago that this node has
+   * not applied yet: wait until it has applied everything committed before now (ReadIndex), so that the check
+   * that follows answers 410 only for a session the ensemble has closed, expired or never had. The writer
+   * (standalone or leader) has applied every committed session already.
+   */
+  async awaitSession(id: string): Promise<void> {
+    if (!id || this.engine.isWriter || this.sessions.has(id)) return;
+    await this.linearize();
+  }
+
   /** 410 for a request in a closed, expired or unknown session. */
   checkSession(id: string): void {
     if (id && !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);

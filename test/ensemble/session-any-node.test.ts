@@ -1,0 +1,39 @@
+// A session created through the leader is usable at once through any other node, without ZK-Min-Zxid: a node
+// that does not know the session yet first catches up with what the leader has committed (ReadIndex), so it
+// answers 410 only for a session the ensemble has really closed, expired or never had.
+import t from 'tap';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req, retry } from './client.js';
+
+const ROUNDS = 30;
+
+t.test('a new session works through a follower straight away: znode requests, keepalive and session reads', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leaderId = await ens.waitForLeader();
+  const leader = ens.node(leaderId);
+  const followers = ens.nodes.filter((n) => n.id !== leaderId);
+  await retry(
+    () => Promise.all(followers.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
+    (ms) => ms.every((m) => m === 'follower'),
+  );
+  const json = { 'content-type': 'application/json' };
+  for (let i = 0; i < ROUNDS; i++) {
+    const s = await req(`${leader.url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 10000 }), json);
+    t.equal(s.status, 201, `round ${i}: session created through the leader`);
+    const sid = s.body.sessionId as string;
+    const f = followers[i % followers.length] as (typeof followers)[number];
+    // Sent at once, before the follower has necessarily heard that the session's entry is committed.
+    const [eph, keep, info] = await Promise.all([
+      req(`${f.url}/v1/znodes/e${i}?ephemeral`, 'POST', 'x', { 'zk-session': sid }),
+      req(`${f.url}/v1/sessions/${sid}/keepalive`, 'POST'),
+      req(`${f.url}/v1/sessions/${sid}`),
+    ]);
+    t.equal(eph.status, 201, `round ${i}: an ephemeral create in the session through follower ${f.id}`);
+    t.equal(keep.status, 200, `round ${i}: a keepalive through follower ${f.id}`);
+    t.equal(info.status, 200, `round ${i}: the session read through follower ${f.id}`);
+  }
+  const unknown = await req(`${followers[0]?.url}/v1/znodes/x`, 'GET', undefined, { 'zk-session': '0x7f00000000000001' });
+  t.equal(unknown.status, 410, 'a session the ensemble never had is still 410 on a follower');
+  t.equal(unknown.body.error, 'SessionExpired');
+});
