@@ -356,6 +356,8 @@ export class Store {
    */
   async backupTo(file: string): Promise<SnapshotInfo> {
     if (this.closed) throw new Error('store is closed');
+    // Everything applied when the snapshot was asked for is in it, not only what LMDB had committed by then.
+    await this.appliedCommitted();
     await this.env.backup(file, true);
     return Store.inspectSnapshot(file);
   }
