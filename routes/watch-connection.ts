@@ -15,7 +15,8 @@ import { PingRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../op
 import { encodeData } from './context.js';
 
 type FrameId = string | number | null;
-type Handled = 'done' | 'defer';
+/** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
+type Handled = 'done' | 'defer' | 'pending';
 
 /** ZooKeeper's NoWatcher (-121): removeWatches found no such watch. Not an HTTP error, so not in errors.ts. */
 const NO_WATCHER = { error: 'NoWatcher', code: -121 };
@@ -41,6 +42,8 @@ export class WatchConnection implements WatchSink {
   private queuedBytes = 0;
   private waiting = false;
   private waitToken = 0;
+  /** The session a follower has just caught up for (awaitSession), and the error if it could not. */
+  private caughtUp: { sid: string; error?: unknown } | null = null;
   private deferredAt = 0;
   private lastSeen = Date.now();
   private pingTimer: NodeJS.Timeout | undefined;
@@ -149,7 +152,9 @@ export class WatchConnection implements WatchSink {
   private pump(): void {
     while (!this.waiting && !this.closed && this.queue.length > 0) {
       const text = this.queue[0] as string;
-      if (this.handle(text) === 'defer') {
+      const h = this.handle(text);
+      if (h === 'pending') return;
+      if (h === 'defer') {
         this.wait();
         return;
       }
@@ -180,6 +185,25 @@ export class WatchConnection implements WatchSink {
     this.hub.afterNextCommit(wake);
   }
 
+  /** Stops reading until `p` settles, then retries the head frame with `caughtUp` set for `sid`. */
+  private catchUp(sid: string, p: Promise<unknown>): void {
+    this.waiting = true;
+    this.ws.pause();
+    const token = ++this.waitToken;
+    const wake = (error?: unknown) => {
+      if (token !== this.waitToken || this.closed) return;
+      this.waitToken++;
+      this.caughtUp = { sid, error };
+      this.waiting = false;
+      this.ws.resume();
+      this.safePump();
+    };
+    p.then(
+      () => wake(),
+      (e: unknown) => wake(e ?? new Error('catch-up failed')),
+    );
+  }
+
   private handle(text: string): Handled {
     let msg: unknown;
     try {
@@ -205,8 +229,7 @@ export class WatchConnection implements WatchSink {
           return 'done';
         case 'session':
           check(SessionRequest, m);
-          this.opSession(id, String(m.sessionId));
-          return 'done';
+          return this.opSession(id, String(m.sessionId));
         case 'ping':
           check(PingRequest, m);
           this.send({ id, ok: true, zxid: String(this.node.appliedZxid) });
@@ -256,15 +279,26 @@ export class WatchConnection implements WatchSink {
     else this.send({ id, ok: false, ...NO_WATCHER, message: `no ${m.kind} watch on ${m.path}`, path: m.path });
   }
 
-  private opSession(id: FrameId, raw: string): void {
+  private opSession(id: FrameId, raw: string): Handled {
     const sid = raw.trim().toLowerCase();
-    if (!this.node.sessions.has(sid)) throw new ZkError('SessionExpired', `session ${sid} is closed, expired or unknown`);
+    const caught = this.caughtUp?.sid === sid ? this.caughtUp : null;
+    this.caughtUp = null;
+    if (!this.node.sessions.has(sid)) {
+      // A follower may not have applied a session the leader just created: catch up once (see ZkNode.awaitSession).
+      if (!caught && !this.node.engine.isWriter) {
+        this.catchUp(sid, this.node.awaitSession(sid));
+        return 'pending';
+      }
+      if (caught?.error instanceof ZkError) throw caught.error;
+      throw new ZkError('SessionExpired', `session ${sid} is closed, expired or unknown`);
+    }
     if (this.sessionId && this.sessionId !== sid) this.hub.unbind(this, this.sessionId);
     this.sessionId = sid;
     this.hub.bind(this, sid);
     this.alive();
     this.schedulePing();
     this.send({ id, ok: true, sessionId: sid, timeoutMs: this.node.sessions.timeoutOf(sid) });
+    return 'done';
   }
 
   // ---- frames out ----

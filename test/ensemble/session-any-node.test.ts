@@ -3,6 +3,7 @@
 // answers 410 only for a session the ensemble has really closed, expired or never had.
 import t from 'tap';
 import { startEnsemble } from '../helpers/ensemble.js';
+import { WatchClient } from '../watches/client.js';
 import { req, retry } from './client.js';
 
 const ROUNDS = 30;
@@ -36,4 +37,29 @@ t.test('a new session works through a follower straight away: znode requests, ke
   const unknown = await req(`${followers[0]?.url}/v1/znodes/x`, 'GET', undefined, { 'zk-session': '0x7f00000000000001' });
   t.equal(unknown.status, 410, 'a session the ensemble never had is still 410 on a follower');
   t.equal(unknown.body.error, 'SessionExpired');
+});
+
+t.test('a WebSocket on a follower binds a session created through the leader a moment before', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leaderId = await ens.waitForLeader();
+  const leader = ens.node(leaderId);
+  const followers = ens.nodes.filter((n) => n.id !== leaderId);
+  await retry(
+    () => Promise.all(followers.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
+    (ms) => ms.every((m) => m === 'follower'),
+  );
+  for (let i = 0; i < ROUNDS; i++) {
+    const f = followers[i % followers.length] as (typeof followers)[number];
+    // Open first, so that the bind goes out as soon as the create's answer arrives.
+    const wc = await WatchClient.open(f.url);
+    t.teardown(() => wc.close());
+    const s = await req(`${leader.url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 10000 }), { 'content-type': 'application/json' });
+    const bound = await wc.request({ op: 'session', sessionId: s.body.sessionId as string });
+    t.equal(bound.ok, true, `round ${i}: follower ${f.id} binds the new session`);
+  }
+  const wc = await WatchClient.open((followers[0] as (typeof followers)[number]).url);
+  t.teardown(() => wc.close());
+  const never = await wc.request({ op: 'session', sessionId: '0x7f00000000000002' });
+  t.match(never, { ok: false, error: 'SessionExpired' }, 'a session the ensemble never had is refused on a follower');
 });
