@@ -201,10 +201,14 @@ export class WritePipeline implements Engine {
     while (!this.failed && this.logged[0]?.durable && !this.waitingForLmdb) {
       if (this.store.pendingTxns >= MAX_UNCOMMITTED_TXNS) {
         this.waitingForLmdb = true;
-        void this.store.appliedCommitted().then(() => {
-          this.waitingForLmdb = false;
-          this.applyDurable();
-        });
+        // A failed LMDB commit reaches fail() through its group's own promise; nothing to do here then.
+        this.store.appliedCommitted().then(
+          () => {
+            this.waitingForLmdb = false;
+            this.applyDurable();
+          },
+          () => {},
+        );
         return;
       }
       let n = 0;
