@@ -122,12 +122,15 @@ export class ZkClient extends ZkRest {
     this.conn.watches.add(reg);
     let reply: Record<string, unknown>;
     try {
-      reply = await this.conn.request({ op: 'watch', path, kind, encoding: 'base64' });
+      // fromZxid is set as the reply is read: an event in the same network read as the reply is dispatched
+      // before this function resumes, and with fromZxid still Infinity it would be dropped (a lost wake-up).
+      reply = await this.conn.request({ op: 'watch', path, kind, encoding: 'base64' }, true, (m) => {
+        reg.fromZxid = Number(m.zxid);
+      });
     } catch (e) {
       this.conn.watches.remove(reg);
       throw e;
     }
-    reg.fromZxid = Number(reply.zxid);
     const cancel = () => {
       const wasRegistered = this.conn.watches.registrations(path, kind).includes(reg);
       if (!wasRegistered) return;

@@ -27,6 +27,8 @@ interface Pending {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
   tracksZxid: boolean;
+  /** Runs as the reply frame is read, before any later frame: a promise continuation would run after them. */
+  onReply?: (m: Frame) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -224,6 +226,7 @@ export class Connection extends EventEmitter {
     clearTimeout(p.timer);
     if (m.ok === true) {
       if (p.tracksZxid && m.zxid !== undefined) this.sawStream(Number(m.zxid));
+      p.onReply?.(m);
       p.resolve(m);
     } else {
       const err = ZkClientError.fromBody(0, m as { error?: never; message?: string });
@@ -237,14 +240,14 @@ export class Connection extends EventEmitter {
     this.transport.sawZxid(z);
   }
 
-  private sendOn(ws: WebSocket, frame: Frame, tracksZxid: boolean): Promise<Frame> {
+  private sendOn(ws: WebSocket, frame: Frame, tracksZxid: boolean, onReply?: (m: Frame) => void): Promise<Frame> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new ZkClientError('ConnectionLoss', `no reply to ${String(frame.op)} within ${this.opts.replyTimeoutMs} ms`));
       }, this.opts.replyTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer, tracksZxid });
+      this.pending.set(id, { resolve, reject, timer, tracksZxid, onReply });
       ws.send(JSON.stringify({ ...frame, id }), (err) => {
         if (!err) return;
         clearTimeout(timer);
@@ -255,11 +258,11 @@ export class Connection extends EventEmitter {
   }
 
   /** Sends a frame once connected (waiting for that, bounded) and resolves with its `ok` reply. */
-  async request(frame: Frame, tracksZxid = true): Promise<Frame> {
+  async request(frame: Frame, tracksZxid = true, onReply?: (m: Frame) => void): Promise<Frame> {
     await this.waitConnected(this.opts.connectTimeoutMs);
     const ws = this.ws;
     if (!ws) throw new ZkClientError('ConnectionLoss', 'not connected');
-    return this.sendOn(ws, frame, tracksZxid);
+    return this.sendOn(ws, frame, tracksZxid, onReply);
   }
 
   private failPending(err: Error): void {
