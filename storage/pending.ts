@@ -5,6 +5,7 @@
 // a bound (see WritePipeline).
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import type { Counter } from './view.js';
+import { parentOf } from '../server/tree/paths.js';
 
 interface Entry<V> {
   value: V | null;
@@ -23,11 +24,6 @@ export interface GroupWrites {
   lastZxid: number | undefined;
   /** Transactions applied in the group (for the bound). */
   txns: number;
-}
-
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }
 
 export class PendingLayer {

@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
-import type { Counter, TreeView } from './view.js';
+import { byUtf8, type Counter, type TreeView } from './view.js';
+import { nameOf } from '../server/tree/paths.js';
 import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
 
 /**
@@ -16,10 +17,6 @@ export const LMDB_COMMIT_INTERVAL_MS = 10;
 export const LMDB_COMMIT_TXNS = 5000;
 
 const SEP = 0;
-
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
 
 /** Key of a znode: parent path, NUL, name — so the children of a node are one ordered key range. */
 export function nodeKey(path: string): Buffer {
@@ -131,9 +128,8 @@ export class Store {
     // Pending deletes can hide at most `touched.size` of LMDB's first names, so that many more are read.
     const names = new Set(this.committedChildNames(path, limit === undefined ? undefined : limit + touched.size));
     for (const p of touched) {
-      const name = p.slice(p.lastIndexOf('/') + 1);
-      if (this.pending.nodes.get(p)?.value) names.add(name);
-      else names.delete(name);
+      if (this.pending.nodes.get(p)?.value) names.add(nameOf(p));
+      else names.delete(nameOf(p));
     }
     const out = [...names].sort(byUtf8);
     return limit === undefined ? out : out.slice(0, limit);
@@ -242,15 +238,9 @@ export class Store {
    */
   writeDurably(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    this.writeUnwritten();
-    const view = this.writeView();
     const observe = this.durableWriteObserver;
     const t0 = observe ? process.hrtime.bigint() : 0n;
-    const committed = this.env.transaction(() => {
-      fn(view, (z) => {
-        this.meta.put('lastZxid', z);
-      });
-    }) as Promise<void>;
+    const committed = this.commit(fn);
     const done = this.walBacked ? committed.then(() => this.flushed()) : committed;
     if (!observe) return done;
     return done.then(() => observe(Number(process.hrtime.bigint() - t0) / 1e9));
@@ -263,6 +253,11 @@ export class Store {
   writeApplied(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     if (!this.walBacked) return this.writeDurably(fn);
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    return this.commit(fn);
+  }
+
+  /** One LMDB transaction over the write view, after every applied group (so LMDB sees them in order). */
+  private commit(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     this.writeUnwritten();
     const view = this.writeView();
     return this.env.transaction(() => {

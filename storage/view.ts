@@ -1,5 +1,6 @@
 // The tree view apply works against, and an overlay that makes a transaction all-or-nothing.
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
+import { parentOf } from '../server/tree/paths.js';
 
 export type Counter = 'znodes' | 'dataBytes' | 'ephemerals';
 
@@ -22,12 +23,8 @@ export interface TreeView {
   bump(counter: Counter, delta: number): void;
 }
 
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
-function byUtf8(a: string, b: string): number {
+/** Order of names as LMDB keys sort them: by UTF-8 bytes (UTF-16 order differs above the BMP). */
+export function byUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 

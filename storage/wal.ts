@@ -97,8 +97,9 @@ function closeFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve())));
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync of a directory (a new file's entry) or of a file opened only for it. */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -136,12 +137,7 @@ export class Wal<T = unknown> {
     const active = this.segments[this.segments.length - 1];
     if (active && statSync(active.file).size > active.end) {
       truncateSync(active.file, active.end);
-      const fd = openSync(active.file, 'r+');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      fsyncPath(active.file);
     }
   }
 
@@ -284,7 +280,7 @@ export class Wal<T = unknown> {
       if (active.file !== file) rmSync(active.file, { force: true });
     }
     this.fd = openSync(file, 'w+');
-    fsyncDir(this.dir);
+    fsyncPath(this.dir);
     this.segments.push({ first, last: first - 1, file, end: 0, allocated: 0 });
   }
 
