@@ -87,8 +87,6 @@ export class WritePipeline implements Engine {
   private zxidWaiters: { zxid: number; resolve: () => void }[] = [];
   /** Highest zxid applied and durable; what ZK-Zxid reports. */
   appliedZxid: number;
-  /** How many transactions the last start replayed from the log. */
-  replayed = 0;
 
   constructor(
     private readonly store: Store,
@@ -101,7 +99,7 @@ export class WritePipeline implements Engine {
   }
 
   async recover(): Promise<void> {
-    this.replayed = await replayWal(this.store, this.wal);
+    await replayWal(this.store, this.wal);
     this.appliedZxid = this.store.lastZxid();
     this.lastLogged = this.appliedZxid;
   }
@@ -218,17 +216,18 @@ export class WritePipeline implements Engine {
         k++;
       }
       const group = this.logged.splice(0, k);
+      const last = group[group.length - 1] as Logged;
+      const zxid = last.first + last.items.length - 1;
       const done: Committed[] = [];
       try {
         const commit = this.store.applyPending(n, (view, setLastZxid) => {
           for (const b of group) {
             b.items.forEach((p, i) => done.push({ zxid: b.first + i, txn: p.txn, result: applyTxn(view, p.txn, b.first + i) }));
           }
-          setLastZxid((done[done.length - 1] as Committed).zxid);
+          setLastZxid(zxid);
         });
-        const last = (done[done.length - 1] as Committed).zxid;
         commit.then(
-          () => this.releaseLog(last),
+          () => this.releaseLog(zxid),
           (e: unknown) => this.fail(e),
         );
       } catch (e) {
@@ -236,7 +235,6 @@ export class WritePipeline implements Engine {
         this.fail(e);
         return;
       }
-      const zxid = (done[done.length - 1] as Committed).zxid;
       this.appliedZxid = zxid;
       // Watch events go out before the responses, as ZooKeeper orders them.
       this.hooks.onCommitted(done);
