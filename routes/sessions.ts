@@ -30,20 +30,12 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
 
   f.post('/v1/sessions/:id/keepalive', {
     schema: { tags: ['sessions'], summary: 'keep a session alive', params: SessionParams, response: { 200: SessionResponse, 410: ErrorRef } },
-    handler: async (req) => {
-      const id = norm(req.params.id);
-      await node.awaitSession(id);
-      return node.keepalive(id);
-    },
+    handler: async (req) => node.keepalive(norm(req.params.id)),
   });
 
   f.get('/v1/sessions/:id', {
     schema: { tags: ['sessions'], summary: 'a session and its ephemerals', params: SessionParams, response: { 200: SessionInfoResponse, 410: ErrorRef } },
-    handler: async (req) => {
-      const id = norm(req.params.id);
-      await node.awaitSession(id);
-      return node.getSession(id);
-    },
+    handler: async (req) => node.getSession(norm(req.params.id)),
   });
 
   f.delete('/v1/sessions/:id', {
@@ -55,9 +47,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       response: { 204: Type.Null(), 410: ErrorRef },
     },
     handler: async (req, reply) => {
-      const id = norm(req.params.id);
-      await node.awaitSession(id);
-      await node.closeSession(id);
+      await node.closeSession(norm(req.params.id));
       return reply.code(204).send(null);
     },
   });

@@ -285,8 +285,9 @@ export class WatchConnection implements WatchSink {
     this.caughtUp = null;
     if (!this.node.sessions.has(sid)) {
       // A follower may not have applied a session the leader just created: catch up once (see ZkNode.awaitSession).
-      if (!caught && !this.node.engine.isWriter) {
-        this.catchUp(sid, this.node.awaitSession(sid));
+      const wait = caught ? undefined : this.node.awaitSession(sid);
+      if (wait) {
+        this.catchUp(sid, wait);
         return 'pending';
       }
       if (caught?.error instanceof ZkError) throw caught.error;

@@ -100,9 +100,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A session created through another node a moment ago: catch up before requestContext's check (see awaitSession).
   app.addHook('preHandler', (req, _reply, done) => {
     const raw = req.headers['zk-session'];
-    const id = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-    if (!id || node.sessions.has(id) || node.engine.isWriter) return done();
-    node.awaitSession(id).then(
+    const wait = node.awaitSession(typeof raw === 'string' ? raw.trim().toLowerCase() : '');
+    if (!wait) return done();
+    wait.then(
       () => done(),
       (e: unknown) => done(e as Error),
     );

@@ -164,11 +164,12 @@ export class ZkNode extends EventEmitter {
    * A session a follower or observer does not know may be one the leader committed a moment ago that this node has
    * not applied yet: wait until it has applied everything committed before now (ReadIndex), so that the check
    * that follows answers 410 only for a session the ensemble has closed, expired or never had. The writer
-   * (standalone or leader) has applied every committed session already.
+   * (standalone or leader) has applied every committed session already. Undefined when there is nothing to
+   * wait for, so that the common case costs no promise.
    */
-  async awaitSession(id: string): Promise<void> {
-    if (!id || this.engine.isWriter || this.sessions.has(id)) return;
-    await this.linearize();
+  awaitSession(id: string): Promise<unknown> | undefined {
+    if (!id || this.engine.isWriter || this.sessions.has(id)) return undefined;
+    return this.linearize();
   }
 
   /** 410 for a request in a closed, expired or unknown session. */
@@ -192,18 +193,21 @@ export class ZkNode extends EventEmitter {
     return { sessionId, timeoutMs };
   }
 
-  keepalive(id: string): { sessionId: string; timeoutMs: number } {
+  async keepalive(id: string): Promise<{ sessionId: string; timeoutMs: number }> {
+    await this.awaitSession(id);
     if (!this.sessions.touch(id, Date.now())) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: this.sessions.timeoutOf(id) as number };
   }
 
-  getSession(id: string): { sessionId: string; timeoutMs: number; ephemerals: string[] } {
+  async getSession(id: string): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
+    await this.awaitSession(id);
     const s = this.store.getSession(id);
     if (!s || !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: this.store.sessionEphemerals(id) };
   }
 
   async closeSession(id: string, reason: 'closed' | 'expired' = 'closed'): Promise<void> {
+    await this.awaitSession(id);
     this.checkSession(id);
     this.sessions.markClosing(id);
     let result: ApplyResult;
