@@ -1,23 +1,28 @@
 // A session created through the leader is usable at once through any other node, without ZK-Min-Zxid: a node
 // that does not know the session yet first catches up with what the leader has committed (ReadIndex), so it
 // answers 410 only for a session the ensemble has really closed, expired or never had.
-import t from 'tap';
-import { startEnsemble } from '../helpers/ensemble.js';
+import t, { type Test } from 'tap';
+import { startEnsemble, type EnsembleNode } from '../helpers/ensemble.js';
 import { WatchClient } from '../watches/client.js';
 import { req, retry } from './client.js';
 
 const ROUNDS = 30;
 
-t.test('a new session works through a follower straight away: znode requests, keepalive and session reads', async (t) => {
+/** A 3-node ensemble, torn down with `t`, whose followers all know the leader. */
+async function ensembleWithFollowers(t: Test): Promise<{ leader: EnsembleNode; followers: EnsembleNode[] }> {
   const ens = await startEnsemble();
   t.teardown(() => ens.destroy());
   const leaderId = await ens.waitForLeader();
-  const leader = ens.node(leaderId);
   const followers = ens.nodes.filter((n) => n.id !== leaderId);
   await retry(
     () => Promise.all(followers.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
     (ms) => ms.every((m) => m === 'follower'),
   );
+  return { leader: ens.node(leaderId), followers };
+}
+
+t.test('a new session works through a follower straight away: znode requests, keepalive and session reads', async (t) => {
+  const { leader, followers } = await ensembleWithFollowers(t);
   const json = { 'content-type': 'application/json' };
   for (let i = 0; i < ROUNDS; i++) {
     const s = await req(`${leader.url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 10000 }), json);
@@ -40,15 +45,7 @@ t.test('a new session works through a follower straight away: znode requests, ke
 });
 
 t.test('a WebSocket on a follower binds a session created through the leader a moment before', async (t) => {
-  const ens = await startEnsemble();
-  t.teardown(() => ens.destroy());
-  const leaderId = await ens.waitForLeader();
-  const leader = ens.node(leaderId);
-  const followers = ens.nodes.filter((n) => n.id !== leaderId);
-  await retry(
-    () => Promise.all(followers.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
-    (ms) => ms.every((m) => m === 'follower'),
-  );
+  const { leader, followers } = await ensembleWithFollowers(t);
   for (let i = 0; i < ROUNDS; i++) {
     const f = followers[i % followers.length] as (typeof followers)[number];
     // Open first, so that the bind goes out as soon as the create's answer arrives.
