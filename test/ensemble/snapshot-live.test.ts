@@ -22,7 +22,9 @@ t.test('a running follower installs a snapshot, then keeps accepting new entries
   const z1 = String((await req(`${url}/v1/sync`, 'POST')).body.zxid);
   const got = await retry(() => children(lagging.url, '/live', z1), (c) => c.length === 400, 30000);
   t.equal(got.length, 400, 'the woken follower has all 400 children');
-  const logs = lagging.child?.stdout() ?? '';
+  // The log line is written as the install completes, but reaches us through the child's stdout pipe, which can
+  // trail the HTTP answer that showed the tree: wait (bounded) for it to arrive, then assert.
+  const logs = await retry(async () => lagging.child?.stdout() ?? '', (s) => /snapshot installed/.test(s), 10000);
   t.match(logs, /installing snapshot from the leader/, 'it caught up by snapshot, not from the log');
   t.match(logs, /snapshot installed/, 'and the install completed in the running process');
 
