@@ -16,6 +16,8 @@ import { adminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { installMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
+import { fastGetData, type FastReadRecorder } from './fast-read.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
 const ALLOWED: [RegExp, string[]][] = [
@@ -49,7 +51,13 @@ function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { node } = opts;
+  // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
+  let fastRead: FastReadRecorder | undefined;
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (fastRead === undefined || !fastGetData(node, fastRead, req, res)) handler(req, res);
+      }),
     loggerInstance: opts.logger,
     // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.
     logController: new LogController({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),
@@ -165,6 +173,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Before the route plugins, so its response hook reaches every route.
   const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
+  if (!opts.logger.isLevelEnabled('debug')) {
+    fastRead = { observe: (op, status, s) => metrics.observe(op, status, s), record: (sock, op, ms, session) => conns.record(sock, op, ms, session) };
+  }
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

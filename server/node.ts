@@ -303,6 +303,12 @@ export class ZkNode extends EventEmitter {
     return { data: n.data, stat: statOf(n) };
   }
 
+  /** getData plus the node's ACL, for the fast read path to know whether its answer may be cached for anyone. */
+  getDataAndAcl(path: string, req: RequestContext): { data: Uint8Array; stat: Stat; acl: Acl[] } {
+    const n = this.readable(path, req);
+    return { data: n.data, stat: statOf(n), acl: n.acl };
+  }
+
   exists(path: string, req: RequestContext): Stat {
     return statOf(this.readable(path, req));
   }

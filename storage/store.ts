@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { byUtf8, type Counter, type TreeView } from './view.js';
+import { NODES_DB_OPTIONS } from './node-codec.js';
+import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
 import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
 
@@ -59,6 +61,8 @@ export class Store {
   readonly path: string;
   private readonly env: RootDatabase;
   private readonly nodes: Database<NodeRecord, Buffer>;
+  /** Serialised getData answers of unchanged znodes (server/fast-read.ts); see ReadCache for when they go. */
+  readonly readCache = new ReadCache<CachedRead>();
   private readonly sessions: Database<SessionRecord, string>;
   private readonly ephemerals: Database<number, Buffer>;
   private readonly special: Database<NodeKind, string>;
@@ -89,7 +93,7 @@ export class Store {
       maxDbs: 16,
       compression: false,
     });
-    this.nodes = this.env.openDB<NodeRecord, Buffer>('nodes', { keyEncoding: 'binary' });
+    this.nodes = this.env.openDB<NodeRecord, Buffer>('nodes', NODES_DB_OPTIONS);
     this.sessions = this.env.openDB<SessionRecord, string>('sessions', {});
     this.ephemerals = this.env.openDB<number, Buffer>('ephemerals', { keyEncoding: 'binary' });
     this.special = this.env.openDB<NodeKind, string>('special', {});
@@ -259,12 +263,35 @@ export class Store {
   /** One LMDB transaction over the write view, after every applied group (so LMDB sees them in order). */
   private commit(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     this.writeUnwritten();
-    const view = this.writeView();
-    return this.env.transaction(() => {
+    // Reads see these puts only once LMDB commits; until then the read cache keeps the paths out.
+    const touched: string[] = [];
+    const cache = this.readCache;
+    const base = this.writeView();
+    const view: TreeView = {
+      ...base,
+      putNode: (p, rec) => {
+        cache.writeBegins(p);
+        touched.push(p);
+        base.putNode(p, rec);
+      },
+      removeNode: (p) => {
+        cache.writeBegins(p);
+        touched.push(p);
+        base.removeNode(p);
+      },
+    };
+    const txn = this.env.transaction(() => {
       fn(view, (z) => {
         this.meta.put('lastZxid', z);
       });
     }) as Promise<void>;
+    const visible = () => {
+      for (const p of touched) cache.writeVisible(p);
+    };
+    return txn.then(visible, (e: unknown) => {
+      visible();
+      throw e;
+    });
   }
 
   /**
@@ -279,8 +306,15 @@ export class Store {
     const g = pending.newGroup();
     const view: TreeView = {
       getNode: (p) => this.getNode(p),
-      putNode: (p, rec) => pending.putNode(g, p, rec),
-      removeNode: (p) => pending.putNode(g, p, null),
+      // The pending layer is what reads see, so a cached answer is outdated from this call on.
+      putNode: (p, rec) => {
+        this.readCache.invalidate(p);
+        pending.putNode(g, p, rec);
+      },
+      removeNode: (p) => {
+        this.readCache.invalidate(p);
+        pending.putNode(g, p, null);
+      },
       childNames: (p) => this.childNames(p),
       getSession: (id) => this.getSession(id),
       putSession: (rec) => pending.putSession(g, rec.id, rec),
@@ -362,7 +396,7 @@ export class Store {
     const env = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
     try {
       const meta = env.openDB<number, string>('meta', {});
-      const nodes = env.openDB<NodeRecord, Buffer>('nodes', { keyEncoding: 'binary' });
+      const nodes = env.openDB<NodeRecord, Buffer>('nodes', NODES_DB_OPTIONS);
       if (!nodes.get(nodeKey('/'))) throw new Error(`${file} holds no znode tree (no root node)`);
       return { zxid: meta.get('lastZxid') ?? 0, znodes: meta.get('znodes') ?? 0 };
     } finally {
@@ -386,12 +420,19 @@ export class Store {
   async replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
     // The copy is opened before anything here is touched: a missing or unreadable file must fail with the tree intact.
     const src = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
+    this.readCache.suspend();
     try {
       await this.writeDurably(() => this.metaPut('snap.installing', 1));
       await this.wipeTree(batchKeys);
-      const names: [string, 'binary' | undefined][] = [['nodes', 'binary'], ['sessions', undefined], ['ephemerals', 'binary'], ['special', undefined]];
-      for (const [i, [name, keyEncoding]] of names.entries()) {
-        const from = src.openDB<unknown, string | Buffer>(name, keyEncoding ? { keyEncoding } : {});
+      // The same key and value encodings as this store's own databases (treeDbs' order).
+      const names: [string, object][] = [
+        ['nodes', NODES_DB_OPTIONS],
+        ['sessions', {}],
+        ['ephemerals', { keyEncoding: 'binary' }],
+        ['special', {}],
+      ];
+      for (const [i, [name, dbOptions]] of names.entries()) {
+        const from = src.openDB<unknown, string | Buffer>(name, dbOptions);
         const to = this.treeDbs()[i] as Database<unknown, string | Buffer>;
         let chunk: { key: string | Buffer; value: unknown }[] = [];
         const flush = async () => {
@@ -418,6 +459,7 @@ export class Store {
       });
       return { zxid };
     } finally {
+      this.readCache.resume();
       await src.close();
     }
   }
@@ -434,6 +476,15 @@ export class Store {
 
   /** Empties the tree, sessions, indexes and counters, in bounded batches. */
   async wipeTree(batchKeys = 10000): Promise<void> {
+    this.readCache.suspend();
+    try {
+      await this.wipeTreeBatches(batchKeys);
+    } finally {
+      this.readCache.resume();
+    }
+  }
+
+  private async wipeTreeBatches(batchKeys: number): Promise<void> {
     for (const db of this.treeDbs()) {
       for (;;) {
         const keys = [...db.getKeys({ limit: batchKeys, snapshot: false })];

@@ -1,0 +1,88 @@
+// The hottest request, getData as a plain `GET /v1/znodes/<path>`, answered before fastify's routing, hooks and
+// response-schema dispatch (whose union of three answer shapes validates every answer with ajv to pick one). That
+// per-request machinery cost more than the read itself (bench/RESULTS.md). Only the plain form takes this path: any
+// query string, body, or header that changes the answer (sessions, auth, ZK-Min-Zxid, If-Match, a binary Accept) and
+// every error goes to the fastify route, which owns all of those. The answer is byte for byte the one the route
+// gives (test/standalone/fast-read.test.ts compares them) and is counted in the same metrics.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { isUtf8 } from 'node:buffer';
+import { pathFromUrl } from './tree/paths.js';
+import type { ZkNode } from './node.js';
+import type { CachedRead } from '../storage/read-cache.js';
+import { PERM_BITS, type Acl } from '../storage/records.js';
+
+const PREFIX = '/v1/znodes/';
+
+/** Headers whose presence gives a GET a meaning this path does not implement. */
+const ROUTE_HEADERS = ['zk-session', 'zk-min-zxid', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
+
+/** What the fastify hooks record for every answered request, for this path to record the same. */
+export interface FastReadRecorder {
+  observe(op: string, status: number, seconds: number): void;
+  record(sock: Socket, op: string, latencyMs: number, sessionId: string | undefined): void;
+}
+
+/** True when it answered the request; false leaves the request untouched for fastify. */
+export function fastGetData(node: ZkNode, rec: FastReadRecorder, req: IncomingMessage, res: ServerResponse): boolean {
+  const t0 = performance.now();
+  const url = req.url;
+  if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;
+  const h = req.headers;
+  for (const k of ROUTE_HEADERS) if (h[k] !== undefined) return false;
+  const accept = h.accept;
+  if (accept !== undefined && accept.includes('application/octet-stream')) return false;
+  const remote = req.socket.remoteAddress;
+  if (remote === undefined) return false;
+  const answer = cachedAnswer(node, url.slice(PREFIX.length - 1), remote);
+  if (answer === undefined) return false;
+  res.writeHead(200, {
+    etag: answer.etag,
+    'content-type': 'application/json; charset=utf-8',
+    'zk-zxid': String(node.appliedZxid),
+    'content-length': answer.body.length,
+  });
+  res.end(answer.body);
+  const ms = performance.now() - t0;
+  node.recordLatency(ms);
+  rec.observe('getData', 200, ms / 1000);
+  rec.record(req.socket, 'getData', ms, undefined);
+  return true;
+}
+
+/**
+ * The answer for the URL tail, from the store's read cache or made (and cached) from the record. Only answers
+ * anyone may read are cached, so a hit needs no ACL check; and a hit needs no path check either, as only valid
+ * paths are ever cached (without a '%', the tail is the path itself).
+ */
+function cachedAnswer(node: ZkNode, tail: string, remote: string): CachedRead | undefined {
+  const cache = node.store.readCache;
+  if (!tail.includes('%')) {
+    const hit = cache.get(tail);
+    if (hit) return hit;
+  }
+  try {
+    const path = pathFromUrl(tail);
+    const hit = cache.get(path);
+    if (hit) return hit;
+    const { data, stat, acl } = node.getDataAndAcl(path, { auth: [{ scheme: 'ip', id: remote }], session: '' });
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const utf8 = isUtf8(buf);
+    // Key order and number formats as the route's DataResponse and Stat schemas serialise them.
+    const body = Buffer.from(
+      `{"path":${JSON.stringify(path)},"data":${JSON.stringify(buf.toString(utf8 ? 'utf8' : 'base64'))},"encoding":"${utf8 ? 'utf8' : 'base64'}",` +
+        `"stat":{"czxid":"${stat.czxid}","mzxid":"${stat.mzxid}","pzxid":"${stat.pzxid}","ctime":${stat.ctime},"mtime":${stat.mtime},` +
+        `"version":${stat.version},"cversion":${stat.cversion},"aversion":${stat.aversion},"ephemeralOwner":"${stat.ephemeralOwner}",` +
+        `"dataLength":${stat.dataLength},"numChildren":${stat.numChildren}}}`,
+    );
+    const answer = { body, etag: `"${stat.version}"` };
+    if (worldReadable(acl)) cache.set(path, answer, body.length + path.length * 2);
+    return answer;
+  } catch {
+    return undefined; // errors (no node, no permission, a bad path) are the route's to answer
+  }
+}
+
+function worldReadable(acl: readonly Acl[]): boolean {
+  return acl.some((a) => a.scheme === 'world' && a.id === 'anyone' && (a.perms & PERM_BITS.r) !== 0);
+}
