@@ -128,11 +128,12 @@ export function etcdRequestsFor(phase: EtcdPhase, valueBytes: number, tag: strin
   switch (phase) {
     case 'create':
       return [{ ...first, setupRequest: () => put(JSON.stringify({ key: b64(`${CREATE_PARENT}/${tag}-${n++}`), value: v })) }];
+    // Static lists, cycled through by autocannon without rebuilding, as zkgate's (bench/http-load.ts).
     case 'set':
-      return [{ ...first, setupRequest: () => put(puts[n++ % HOT_NODES]!) }];
+      return puts.map(put);
     case 'get':
-      return [{ ...get(gets[0]!), setupRequest: () => get(gets[n++ % HOT_NODES]!) }];
+      return gets.map(get);
     case 'mix':
-      return [{ ...get(gets[0]!), setupRequest: () => (n++ % 10 === 9 ? put(puts[(n * 7) % HOT_NODES]!) : get(gets[n % HOT_NODES]!)) }];
+      return gets.map((g, i) => (i % 10 === 9 ? put(puts[(i * 7) % HOT_NODES]!) : get(g)));
   }
 }

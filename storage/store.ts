@@ -520,6 +520,8 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A closed store answers nothing, not even from the cache (the fast read path then leaves it to fastify).
+    this.readCache.suspend();
     this.writeUnwritten();
     await this.lastApply.catch(() => {});
     // After a clean stop LMDB holds everything, so the log is redundant (and an older release can open the dir).
