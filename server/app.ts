@@ -43,6 +43,8 @@ export interface AppOptions {
   /** Hooks the watch subsystem and other plugins add (e.g. the WebSocket upgrade, blocking reads). */
   extend?: (app: FastifyInstance) => Promise<void>;
   blockingRead?: ZnodeRouteOptions['blockingRead'];
+  /** True once the server is shutting down: then every request goes to fastify, whose hook answers 503. */
+  isClosing?: () => boolean;
 }
 
 function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
@@ -56,7 +58,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     serverFactory: (handler) =>
       createServer((req: IncomingMessage, res: ServerResponse) => {
-        if (fastRead === undefined || !fastGetData(node, fastRead, req, res)) handler(req, res);
+        if (fastRead === undefined || opts.isClosing?.() === true || !fastGetData(node, fastRead, req, res)) handler(req, res);
       }),
     loggerInstance: opts.logger,
     // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.

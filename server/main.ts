@@ -36,13 +36,20 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     cfg.servers.length > 0 ? (store, hooks) => (raft = new RaftEngine(store, cfg, hooks, log)) : undefined,
   );
   if (raft) setClusterSource(node, raftClusterSource(cfg, raft));
-  await node.start();
+  try {
+    await node.start();
+  } catch (e) {
+    // A start refused (a hole in the write-ahead log, a bad myid…) must not leave LMDB open in this process.
+    await node.store.close().catch(() => {});
+    throw e;
+  }
   let closing = false;
   // Subscribed before anything can commit, so no change goes unseen by watches.
   const hub = new WatchHub<WatchConnection>(node);
   const app = await buildApp({
     node,
     logger: log,
+    isClosing: () => closing,
     blockingRead: blockingReadVia(node, hub),
     extend: async (a) => {
       const ws = await installWatchRoutes(a, node, hub);
