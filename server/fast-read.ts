@@ -1,8 +1,8 @@
 // The hottest request, getData as a plain `GET /v1/znodes/<path>`, answered before fastify's routing, hooks and
 // response-schema dispatch (whose union of three answer shapes validates every answer with ajv to pick one). That
 // per-request machinery cost more than the read itself (bench/RESULTS.md). Only the plain form takes this path: any
-// query string, body, or header that changes the answer (sessions, auth, ZK-Min-Zxid, If-Match, a binary Accept) and
-// every error goes to the fastify route, which owns all of those. The answer is byte for byte the one the route
+// query string, body, or header that changes the answer (sessions, auth, If-Match, a binary Accept, a ZK-Min-Zxid
+// this node has not reached) and every error goes to the fastify route, which owns all of those. The answer is byte for byte the one the route
 // gives (test/standalone/fast-read.test.ts compares them) and is counted in the same metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,7 +15,7 @@ import { PERM_BITS, type Acl } from '../storage/records.js';
 const PREFIX = '/v1/znodes/';
 
 /** Headers whose presence gives a GET a meaning this path does not implement. */
-const ROUTE_HEADERS = ['zk-session', 'zk-min-zxid', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
+const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
 
 /** What the fastify hooks record for every answered request, for this path to record the same. */
 export interface FastReadRecorder {
@@ -30,6 +30,9 @@ export function fastGetData(node: ZkNode, rec: FastReadRecorder, req: IncomingMe
   if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;
   const h = req.headers;
   for (const k of ROUTE_HEADERS) if (h[k] !== undefined) return false;
+  // A ZK-Min-Zxid this node has already applied needs no wait; a later one (or a malformed one) is the route's.
+  const minZxid = h['zk-min-zxid'];
+  if (minZxid !== undefined && (typeof minZxid !== 'string' || !/^\s*\d+\s*$/.test(minZxid) || Number(minZxid) > node.appliedZxid)) return false;
   const accept = h.accept;
   if (accept !== undefined && accept.includes('application/octet-stream')) return false;
   const remote = req.socket.remoteAddress;

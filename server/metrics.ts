@@ -93,6 +93,8 @@ export class NodeMetrics {
     gauge('zkgate_term', 'Current consensus term (0 standalone)', () => clusterInfo(node).term);
     gauge('zkgate_commit_index', 'Highest zxid known committed', () => Number(clusterInfo(node).commitZxid));
     gauge('zkgate_applied_index', 'Highest zxid applied by this node', () => node.appliedZxid);
+    gauge('zkgate_read_cache_entries', 'getData answers held by the fast read path (bound 10000)', () => node.store.readCache.size);
+    gauge('zkgate_read_cache_bytes', 'Bytes of getData answers held by the fast read path (bound 16 MiB)', () => node.store.readCache.byteSize);
     new Gauge({
       name: 'zkgate_role',
       help: '1 for the role this node has now, 0 for the others',

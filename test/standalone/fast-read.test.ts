@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { basic, digest, serverFor, zurl, type Client, type Res } from './http.js';
 
-const { server, zk } = await serverFor(t);
+const { server, zk } = await serverFor(t, { minZxidWaitMs: 300 });
 
 /** The fast path's answer and the route's answer for the same znode. */
 async function both(path: string, headers: Record<string, string> = {}): Promise<{ fast: Res; route: Res }> {
@@ -47,6 +47,13 @@ t.test('a plain GET answers byte for byte as the route does', async (t) => {
       sameAnswer(t, fast, route);
     }
   }
+  // A ZK-Min-Zxid the node has reached changes nothing in the answer.
+  const zxid = (await zk.get('/fr')).header('zk-zxid') ?? '';
+  for (const min of ['0', zxid, ` ${zxid} `]) {
+    const { fast, route } = await both('/fr/utf8', { 'zk-min-zxid': min });
+    t.equal(fast.status, 200, `ZK-Min-Zxid ${JSON.stringify(min)}`);
+    sameAnswer(t, fast, route);
+  }
   const eph = await zk.get('/fr/eph');
   t.equal(eph.body.stat.ephemeralOwner, session);
 });
@@ -64,6 +71,13 @@ t.test('errors and the forms the fast path leaves alone are the route\'s', async
   t.ok(raw.header('zk-stat'));
   const children = await zk.children('/fr-e');
   t.same(children.body.children, []);
+  const badMin = await zk.get('/fr-e', '', { 'zk-min-zxid': 'soon' });
+  t.equal(badMin.status, 400);
+  t.equal(badMin.body.error, 'BadArguments');
+  // Beyond what the node has applied: the route's bounded wait, then 503 with Retry-After.
+  const ahead = await zk.get('/fr-e', '', { 'zk-min-zxid': '999999999' });
+  t.equal(ahead.status, 503);
+  t.equal(ahead.header('retry-after'), '1');
 });
 
 t.test('a cached answer is dropped when its znode changes', async (t) => {
@@ -135,4 +149,8 @@ t.test('many distinct znodes are answered right and cached within the bound', as
   for (let i = 0; i < 300; i += 7) t.equal((await c.get(`/fb/n${i}`)).body.data, `v${i}`);
   t.ok(server.node.store.readCache.size > 0, 'answers were cached');
   t.ok(server.node.store.readCache.size <= server.node.store.readCache.maxEntries);
+  const metrics = (await c.call('GET', '/metrics')).raw.toString();
+  const gauge = (name: string) => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((l) => l.startsWith(name + ' ')) ?? '')?.[2]);
+  t.equal(gauge('zkgate_read_cache_entries'), server.node.store.readCache.size, '/metrics shows the cache size');
+  t.equal(gauge('zkgate_read_cache_bytes'), server.node.store.readCache.byteSize);
 });
