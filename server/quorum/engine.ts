@@ -43,6 +43,8 @@ export class RaftEngine implements Engine {
   private stopping = false;
   private installing = false;
   private held: [number, PeerMsg][] = [];
+  /** Snapshot streams this node has begun, for their ids. */
+  private snapshotStreams = 0;
   private ticker?: NodeJS.Timeout;
   private nextRid = 1;
   private readonly forwards = new Map<number, { resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
@@ -279,6 +281,13 @@ export class RaftEngine implements Engine {
     switch (msg.k) {
       case 'raft':
         if (msg.m.to !== this.cfg.myid || msg.m.from !== from) return;
+        // The core takes a snapshot offer as "the state up to its index is here"; that holds only if the stream
+        // before it was installed. An offer whose stream failed or lost to another must not reach the core, or
+        // the log would restart past a tree that never arrived. The leader sends again when this node still lags.
+        if (msg.m.type === 'snap' && msg.m.snapshot.metadata.index > this.appliedZxid) {
+          this.log.warn({ from, zxid: msg.m.snapshot.metadata.index, applied: this.appliedZxid }, 'ignoring a snapshot offer whose data was not installed');
+          return;
+        }
         this.rawnode.step(msg.m);
         this.kick();
         return;
@@ -312,23 +321,27 @@ export class RaftEngine implements Engine {
         return;
       case 'snapChunk':
         try {
-          this.receiver.chunk(msg.seq, msg.data);
+          if (!this.receiver.chunk(msg.sid, msg.seq, msg.data)) this.log.debug({ from, sid: msg.sid }, 'ignoring a chunk of another snapshot stream');
         } catch (e) {
           this.log.warn({ err: e }, 'snapshot stream broken; waiting for the leader to resend');
           this.receiver.discard();
         }
         return;
       case 'snapEnd':
-        void this.install(msg.index, msg.term, msg.bytes);
+        if (!this.receiver.current(msg.sid)) {
+          this.log.info({ from, sid: msg.sid }, 'ignoring the end of a snapshot stream that is not the one being received');
+          return;
+        }
+        void this.install(msg.sid, msg.index, msg.term, msg.bytes);
         return;
     }
   }
 
-  private async install(index: number, term: number, bytes: number): Promise<void> {
+  private async install(sid: string, index: number, term: number, bytes: number): Promise<void> {
     this.installing = true;
     try {
       while (this.busy) await new Promise((r) => setTimeout(r, 5));
-      const file = await this.receiver.finish(bytes);
+      const file = await this.receiver.finish(sid, bytes);
       // A copy older than what we applied (e.g. from a deposed leader, arriving late) must not roll us back.
       if (index <= this.appliedZxid) {
         this.log.info({ zxid: index, applied: this.appliedZxid }, 'ignoring a snapshot older than the applied state');
@@ -454,13 +467,16 @@ export class RaftEngine implements Engine {
   private async shipSnapshot(m: Extract<Message, { type: 'snap' }>): Promise<void> {
     if (this.sendingSnapshot.has(m.to)) return;
     this.sendingSnapshot.add(m.to);
+    const leaderTerm = this.term;
     try {
       const { index, term } = await sendSnapshot({
         store: this.store,
         dataDir: this.cfg.dataDir,
         to: m.to,
+        sid: `${this.cfg.myid}:${leaderTerm}:${++this.snapshotStreams}`,
         send: (f) => this.transport.send(m.to, f),
         termOf: (i) => this.raftLog.term(i),
+        stillLeader: () => this.role === 'leader' && this.term === leaderTerm,
         deadlineMs: this.cfg.initLimit * this.cfg.tickTime,
         log: this.log,
       });

@@ -7,17 +7,24 @@ import type { Store } from '../../storage/store.js';
 
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * `sid` names one stream (sender, its term, a counter): a deposed leader's stream and its successor's can reach a
+ * follower interleaved, and chunks of one must never end up in the other's file.
+ */
 export type SnapshotFrame =
-  | { k: 'snapChunk'; seq: number; data: Uint8Array }
-  | { k: 'snapEnd'; index: number; term: number; bytes: number };
+  | { k: 'snapChunk'; sid: string; seq: number; data: Uint8Array }
+  | { k: 'snapEnd'; sid: string; index: number; term: number; bytes: number };
 
 /** Leader side: writes a backup, streams it, reports the index/term the copy was taken at. */
 export async function sendSnapshot(opts: {
   store: Store;
   dataDir: string;
   to: number;
+  sid: string;
   send: (frame: SnapshotFrame) => boolean;
   termOf: (index: number) => number;
+  /** Checked before every frame: false once the sender is no longer the leader that began the stream. */
+  stillLeader: () => boolean;
   deadlineMs: number;
   log: Logger;
 }): Promise<{ index: number; term: number }> {
@@ -30,20 +37,22 @@ export async function sendSnapshot(opts: {
     let seq = 0;
     let bytes = 0;
     const deadline = Date.now() + opts.deadlineMs;
-    for await (const chunk of createReadStream(file, { highWaterMark: SNAPSHOT_CHUNK_BYTES })) {
-      const data = chunk as Buffer;
-      // The peer queue is bounded: wait for it to drain rather than drop a chunk of the stream.
-      while (!opts.send({ k: 'snapChunk', seq, data })) {
+    // The peer queue is bounded: wait for it to drain rather than drop a frame of the stream.
+    const deliver = async (frame: SnapshotFrame) => {
+      for (;;) {
+        if (!opts.stillLeader()) throw new Error(`stopped the snapshot to peer ${opts.to}: no longer the leader that began it`);
+        if (opts.send(frame)) return;
         if (Date.now() > deadline) throw new Error(`snapshot to peer ${opts.to} did not finish within ${opts.deadlineMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    };
+    for await (const chunk of createReadStream(file, { highWaterMark: SNAPSHOT_CHUNK_BYTES })) {
+      const data = chunk as Buffer;
+      await deliver({ k: 'snapChunk', sid: opts.sid, seq, data });
       seq++;
       bytes += data.length;
     }
-    while (!opts.send({ k: 'snapEnd', index: info.zxid, term, bytes })) {
-      if (Date.now() > deadline) throw new Error(`snapshot to peer ${opts.to} did not finish within ${opts.deadlineMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await deliver({ k: 'snapEnd', sid: opts.sid, index: info.zxid, term, bytes });
     opts.log.info({ peer: opts.to, zxid: info.zxid, znodes: info.znodes, bytes, ms: Date.now() - t0 }, 'snapshot sent to lagging peer');
     return { index: info.zxid, term };
   } finally {
@@ -51,9 +60,13 @@ export async function sendSnapshot(opts: {
   }
 }
 
-/** Follower side: collects chunks in order into a file; `finish` returns it once complete. */
+/**
+ * Follower side: collects one stream's chunks in order into a file; `finish` returns it once complete. A chunk 0
+ * starts a new stream, which supersedes the one in progress; frames of any other stream are ignored.
+ */
 export class SnapshotReceiver {
   private out?: WriteStream;
+  private sid?: string;
   private expected = 0;
   private received = 0;
   readonly file: string;
@@ -62,23 +75,34 @@ export class SnapshotReceiver {
     this.file = join(dataDir, 'snapshot-in.mdb');
   }
 
-  chunk(seq: number, data: Uint8Array): void {
+  /** The stream a frame with this id belongs to is the one being collected. */
+  current(sid: string): boolean {
+    return this.out !== undefined && sid === this.sid;
+  }
+
+  /** False when the chunk belongs to another stream (ignored); throws when the current stream has a gap. */
+  chunk(sid: string, seq: number, data: Uint8Array): boolean {
     if (seq === 0) {
       this.out?.destroy();
       rmSync(this.file, { force: true });
       this.out = createWriteStream(this.file);
+      this.sid = sid;
       this.expected = 0;
       this.received = 0;
     }
-    if (!this.out || seq !== this.expected) throw new Error(`snapshot chunk ${seq} out of order (expected ${this.expected})`);
-    this.out.write(data);
+    if (!this.current(sid)) return false;
+    if (seq !== this.expected) throw new Error(`snapshot chunk ${seq} out of order (expected ${this.expected})`);
+    this.out?.write(data);
     this.expected++;
     this.received += data.byteLength;
+    return true;
   }
 
-  async finish(bytes: number): Promise<string> {
+  async finish(sid: string, bytes: number): Promise<string> {
+    if (!this.current(sid)) throw new Error('snapshot end of a stream that is not the one being received');
     const out = this.out;
     this.out = undefined;
+    this.sid = undefined;
     if (!out) throw new Error('snapshot end without chunks');
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
     if (this.received !== bytes) throw new Error(`snapshot truncated: ${this.received} of ${bytes} bytes`);
@@ -88,6 +112,7 @@ export class SnapshotReceiver {
   discard(): void {
     this.out?.destroy();
     this.out = undefined;
+    this.sid = undefined;
     rmSync(this.file, { force: true });
   }
 }
