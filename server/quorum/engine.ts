@@ -321,7 +321,7 @@ export class RaftEngine implements Engine {
         return;
       case 'snapChunk':
         try {
-          if (!this.receiver.chunk(msg.sid, msg.seq, msg.data)) this.log.debug({ from, sid: msg.sid }, 'ignoring a chunk of another snapshot stream');
+          if (!this.receiver.chunk(msg.sid, msg.lterm, msg.seq, msg.data)) this.log.debug({ from, sid: msg.sid }, 'ignoring a chunk of another snapshot stream');
         } catch (e) {
           this.log.warn({ err: e }, 'snapshot stream broken; waiting for the leader to resend');
           this.receiver.discard();
@@ -474,6 +474,7 @@ export class RaftEngine implements Engine {
         dataDir: this.cfg.dataDir,
         to: m.to,
         sid: `${this.cfg.myid}:${leaderTerm}:${++this.snapshotStreams}`,
+        lterm: leaderTerm,
         send: (f) => this.transport.send(m.to, f),
         termOf: (i) => this.raftLog.term(i),
         stillLeader: () => this.role === 'leader' && this.term === leaderTerm,

@@ -9,10 +9,11 @@ export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * `sid` names one stream (sender, its term, a counter): a deposed leader's stream and its successor's can reach a
- * follower interleaved, and chunks of one must never end up in the other's file.
+ * follower interleaved, and chunks of one must never end up in the other's file. `lterm` is the sender's term
+ * when it began the stream, so a late start of an older leader's stream cannot push aside a newer one.
  */
 export type SnapshotFrame =
-  | { k: 'snapChunk'; sid: string; seq: number; data: Uint8Array }
+  | { k: 'snapChunk'; sid: string; lterm: number; seq: number; data: Uint8Array }
   | { k: 'snapEnd'; sid: string; index: number; term: number; bytes: number };
 
 /** Leader side: writes a backup, streams it, reports the index/term the copy was taken at. */
@@ -21,6 +22,8 @@ export async function sendSnapshot(opts: {
   dataDir: string;
   to: number;
   sid: string;
+  /** The sender's term as leader. */
+  lterm: number;
   send: (frame: SnapshotFrame) => boolean;
   termOf: (index: number) => number;
   /** Checked before every frame: false once the sender is no longer the leader that began the stream. */
@@ -48,7 +51,7 @@ export async function sendSnapshot(opts: {
     };
     for await (const chunk of createReadStream(file, { highWaterMark: SNAPSHOT_CHUNK_BYTES })) {
       const data = chunk as Buffer;
-      await deliver({ k: 'snapChunk', sid: opts.sid, seq, data });
+      await deliver({ k: 'snapChunk', sid: opts.sid, lterm: opts.lterm, seq, data });
       seq++;
       bytes += data.length;
     }
@@ -62,11 +65,13 @@ export async function sendSnapshot(opts: {
 
 /**
  * Follower side: collects one stream's chunks in order into a file; `finish` returns it once complete. A chunk 0
- * starts a new stream, which supersedes the one in progress; frames of any other stream are ignored.
+ * starts a new stream, which supersedes the one in progress unless that one began in a later term; frames of any
+ * other stream are ignored.
  */
 export class SnapshotReceiver {
   private out?: WriteStream;
   private sid?: string;
+  private lterm = 0;
   private expected = 0;
   private received = 0;
   readonly file: string;
@@ -81,12 +86,13 @@ export class SnapshotReceiver {
   }
 
   /** False when the chunk belongs to another stream (ignored); throws when the current stream has a gap. */
-  chunk(sid: string, seq: number, data: Uint8Array): boolean {
-    if (seq === 0) {
+  chunk(sid: string, lterm: number, seq: number, data: Uint8Array): boolean {
+    if (seq === 0 && !(this.out !== undefined && lterm < this.lterm)) {
       this.out?.destroy();
       rmSync(this.file, { force: true });
       this.out = createWriteStream(this.file);
       this.sid = sid;
+      this.lterm = lterm;
       this.expected = 0;
       this.received = 0;
     }

@@ -113,6 +113,7 @@ async function stream(leader: { store: Store; dir: string }, to: EngineInside): 
     dataDir: leader.dir,
     to: 2,
     sid: `1:1:${++streams}`,
+    lterm: 1,
     send: (frame) => (to.onPeer(1, frame), true),
     termOf: () => 1,
     stillLeader: () => true,
@@ -170,7 +171,7 @@ t.test('engine: a snapshot offer whose stream was not installed never reaches th
   const { engine, inside } = followerEngine(tt, local);
   inside.rawnode = inside.makeRawNode();
   // A stream that breaks off (its end never comes), then the leader's offer at the copy's index.
-  inside.onPeer(1, { k: 'snapChunk', sid: '1:1:1', seq: 0, data: bytes('partial') });
+  inside.onPeer(1, { k: 'snapChunk', sid: '1:1:1', lterm: 1, seq: 0, data: bytes('partial') });
   const offer: Message = { type: 'snap', from: 1, to: 2, term: 1, snapshot: { metadata: { index: 9, term: 1, voters: VOTERS, learners: [] }, data: new Uint8Array(0) } };
   inside.onPeer(1, { k: 'raft', m: offer });
   tt.equal(inside.rawnode.status().commit, 0, 'the core did not take the state at 9 as present');
@@ -203,6 +204,7 @@ t.test('leader: a stream stops at the next frame once its sender is no longer th
     dataDir: leader.dir,
     to: 2,
     sid: '1:4:1',
+    lterm: 4,
     send: (frame) => {
       frames.push(frame);
       if (frames.length === 2) leading = false; // deposed while the second chunk is on its way
@@ -225,14 +227,28 @@ t.test('receiver: chunk 0 starts a new stream; frames of any other stream are ig
   const dir = tempDir('zkgate-stale-receiver-');
   tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const receiver = new SnapshotReceiver(dir);
-  tt.ok(receiver.chunk('A', 0, bytes('old0')));
-  tt.ok(receiver.chunk('A', 1, bytes('old1')));
-  tt.ok(receiver.chunk('B', 0, bytes('new0')), 'a new stream supersedes the one in progress');
-  tt.notOk(receiver.chunk('A', 2, bytes('old2')), 'a late chunk of the superseded stream is ignored');
-  tt.throws(() => receiver.chunk('B', 5, bytes('new5')), /out of order/, 'a gap in the current stream is refused');
-  tt.ok(receiver.chunk('B', 1, bytes('new1')));
+  tt.ok(receiver.chunk('A', 1, 0, bytes('old0')));
+  tt.ok(receiver.chunk('A', 1, 1, bytes('old1')));
+  tt.ok(receiver.chunk('B', 2, 0, bytes('new0')), 'a new stream supersedes the one in progress');
+  tt.notOk(receiver.chunk('A', 1, 2, bytes('old2')), 'a late chunk of the superseded stream is ignored');
+  tt.throws(() => receiver.chunk('B', 2, 5, bytes('new5')), /out of order/, 'a gap in the current stream is refused');
+  tt.ok(receiver.chunk('B', 2, 1, bytes('new1')));
   const file = await receiver.finish('B', 8);
   tt.equal(readFileSync(file).toString(), 'new0new1', 'the file holds the current stream only');
+});
+
+t.test('receiver: a late start of an older term\'s stream does not push aside the newer one', async (tt) => {
+  const dir = tempDir('zkgate-older-start-');
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const receiver = new SnapshotReceiver(dir);
+  tt.ok(receiver.chunk('B', 5, 0, bytes('new0')));
+  tt.notOk(receiver.chunk('A', 4, 0, bytes('old0')), 'chunk 0 of a term-4 stream while a term-5 one is in progress');
+  tt.ok(receiver.current('B'));
+  tt.ok(receiver.chunk('B', 5, 1, bytes('new1')));
+  tt.equal(readFileSync(await receiver.finish('B', 8)).toString(), 'new0new1');
+  // With nothing in progress, any leader's stream may start (the follower cannot know the term is stale).
+  tt.ok(receiver.chunk('A', 4, 0, bytes('old0')));
+  tt.equal(readFileSync(await receiver.finish('A', 4)).toString(), 'old0');
 });
 
 t.test('receiver: two streams interleaved (a deposed leader and its successor) never mix in one file', async (tt) => {
@@ -240,13 +256,13 @@ t.test('receiver: two streams interleaved (a deposed leader and its successor) n
   tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const receiver = new SnapshotReceiver(dir);
   // Equal chunk sizes, so a byte count alone could not tell the streams apart.
-  receiver.chunk('A', 0, bytes('aaaa'));
-  receiver.chunk('B', 0, bytes('bbbb'));
-  tt.notOk(receiver.chunk('A', 1, bytes('AA')));
+  receiver.chunk('A', 1, 0, bytes('aaaa'));
+  receiver.chunk('B', 2, 0, bytes('bbbb'));
+  tt.notOk(receiver.chunk('A', 1, 1, bytes('AA')));
   tt.notOk(receiver.current('A'), "A's end is not for the stream being received");
   await tt.rejects(receiver.finish('A', 6), /not the one being received/);
   tt.ok(receiver.current('B'), 'and rejecting it left B in progress');
-  tt.ok(receiver.chunk('B', 1, bytes('BB')));
+  tt.ok(receiver.chunk('B', 2, 1, bytes('BB')));
   const file = await receiver.finish('B', 6);
   tt.equal(readFileSync(file).toString(), 'bbbbBB');
 });
