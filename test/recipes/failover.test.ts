@@ -51,6 +51,10 @@ t.test('across a leader failover: one mutex holder at a time, watches re-armed e
   t.equal(watcher.conn.server, leaderUrl);
   await (cs[0] as ZkClient).create('/counter', '0');
   await (cs[0] as ZkClient).create('/cfg', 'v1');
+  // Another client's create may be answered by a follower that applied it before the leader did (the commit index
+  // reaches followers while the leader applies): the watcher, a different client, syncs first, as ZooKeeper's
+  // ordering rule asks (CI saw NoNode here once).
+  await watcher.sync();
   const dataEvents: WatchedEvent[] = [];
   await watcher.watch('/cfg', 'data', (e) => dataEvents.push(e));
   const treeEvents: WatchedEvent[] = [];
