@@ -56,10 +56,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
   let fastRead: FastReadRecorder | undefined;
   const app = Fastify({
-    serverFactory: (handler) =>
-      createServer((req: IncomingMessage, res: ServerResponse) => {
+    serverFactory: (handler, o) => {
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         if (fastRead === undefined || opts.isClosing?.() === true || !fastGetData(node, fastRead, req, res)) handler(req, res);
-      }),
+      });
+      // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
+      // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.
+      server.keepAliveTimeout = Number(o.keepAliveTimeout ?? 72_000);
+      server.requestTimeout = Number(o.requestTimeout ?? 0);
+      server.setTimeout(Number(o.connectionTimeout ?? 0));
+      const perSocket = Number(o.maxRequestsPerSocket ?? 0);
+      if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
+      return server;
+    },
     loggerInstance: opts.logger,
     // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.
     logController: new LogController({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),

@@ -2,6 +2,7 @@
 // route answers (the same URL with an empty query string goes to the route), and no cached answer outlives a
 // change of its znode (set, delete, ACL change, a child's create or delete, multi, session close).
 import t, { type Test } from 'tap';
+import { Agent, request as httpRequest } from 'node:http';
 import { basic, digest, serverFor, zurl, type Client, type Res } from './http.js';
 
 const { server, zk } = await serverFor(t, { minZxidWaitMs: 300 });
@@ -153,4 +154,26 @@ t.test('many distinct znodes are answered right and cached within the bound', as
   const gauge = (name: string) => Number(/^(\S+) (\S+)$/m.exec(metrics.split('\n').find((l) => l.startsWith(name + ' ')) ?? '')?.[2]);
   t.equal(gauge('zkgate_read_cache_entries'), server.node.store.readCache.size, '/metrics shows the cache size');
   t.equal(gauge('zkgate_read_cache_bytes'), server.node.store.readCache.byteSize);
+});
+
+t.test('keep-alive connections: the fast path\'s server keeps them as fastify does', async (t) => {
+  await zk.create('/fka', 'x');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const get = (path: string) =>
+    new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+      const u = new URL(server.url);
+      const r = httpRequest({ host: u.hostname, port: u.port, path, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+  const fast = await get(zurl('/fka'));
+  const route = await get(zurl('/fka') + '?');
+  t.equal(fast.status, 200);
+  t.equal(fast.headers.connection, 'keep-alive');
+  t.equal(fast.headers['keep-alive'], route.headers['keep-alive'], 'the same idle timeout is announced (and kept)');
+  t.match(String(fast.headers['keep-alive']), /timeout=72/, "fastify's 72 s, not Node's 5 s");
 });
