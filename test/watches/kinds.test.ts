@@ -164,11 +164,14 @@ t.test('closing a session deletes its ephemerals and fires their watches', async
 t.test('the container sweep and the TTL sweep fire NodeDeleted', async (t) => {
   await create('/ct', '', '?container');
   await create('/ct/x');
-  await create('/ttl', '', '?ttl=1');
+  // Long enough for the exists watch to be armed before the node can expire (with 1 ms the 50 ms sweep could take
+  // the node before the watch was set, and the watch then waits for a create that never comes: seen once in CI).
+  await create('/ttl', '', '?ttl=1500');
   const c = await WatchClient.open(base);
   t.teardown(() => c.close());
   await c.watch('/ct', 'data');
   await c.watch('/ttl', 'exists');
+  t.equal((await http(base, 'GET', z('/ttl'))).status, 200, 'the TTL node still exists once its watch is armed');
   await del('/ct/x');
   t.ok(await c.until(() => c.eventList().includes('NodeDeleted /ct') && c.eventList().includes('NodeDeleted /ttl')), 'both swept');
   t.same(c.eventList().sort(), ['NodeDeleted /ct', 'NodeDeleted /ttl']);
