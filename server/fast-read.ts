@@ -2,8 +2,9 @@
 // response-schema dispatch (whose union of three answer shapes validates every answer with ajv to pick one). That
 // per-request machinery cost more than the read itself (bench/RESULTS.md). Only the plain form takes this path: any
 // query string, body, or header that changes the answer (sessions, auth, If-Match, a binary Accept, a ZK-Min-Zxid
-// this node has not reached) and every error goes to the fastify route, which owns all of those. The answer is byte for byte the one the route
-// gives (test/standalone/fast-read.test.ts compares them) and is counted in the same metrics.
+// this node has not reached) and every error goes to the fastify route, which owns all of those. The answer is
+// byte for byte the one the route gives (test/standalone/fast-read.test.ts compares them) and is counted in the
+// same metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isUtf8 } from 'node:buffer';
