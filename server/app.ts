@@ -184,9 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Before the route plugins, so its response hook reaches every route.
   const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
-  if (!opts.logger.isLevelEnabled('debug')) {
-    fastRead = { observe: (op, status, s) => metrics.observe(op, status, s), record: (sock, op, ms, session) => conns.record(sock, op, ms, session) };
-  }
+  if (!opts.logger.isLevelEnabled('debug')) fastRead = metrics;
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

@@ -2,6 +2,7 @@
 // gauges read from the node when scraped, the store's fsync times, and Node's default process metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 import type { ZkNode } from './node.js';
 import type { ConnectionRegistry } from './connections.js';
 import { clusterInfo, electionsTotal } from './cluster-info.js';
@@ -67,7 +68,7 @@ export class NodeMetrics {
 
   constructor(
     private readonly node: ZkNode,
-    conns: ConnectionRegistry,
+    private readonly conns: ConnectionRegistry,
   ) {
     const register = [this.registry];
     this.fsync = new Histogram({
@@ -137,6 +138,12 @@ export class NodeMetrics {
     this.duration.observe(h, seconds);
   }
 
+  /** One answered request, in the request metrics and in its connection's stats (`cons`). */
+  answered(sock: Socket, op: string, status: number, ms: number, sessionId: string | undefined): void {
+    this.observe(op, status, ms / 1000);
+    this.conns.record(sock, op, ms, sessionId);
+  }
+
   async text(): Promise<string> {
     return this.requests.render() + this.duration.render() + (await this.registry.metrics()) + (await processMetrics().metrics());
   }
@@ -157,10 +164,8 @@ export function installMetrics(app: FastifyInstance, node: ZkNode, conns: Connec
   if (node.engine instanceof WritePipeline) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const op = opOf(req.method, req.routeOptions.url, req.query);
-    const ms = reply.elapsedTime;
-    metrics.observe(op, reply.statusCode, ms / 1000);
     const session = req.headers['zk-session'];
-    conns.record(req.raw.socket, op, ms, typeof session === 'string' ? session : undefined);
+    metrics.answered(req.raw.socket, op, reply.statusCode, reply.elapsedTime, typeof session === 'string' ? session : undefined);
     done();
   });
   return metrics;

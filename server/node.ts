@@ -298,13 +298,8 @@ export class ZkNode extends EventEmitter {
     return n;
   }
 
-  getData(path: string, req: RequestContext): { data: Uint8Array; stat: Stat } {
-    const n = this.readable(path, req);
-    return { data: n.data, stat: statOf(n) };
-  }
-
-  /** getData plus the node's ACL, for the fast read path to know whether its answer may be cached for anyone. */
-  getDataAndAcl(path: string, req: RequestContext): { data: Uint8Array; stat: Stat; acl: Acl[] } {
+  /** The ACL comes along for the fast read path, which caches only answers anyone may read. */
+  getData(path: string, req: RequestContext): { data: Uint8Array; stat: Stat; acl: Acl[] } {
     const n = this.readable(path, req);
     return { data: n.data, stat: statOf(n), acl: n.acl };
   }
