@@ -239,7 +239,12 @@ export class WritePipeline implements Engine {
       // Watch events go out before the responses, as ZooKeeper orders them.
       this.hooks.onCommitted(done);
       let i = 0;
-      for (const b of group) for (const p of b.items) p.resolve({ zxid: (done[i] as Committed).zxid, result: (done[i++] as Committed).result });
+      for (const b of group) {
+        for (const p of b.items) {
+          const { zxid: z, result } = done[i++] as Committed;
+          p.resolve({ zxid: z, result });
+        }
+      }
       this.outstanding -= done.length;
       if (this.zxidWaiters.length > 0) {
         const ready = this.zxidWaiters.filter((w) => w.zxid <= zxid);

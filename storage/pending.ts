@@ -26,6 +26,10 @@ export interface GroupWrites {
   txns: number;
 }
 
+function emptyGroup(gen: number): GroupWrites {
+  return { gen, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, txns: 0 };
+}
+
 export class PendingLayer {
   readonly nodes = new Map<string, Entry<NodeRecord>>();
   /** parent path → child paths that have an entry in `nodes`. */
@@ -41,7 +45,7 @@ export class PendingLayer {
   private nextGen = 1;
 
   newGroup(): GroupWrites {
-    return { gen: this.nextGen++, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, txns: 0 };
+    return emptyGroup(this.nextGen++);
   }
 
   putNode(g: GroupWrites, path: string, rec: NodeRecord | null): void {
@@ -110,7 +114,7 @@ export class PendingLayer {
 /** The writes of consecutive groups as one: later groups' values win, as they would replayed in order. */
 export function mergeGroups(groups: GroupWrites[]): GroupWrites {
   if (groups.length === 1) return groups[0] as GroupWrites;
-  const out: GroupWrites = { gen: 0, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, txns: 0 };
+  const out = emptyGroup(0);
   for (const g of groups) {
     for (const [k, v] of g.nodes) out.nodes.set(k, v);
     for (const [k, v] of g.sessions) out.sessions.set(k, v);

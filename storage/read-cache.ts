@@ -79,7 +79,6 @@ export class ReadCache<V> {
 
   resume(): void {
     this.suspended--;
-    this.clear();
   }
 
   clear(): void {

@@ -46,7 +46,8 @@ interface Segment {
 }
 
 interface Queued {
-  buf: Buffer;
+  /** The encoded records, concatenated only once, when their group is written. */
+  bufs: Buffer[];
   first: number;
   last: number;
   resolve: () => void;
@@ -185,11 +186,10 @@ export class Wal<T = unknown> {
     if (this.failed) return Promise.reject(this.failed);
     if (records.length === 0) return Promise.resolve();
     const bufs = records.map((r) => encodeRecord(r.zxid, r.value));
-    const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
     const first = (records[0] as WalRecord<T>).zxid;
     const last = (records[records.length - 1] as WalRecord<T>).zxid;
     return new Promise((resolve, reject) => {
-      this.queue.push({ buf, first, last, resolve, reject });
+      this.queue.push({ bufs, first, last, resolve, reject });
       if (!this.flushing) void this.flushLoop();
     });
   }
@@ -244,7 +244,8 @@ export class Wal<T = unknown> {
     const writeRun = async () => {
       if (run.length === 0) return;
       const s = this.segments[this.segments.length - 1] as Segment;
-      const buf = run.length === 1 ? (run[0] as Queued).buf : Buffer.concat(run.map((q) => q.buf));
+      const bufs = run.flatMap((q) => q.bufs);
+      const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
       const t0 = this.flushObserver ? performance.now() : 0;
       const fd = this.fd ?? (this.fd = openSync(s.file, 'r+'));
       if (s.end + buf.length > s.allocated) await this.preallocate(fd, s, s.end + buf.length);
