@@ -16,6 +16,7 @@ import { adminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { installMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
+import { fastWrite } from './fast-write.js';
 import { fastGetData, type FastReadRecorder } from './fast-read.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -58,7 +59,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     serverFactory: (handler, o) => {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-        if (fastRead === undefined || opts.isClosing?.() === true || !fastGetData(node, fastRead, req, res)) handler(req, res);
+        if (fastRead === undefined || opts.isClosing?.() === true || !(fastGetData(node, fastRead, req, res) || fastWrite(node, fastRead, req, res))) {
+          handler(req, res);
+        }
       });
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.

@@ -13,7 +13,7 @@ import type { ZkNode } from './node.js';
 import type { CachedRead } from '../storage/read-cache.js';
 import { PERM_BITS, type Acl } from '../storage/records.js';
 
-const PREFIX = '/v1/znodes/';
+export const PREFIX = '/v1/znodes/';
 
 /** Headers whose presence gives a GET a meaning this path does not implement. */
 const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
@@ -30,9 +30,7 @@ export function fastGetData(node: ZkNode, rec: FastReadRecorder, req: IncomingMe
   if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;
   const h = req.headers;
   for (const k of ROUTE_HEADERS) if (h[k] !== undefined) return false;
-  // A ZK-Min-Zxid this node has already applied needs no wait; a later one (or a malformed one) is the route's.
-  const minZxid = h['zk-min-zxid'];
-  if (minZxid !== undefined && (typeof minZxid !== 'string' || !/^\s*\d+\s*$/.test(minZxid) || Number(minZxid) > node.appliedZxid)) return false;
+  if (!minZxidReached(node, h['zk-min-zxid'])) return false;
   const accept = h.accept;
   if (accept !== undefined && accept.includes('application/octet-stream')) return false;
   const remote = req.socket.remoteAddress;
@@ -50,6 +48,11 @@ export function fastGetData(node: ZkNode, rec: FastReadRecorder, req: IncomingMe
   node.recordLatency(ms);
   rec.answered(req.socket, 'getData', 200, ms, undefined);
   return true;
+}
+
+/** No ZK-Min-Zxid, or one this node has already applied (no wait); a later or malformed one is the route's. */
+export function minZxidReached(node: ZkNode, minZxid: string | string[] | undefined): boolean {
+  return minZxid === undefined || (typeof minZxid === 'string' && /^\s*\d+\s*$/.test(minZxid) && Number(minZxid) <= node.appliedZxid);
 }
 
 /**
