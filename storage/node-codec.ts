@@ -28,13 +28,19 @@ export function encodeNode(n: NodeRecord): Buffer {
   b[0] = TAG;
   b[1] = KIND_CODE[n.kind];
   b.writeUInt16LE(n.acl.length, 2);
-  let o = NUMBERS_AT;
-  for (const v of [n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.numChildren, n.ttlMs]) {
-    b.writeDoubleLE(v, o);
-    o += 8;
-  }
+  // Field by field (not a loop over an array of them): this runs for every znode write.
+  b.writeDoubleLE(n.czxid, NUMBERS_AT);
+  b.writeDoubleLE(n.mzxid, NUMBERS_AT + 8);
+  b.writeDoubleLE(n.pzxid, NUMBERS_AT + 16);
+  b.writeDoubleLE(n.ctime, NUMBERS_AT + 24);
+  b.writeDoubleLE(n.mtime, NUMBERS_AT + 32);
+  b.writeDoubleLE(n.version, NUMBERS_AT + 40);
+  b.writeDoubleLE(n.cversion, NUMBERS_AT + 48);
+  b.writeDoubleLE(n.aversion, NUMBERS_AT + 56);
+  b.writeDoubleLE(n.numChildren, NUMBERS_AT + 64);
+  b.writeDoubleLE(n.ttlMs, NUMBERS_AT + 72);
   b.writeUInt32LE(n.data.byteLength, DATA_LEN_AT);
-  o = HEADER;
+  let o = HEADER;
   o = putString(b, o, n.owner);
   for (const a of n.acl) {
     b[o++] = a.perms;

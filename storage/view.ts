@@ -3,6 +3,7 @@ import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { parentOf } from '../server/tree/paths.js';
 
 export type Counter = 'znodes' | 'dataBytes' | 'ephemerals';
+const COUNTERS: readonly Counter[] = ['znodes', 'dataBytes', 'ephemerals'];
 
 /** Everything apply may read or write. Implemented over an LMDB write transaction and over an overlay. */
 export interface TreeView {
@@ -33,11 +34,12 @@ export function byUtf8(a: string, b: string): number {
  * which is how a transaction that fails half-way leaves no trace (lmdb-js does not roll back a throw).
  */
 export class OverlayView implements TreeView {
+  // One overlay per applied transaction: the maps most transactions never touch are made on first write.
   private nodes = new Map<string, NodeRecord | null>();
-  private sessions = new Map<string, SessionRecord | null>();
-  private ephemerals = new Map<string, { id: string; path: string; present: boolean }>();
-  private special = new Map<string, NodeKind | null>();
-  private counters = new Map<Counter, number>();
+  private sessions: Map<string, SessionRecord | null> | undefined;
+  private ephemerals: Map<string, { id: string; path: string; present: boolean }> | undefined;
+  private special: Map<string, NodeKind | null> | undefined;
+  private counters: Record<Counter, number> = { znodes: 0, dataBytes: 0, ephemerals: 0 };
 
   constructor(private readonly base: TreeView) {}
 
@@ -66,19 +68,19 @@ export class OverlayView implements TreeView {
     return touched ? out.sort(byUtf8) : out;
   }
   getSession(id: string): SessionRecord | undefined {
-    const v = this.sessions.get(id);
+    const v = this.sessions?.get(id);
     if (v !== undefined) return v ?? undefined;
     return this.base.getSession(id);
   }
   putSession(rec: SessionRecord): void {
-    this.sessions.set(rec.id, rec);
+    (this.sessions ??= new Map()).set(rec.id, rec);
   }
   removeSession(id: string): void {
-    this.sessions.set(id, null);
+    (this.sessions ??= new Map()).set(id, null);
   }
   sessionEphemerals(id: string): string[] {
     const set = new Set(this.base.sessionEphemerals(id));
-    for (const e of this.ephemerals.values()) {
+    for (const e of this.ephemerals?.values() ?? []) {
       if (e.id !== id) continue;
       if (e.present) set.add(e.path);
       else set.delete(e.path);
@@ -86,16 +88,16 @@ export class OverlayView implements TreeView {
     return [...set].sort(byUtf8);
   }
   addEphemeral(sessionId: string, path: string): void {
-    this.ephemerals.set(sessionId + '\u0000' + path, { id: sessionId, path, present: true });
+    (this.ephemerals ??= new Map()).set(sessionId + '\u0000' + path, { id: sessionId, path, present: true });
   }
   removeEphemeral(sessionId: string, path: string): void {
-    this.ephemerals.set(sessionId + '\u0000' + path, { id: sessionId, path, present: false });
+    (this.ephemerals ??= new Map()).set(sessionId + '\u0000' + path, { id: sessionId, path, present: false });
   }
   setSpecial(path: string, kind: NodeKind | null): void {
-    this.special.set(path, kind);
+    (this.special ??= new Map()).set(path, kind);
   }
   bump(counter: Counter, delta: number): void {
-    this.counters.set(counter, (this.counters.get(counter) ?? 0) + delta);
+    this.counters[counter] += delta;
   }
 
   /** Replays the buffered writes onto the base, in an order that keeps the base's invariants simple. */
@@ -104,15 +106,15 @@ export class OverlayView implements TreeView {
       if (rec) this.base.putNode(p, rec);
       else this.base.removeNode(p);
     }
-    for (const [id, rec] of this.sessions) {
+    for (const [id, rec] of this.sessions ?? []) {
       if (rec) this.base.putSession(rec);
       else this.base.removeSession(id);
     }
-    for (const e of this.ephemerals.values()) {
+    for (const e of this.ephemerals?.values() ?? []) {
       if (e.present) this.base.addEphemeral(e.id, e.path);
       else this.base.removeEphemeral(e.id, e.path);
     }
-    for (const [p, kind] of this.special) this.base.setSpecial(p, kind);
-    for (const [c, d] of this.counters) if (d !== 0) this.base.bump(c, d);
+    for (const [p, kind] of this.special ?? []) this.base.setSpecial(p, kind);
+    for (const c of COUNTERS) if (this.counters[c] !== 0) this.base.bump(c, this.counters[c]);
   }
 }
