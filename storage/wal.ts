@@ -3,13 +3,14 @@
 // the background. Appends that arrive while a flush runs go out together in the next write and flush, so one
 // fdatasync serves every writer of that moment. A segment is deleted once LMDB's flushed state is past it.
 //
-// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = msgpack txn]. A segment is named by the zxid
+// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = the transaction, storage/txn-codec.ts]. A segment is named by the zxid
 // of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
 // checksum or breaks the sequence: the torn tail of a write that was never acknowledged.
 import { close, closeSync, fdatasync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { decodeValue, encodeValue } from './codec.js';
+import { decodeTxn, encodeTxn } from './txn-codec.js';
+import type { Txn } from '../server/tree/types.js';
 
 const HEADER = 16;
 const NAME = /^(\d{20})\.wal$/;
@@ -59,7 +60,7 @@ function segmentName(first: number): string {
 }
 
 function encodeRecord(zxid: number, value: unknown): Buffer {
-  const payload = encodeValue(value);
+  const payload = encodeTxn(value as Txn);
   const buf = Buffer.allocUnsafe(HEADER + payload.length);
   buf.writeUInt32LE(payload.length, 0);
   buf.writeDoubleLE(zxid, 8);
@@ -169,7 +170,7 @@ export class Wal<T = unknown> {
       if (s.first > expect) throw new Error(`write-ahead log ${this.dir} is missing zxids ${expect}..${s.first - 1} (store is at ${after})`);
       walk(readFileSync(s.file).subarray(0, s.end), s.first, (zxid, payload) => {
         if (zxid < expect) return;
-        out.push({ zxid, value: decodeValue(payload) as T });
+        out.push({ zxid, value: decodeTxn(payload) as T });
         expect = zxid + 1;
       });
       while (out.length >= chunk) yield out.splice(0, chunk);

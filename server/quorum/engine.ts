@@ -13,7 +13,7 @@ import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, SeededRand, type Message, type ProposalResult, type Ready, type Role } from './core/index.js';
-import { decodeValue, encodeValue } from './frames.js';
+import { decodeTxn, encodeTxn } from '../../storage/txn-codec.js';
 import { PeerTransport } from './transport.js';
 import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
@@ -207,7 +207,7 @@ export class RaftEngine implements Engine {
   private proposeSoon(txn: Txn): Promise<ProposalResult> {
     if (this.proposals.length >= this.cfg.maxPendingWrites) return Promise.resolve({ ok: false, reason: 'queue-full', leaderId: this.leaderId });
     return new Promise((done) => {
-      this.proposals.push({ data: encodeValue(this.finalize(txn)), done });
+      this.proposals.push({ data: encodeTxn(this.finalize(txn)), done });
       if (!this.proposeScheduled) {
         this.proposeScheduled = true;
         setImmediate(() => this.flushProposals());
@@ -248,7 +248,7 @@ export class RaftEngine implements Engine {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
-      if (!this.transport.send(this.leaderId, { k: 'fwd', rid, txn: encodeValue(txn) })) {
+      if (!this.transport.send(this.leaderId, { k: 'fwd', rid, txn: encodeTxn(txn) })) {
         this.forwards.delete(rid);
         clearTimeout(timer);
         reject(new ZkError('ConnectionLoss', 'the leader is unreachable', { applied: false }));
@@ -294,7 +294,7 @@ export class RaftEngine implements Engine {
       case 'fwd': {
         let txn: Txn;
         try {
-          txn = decodeValue(msg.txn) as Txn;
+          txn = decodeTxn(msg.txn);
         } catch {
           return;
         }
@@ -426,7 +426,7 @@ export class RaftEngine implements Engine {
           if (e.index <= applied) continue;
           terms.push({ index: e.index, term: e.term });
           if (e.type === 'normal' && e.data.byteLength > 0) {
-            const txn = decodeValue(e.data) as Txn;
+            const txn = decodeTxn(e.data);
             done.push({ zxid: e.index, txn, result: applyTxn(view, txn, e.index) });
           }
           applied = e.index;
