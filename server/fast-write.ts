@@ -56,14 +56,16 @@ export function fastWrite(node: ZkNode, rec: FastReadRecorder, req: IncomingMess
     const op: MultiOp = create
       ? { type: 'create', path, data, acl: OPEN_ACL_UNSAFE, mode: 'PERSISTENT', ttlMs: 0, parents: false }
       : { type: 'set', path, data, version: -1 };
-    node.write(op, { auth: [{ scheme: 'ip', id: remote }], session: '' }).then(
-      ({ value }) => {
+    node
+      .write(op, { auth: [{ scheme: 'ip', id: remote }], session: '' })
+      .then(({ value }) => {
         if (value.kind === 'create') answer(201, { path: value.path, stat: value.stat }, value.stat, znodeUrl(value.path));
         else if (value.kind === 'stat') answer(200, { path, stat: value.stat }, value.stat);
-        else fail(new Error(`${method} returned ${value.kind}`));
-      },
-      fail,
-    );
+        else throw new Error(`${method} returned ${value.kind}`);
+      })
+      .catch(fail)
+      // Only a failure to write the answer itself gets here (the connection is gone): nothing left to tell anyone.
+      .catch((e: unknown) => node.log.warn({ err: e, url, method }, 'could not answer a write'));
   });
   return true;
 
