@@ -17,7 +17,7 @@ import { metricsRoutes } from '../routes/metrics.js';
 import { installMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
-import { fastGetData, type FastReadRecorder } from './fast-read.js';
+import { fastGetData, type FastPathRecorder } from './fast-read.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
@@ -55,11 +55,11 @@ function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { node } = opts;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
-  let fastRead: FastReadRecorder | undefined;
+  let fastPath: FastPathRecorder | undefined;
   const app = Fastify({
     serverFactory: (handler, o) => {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-        if (fastRead === undefined || opts.isClosing?.() === true || !(fastGetData(node, fastRead, req, res) || fastWrite(node, fastRead, req, res))) {
+        if (fastPath === undefined || opts.isClosing?.() === true || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
       });
@@ -187,7 +187,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Before the route plugins, so its response hook reaches every route.
   const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
-  if (!opts.logger.isLevelEnabled('debug')) fastRead = metrics;
+  if (!opts.logger.isLevelEnabled('debug')) fastPath = metrics;
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

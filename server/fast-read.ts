@@ -18,13 +18,13 @@ export const PREFIX = '/v1/znodes/';
 /** Headers whose presence gives a GET a meaning this path does not implement. */
 const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
 
-/** Where every answered request is counted (NodeMetrics), for this path to count its answers the same way. */
-export interface FastReadRecorder {
+/** Where every answered request is counted (NodeMetrics), for the fast paths (reads here, writes in fast-write.ts) to count theirs the same way. */
+export interface FastPathRecorder {
   answered(sock: Socket, op: string, status: number, ms: number, sessionId: string | undefined): void;
 }
 
 /** True when it answered the request; false leaves the request untouched for fastify. */
-export function fastGetData(node: ZkNode, rec: FastReadRecorder, req: IncomingMessage, res: ServerResponse): boolean {
+export function fastGetData(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {
   const t0 = performance.now();
   const url = req.url;
   if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;

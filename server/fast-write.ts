@@ -12,7 +12,7 @@ import { OPEN_ACL_UNSAFE } from './tree/acl.js';
 import { pathFromUrl } from './tree/paths.js';
 import type { ZkNode } from './node.js';
 import type { MultiOp, Stat } from './tree/types.js';
-import { PREFIX, minZxidReached, type FastReadRecorder } from './fast-read.js';
+import { PREFIX, minZxidReached, type FastPathRecorder } from './fast-read.js';
 import { znodeUrl } from '../routes/context.js';
 
 /** Headers whose presence gives a write a meaning this path does not implement. */
@@ -21,7 +21,7 @@ const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'transfer-enco
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** True when it took the request (and will answer it); false leaves the request untouched for fastify. */
-export function fastWrite(node: ZkNode, rec: FastReadRecorder, req: IncomingMessage, res: ServerResponse): boolean {
+export function fastWrite(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {
   const t0 = performance.now();
   const method = req.method;
   if (method !== 'PUT' && method !== 'POST') return false;
