@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { ZkError } from './errors.js';
+import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
 import { openapiInfo } from '../openapi/info.js';
@@ -17,7 +17,8 @@ import { metricsRoutes } from '../routes/metrics.js';
 import { installMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
-import { fastGetData, type FastPathRecorder } from './fast-read.js';
+import { fastGetData } from './fast-read.js';
+import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
@@ -153,7 +154,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
     if (error instanceof ZkError) {
-      if (error.status === 503) reply.header('Retry-After', '1');
+      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
       return errorReply(reply, error);
     }
     const fe = error as FastifyError;
@@ -170,7 +171,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       return errorReply(reply, new ZkError('MarshallingError', fe.message));
     }
     req.log.error({ err: error, url: req.url, method: req.method }, 'unexpected error');
-    return reply.code(500).send({ error: 'SystemError', code: -1, message: 'internal error' });
+    return reply.code(500).send(SYSTEM_ERROR_BODY);
   });
 
   app.setNotFoundHandler((req, reply) => {

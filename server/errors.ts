@@ -88,6 +88,11 @@ export class ZkError extends Error {
     return this.httpStatus ?? HTTP_STATUS[this.zkName];
   }
 
+  /** The `Retry-After` its answer carries: a 503 (nothing was done, or it may not have been) says when to try again. */
+  get retryAfter(): string | undefined {
+    return this.status === 503 ? '1' : undefined;
+  }
+
   toBody(): ZkErrorBody {
     const body: ZkErrorBody = { error: this.zkName, code: this.code, message: this.message };
     if (this.path !== undefined) body.path = this.path;
@@ -95,6 +100,9 @@ export class ZkError extends Error {
     return body;
   }
 }
+
+/** The answer to a failure that is not a ZooKeeper error: nothing about it is told to the client. */
+export const SYSTEM_ERROR_BODY = { error: 'SystemError', code: -1, message: 'internal error' } as const;
 
 export function zkError(name: ZkErrorName, path?: string, message?: string): ZkError {
   return new ZkError(name, message, { path });

@@ -6,53 +6,27 @@
 // byte for byte the one the route gives (test/standalone/fast-read.test.ts compares them) and is counted in the
 // same metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { pathFromUrl } from './tree/paths.js';
+import { PREFIX, plainRequest, sendAnswer, type FastPathRecorder } from './fast-path.js';
 import { encodeData } from '../routes/context.js';
 import type { ZkNode } from './node.js';
 import type { CachedRead } from '../storage/read-cache.js';
 import { PERM_BITS, type Acl } from '../storage/records.js';
 
-export const PREFIX = '/v1/znodes/';
-
 /** Headers whose presence gives a GET a meaning this path does not implement. */
 const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
-
-/** Where every answered request is counted (NodeMetrics), for the fast paths (reads here, writes in fast-write.ts) to count theirs the same way. */
-export interface FastPathRecorder {
-  answered(sock: Socket, op: string, status: number, ms: number, sessionId: string | undefined): void;
-}
 
 /** True when it answered the request; false leaves the request untouched for fastify. */
 export function fastGetData(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {
   const t0 = performance.now();
-  const url = req.url;
-  if (req.method !== 'GET' || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;
-  const h = req.headers;
-  for (const k of ROUTE_HEADERS) if (h[k] !== undefined) return false;
-  if (!minZxidReached(node, h['zk-min-zxid'])) return false;
-  const accept = h.accept;
-  if (accept !== undefined && accept.includes('application/octet-stream')) return false;
-  const remote = req.socket.remoteAddress;
+  const remote = plainRequest(node, req, 'GET', ROUTE_HEADERS);
   if (remote === undefined) return false;
-  const answer = cachedAnswer(node, url.slice(PREFIX.length - 1), remote);
+  const accept = req.headers.accept;
+  if (accept !== undefined && accept.includes('application/octet-stream')) return false;
+  const answer = cachedAnswer(node, (req.url as string).slice(PREFIX.length - 1), remote);
   if (answer === undefined) return false;
-  res.writeHead(200, {
-    etag: answer.etag,
-    'content-type': 'application/json; charset=utf-8',
-    'zk-zxid': String(node.appliedZxid),
-    'content-length': answer.body.length,
-  });
-  res.end(answer.body);
-  const ms = performance.now() - t0;
-  node.recordLatency(ms);
-  rec.answered(req.socket, 'getData', 200, ms, undefined);
+  sendAnswer(node, rec, req, res, t0, 'getData', 200, { etag: answer.etag }, answer.body);
   return true;
-}
-
-/** No ZK-Min-Zxid, or one this node has already applied (no wait); a later or malformed one is the route's. */
-export function minZxidReached(node: ZkNode, minZxid: string | string[] | undefined): boolean {
-  return minZxid === undefined || (typeof minZxid === 'string' && /^\s*\d+\s*$/.test(minZxid) && Number(minZxid) <= node.appliedZxid);
 }
 
 /**

@@ -7,41 +7,34 @@
 // request context. Its answer, success or ZooKeeper error, is the one the route gives (test/standalone/
 // fast-write.test.ts compares them) and is counted in the same metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ZkError } from './errors.js';
+import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import { OPEN_ACL_UNSAFE } from './tree/acl.js';
 import { pathFromUrl } from './tree/paths.js';
 import type { ZkNode } from './node.js';
-import type { MultiOp, Stat } from './tree/types.js';
-import { PREFIX, minZxidReached, type FastPathRecorder } from './fast-read.js';
+import type { MultiOp } from './tree/types.js';
+import { PREFIX, plainRequest, sendAnswer, type FastPathRecorder } from './fast-path.js';
 import { znodeUrl } from '../routes/context.js';
 
 /** Headers whose presence gives a write a meaning this path does not implement. */
 const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'transfer-encoding'];
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-
 /** True when it took the request (and will answer it); false leaves the request untouched for fastify. */
 export function fastWrite(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {
   const t0 = performance.now();
-  const method = req.method;
-  if (method !== 'PUT' && method !== 'POST') return false;
-  const url = req.url;
-  if (url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return false;
-  const h = req.headers;
-  for (const k of ROUTE_HEADERS) if (h[k] !== undefined) return false;
-  if (!minZxidReached(node, h['zk-min-zxid'])) return false;
-  // No Content-Length (and no chunking) is an empty body; a bad one is Node's 400 before any handler runs.
-  const length = Number(h['content-length'] ?? 0);
-  if (!(length <= node.cfg.juteMaxBuffer)) return false;
-  const remote = req.socket.remoteAddress;
+  const create = req.method === 'POST';
+  const remote = plainRequest(node, req, create ? 'POST' : 'PUT', ROUTE_HEADERS);
   if (remote === undefined) return false;
+  // No Content-Length (and no chunking) is an empty body; a bad one is Node's 400 before any handler runs.
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length <= node.cfg.juteMaxBuffer)) return false;
+  const url = req.url as string;
   let path: string;
   try {
     path = pathFromUrl(url.slice(PREFIX.length - 1));
   } catch {
     return false; // the route answers a bad path
   }
-  const create = method === 'POST';
+  const op = create ? 'create' : 'setData';
   const chunks: Buffer[] = [];
   let received = 0;
   req.on('data', (c: Buffer) => {
@@ -53,48 +46,29 @@ export function fastWrite(node: ZkNode, rec: FastPathRecorder, req: IncomingMess
   req.on('end', () => {
     // A copy: the chunks are views of the socket's read buffer (fastify's body parser copies too).
     const data = Buffer.concat(chunks, received);
-    const op: MultiOp = create
+    const write: MultiOp = create
       ? { type: 'create', path, data, acl: OPEN_ACL_UNSAFE, mode: 'PERSISTENT', ttlMs: 0, parents: false }
       : { type: 'set', path, data, version: -1 };
     node
-      .write(op, { auth: [{ scheme: 'ip', id: remote }], session: '' })
+      .write(write, { auth: [{ scheme: 'ip', id: remote }], session: '' })
       .then(({ value }) => {
-        if (value.kind === 'create') answer(201, { path: value.path, stat: value.stat }, value.stat, znodeUrl(value.path));
-        else if (value.kind === 'stat') answer(200, { path, stat: value.stat }, value.stat);
-        else throw new Error(`${method} returned ${value.kind}`);
+        if (value.kind !== 'create' && value.kind !== 'stat') throw new Error(`${req.method} returned ${value.kind}`);
+        const headers: Record<string, string> = { etag: `"${value.stat.version}"` };
+        if (value.kind === 'create') headers.location = znodeUrl(value.path);
+        send(create ? 201 : 200, headers, { path: value.kind === 'create' ? value.path : path, stat: value.stat });
       })
-      .catch(fail)
+      // What the app's error handler answers for the same error.
+      .catch((e: unknown) => {
+        if (e instanceof ZkError) return send(e.status, e.retryAfter === undefined ? {} : { 'retry-after': e.retryAfter }, e.toBody());
+        node.log.error({ err: e, url, method: req.method }, 'unexpected error');
+        send(500, {}, SYSTEM_ERROR_BODY);
+      })
       // Only a failure to write the answer itself gets here (the connection is gone): nothing left to tell anyone.
-      .catch((e: unknown) => node.log.warn({ err: e, url, method }, 'could not answer a write'));
+      .catch((e: unknown) => node.log.warn({ err: e, url, method: req.method }, 'could not answer a write'));
   });
   return true;
 
-  function answer(status: number, body: { path: string; stat: Stat }, stat: Stat, location?: string): void {
-    const headers: Record<string, string | number> = { etag: `"${stat.version}"` };
-    if (location !== undefined) headers.location = location;
-    send(status, headers, JSON.stringify(body));
-  }
-
-  // What the app's error handler answers for the same error.
-  function fail(e: unknown): void {
-    if (e instanceof ZkError) {
-      send(e.status, e.status === 503 ? { 'retry-after': '1' } : {}, JSON.stringify(e.toBody()));
-      return;
-    }
-    node.log.error({ err: e, url, method }, 'unexpected error');
-    send(500, {}, JSON.stringify({ error: 'SystemError', code: -1, message: 'internal error' }));
-  }
-
-  function send(status: number, headers: Record<string, string | number>, body: string): void {
-    if (res.destroyed) return;
-    const bytes = Buffer.from(body);
-    headers['content-type'] = JSON_TYPE;
-    headers['zk-zxid'] = String(node.appliedZxid);
-    headers['content-length'] = bytes.length;
-    res.writeHead(status, headers);
-    res.end(bytes);
-    const ms = performance.now() - t0;
-    node.recordLatency(ms);
-    rec.answered(req.socket, create ? 'create' : 'setData', status, ms, undefined);
+  function send(status: number, headers: Record<string, string>, body: object): void {
+    if (!res.destroyed) sendAnswer(node, rec, req, res, t0, op, status, headers, Buffer.from(JSON.stringify(body)));
   }
 }
