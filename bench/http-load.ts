@@ -52,20 +52,22 @@ function hotNodes(make: (i: number) => Request): RequestSpec[] {
 }
 
 /**
- * Runs autocannon; `started` is called once its clients exist. autocannon builds every client's copy of the request
- * list synchronously before its first request (0.5–1.1 s for 64 × 1,000 requests here) and only then starts its
- * clock, so a window opened before that call counts that pause as time without answers; a one-request list (the
- * bare baseline's) has no such pause, which made every list-driven phase look slower than it ran.
+ * Runs autocannon and measures the run's wall time and CPU (`serverCpu` reads the server's CPU seconds). The window
+ * opens once autocannon has returned: it builds every client's copy of the request list synchronously before its
+ * first request (0.5–1.1 s for 64 × 1,000 requests here), and a window opened before that counted the pause as
+ * time without answers; a one-request list (the bare baseline's) has no such pause, which made every list-driven
+ * phase look slower than it ran.
  */
-async function fire(url: string, shape: LoadShape, durationS: number, requests: RequestSpec[], lat: Latencies | null, started: () => void = () => {}) {
+async function fire(url: string, shape: LoadShape, durationS: number, requests: RequestSpec[], lat: Latencies | null, serverCpu: () => number = () => 0) {
   const inst = autocannon({ url, connections: shape.connections, pipelining: 1, duration: durationS, timeout: 10, requests });
-  started();
+  const meter = cpuMeter(serverCpu);
   if (lat) {
     inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (status < 300) lat.record(ms);
     });
   }
-  return await inst;
+  const r = await inst;
+  return { r, cpu: meter() };
 }
 
 /** Warms up, then measures one phase for `shape.durationS`. `serverCpu` reads the server's CPU seconds. */
@@ -82,9 +84,7 @@ export async function runHttpPhase(
   const zkgate = system === 'zkgate';
   const c0 = zkgate ? await commitCounters(url) : undefined;
   const lat = new Latencies();
-  const meter = { read: () => ({ serverCores: 0, loadgenCores: 0, wallS: 0 }) };
-  const r = await fire(url, shape, shape.durationS, requestsFor(phase, body, tag), lat, () => (meter.read = cpuMeter(serverCpu)));
-  const cpu = meter.read();
+  const { r, cpu } = await fire(url, shape, shape.durationS, requestsFor(phase, body, tag), lat, serverCpu);
   const c1 = zkgate ? await commitCounters(url) : undefined;
   const [p50, p99] = lat.percentiles([50, 99]);
   const ok = r['2xx'];

@@ -38,8 +38,8 @@ function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
-/** `started` is called once every autocannon's clients exist (see http-load.ts's fire: their build is not load time). */
-async function fire(p: SpreadPhase, shape: LoadShape, durationS: number, tag: string, lat: Latencies | null, started: () => void = () => {}) {
+/** Runs the autocannons and measures them from when all have returned (see http-load.ts's fire: building clients is not load). */
+async function fire(p: SpreadPhase, shape: LoadShape, durationS: number, tag: string, lat: Latencies | null) {
   const conns = split(shape.connections, p.urls.length);
   const runs = p.urls.map((url, i) => {
     if (conns[i] === 0) return Promise.resolve({ ok: 0, bad: 0 });
@@ -51,9 +51,9 @@ async function fire(p: SpreadPhase, shape: LoadShape, durationS: number, tag: st
     }
     return inst.then((r) => ({ ok: r['2xx'], bad: r.errors + r.non2xx }));
   });
-  started();
+  const meter = cpuMeter(cpuOf(p.pids));
   const all = await Promise.all(runs);
-  return { ok: all.reduce((a, r) => a + r.ok, 0), errors: all.reduce((a, r) => a + r.bad, 0) };
+  return { ok: all.reduce((a, r) => a + r.ok, 0), errors: all.reduce((a, r) => a + r.bad, 0), cpu: meter() };
 }
 
 /** Warms up for `shape.warmupS`, then measures for `shape.durationS`. */
@@ -62,9 +62,8 @@ export async function runSpreadPhase(p: SpreadPhase, shape: LoadShape): Promise<
   if (shape.warmupS > 0) await fire(p, shape, shape.warmupS, `${tag}w`, null);
   const c0 = p.commitsFrom ? await commitCounters(p.commitsFrom) : undefined;
   const lat = new Latencies();
-  const meter = { read: () => ({ serverCores: 0, loadgenCores: 0, wallS: 0 }) };
-  const r = await fire(p, shape, shape.durationS, tag, lat, () => (meter.read = cpuMeter(cpuOf(p.pids))));
-  const cpu = meter.read();
+  const r = await fire(p, shape, shape.durationS, tag, lat);
+  const cpu = r.cpu;
   const c1 = p.commitsFrom ? await commitCounters(p.commitsFrom) : undefined;
   const [p50, p99] = lat.percentiles([50, 99]);
   return {
