@@ -17,15 +17,24 @@ const CREATE = 2;
 type SetTxn = Extract<Txn, { type: 'set' }>;
 type CreateTxn = Extract<Txn, { type: 'create' }>;
 
-const SET_KEYS = 'type,path,data,version,time,auth,session';
-const CREATE_KEYS = 'type,path,data,acl,mode,ttlMs,parents,time,auth,session';
+const SET_KEYS = ['type', 'path', 'data', 'version', 'time', 'auth', 'session'];
+const CREATE_KEYS = ['type', 'path', 'data', 'acl', 'mode', 'ttlMs', 'parents', 'time', 'auth', 'session'];
+
+/** The object's own keys are exactly `keys`, in that order (checked without building a key list: once per write). */
+function hasKeys(o: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) {
+    if (!Object.hasOwn(o, k) || keys[i] !== k) return false;
+    i++;
+  }
+  return i === keys.length;
+}
 
 /** Only transactions whose every field the layout carries take it, so decoding gives back the same object. */
 function fits(txn: Txn): txn is SetTxn | CreateTxn {
   if (typeof txn !== 'object' || txn === null) return false;
   if (txn.type !== 'set' && txn.type !== 'create') return false;
-  const keys = Object.keys(txn).join(',');
-  return (keys === SET_KEYS || keys === CREATE_KEYS) && txn.data instanceof Uint8Array && typeof txn.session === 'string' && Array.isArray(txn.auth);
+  return hasKeys(txn, txn.type === 'set' ? SET_KEYS : CREATE_KEYS) && txn.data instanceof Uint8Array && typeof txn.session === 'string' && Array.isArray(txn.auth);
 }
 
 export function encodeTxn(txn: Txn): Buffer {

@@ -75,6 +75,10 @@ t.test('other transactions, and sets or creates with a field the layout lacks, s
     t.not(bytes[0], 0xc1, `${txn.type}: not the binary layout`);
     t.same(decodeTxn(bytes), txn, `${txn.type}: round trip`);
   }
+  // The layout decodes in one fixed key order; a set built in another keeps its own through msgpack.
+  const reordered = { path: '/x', type: 'set', data: Buffer.from('v'), version: 1, time: 1, auth: [], session: '' } as Txn;
+  t.not(encodeTxn(reordered)[0], 0xc1, 'a set with its keys in another order: not the binary layout');
+  sameWithOrder(t, decodeTxn(encodeTxn(reordered)), reordered, 'a set with its keys in another order');
 });
 
 t.test('a log written before the binary layout (msgpack sets and creates) still decodes', async (t) => {
