@@ -188,7 +188,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Before the route plugins, so its response hook reaches every route.
   const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
-  if (!opts.logger.isLevelEnabled('debug')) fastPath = metrics;
+  if (!opts.logger.isLevelEnabled('debug')) {
+    fastPath = { answered: (sock, op, status, ms, sid) => metrics.answered(sock, op, status, ms, sid), closing: () => opts.isClosing?.() === true };
+  }
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

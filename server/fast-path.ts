@@ -10,6 +10,8 @@ export const PREFIX = '/v1/znodes/';
 /** Where every answered request is counted (NodeMetrics), for the fast paths to count theirs the same way. */
 export interface FastPathRecorder {
   answered(sock: Socket, op: string, status: number, ms: number, sessionId: string | undefined): void;
+  /** True once the server is shutting down: an answer then closes its connection, as the routes' answers do. */
+  closing(): boolean;
 }
 
 /** No ZK-Min-Zxid, or one this node has already applied (no wait); a later or malformed one is the route's. */
@@ -48,6 +50,8 @@ export function sendAnswer(
   headers['content-type'] = 'application/json; charset=utf-8';
   headers['zk-zxid'] = String(node.appliedZxid);
   headers['content-length'] = body.length;
+  // A request taken just before shutdown began is answered; its keep-alive connection must not hold the close up.
+  if (rec.closing()) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(body);
   const ms = performance.now() - t0;

@@ -61,6 +61,12 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
         reply.header('Retry-After', '1');
         throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
       });
+      // A request that arrived before shutdown began is still answered, on a connection that then closes: a
+      // keep-alive connection left open would hold app.close() up until its guard timeout.
+      a.addHook('onSend', async (_req, reply, payload) => {
+        if (closing) reply.header('Connection', 'close');
+        return payload;
+      });
     },
   });
   await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
