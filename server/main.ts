@@ -1,4 +1,5 @@
 // Starting and stopping a whole node: config → store → HTTP, and the graceful SIGTERM path (API.md §8).
+import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { ZkError } from './errors.js';
@@ -27,6 +28,9 @@ export interface RunningServer {
 export function makeLogger(level: string): Logger {
   return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
 }
+
+/** How long a stopping server goes on reading requests on open keep-alive connections before closing the idle ones. */
+export const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   let raft: RaftEngine | undefined;
@@ -85,8 +89,17 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     close() {
       closed ??= (async () => {
         closing = true;
+        // New connections are refused from now (a refused connect was plainly never processed), but an open keep-alive
+        // connection is not cut at once: a request its client is sending on it right now would become a reset, whose
+        // outcome the client cannot know. For SHUTDOWN_QUIET_MS requests are still read and answered, each answer
+        // closing its connection (a new request gets 503 with applied:false, safe to retry); then the connections
+        // that stayed idle are closed. Node's http close() would close them at once, so the listener is closed
+        // through net.Server's own close; its callback comes once every connection has ended.
+        const ended = new Promise<void>((r) => net.Server.prototype.close.call(app.server, () => r()));
+        const open = await new Promise<number>((r) => app.server.getConnections((e, n) => r(e ? 0 : n)));
+        if (open > 0) await new Promise((r) => setTimeout(r, SHUTDOWN_QUIET_MS));
         app.server.closeIdleConnections?.();
-        await Promise.race([app.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([Promise.all([app.close(), ended]), new Promise((r) => setTimeout(r, 5000).unref())]);
         await node.stop();
       })();
       return closed;

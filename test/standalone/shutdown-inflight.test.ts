@@ -1,7 +1,8 @@
 // A write already on its way when shutdown begins (its headers in, its body still arriving) is carried out and
 // answered, and its keep-alive connection is closed with the answer, so that shutdown does not wait on it. Before,
 // the answer said "keep-alive", the connection stayed open and close() sat out its 5 s guard. Both the fast path
-// (server/fast-write.ts) and the fastify route are held to it; a restart then serves the write.
+// (server/fast-write.ts) and the fastify route are held to it; a restart then serves the write. A request that
+// reaches an idle keep-alive connection as shutdown begins is answered (503, applied: false), not reset.
 import t from 'tap';
 import net from 'node:net';
 import { rmSync } from 'node:fs';
@@ -69,3 +70,36 @@ for (const [name, target] of cases) {
     t.equal(Buffer.from(await r.arrayBuffer()).toString(), 'new!', 'the acknowledged write is there after a restart');
   });
 }
+
+t.test('a request sent on an idle keep-alive connection as shutdown begins is answered 503, not reset', async (t) => {
+  const dataDir = tempDir();
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const s = await startTestServer({ dataDir });
+  const sock = net.connect(s.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let raw = '';
+  sock.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+  sock.on('error', () => {});
+  const sockClosed = new Promise<void>((r) => sock.once('close', () => r()));
+  // One exchange first, so the connection is an idle keep-alive one when shutdown begins.
+  const first = new Promise<void>((r) => sock.once('data', () => r()));
+  sock.write('GET /v1/admin/ruok HTTP/1.1\r\nHost: zkgate\r\n\r\n');
+  await first;
+  raw = '';
+  const closed = s.close();
+  sock.write('POST /v1/znodes/late HTTP/1.1\r\nHost: zkgate\r\nContent-Length: 1\r\n\r\nx');
+  await sockClosed;
+  await closed;
+
+  const a = parse(raw);
+  t.equal(a.status, 503, 'the request is answered: 503');
+  t.equal(a.headers.connection, 'close', 'and the connection closed after the answer');
+  t.ok(a.headers['retry-after'] !== undefined, 'with Retry-After');
+  const body = JSON.parse(a.body) as { error: string; applied?: boolean };
+  t.equal(body.error, 'ConnectionLoss');
+  t.equal(body.applied, false, 'saying the write was not applied, so a retry elsewhere is safe');
+
+  const again = await startTestServer({ dataDir });
+  t.teardown(() => again.close());
+  t.equal((await fetch(`${again.url}/v1/znodes/late`)).status, 404, 'and it was not');
+});
