@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import { ZkError } from '../server/errors.js';
+import { SYSTEM_ERROR_BODY, ZkError } from '../server/errors.js';
 import { validatePath } from '../server/tree/paths.js';
 import { statOf } from '../server/tree/stat.js';
 import type { AuthId } from '../server/tree/types.js';
@@ -241,7 +241,7 @@ export class WatchConnection implements WatchSink {
       if (e instanceof ZkError) this.sendError(id, e);
       else {
         this.node.log.error({ err: e, connection: this.id }, 'watch frame failed');
-        this.send({ id, ok: false, error: 'SystemError', code: -1, message: 'internal error' });
+        this.send({ id, ok: false, ...SYSTEM_ERROR_BODY });
       }
       return 'done';
     }

@@ -1,11 +1,12 @@
 // GET /v1/watch: the WebSocket upgrade (ws, on fastify's own HTTP server and port), its limits (connections in
 // total and per client address), the documented frame schemas, and closing every socket with 1001 on shutdown.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { Type } from '@sinclair/typebox';
 import { ZkError } from '../server/errors.js';
+import { rawErrorResponse } from '../server/raw-error.js';
 import { digestOf } from '../server/tree/acl.js';
 import type { AuthId } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
@@ -32,20 +33,6 @@ function upgradeAuth(req: IncomingMessage, node: ZkNode, ip: string): AuthId[] {
   auth.push({ scheme: 'digest', id });
   if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
   return auth;
-}
-
-function refuse(socket: Duplex, node: ZkNode, err: ZkError): void {
-  const body = JSON.stringify(err.toBody());
-  const status = err.status;
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    `ZK-Zxid: ${node.appliedZxid}`,
-    'Connection: close',
-    ...(status === 503 ? ['Retry-After: 1'] : []),
-  ];
-  socket.end(head.join('\r\n') + '\r\n\r\n' + body);
 }
 
 const DESCRIPTION = `Upgrade to a WebSocket (\`ws://host:port/v1/watch\`) carrying JSON text frames (API.md §5).
@@ -98,7 +85,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         if (closing) c.close(1001, 'server shutting down');
       });
     } catch (e) {
-      refuse(socket, node, e instanceof ZkError ? e : new ZkError('ConnectionLoss', 'upgrade failed'));
+      socket.end(rawErrorResponse(node, e instanceof ZkError ? e : new ZkError('ConnectionLoss', 'upgrade failed')));
     }
   });
 

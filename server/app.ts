@@ -18,7 +18,7 @@ import { installMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
 import { fastGetData } from './fast-read.js';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler } from './raw-error.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -78,7 +78,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.
     logController: new LogController({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),
     bodyLimit: node.cfg.juteMaxBuffer,
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(node),
     // Query flags like ?children are bare keys; keep them as ''.
     routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
     requestIdHeader: 'x-request-id',

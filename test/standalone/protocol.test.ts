@@ -143,6 +143,7 @@ t.test('a request the HTTP parser cannot read is a ZooKeeper-style error, and it
     const last = got.slice(got.lastIndexOf('HTTP/1.1 '));
     t.match(last, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${status}`);
     t.match(last, /\r\nconnection: close\r\n/i, `${what}: the connection is closed`);
+    t.match(last, /\r\nzk-zxid: \d+\r\n/i, `${what}: ZK-Zxid, as on every answer`);
     const body = JSON.parse(last.slice(last.indexOf('\r\n\r\n') + 4)) as { error: string; code: number; message: string };
     t.equal(body.error, 'MarshallingError', `${what}: MarshallingError`);
     t.equal(body.code, -5, `${what}: code -5`);

@@ -2,6 +2,7 @@
 // past the bound), watches per connection, frame size, connections per address and in total; bad frames get
 // {id, ok:false, error, code, message}; watch counts show in wchs, wchc, wchp and mntr; shutdown closes with 1001.
 import t from 'tap';
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { startTestServer } from '../helpers/server.js';
 import { WatchClient, http } from './client.js';
@@ -86,6 +87,15 @@ t.test('connections from one address are capped (503 on the upgrade)', async (t)
   t.teardown(() => Promise.all(open.map((c) => c.close())));
   for (let i = 0; i < 8; i++) open.push(await WatchClient.open(base));
   await t.rejects(WatchClient.open(base), /upgrade refused: 503/);
+  const refused = new WebSocket(base.replace('http', 'ws') + '/v1/watch');
+  refused.on('error', () => {});
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    refused.once('unexpected-response', (_req, r) => resolve(r));
+    refused.once('open', () => reject(new Error('upgraded past the cap')));
+  });
+  t.equal(res.headers['retry-after'], '1', 'the refusal says when to retry');
+  t.match(res.headers['zk-zxid'], /^\d+$/, 'and carries ZK-Zxid');
+  res.resume();
   await open.pop()?.close();
   await new Promise((r) => setTimeout(r, 50));
   open.push(await WatchClient.open(base));

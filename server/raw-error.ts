@@ -1,0 +1,40 @@
+// ZooKeeper-style errors written straight to a socket, where no HTTP response object exists: a refused WebSocket
+// upgrade (routes/watch.ts) and a request Node's HTTP parser cannot read at all (a malformed request line or
+// header, a body without framing, headers over the size limit, a request not received in time). For the latter
+// fastify's default wrote `{"error":"Bad Request","message":"Client Error","statusCode":400}`, the one answer in
+// the API that was not a ZooKeeper-style error (API.md §6).
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ZkError } from './errors.js';
+import type { ZkNode } from './node.js';
+
+/** A whole HTTP/1.1 answer carrying `err`, with the headers every answer has, that closes its connection. */
+export function rawErrorResponse(node: ZkNode, err: ZkError): string {
+  const body = JSON.stringify(err.toBody());
+  const status = err.status;
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `ZK-Zxid: ${node.appliedZxid}`,
+    'Connection: close',
+    ...(err.retryAfter === undefined ? [] : [`Retry-After: ${err.retryAfter}`]),
+  ];
+  return head.join('\r\n') + '\r\n\r\n' + body;
+}
+
+/** Node's parser error codes with an HTTP status of their own; every other parse failure is 400. */
+const STATUS_OF: Record<string, [status: number, message: string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers are larger than the server accepts'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request was not received in time'],
+};
+
+/** fastify's clientErrorHandler: the answer is MarshallingError, and the connection, unreadable from here, is closed. */
+export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string }, socket: Duplex) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [httpStatus, message] = STATUS_OF[err.code ?? ''] ?? [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
+    if (socket.writable) socket.write(rawErrorResponse(node, new ZkError('MarshallingError', message, { httpStatus })));
+    socket.destroy();
+  };
+}
