@@ -46,7 +46,7 @@ export interface AppOptions {
   /** Hooks the watch subsystem and other plugins add (e.g. the WebSocket upgrade, blocking reads). */
   extend?: (app: FastifyInstance) => Promise<void>;
   blockingRead?: ZnodeRouteOptions['blockingRead'];
-  /** True once the server is shutting down: then every request goes to fastify, whose hook answers 503. */
+  /** True once the server is shutting down: a new request is refused with 503, and every answer closes its connection. */
   isClosing?: () => boolean;
 }
 
@@ -56,12 +56,13 @@ function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { node } = opts;
+  const closing = () => opts.isClosing?.() === true;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
   let fastPath: FastPathRecorder | undefined;
   const app = Fastify({
     serverFactory: (handler, o) => {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-        if (fastPath === undefined || opts.isClosing?.() === true || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
+        if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
       });
@@ -191,8 +192,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
   if (!opts.logger.isLevelEnabled('debug')) {
-    fastPath = { answered: (sock, op, status, ms, sid) => metrics.answered(sock, op, status, ms, sid), closing: () => opts.isClosing?.() === true };
+    fastPath = { answered: (sock, op, status, ms, sid) => metrics.answered(sock, op, status, ms, sid), closing };
   }
+  // Shutdown: a request arriving now is refused (never proposed, so safe to retry elsewhere); it and any request
+  // still being answered get `Connection: close`, as the fast paths' answers do, so no keep-alive connection holds
+  // the stop up. Retry-After comes with the 503 from the error handler.
+  app.addHook('onRequest', async () => {
+    if (closing()) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing()) reply.header('Connection', 'close');
+    return payload;
+  });
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

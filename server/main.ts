@@ -2,7 +2,6 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { ZkError } from './errors.js';
 import type { Config } from './config.js';
 import { ZkNode } from './node.js';
 import { RaftEngine } from './quorum/engine.js';
@@ -59,18 +58,6 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
       const ws = await installWatchRoutes(a, node, hub);
       await a.register(watchAdminRoutes, { node, hub, connections: ws.connections });
       await a.register(recipeRoutes, { node, blocking: hub.blocking });
-      a.addHook('onRequest', async (_req, reply) => {
-        if (!closing) return;
-        reply.header('Connection', 'close');
-        reply.header('Retry-After', '1');
-        throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
-      });
-      // A request that arrived before shutdown began is still answered, on a connection that then closes: a
-      // keep-alive connection left open would hold app.close() up until its guard timeout.
-      a.addHook('onSend', async (_req, reply, payload) => {
-        if (closing) reply.header('Connection', 'close');
-        return payload;
-      });
     },
   });
   await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
