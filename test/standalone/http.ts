@@ -1,6 +1,7 @@
 // HTTP plumbing for the standalone tests: raw requests over node:http (so paths reach the server exactly as
 // written, with no URL normalisation), typed response bodies, Basic auth and ZooKeeper digests, server fixtures.
 import { request } from 'node:http';
+import net, { type Socket } from 'node:net';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../server/config.js';
 import { spawnServer, startTestServer, type ChildServer, type TestServer } from '../helpers/server.js';
@@ -199,4 +200,43 @@ export async function spawnUp(args: string[], extraWaitMs = 45000): Promise<Chil
     await sleep(100);
   }
   return s;
+}
+
+/** A raw TCP connection to a test server, for bytes no HTTP client would send, or answers one would hide. */
+export interface RawConnection {
+  sock: Socket;
+  /** Everything received so far. */
+  received(): string;
+  /** Resolves once the connection is closed (by either side). */
+  closed: Promise<void>;
+}
+
+export async function rawConnection(port: number): Promise<RawConnection> {
+  const sock = net.connect(port, '127.0.0.1');
+  let got = '';
+  sock.on('data', (d: Buffer) => (got += d.toString('utf8')));
+  sock.on('error', () => {});
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  await new Promise((r) => sock.once('connect', r));
+  return { sock, received: () => got, closed };
+}
+
+export interface RawAnswer {
+  status: number;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The last HTTP answer in `raw`: on a keep-alive connection others may come before it. */
+export function lastAnswer(raw: string): RawAnswer {
+  const last = raw.slice(raw.lastIndexOf('HTTP/1.1 '));
+  const split = last.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = last.slice(0, split).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: last.slice(split + 4) };
 }

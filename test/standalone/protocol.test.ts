@@ -1,22 +1,9 @@
 // HTTP-level rules (API.md §3, §6): ZK-Zxid on every response, ZK-Min-Zxid waits, 405 with Allow,
 // 404 Unimplemented for unknown routes, and bad input answered 4xx, never 5xx.
 import t from 'tap';
-import net from 'node:net';
-import { serverFor } from './http.js';
+import { lastAnswer, rawConnection, serverFor } from './http.js';
 
 const { server, zk } = await serverFor(t, { minZxidWaitMs: 200 });
-
-/** Sends raw bytes on a fresh connection; resolves with everything received once the server closes it. */
-async function raw(bytes: string): Promise<string> {
-  const sock = net.connect(server.port, '127.0.0.1');
-  let got = '';
-  sock.on('data', (d: Buffer) => (got += d.toString('utf8')));
-  sock.on('error', () => {});
-  await new Promise((r) => sock.once('connect', r));
-  sock.write(bytes);
-  await new Promise((r) => sock.once('close', r));
-  return got;
-}
 
 t.test('every response carries ZK-Zxid: successes, errors, 404s and 405s', async (t) => {
   const c = await zk.create('/h-zxid');
@@ -138,13 +125,15 @@ t.test('a request the HTTP parser cannot read is a ZooKeeper-style error, and it
     ['headers over the size limit', `GET /v1/admin/ruok HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`, 431],
   ];
   for (const [what, bytes, status] of cases) {
-    const got = await raw(bytes);
+    const c = await rawConnection(server.port);
+    c.sock.write(bytes);
+    await c.closed;
     // The unframed body follows a request that is answered normally; the parse error's answer comes last.
-    const last = got.slice(got.lastIndexOf('HTTP/1.1 '));
-    t.match(last, new RegExp(`^HTTP/1\\.1 ${status} `), `${what}: ${status}`);
-    t.match(last, /\r\nconnection: close\r\n/i, `${what}: the connection is closed`);
-    t.match(last, /\r\nzk-zxid: \d+\r\n/i, `${what}: ZK-Zxid, as on every answer`);
-    const body = JSON.parse(last.slice(last.indexOf('\r\n\r\n') + 4)) as { error: string; code: number; message: string };
+    const a = lastAnswer(c.received());
+    t.equal(a.status, status, `${what}: ${status}`);
+    t.equal(a.headers.connection, 'close', `${what}: the connection is closed`);
+    t.match(a.headers['zk-zxid'], /^\d+$/, `${what}: ZK-Zxid, as on every answer`);
+    const body = JSON.parse(a.body) as { error: string; code: number; message: string };
     t.equal(body.error, 'MarshallingError', `${what}: MarshallingError`);
     t.equal(body.code, -5, `${what}: code -5`);
     t.type(body.message, 'string');

@@ -4,26 +4,9 @@
 // (server/fast-write.ts) and the fastify route are held to it; a restart then serves the write. A request that
 // reaches an idle keep-alive connection as shutdown begins is answered (503, applied: false), not reset.
 import t from 'tap';
-import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir } from '../helpers/server.js';
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function parse(raw: string): RawAnswer {
-  const [head = '', body = ''] = raw.split('\r\n\r\n');
-  const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-  }
-  return { status: Number(statusLine.split(' ')[1]), headers, body };
-}
+import { lastAnswer, rawConnection } from './http.js';
 
 const cases: [name: string, target: string][] = [
   ['fast-path', '/v1/znodes/a'],
@@ -38,26 +21,23 @@ for (const [name, target] of cases) {
     const s = await startTestServer({ dataDir });
     t.equal((await fetch(`${s.url}/v1/znodes/a`, { method: 'POST', body: 'old' })).status, 201);
 
-    const sock = net.connect(s.port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
-    let raw = '';
-    sock.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+    const c = await rawConnection(s.port);
     const events: string[] = [];
-    const sockClosed = new Promise<void>((r) => sock.once('close', () => (events.push('connection closed'), r())));
+    const sockClosed = c.closed.then(() => events.push('connection closed'));
     // The server has parsed the headers (and, for the route, run its request hooks, which settle in microtasks)
     // before shutdown begins: the request is in flight, not a new one that would be refused.
     const taken = new Promise<void>((r) => s.app.server.once('request', () => setImmediate(r)));
-    sock.write(`PUT ${target} HTTP/1.1\r\nHost: zkgate\r\nContent-Length: 4\r\n\r\nne`);
+    c.sock.write(`PUT ${target} HTTP/1.1\r\nHost: zkgate\r\nContent-Length: 4\r\n\r\nne`);
     await taken;
     const closed = s.close().then(() => events.push('server closed'));
-    sock.write('w!');
+    c.sock.write('w!');
     await closed;
     // Left open by the server (the fault this test is for), the connection is cut here so that the test fails
     // on the order below instead of hanging.
-    if (!sock.closed) sock.destroy();
+    if (!c.sock.closed) c.sock.destroy();
     await sockClosed;
 
-    const a = parse(raw);
+    const a = lastAnswer(c.received());
     t.equal(a.status, 200, 'the write is carried out');
     t.equal(JSON.parse(a.body).stat.version, 1, 'as a set of the node');
     t.equal(a.headers.connection, 'close', 'the answer closes its connection');
@@ -75,23 +55,17 @@ t.test('a request sent on an idle keep-alive connection as shutdown begins is an
   const dataDir = tempDir();
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const s = await startTestServer({ dataDir });
-  const sock = net.connect(s.port, '127.0.0.1');
-  await new Promise((r) => sock.once('connect', r));
-  let raw = '';
-  sock.on('data', (d: Buffer) => (raw += d.toString('utf8')));
-  sock.on('error', () => {});
-  const sockClosed = new Promise<void>((r) => sock.once('close', () => r()));
+  const c = await rawConnection(s.port);
   // One exchange first, so the connection is an idle keep-alive one when shutdown begins.
-  const first = new Promise<void>((r) => sock.once('data', () => r()));
-  sock.write('GET /v1/admin/ruok HTTP/1.1\r\nHost: zkgate\r\n\r\n');
+  const first = new Promise<void>((r) => c.sock.once('data', () => r()));
+  c.sock.write('GET /v1/admin/ruok HTTP/1.1\r\nHost: zkgate\r\n\r\n');
   await first;
-  raw = '';
   const closed = s.close();
-  sock.write('POST /v1/znodes/late HTTP/1.1\r\nHost: zkgate\r\nContent-Length: 1\r\n\r\nx');
-  await sockClosed;
+  c.sock.write('POST /v1/znodes/late HTTP/1.1\r\nHost: zkgate\r\nContent-Length: 1\r\n\r\nx');
+  await c.closed;
   await closed;
 
-  const a = parse(raw);
+  const a = lastAnswer(c.received());
   t.equal(a.status, 503, 'the request is answered: 503');
   t.equal(a.headers.connection, 'close', 'and the connection closed after the answer');
   t.ok(a.headers['retry-after'] !== undefined, 'with Retry-After');
