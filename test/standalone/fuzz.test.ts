@@ -4,9 +4,8 @@
 // wrong shape, bodies over jute.maxbuffer) against every route family, and each answer is checked as it comes.
 // Reproduce a failure with FC_SEED=<seed printed in the failure>.
 import t from 'tap';
-import http from 'node:http';
 import fc from 'fast-check';
-import { serverFor } from './http.js';
+import { call, serverFor, type Res } from './http.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
 
@@ -54,7 +53,8 @@ const request = fc.record({
 });
 type Req = typeof request extends fc.Arbitrary<infer R> ? R : never;
 
-function send(r: Req): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+/** The request through the tests' verbatim HTTP helper; the answer's status, headers and text. */
+async function send(r: Req): Promise<{ status: number; headers: Res['headers']; text: string }> {
   const headers: Record<string, string> = {};
   if (r.ifMatch !== undefined) headers['if-match'] = r.ifMatch;
   if (r.minZxid !== undefined) headers['zk-min-zxid'] = r.minZxid;
@@ -63,23 +63,16 @@ function send(r: Req): Promise<{ status: number; headers: http.IncomingHttpHeade
   if (r.accept !== undefined) headers.accept = r.accept;
   if (r.contentType !== undefined) headers['content-type'] = r.contentType;
   const withBody = r.method !== 'GET' && r.method !== 'HEAD';
-  if (withBody) headers['content-length'] = String(Buffer.byteLength(r.body));
   const path = r.flags.length > 0 ? `${r.target}?${r.flags.join('&')}` : r.target;
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method: r.method, headers, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within 10 s: ${r.method} ${path}`)));
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      // A body over the limit may be refused while it is still being sent (the answer, 413, then the close).
-      if (withBody && Buffer.byteLength(r.body) > 4096 && (e.code === 'EPIPE' || e.code === 'ECONNRESET')) resolve({ status: 413, headers: {}, text: '' });
-      else reject(e);
-    });
-    req.end(withBody ? r.body : undefined);
-  });
+  try {
+    const res = await call(base, r.method, path, { headers, body: withBody ? r.body : undefined });
+    return { status: res.status, headers: res.headers, text: res.raw.toString('utf8') };
+  } catch (e) {
+    // A body over the limit may be refused while it is still being sent (the answer, 413, then the close).
+    const code = (e as NodeJS.ErrnoException).code;
+    if (withBody && Buffer.byteLength(r.body) > 4096 && (code === 'EPIPE' || code === 'ECONNRESET')) return { status: 413, headers: {}, text: '' };
+    throw e;
+  }
 }
 
 async function check(r: Req): Promise<void> {
