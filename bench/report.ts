@@ -60,6 +60,8 @@ export interface Report {
   load1End: number;
   shape: { connections: number; durationS: number; warmupS: number; valueBytes: number };
   phases: PhaseResult[];
+  /** True when each phase ran on every system in turn (zkgate, then its references) rather than system by system. */
+  interleaved?: boolean;
   znodes?: ZnodesResult;
   zookeeperNote?: string;
   watches?: WatchBenchResult;
@@ -123,6 +125,11 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     `- load: ${r.shape.connections} concurrent clients, one request outstanding each, ${r.shape.valueBytes}-byte values, ` +
       `${r.shape.warmupS} s warm-up then ${r.shape.durationS} s measured per phase`,
   );
+  if (r.interleaved) {
+    out.push(
+      "- order: phase by phase, each system in turn (zkgate's create, then ZooKeeper's; zkgate's set, bare fastify's put, ZooKeeper's set; …), all servers up throughout, so drifts in the machine's speed hit both sides of a ratio alike; ZooKeeper's Java-client phases come last",
+    );
+  }
   out.push('');
   out.push('## Targets (ratios within this one run)', '');
   out.push('| target | zkgate ops/s | reference ops/s | required | ratio |\n|---|--:|--:|--:|--:|');

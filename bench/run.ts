@@ -13,6 +13,7 @@ import type { PhaseResult } from './stats.js';
 import { prepareZkgate, sampleGetBody, startZkgate } from './zkgate.js';
 import { startZookeeper, zookeeperInstalled, ZK_MISSING_HELP, type ZkServer } from './zookeeper.js';
 import { closeClients, connectClients, prepareZk, runZkPhase, type ZkPhase } from './zk-load.js';
+import type { Client } from 'node-zookeeper-client';
 import { runJavaZkPhases } from './java-load.js';
 import { runZnodesPhase } from './znodes.js';
 import { runWatchBench } from './watch-fanout.js';
@@ -77,9 +78,14 @@ function show(r: PhaseResult): void {
   );
 }
 
-async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string): Promise<PhaseResult[]> {
-  const out: PhaseResult[] = [];
-  const profDir = o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}`) : undefined;
+interface HttpSystems {
+  zg: Child;
+  zgUrl: string;
+  bare: Child;
+  bareUrl: string;
+}
+
+async function startHttpSystems(root: string, shape: LoadShape, profDir: string | undefined): Promise<HttpSystems> {
   const zg = await startZkgate({ dataDir: join(root, 'zkgate'), cpuProfDir: profDir });
   children.add(zg.child);
   await prepareZkgate(zg.url, shape.valueBytes);
@@ -90,72 +96,94 @@ async function httpPhases(root: string, shape: LoadShape, o: Opts, stamp: string
   children.add(bare);
   const bareUrl = `http://127.0.0.1:${barePort}`;
   await waitUntil(bare, () => httpOk(`${bareUrl}/bare`), 120000);
+  return { zg: zg.child, zgUrl: zg.url, bare, bareUrl };
+}
 
-  const zgCpu = () => cpuSeconds(zg.child.pid);
-  const bareCpu = () => cpuSeconds(bare.pid);
-  // Each baseline right after its zkgate counterpart, so slow drifts in machine load hit both alike.
-  const plan: [string, HttpPhase, string, () => number][] = [
-    ['zkgate', 'create', zg.url, zgCpu],
-    ['zkgate', 'set', zg.url, zgCpu],
-    ['bare-fastify', 'bare-put', bareUrl, bareCpu],
-    ['zkgate', 'get', zg.url, zgCpu],
-    ['bare-fastify', 'bare-get', bareUrl, bareCpu],
-    ['zkgate', 'mix', zg.url, zgCpu],
-  ];
-  const wanted = new Set(o.phases.split(','));
-  const counterpart: Record<string, string> = { 'bare-put': 'set', 'bare-get': 'get' };
-  for (const [system, phase, url, cpu] of plan) {
-    if (!wanted.has(counterpart[phase] ?? phase)) continue;
-    const r = await runHttpPhase(system, phase, url, shape, cpu);
-    show(r);
-    out.push(r);
+interface ZkSystem {
+  zk: ZkServer;
+  clients: Client[];
+}
+
+async function startZkSystem(root: string, shape: LoadShape): Promise<ZkSystem> {
+  const zk = await startZookeeper(join(root, 'zookeeper'));
+  children.add(zk.child);
+  const clients = await connectClients(zk.connect, shape.connections);
+  try {
+    await prepareZk(clients[0] as Client, shape.valueBytes);
+  } catch (e) {
+    closeClients(clients);
+    throw e;
   }
-  for (const c of [zg.child, bare]) {
+  return { zk, clients };
+}
+
+async function stopChildren(cs: Child[]): Promise<void> {
+  for (const c of cs) {
     const code = await stopChild(c);
     children.delete(c);
     if (code !== 0) log(`${c.name} exited with ${code}: ${c.output().slice(-2000)}`);
   }
-  if (profDir) log(`zkgate CPU profile written under ${profDir}`);
-  return out;
 }
 
-async function zookeeperPhases(root: string, shape: LoadShape, o: Opts, notes: string[]): Promise<PhaseResult[]> {
+/**
+ * The load phases, phase by phase: zkgate's, then right after it the same phase on each reference (the bare
+ * fastify route for set and get, ZooKeeper with the Node client for all four), so that the VM's drifts in speed
+ * (±20–100 % over minutes here) hit each ratio's two sides alike. ZooKeeper's Java-client phases, a second
+ * reference, follow once the zkgate and bare servers are stopped.
+ */
+async function loadPhases(root: string, shape: LoadShape, o: Opts, stamp: string, report: Report): Promise<PhaseResult[]> {
   const out: PhaseResult[] = [];
-  let zk: ZkServer | undefined;
+  const wanted = (['create', 'set', 'get', 'mix'] as const).filter((p) => o.phases.split(',').includes(p));
+  const profDir = o.cpuProf ? join(BENCH_DIR, 'results', `prof-${stamp}`) : undefined;
+  let http: HttpSystems | undefined;
+  let zk: ZkSystem | undefined;
+  const run = async (f: () => Promise<PhaseResult>) => {
+    const r = await f();
+    show(r);
+    out.push(r);
+  };
   try {
-    zk = await startZookeeper(join(root, 'zookeeper'));
-    children.add(zk.child);
-    const pid = zk.child.pid;
-    const clients = await connectClients(zk.connect, shape.connections);
-    try {
-      await prepareZk(clients[0]!, shape.valueBytes);
-      const phases = (['create', 'set', 'get', 'mix'] as ZkPhase[]).filter((p) => o.phases.split(',').includes(p));
-      for (const phase of phases) {
-        const r = await runZkPhase(clients, phase, shape, () => cpuSeconds(pid), zk.port);
-        show(r);
-        out.push(r);
-      }
-    } finally {
-      closeClients(clients);
+    if (o.http) http = await startHttpSystems(root, shape, profDir);
+    if (o.zookeeper && !zookeeperInstalled()) {
+      log(ZK_MISSING_HELP);
+      report.zookeeperNote = 'ZooKeeper was not installed on this machine, so the ZooKeeper ratios were not measured. ' + ZK_MISSING_HELP.replace(/\n/g, ' ');
+    } else if (o.zookeeper) {
+      zk = await startZkSystem(root, shape);
     }
-    if (o.java) {
-      let javaResults: PhaseResult[] = [];
+    const bareOf: Partial<Record<ZkPhase, HttpPhase>> = { set: 'bare-put', get: 'bare-get' };
+    for (const phase of wanted) {
+      if (http) {
+        const h = http;
+        await run(() => runHttpPhase('zkgate', phase, h.zgUrl, shape, () => cpuSeconds(h.zg.pid)));
+        const bare = bareOf[phase];
+        if (bare) await run(() => runHttpPhase('bare-fastify', bare, h.bareUrl, shape, () => cpuSeconds(h.bare.pid)));
+      }
+      if (zk) {
+        const z = zk;
+        await run(() => runZkPhase(z.clients, phase, shape, () => cpuSeconds(z.zk.child.pid), z.zk.port));
+      }
+    }
+    if (http) await stopChildren([http.zg, http.bare]);
+    http = undefined;
+    if (profDir) log(`zkgate CPU profile written under ${profDir}`);
+    if (zk && o.java) {
+      closeClients(zk.clients.splice(0));
       try {
-        javaResults = await runJavaZkPhases(zk.connect, ['create', 'set', 'get', 'mix'].filter((p) => o.phases.split(',').includes(p)), shape, pid, zk.port);
+        for (const r of await runJavaZkPhases(zk.zk.connect, wanted, shape, zk.zk.child.pid, zk.zk.port)) {
+          show(r);
+          out.push(r);
+        }
       } catch (e) {
         // A JRE without the compiler cannot run ZkLoad.java from source; the Node client's figures still stand.
-        notes.push(`ZooKeeper's Java client could not be run (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); only the Node client drove ZooKeeper.`);
-      }
-      for (const r of javaResults) {
-        show(r);
-        out.push(r);
+        report.notes.push(`ZooKeeper's Java client could not be run (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); only the Node client drove ZooKeeper.`);
       }
     }
   } finally {
     if (zk) {
-      await stopChild(zk.child);
-      children.delete(zk.child);
+      closeClients(zk.clients.splice(0));
+      await stopChildren([zk.zk.child]);
     }
+    if (http) await stopChildren([http.zg, http.bare]);
   }
   return out;
 }
@@ -196,18 +224,12 @@ async function main(): Promise<void> {
     load1End: NaN,
     shape,
     phases: [],
+    interleaved: true,
     notes: [],
   };
   log(`load average (1 min) at start: ${report.load1Start.toFixed(2)}; temp dir ${root}`);
   try {
-    if (o.http) report.phases.push(...(await httpPhases(root, shape, o, stamp)));
-    if (o.zookeeper) {
-      if (zookeeperInstalled()) report.phases.push(...(await zookeeperPhases(root, shape, o, report.notes)));
-      else {
-        log(ZK_MISSING_HELP);
-        report.zookeeperNote = 'ZooKeeper was not installed on this machine, so the ZooKeeper ratios were not measured. ' + ZK_MISSING_HELP.replace(/\n/g, ' ');
-      }
-    }
+    report.phases.push(...(await loadPhases(root, shape, o, stamp, report)));
     const n = Number(o.znodes);
     if (n > 0) {
       log(`large tree: writing ${n} znodes, then restarting`);

@@ -37,3 +37,9 @@ t.test('a reference that was not measured is reported as such, not as a ratio', 
   const md = render(report([phase('zkgate', 'set', 1000)]));
   t.match(md, /durable set vs ZooKeeper set \| — \| — \| ≥ 1\.5 \| not measured \|/);
 });
+
+t.test('the order line is printed only for a run that took the phases system by system in turn', async (t) => {
+  const phases = [phase('zkgate', 'set', 1000)];
+  t.match(render({ ...report(phases), interleaved: true }), /^- order: phase by phase, each system in turn/m);
+  t.notMatch(render(report(phases)), /^- order:/m, 'an older run (re-rendered from its JSON) does not claim it');
+});
