@@ -1,5 +1,5 @@
 // The write loop of a standalone node. Transactions queue (bounded), get their zxids in batches and go to the
-// write-ahead log, which makes them durable with one write + fdatasync for everything that arrived during
+// write-ahead log, which makes them durable with one synchronous write for everything that arrived during
 // the previous flush (group commit). Durable batches are then applied in zxid order, several per LMDB
 // transaction, without waiting for LMDB's own flush; only then are their watchers told and writers answered.
 // While one group flushes the next one is already forming, so the disk's flush latency is paid once per group.

@@ -1,7 +1,7 @@
 // The write-ahead log of a standalone node. A transaction is durable once its record is written to a segment
-// file and fdatasync'd; LMDB then applies it without waiting for its own flush (overlappingSync) and flushes in
-// the background. Appends that arrive while a flush runs go out together in the next write and flush, so one
-// fdatasync serves every writer of that moment. A segment is deleted once LMDB's flushed state is past it.
+// file through an O_DSYNC descriptor (the write returns once the data is on disk); LMDB then applies it without
+// waiting for its own flush (overlappingSync) and flushes in the background. Appends that arrive while a write runs go out together in the next one, so one disk flush
+// serves every writer of that moment. A segment is deleted once LMDB's flushed state is past it.
 //
 // Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = the transaction, storage/txn-codec.ts]. A segment is named by the zxid
 // of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
@@ -28,8 +28,8 @@ export interface WalOptions {
 export const DEFAULT_WAL_OPTIONS: WalOptions = { segmentBytes: 64 << 20 };
 
 /**
- * The active segment is zero-filled this far ahead of its end, so that a group's fdatasync writes data only:
- * appending to a file changes its size and block map, and on ext4 that makes every fdatasync a journal
+ * The active segment is zero-filled this far ahead of its end, so that a group's synchronous write flushes data
+ * only: appending to a file changes its size and block map, and on ext4 that makes every such flush a journal
  * commit, which also waits for other files' newly allocated blocks (LMDB's, here).
  */
 const PREALLOCATE_BYTES = 8 << 20;
@@ -126,7 +126,7 @@ export class Wal<T = unknown> {
   private failed: unknown = null;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
-  /** Told the seconds each write + fdatasync took, for the fsync histogram. */
+  /** Told the seconds each durable write took, for the fsync histogram. */
   flushObserver?: (seconds: number) => void;
 
   private constructor(
@@ -248,7 +248,7 @@ export class Wal<T = unknown> {
     }
   }
 
-  /** Writes a group as few writes as segment boundaries allow, then one fdatasync per segment touched. */
+  /** Writes a group as few (synchronous-data) writes as segment boundaries allow: one per segment touched. */
   private async writeGroup(group: Queued[]): Promise<void> {
     let run: Queued[] = [];
     const writeRun = async () => {
