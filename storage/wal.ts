@@ -1,7 +1,8 @@
 // The write-ahead log of a standalone node. A transaction is durable once its record is written to a segment
 // file through an O_DSYNC descriptor (the write returns once the data is on disk); LMDB then applies it without
-// waiting for its own flush (overlappingSync) and flushes in the background. Appends that arrive while a write runs go out together in the next one, so one disk flush
-// serves every writer of that moment. A segment is deleted once LMDB's flushed state is past it.
+// waiting for its own flush (overlappingSync) and flushes in the background. Appends that arrive while a write
+// runs go out together in the next one, so one disk flush serves every writer of that moment. A segment is
+// deleted once LMDB's flushed state is past it.
 //
 // Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = the transaction, storage/txn-codec.ts]. A segment is named by the zxid
 // of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
