@@ -1,6 +1,6 @@
 // The write-ahead log on real files returns exactly the whole records appended, in order, across reopens, torn tails, corruption, rotation, release and zxid jumps.
 import t, { type Test } from 'tap';
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Wal, type WalRecord } from '../../storage/wal.js';
@@ -416,4 +416,29 @@ t.test('an empty segment is replaced, not left behind, when the next append does
   t.same(zxids(all(r, 9).records), [10, 11, 12]);
   t.throws(() => all(r, 0), /missing zxids 1\.\.9/);
   await r.close();
+});
+
+// Appends are durable only because the segment's descriptor is O_DSYNC (there is no separate fdatasync): a change
+// that opened it without the flag would pass every other test here while acknowledging writes still in the page
+// cache. Linux's fdinfo shows the flags each open descriptor of this process carries.
+t.test('appends go through a descriptor opened O_DSYNC', { skip: process.platform !== 'linux' && 'reads /proc/self/fdinfo' }, async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  await w.append(range(1, 3));
+  const O_DSYNC = 0o10000;
+  const segment = readdirSync(d).find((n) => n.endsWith('.wal'));
+  t.ok(segment, 'a segment exists');
+  const target = join(d, segment as string);
+  const flags = readdirSync('/proc/self/fd')
+    .filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === target;
+      } catch {
+        return false; // closed since the listing
+      }
+    })
+    .map((fd) => parseInt(/^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8));
+  t.equal(flags.length, 1, 'the log keeps one descriptor open on its active segment');
+  t.ok(((flags[0] ?? 0) & O_DSYNC) !== 0, `its flags (0${(flags[0] ?? 0).toString(8)}) include O_DSYNC`);
+  await w.close();
 });
