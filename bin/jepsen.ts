@@ -21,19 +21,38 @@ const program = new Command()
   .option('--out <dir>', 'results folder', join(repo, 'jepsen-results'))
   .option('--keep', 'keep data dirs and node logs of passing runs too');
 
+/** A whole number ≥ `min`, or exit 2 naming the option (a NaN here used to run a cluster with no schedule). */
+function wholeNumber(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+    console.error(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
 async function main(): Promise<number> {
   program.parse();
   const o = program.opts<{ time: string; nemesis: string; seed?: string; runs: string; nodes: string; out: string; keep?: boolean }>();
-  const faults = parseNemesis(o.nemesis);
-  const first = o.seed !== undefined ? Number(o.seed) : Math.floor(Math.random() * 2 ** 31);
+  let faults: ReturnType<typeof parseNemesis>;
+  try {
+    faults = parseNemesis(o.nemesis);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+  const time = wholeNumber('time', o.time, 1);
+  const runs = wholeNumber('runs', o.runs, 1);
+  const nodes = wholeNumber('nodes', o.nodes, 3);
+  const first = o.seed !== undefined ? wholeNumber('seed', o.seed, 0) : Math.floor(Math.random() * 2 ** 31);
   let failed = 0;
   const build = copyBuild(o.out);
   try {
-  for (let i = 0; i < Number(o.runs); i++) {
+  for (let i = 0; i < runs; i++) {
     const seed = first + i;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const dir = join(o.out, `${stamp}-seed${seed}`);
-    const opts = { ...defaultRunOptions(seed, Number(o.time) * 1000, faults), nodes: Number(o.nodes), logDir: join(dir, 'logs'), bin: build.bin, log: (l: string) => console.log(`[seed ${seed}] ${l}`) };
+    const opts = { ...defaultRunOptions(seed, time * 1000, faults), nodes, logDir: join(dir, 'logs'), bin: build.bin, log: (l: string) => console.log(`[seed ${seed}] ${l}`) };
     const r = await runJepsen(opts);
     writeReport(r, dir);
     for (const c of r.checks) {

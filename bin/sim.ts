@@ -1,9 +1,9 @@
 // CLI for the consensus simulation: runs a range of seeds, prints progress, and on failure the
 // seed and the exact command that replays it. Usage:
-//   node dist/bin/sim.js --seeds N [--start S] [--nodes 3|5] [--steps K] [--liveness]
+//   node dist/bin/sim.js --seeds N [--start S] [--nodes 3|5] [--steps K] [--liveness]   (--help for more)
 
+import { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { replayCommand, runSeed } from '../test/quorum/sim/simulation.js';
 import type { SimOptions } from '../test/quorum/sim/simulation.js';
 
@@ -19,16 +19,19 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return parsed;
 }
 
+// commander, as the other CLIs: --help prints the usage, and an unknown option is a one-line error, not a stack.
+const program = new Command()
+  .name('sim')
+  .description('deterministic simulation of the consensus core over a range of seeds')
+  .option('--seeds <n>', 'how many seeds', '100')
+  .option('--start <s>', 'first seed', '1')
+  .option('--nodes <n>', '3 or 5 voters (default: chosen by each seed)')
+  .option('--steps <k>', 'simulation steps per seed (default: the simulation\'s own)')
+  .option('--liveness', 'also require progress once faults stop', false);
+
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      start: { type: 'string' },
-      nodes: { type: 'string' },
-      steps: { type: 'string' },
-      liveness: { type: 'boolean', default: false },
-    },
-  });
+  program.parse();
+  const values = program.opts<{ seeds: string; start: string; nodes?: string; steps?: string; liveness: boolean }>();
   const seeds = positiveInteger('seeds', values.seeds, 100) ?? 100;
   const start = positiveInteger('start', values.start, 1) ?? 1;
   const nodes = positiveInteger('nodes', values.nodes, undefined);
