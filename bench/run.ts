@@ -165,7 +165,7 @@ async function loadPhases(root: string, shape: LoadShape, o: Opts, stamp: string
     }
     if (http) await stopChildren([http.zg, http.bare]);
     http = undefined;
-    if (profDir) log(`zkgate CPU profile written under ${profDir}`);
+    if (profDir && o.http) log(`zkgate CPU profile written under ${profDir}`);
     if (zk && o.java) {
       closeClients(zk.clients.splice(0));
       try {
