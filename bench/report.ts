@@ -75,7 +75,7 @@ function table(rows: PhaseResult[]): string {
   const commits = rows.some((r) => r.commits !== undefined);
   const head =
     '| phase | client | ops/s | p50 ms | p99 ms | ok | errors | server CPU (cores) | server CPU µs/op | load-gen CPU (cores) |' +
-    (commits ? ' durable commits | writes per commit | ms per commit (zkgate: write-ahead-log write + fdatasync, as measured by its event loop; ZooKeeper: log fsync) |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    (commits ? ' durable commits | writes per commit | ms per commit (zkgate: synchronous write-ahead-log write, as measured by its event loop; ZooKeeper: log fsync) |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|' : '\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   const writes = (r: PhaseResult) => (r.phase === 'mix' ? r.ok / 10 : r.ok);
   const body = rows.map(
     (r) =>

@@ -20,7 +20,7 @@ export interface PhaseResult {
   loadgenCores: number;
   /** zkgate only: durable group commits (write-ahead-log flushes) in the phase, from its /metrics. */
   commits?: number;
-  /** zkgate only: mean wall time of one durable commit (write + fdatasync), ms. */
+  /** zkgate only: mean wall time of one durable commit (one synchronous log write), ms. */
   commitMsMean?: number;
 }
 

@@ -73,7 +73,7 @@ export class NodeMetrics {
     const register = [this.registry];
     this.fsync = new Histogram({
       name: 'zkgate_fsync_duration_seconds',
-      help: 'Time of one durable write, one per group commit: a write-ahead-log write + fdatasync (standalone) or an fsync\'d LMDB transaction (ensemble)',
+      help: 'Time of one durable write, one per group commit: a synchronous (O_DSYNC) write-ahead-log write (standalone) or an fsync\'d LMDB transaction (ensemble)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: register,
     });

@@ -154,7 +154,7 @@ t.test('group commit: concurrent appends all resolve, share flushes, and recover
   await Promise.all(appends);
   t.equal(done.length, N, 'every append resolved');
   t.same(done, seq(1, N), 'in the order they were made');
-  t.ok(flushes < N / 10, `${N} appends took ${flushes} write+fdatasync rounds`);
+  t.ok(flushes < N / 10, `${N} appends took ${flushes} synchronous writes`);
   await w.close();
 
   const r = Wal.open<Val>(d);
