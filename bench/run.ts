@@ -107,11 +107,13 @@ interface ZkSystem {
 async function startZkSystem(root: string, shape: LoadShape): Promise<ZkSystem> {
   const zk = await startZookeeper(join(root, 'zookeeper'));
   children.add(zk.child);
-  const clients = await connectClients(zk.connect, shape.connections);
+  let clients: Client[] = [];
   try {
+    clients = await connectClients(zk.connect, shape.connections);
     await prepareZk(clients[0] as Client, shape.valueBytes);
   } catch (e) {
     closeClients(clients);
+    await stopChildren([zk.child]);
     throw e;
   }
   return { zk, clients };
@@ -148,7 +150,14 @@ async function loadPhases(root: string, shape: LoadShape, o: Opts, stamp: string
       log(ZK_MISSING_HELP);
       report.zookeeperNote = 'ZooKeeper was not installed on this machine, so the ZooKeeper ratios were not measured. ' + ZK_MISSING_HELP.replace(/\n/g, ' ');
     } else if (o.zookeeper) {
-      zk = await startZkSystem(root, shape);
+      // A ZooKeeper that does not come up costs the ZooKeeper ratios, not zkgate's figures.
+      try {
+        zk = await startZkSystem(root, shape);
+      } catch (e) {
+        const msg = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim().slice(0, 300);
+        log(`ZooKeeper did not start: ${msg}`);
+        report.notes.push(`ZooKeeper did not start (${msg}), so the ZooKeeper ratios were not measured in this run.`);
+      }
     }
     const bareOf: Partial<Record<ZkPhase, HttpPhase>> = { set: 'bare-put', get: 'bare-get' };
     for (const phase of wanted) {

@@ -24,7 +24,13 @@ function connectOne(connect: string): Promise<Client> {
 
 export async function connectClients(connect: string, n: number): Promise<Client[]> {
   const out: Client[] = [];
-  for (let i = 0; i < n; i++) out.push(await connectOne(connect));
+  try {
+    for (let i = 0; i < n; i++) out.push(await connectOne(connect));
+  } catch (e) {
+    // Sessions already open would otherwise keep reconnecting and hold the bench process up.
+    closeClients(out);
+    throw e;
+  }
   return out;
 }
 
