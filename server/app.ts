@@ -118,8 +118,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Hooks are callback-style: on the read path an async hook costs a promise per request.
+  // Shutdown: a request arriving now is refused (never proposed, so safe to retry elsewhere); it and any request
+  // still being answered get `Connection: close` in onSend, as the fast paths' answers do, so no keep-alive
+  // connection holds the stop up. Retry-After comes with the 503 from the error handler.
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
+    if (closing()) return done(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
     done();
   });
 
@@ -150,6 +154,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('ZK-Zxid', String(node.appliedZxid));
+    if (closing()) reply.header('Connection', 'close');
     const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
     if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
     done(null, payload);
@@ -194,16 +199,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (!opts.logger.isLevelEnabled('debug')) {
     fastPath = { answered: (sock, op, status, ms, sid) => metrics.answered(sock, op, status, ms, sid), closing };
   }
-  // Shutdown: a request arriving now is refused (never proposed, so safe to retry elsewhere); it and any request
-  // still being answered get `Connection: close`, as the fast paths' answers do, so no keep-alive connection holds
-  // the stop up. Retry-After comes with the 503 from the error handler.
-  app.addHook('onRequest', async () => {
-    if (closing()) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
-  });
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (closing()) reply.header('Connection', 'close');
-    return payload;
-  });
   await app.register(znodeRoutes, { node, blockingRead: opts.blockingRead });
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });

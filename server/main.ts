@@ -29,7 +29,7 @@ export function makeLogger(level: string): Logger {
 }
 
 /** How long a stopping server goes on reading requests on open keep-alive connections before closing the idle ones. */
-export const SHUTDOWN_QUIET_MS = 100;
+const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   let raft: RaftEngine | undefined;
