@@ -8,6 +8,7 @@ import { defaultRunOptions, runJepsen } from '../test/jepsen/run.js';
 import { parseNemesis } from '../test/jepsen/nemesis.js';
 import { writeReport } from '../test/jepsen/report.js';
 import { copyBuild } from '../test/jepsen/build-copy.js';
+import { wholeNumber } from './options.js';
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -20,16 +21,6 @@ const program = new Command()
   .option('--nodes <n>', 'ensemble size', '3')
   .option('--out <dir>', 'results folder', join(repo, 'jepsen-results'))
   .option('--keep', 'keep data dirs and node logs of passing runs too');
-
-/** A whole number ≥ `min`, or exit 2 naming the option (a NaN here used to run a cluster with no schedule). */
-function wholeNumber(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-    console.error(`--${name} must be a whole number ≥ ${min}, got ${JSON.stringify(value)}`);
-    process.exit(2);
-  }
-  return n;
-}
 
 async function main(): Promise<number> {
   program.parse();

@@ -6,18 +6,7 @@ import { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { replayCommand, runSeed } from '../test/quorum/sim/simulation.js';
 import type { SimOptions } from '../test/quorum/sim/simulation.js';
-
-function positiveInteger(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
-  if (value === undefined) {
-    return fallback;
-  }
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) {
-    console.error(`--${name} must be a non-negative integer, got ${value}`);
-    process.exit(2);
-  }
-  return parsed;
-}
+import { wholeNumber } from './options.js';
 
 // commander, as the other CLIs: --help prints the usage, and an unknown option is a one-line error, not a stack.
 const program = new Command()
@@ -32,15 +21,15 @@ const program = new Command()
 function main(): void {
   program.parse();
   const values = program.opts<{ seeds: string; start: string; nodes?: string; steps?: string; liveness: boolean }>();
-  const seeds = positiveInteger('seeds', values.seeds, 100) ?? 100;
-  const start = positiveInteger('start', values.start, 1) ?? 1;
-  const nodes = positiveInteger('nodes', values.nodes, undefined);
+  const seeds = wholeNumber('seeds', values.seeds, 0);
+  const start = wholeNumber('start', values.start, 0);
+  const nodes = values.nodes === undefined ? undefined : wholeNumber('nodes', values.nodes, 0);
   if (nodes !== undefined && nodes !== 3 && nodes !== 5) {
     console.error('--nodes must be 3 or 5');
     process.exit(2);
   }
-  const steps = positiveInteger('steps', values.steps, undefined);
-  const liveness = values.liveness ?? false;
+  const steps = values.steps === undefined ? undefined : wholeNumber('steps', values.steps, 0);
+  const liveness = values.liveness;
   const began = performance.now();
   const progressEvery = Math.max(1, Math.floor(seeds / 20));
   let commits = 0;

@@ -23,7 +23,7 @@ t.test('sim: --help, unknown options and bad numbers', async (t) => {
   t.notMatch(unknown.err, NO_STACK, 'no stack trace');
   const bad = run('sim', ['--seeds', 'abc']);
   t.equal(bad.code, 2);
-  t.match(bad.err, /--seeds must be a non-negative integer, got abc/);
+  t.match(bad.err, /--seeds must be a whole number ≥ 0, got "abc"/);
   const nodes = run('sim', ['--seeds', '1', '--nodes', '4']);
   t.equal(nodes.code, 2);
   t.match(nodes.err, /--nodes must be 3 or 5/);
