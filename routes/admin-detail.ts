@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { hostname, userInfo, platform, arch, release, freemem, totalmem, cpus } from 'node:os';
 import type { ZkNode } from '../server/node.js';
 import type { ConnectionRegistry, ConnectionStats } from '../server/connections.js';
-import { srvr, VERSION } from './admin.js';
+import { srvr, srvrFields, VERSION } from './admin.js';
 
 const ms3 = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -166,16 +166,3 @@ export const adminDetailRoutes: FastifyPluginAsync<{ node: ZkNode; conns: Connec
   });
 };
 
-function srvrFields() {
-  return {
-    version: Type.String(),
-    mode: Type.String(),
-    zxid: Type.String(),
-    nodeCount: Type.Integer(),
-    connections: Type.Integer(),
-    outstanding: Type.Integer(),
-    received: Type.Integer(),
-    sent: Type.Integer(),
-    latency: Type.Object({ min: Type.Number(), avg: Type.Number(), max: Type.Number() }),
-  };
-}

@@ -31,6 +31,21 @@ export function srvr(node: ZkNode) {
   };
 }
 
+/** srvr's answer as a schema: its own route's and, with the client list, the stat route's. */
+export function srvrFields() {
+  return {
+    version: Type.String(),
+    mode: Type.String({ examples: ['standalone'] }),
+    zxid: Type.String(),
+    nodeCount: Type.Integer(),
+    connections: Type.Integer(),
+    outstanding: Type.Integer(),
+    received: Type.Integer(),
+    sent: Type.Integer(),
+    latency: Type.Object({ min: Type.Number(), avg: Type.Number(), max: Type.Number() }),
+  };
+}
+
 export function mntr(node: ZkNode): Record<string, string | number> {
   const s = srvr(node);
   const c = node.store.counters();
@@ -100,17 +115,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { 
       tags: ['admin'],
       summary: 'srvr: server summary',
       response: {
-        200: Type.Object({
-          version: Type.String(),
-          mode: Type.String({ examples: ['standalone'] }),
-          zxid: Type.String(),
-          nodeCount: Type.Integer(),
-          connections: Type.Integer(),
-          outstanding: Type.Integer(),
-          received: Type.Integer(),
-          sent: Type.Integer(),
-          latency: Type.Object({ min: Type.Number(), avg: Type.Number(), max: Type.Number() }),
-        }),
+        200: Type.Object(srvrFields()),
       },
     },
     handler: async () => srvr(node),
