@@ -54,6 +54,23 @@ function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
   return reply.code(err.status).type('application/json').send(err.toBody());
 }
 
+const SLASH = 0x2f;
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * A request line may name the whole URL (`GET http://host:port/v1/znodes/a`, as clients behind a forward proxy
+ * send it), and a server must accept that form (RFC 9112 §3.2.2). Every route and fast path reads the znode path
+ * from req.url, so it is cut down to the path and query here, once, before any of them (WebSocket upgrades too).
+ */
+function toOriginForm(req: IncomingMessage): void {
+  const url = req.url;
+  if (url === undefined || url.charCodeAt(0) === SLASH) return;
+  const m = ABSOLUTE_FORM.exec(url);
+  if (m === null) return;
+  const rest = url.slice(m[0].length);
+  req.url = rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { node } = opts;
   const closing = () => opts.isClosing?.() === true;
@@ -62,10 +79,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     serverFactory: (handler, o) => {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        toOriginForm(req);
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
       });
+      server.prependListener('upgrade', toOriginForm);
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.
       server.keepAliveTimeout = Number(o.keepAliveTimeout ?? 72_000);

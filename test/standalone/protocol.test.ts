@@ -81,6 +81,25 @@ t.test('a wrong method on a known route is 405 Unimplemented with Allow', async 
   }
 });
 
+t.test('a request line in absolute form (as sent through a forward proxy) names the same znode', async (t) => {
+  const origin = `http://127.0.0.1:${server.port}`;
+  const made = await zk.call('POST', `${origin}/v1/znodes/h-abs/x?parents`, { body: 'v' });
+  t.equal(made.status, 201, 'created through the route');
+  t.equal(made.body.path, '/h-abs/x');
+  t.equal((await zk.get('/h-abs/x')).body.data, 'v', 'the znode it names, not one under a cut-off host name');
+  const plain = await zk.call('GET', `${origin}/v1/znodes/h-abs/x`);
+  t.equal(plain.status, 200, 'a plain GET (the fast path) reads it');
+  t.equal(plain.body.path, '/h-abs/x');
+  const stat = await zk.call('GET', `${origin}/v1/znodes/h-abs/x?stat`);
+  t.equal(stat.body.path, '/h-abs/x', 'a GET with a query (the route) reads it');
+  const set = await zk.call('PUT', `HTTP://127.0.0.1:${server.port}/v1/znodes/h-abs/x`, { body: 'w' });
+  t.equal(set.status, 200, 'a plain PUT (the fast path), scheme in capitals');
+  t.equal((await zk.get('/h-abs/x')).body.data, 'w');
+  const children = await zk.call('GET', `${origin}/v1/znodes/?children`);
+  t.ok(children.body.children?.includes('h-abs'), 'the root');
+  t.notOk(children.body.children?.some((c: string) => c.startsWith('.')), 'no znode named after the host');
+});
+
 t.test('an unknown route is 404 Unimplemented', async (t) => {
   for (const url of ['/v1/nope', '/v2/znodes/x', '/']) {
     const r = await zk.call('GET', url);
