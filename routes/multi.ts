@@ -26,7 +26,7 @@ function toOp(w: WireOp): MultiOp {
         path: w.path,
         data: decodeData(w.data, w.encoding),
         acl: toAcl(w.acl),
-        mode: (w.mode ?? (w.ttl !== undefined ? 'PERSISTENT_WITH_TTL' : 'PERSISTENT')) as CreateMode,
+        mode: (w.mode ?? 'PERSISTENT') as CreateMode,
         ttlMs: w.ttl ?? 0,
         parents: false,
       };
@@ -39,6 +39,18 @@ function toOp(w: WireOp): MultiOp {
     default:
       throw new ZkError('BadArguments', `op ${w.op} cannot be mixed with write ops (use a read-only batch for multiRead)`, { path: w.path });
   }
+}
+
+/** An op that cannot be read is that op's failure, reported in order with the others (see prepareMulti). */
+function orError(convert: (w: WireOp) => MultiOp): (w: WireOp) => MultiOp | ZkError {
+  return (w) => {
+    try {
+      return convert(w);
+    } catch (e) {
+      if (e instanceof ZkError) return e;
+      throw e;
+    }
+  };
 }
 
 function multiRead(node: ZkNode, ops: WireOp[], ctx: RequestContext): unknown[] {
@@ -67,7 +79,9 @@ export const multiRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { n
       description:
         'Write ops (create, set, delete, check) commit all or nothing at one zxid. On failure the response has the failing op\'s ' +
         'status and error, and `results` as ZooKeeper reports them: `{error:"Ok"}` before the failing op, its own error, then ' +
-        '`{error:"RuntimeInconsistency", code:-2}`. A batch of only get/children ops is a multiRead: per-op results, never aborted.',
+        '`{error:"RuntimeInconsistency", code:-2}`. Ops are checked in order, as ZooKeeper prepares them: an op that fails ' +
+        'validation (bad path, mode, ACL or data) is the failure only if no op before it fails against the state. A create\'s ' +
+        '`mode` defaults to `PERSISTENT`; a `ttl` needs a TTL mode. A batch of only get/children ops is a multiRead: per-op results, never aborted.',
       body: MultiBody,
       response: { 200: MultiResponse, 400: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 410: ErrorRef, 412: ErrorRef },
     },
@@ -77,7 +91,7 @@ export const multiRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { n
       const reads = ops.filter((o) => o.op === 'get' || o.op === 'children').length;
       if (reads === ops.length) return { results: multiRead(node, ops, ctx) };
       if (reads > 0) throw new ZkError('BadArguments', 'read ops (get, children) and write ops cannot be mixed in one multi');
-      const r = await node.multi(ops.map(toOp), ctx);
+      const r = await node.multi(ops.map(orError(toOp)), ctx);
       if (r.ok) {
         if (r.value.kind !== 'multi') throw new Error('multi returned ' + r.value.kind);
         return { results: r.value.results };

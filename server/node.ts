@@ -266,7 +266,7 @@ export class ZkNode extends EventEmitter {
   }
 
   /** Returns the per-op results; a failed multi carries ZooKeeper's per-op error results. */
-  async multi(ops: MultiOp[], req: RequestContext): Promise<{ ok: true; value: TxnValue } | { ok: false; error: ZkError; results: unknown[] }> {
+  async multi(ops: (MultiOp | ZkError)[], req: RequestContext): Promise<{ ok: true; value: TxnValue } | { ok: false; error: ZkError; results: unknown[] }> {
     this.checkSession(req.session);
     const prepared = prepareMulti(ops, req, Date.now());
     if ('error' in prepared) return { ok: false, error: prepared.error, results: prepared.results };

@@ -273,14 +273,20 @@ export function applyTxn(view: TreeView, txn: Txn, zxid: number): ApplyResult {
       }
       case 'multi': {
         const results: MultiResult[] = [];
+        const count = txn.invalid?.count ?? txn.ops.length;
         for (let i = 0; i < txn.ops.length; i++) {
           const op = txn.ops[i] as MultiOp;
           try {
             results.push(multiResult(op, applyOp(s, op, txn)));
           } catch (e) {
             if (!(e instanceof ZkError)) throw e;
-            return { outcome: { ok: false, error: e, results: multiFailureResults(txn.ops.length, i, e) }, triggers: [] };
+            return { outcome: { ok: false, error: e, results: multiFailureResults(count, i, e) }, triggers: [] };
           }
+        }
+        if (txn.invalid) {
+          const { error, message, path } = txn.invalid;
+          const e = new ZkError(error, message, { path });
+          return { outcome: { ok: false, error: e, results: multiFailureResults(count, txn.ops.length, e) }, triggers: [] };
         }
         value = { kind: 'multi', results };
         break;

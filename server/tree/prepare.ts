@@ -14,6 +14,7 @@ import {
   type CreateMode,
   type CreateOp,
   type MultiErrorResult,
+  type MultiInvalid,
   type MultiOp,
   type Txn,
   type TxnContext,
@@ -83,19 +84,27 @@ export function prepareSetAcl(path: string, acl: Acl[], aversion: number, req: R
   return { type: 'setAcl', path, acl: fixupAcl(acl, req.auth), aversion, ...txnContext(req, now) };
 }
 
-/** A multi whose op fails validation never reaches the log; its results already follow ZooKeeper's convention. */
+/**
+ * `ops` holds a ZkError in place of an op the caller could not even read (bad ACL text, bad base64). An invalid
+ * first op fails the multi here, without the log. An invalid later op goes into the transaction after the valid
+ * ops before it, for apply to check those against the state first, as ZooKeeper's in-order prepare does.
+ */
 export function prepareMulti(
-  ops: MultiOp[],
+  ops: (MultiOp | ZkError)[],
   req: RequestContext,
   now: number,
 ): { txn: Txn } | { error: ZkError; results: MultiErrorResult[] } {
   const out: MultiOp[] = [];
   for (let i = 0; i < ops.length; i++) {
     try {
-      out.push(validateOp(ops[i] as MultiOp, req));
+      const op = ops[i] as MultiOp | ZkError;
+      if (op instanceof ZkError) throw op;
+      out.push(validateOp(op, req));
     } catch (e) {
       if (!(e instanceof ZkError)) throw e;
-      return { error: e, results: multiFailureResults(ops.length, i, e) };
+      if (i === 0) return { error: e, results: multiFailureResults(ops.length, 0, e) };
+      const invalid: MultiInvalid = { count: ops.length, error: e.zkName, message: e.message, ...(e.path === undefined ? {} : { path: e.path }) };
+      return { txn: { type: 'multi', ops: out, invalid, ...txnContext(req, now) } };
     }
   }
   return { txn: { type: 'multi', ops: out, ...txnContext(req, now) } };

@@ -1,5 +1,5 @@
 // The data model shared by prepare, apply and storage: znode records, ACLs, requests, transactions, results.
-import type { ZkError } from "../errors.js";
+import type { ZkError, ZkErrorName } from '../errors.js';
 
 export * from '../../storage/records.js';
 import type { Acl, AuthId, NodeKind } from '../../storage/records.js';
@@ -69,6 +69,18 @@ export interface CheckOp {
 }
 export type MultiOp = CreateOp | SetOp | DeleteOp | CheckOp;
 
+/**
+ * The first op of a multi that failed validation (it stands at index ops.length; the txn holds only the ops before
+ * it) and how many ops the request had. ZooKeeper prepares a multi's ops in order, each checked against the state
+ * as it goes, so an earlier op that cannot succeed is the failure it reports; apply does the same with this.
+ */
+export interface MultiInvalid {
+  count: number;
+  error: ZkErrorName;
+  message: string;
+  path?: string;
+}
+
 /** Fields every client transaction carries so that apply needs no other input. */
 export interface TxnContext {
   time: number;
@@ -82,7 +94,7 @@ export type Txn =
   | (TxnContext & SetOp)
   | (TxnContext & DeleteOp)
   | (TxnContext & { type: 'setAcl'; path: string; acl: Acl[]; aversion: number })
-  | (TxnContext & { type: 'multi'; ops: MultiOp[] })
+  | (TxnContext & { type: 'multi'; ops: MultiOp[]; invalid?: MultiInvalid })
   | { type: 'createSession'; sessionId: string; timeoutMs: number; time: number }
   | { type: 'closeSession'; sessionId: string; reason: 'closed' | 'expired' }
   | { type: 'reap'; path: string; time: number; maxNeverUsedMs: number };

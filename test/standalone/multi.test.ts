@@ -92,6 +92,39 @@ t.test('a multi op that fails validation (bad path) is reported in the same conv
   t.equal((await zk.stat('/m-valid')).status, 404);
 });
 
+t.test('an earlier op that fails on the state is reported before a later op that fails validation, as ZooKeeper prepares in order', async (t) => {
+  const later: [string, Record<string, unknown>][] = [
+    ['a relative path', { op: 'create', path: 'm-rel' }],
+    ['an unknown mode', { op: 'create', path: '/m-x', mode: 'BOGUS' }],
+    ['an ACL with an unknown scheme', { op: 'create', path: '/m-x', acl: ['nosuch:id:r'] }],
+    ['data that is not base64', { op: 'create', path: '/m-x', data: '%%%', encoding: 'base64' }],
+    ['a ttl without a TTL mode', { op: 'create', path: '/m-x', ttl: 1000 }],
+  ];
+  for (const [what, op] of later) {
+    const r = await zk.multi([{ op: 'delete', path: '/m-nope' }, { op: 'create', path: '/m-order' }, op]);
+    t.equal(r.status, 404, `${what}: the first op's status`);
+    t.equal(r.body.error, 'NoNode', what);
+    t.same(r.body.results, [
+      { error: 'NoNode', code: -101 },
+      { error: 'RuntimeInconsistency', code: -2 },
+      { error: 'RuntimeInconsistency', code: -2 },
+    ], `${what}: results`);
+    const fine = await zk.multi([{ op: 'create', path: '/m-order' }, op]);
+    t.equal(fine.status, 400, `${what}: with the ops before it able to succeed, it is the failure`);
+    t.equal(fine.body.error, what === 'an ACL with an unknown scheme' ? 'InvalidACL' : 'BadArguments', what);
+    t.same(fine.body.results?.map((x) => x.error), ['Ok', fine.body.error], `${what}: results`);
+    t.equal((await zk.stat('/m-order')).status, 404, `${what}: nothing applied`);
+  }
+});
+
+t.test('a multi create with a ttl and no mode is BadArguments: the mode defaults to PERSISTENT (API.md §3)', async (t) => {
+  const r = await zk.multi([{ op: 'create', path: '/m-ttl-nomode', ttl: 1000 }]);
+  t.equal(r.status, 400);
+  t.equal(r.body.error, 'BadArguments');
+  t.same(r.body.results, [{ error: 'BadArguments', code: -8 }]);
+  t.equal((await zk.stat('/m-ttl-nomode')).status, 404);
+});
+
 t.test('later ops see earlier ops of the same multi', async (t) => {
   const r = await zk.multi([
     { op: 'create', path: '/m-chain' },
