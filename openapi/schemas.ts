@@ -105,7 +105,7 @@ export const MultiOpSchema = Type.Object({
   path: Type.String(),
   data: Type.Optional(Type.String()),
   encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')])),
-  version: Type.Optional(Type.Integer({ minimum: -1 })),
+  version: Type.Optional(Type.Integer({ minimum: -2147483648, maximum: 2147483647, description: 'expected version (-1 = any)' })),
   mode: Type.Optional(Type.String({ examples: ['PERSISTENT', 'EPHEMERAL_SEQUENTIAL'] })),
   ttl: Type.Optional(Type.Integer()),
   acl: Type.Optional(Type.Array(Type.Union([Type.String(), AclEntry]))),

@@ -1,13 +1,19 @@
 // /v1/acl/<path>: getACL and setACL (with aversion compare-and-set).
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { aclToJson, maskedAcl, parsePerms } from '../server/tree/acl.js';
 import { pathFromUrl } from '../server/tree/paths.js';
 import type { ZkNode } from '../server/node.js';
 import { AclBody, AclResponse, ErrorRef, IfMatchHeaders, VersionQuery } from '../openapi/schemas.js';
 import { expectedVersion, requestContext } from './context.js';
+import type { Stat } from '../server/tree/types.js';
 
 const PREFIX = '/v1/acl';
+
+/** On these routes If-Match is compared with the ACL's version, so the ETag they give is that one: `"<aversion>"`. */
+function aversionTag(reply: FastifyReply, stat: Stat): void {
+  reply.header('ETag', `"${stat.aversion}"`);
+}
 
 export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
   const f = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -25,9 +31,10 @@ export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { nod
       headers: IfMatchHeaders,
       response: { 200: AclResponse, ...errors },
     },
-    handler: async (req) => {
+    handler: async (req, reply) => {
       const path = pathOf(req.url);
       const r = node.getAcl(path, requestContext(req, node));
+      aversionTag(reply, r.stat);
       return { acl: aclToJson(maskedAcl(r.acl, r.canAdmin)), stat: r.stat };
     },
   });
@@ -36,13 +43,13 @@ export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { nod
     schema: {
       tags: ['acl'],
       summary: 'setACL',
-      description: 'Needs ADMIN. `If-Match` (or `?version`) carries the expected `aversion`.',
+      description: 'Needs ADMIN. `If-Match` (or `?version`) carries the expected `aversion`; the answer\'s `ETag` is the new `"<aversion>"`, as getACL\'s is the current one.',
       headers: IfMatchHeaders,
       querystring: VersionQuery,
       body: AclBody,
       response: { 200: AclResponse, ...errors, 412: ErrorRef },
     },
-    handler: async (req) => {
+    handler: async (req, reply) => {
       const path = pathOf(req.url);
       const ctx = requestContext(req, node);
       const aversion = expectedVersion(req.headers['if-match'], req.query.version);
@@ -50,6 +57,7 @@ export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { nod
       const { value } = await node.setAcl(path, acl, aversion, ctx);
       if (value.kind !== 'stat') throw new Error('setAcl returned ' + value.kind);
       const now = node.getAcl(path, { auth: [{ scheme: 'super', id: '' }], session: '' });
+      aversionTag(reply, value.stat);
       return { acl: aclToJson(now.acl), stat: value.stat };
     },
   });

@@ -55,6 +55,7 @@ function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
 }
 
 const SLASH = 0x2f;
+const MAX_ZXID = 2n ** 64n - 1n;
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 /**
@@ -164,6 +165,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) {
       return done(new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`));
     }
+    // No zxid is past 64 bits: such a value is a client's mistake, not a wait that can only end in a 503.
+    if (BigInt(raw.trim()) > MAX_ZXID) return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond a 64-bit zxid`));
     // Nothing has been proposed yet when this wait gives up, so the request is safe to retry elsewhere.
     node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(
       () => done(),

@@ -70,7 +70,10 @@ function validateOp(op: MultiOp, req: RequestContext): MultiOp {
     case 'delete':
     case 'check':
       validatePath(op.path);
-      if (!Number.isInteger(op.version) || op.version < -1) throw new ZkError('BadArguments', `version must be an integer >= -1`, { path: op.path });
+      // Any int, as ZooKeeper's: -1 is any version, every other one that does not match is BadVersion in apply.
+      if (!Number.isInteger(op.version) || op.version < -2147483648 || op.version > 2147483647) {
+        throw new ZkError('BadArguments', 'version must be a 32-bit integer', { path: op.path });
+      }
       return op;
   }
 }

@@ -106,6 +106,18 @@ t.test('setACL compares aversion via If-Match: stale is 412 BadVersion', async (
   t.equal((await zk.setAcl('/a-cas', open, { 'if-match': '1' })).status, 200);
 });
 
+t.test('getACL and setACL carry ETag "<aversion>", the value their If-Match takes (a read-modify-write loop)', async (t) => {
+  await zk.create('/a-etag', 'data');
+  await zk.set('/a-etag', 'data moves version, not aversion');
+  const read = await zk.getAcl('/a-etag');
+  t.equal(read.header('etag'), '"0"', 'getACL: the current aversion, not the data version (1)');
+  const open: AclJson[] = [{ scheme: 'world', id: 'anyone', perms: 'cdrwa' }];
+  const set = await zk.setAcl('/a-etag', open, { 'if-match': read.header('etag') as string });
+  t.equal(set.status, 200, 'the ETag as sent back is the If-Match setACL takes');
+  t.equal(set.header('etag'), '"1"', 'setACL: the new aversion');
+  t.equal((await zk.setAcl('/a-etag', open, { 'if-match': set.header('etag') as string })).status, 200, 'and again');
+});
+
 t.test('setACL answers the new list and the stat; setACL on a missing node is NoNode', async (t) => {
   await zk.create('/a-set');
   const r = await zk.setAcl('/a-set', [{ scheme: 'digest', id: bobId, perms: 'rw' }, { scheme: 'world', id: 'anyone', perms: 'r' }]);

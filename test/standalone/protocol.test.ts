@@ -63,6 +63,16 @@ t.test('a malformed ZK-Min-Zxid is 400 BadArguments', async (t) => {
   t.equal(r.body.error, 'BadArguments');
 });
 
+t.test('a ZK-Min-Zxid beyond 64 bits is 400 BadArguments, not a wait that ends in 503', async (t) => {
+  for (const [what, query] of [['the route', 'stat'], ['a plain GET', '']]) {
+    // A wait would end in 503 ConnectionLoss after minZxidWaitMs: the 400 itself shows there was none.
+    const r = await zk.get('/', query, { 'zk-min-zxid': '18446744073709551616' });
+    t.equal(r.status, 400, what);
+    t.equal(r.body.error, 'BadArguments', what);
+    t.match(r.body.message, /18446744073709551616/, `${what}: names the value as sent`);
+  }
+});
+
 t.test('a wrong method on a known route is 405 Unimplemented with Allow', async (t) => {
   const cases: [string, string, RegExp][] = [
     ['PATCH', '/v1/znodes/x', /GET.*HEAD.*POST.*PUT.*DELETE/],

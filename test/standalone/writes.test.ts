@@ -62,13 +62,28 @@ t.test('If-Match and ?version that disagree are 400 BadArguments and change noth
   t.equal((await zk.set('/w-disagree', 'agreed', 'version=0', { 'if-match': '"0"' })).status, 200, 'agreeing values are fine');
 });
 
-t.test('malformed versions are 400 BadArguments', async (t) => {
+t.test('malformed versions (not an integer, beyond 32 bits) are 400 BadArguments', async (t) => {
   await zk.create('/w-badver');
-  for (const [q, h] of [['version=abc', {}], ['version=-2', {}], ['', { 'if-match': 'abc' }], ['', { 'if-match': '"-5"' }]] as const) {
+  const cases = [['version=abc', {}], ['version=1.5', {}], ['version=2147483648', {}], ['version=-2147483649', {}], ['', { 'if-match': 'abc' }]] as const;
+  for (const [q, h] of cases) {
     const r = await zk.set('/w-badver', 'x', q, h);
     t.equal(r.status, 400, JSON.stringify([q, h]));
     t.equal(r.body.error, 'BadArguments');
   }
+});
+
+t.test('a negative version other than -1 is a version like any other, as ZooKeeper takes it: 412 BadVersion', async (t) => {
+  await zk.create('/w-negver', 'kept');
+  for (const [q, h] of [['version=-2', {}], ['', { 'if-match': '"-5"' }], ['version=-2147483648', {}]] as const) {
+    const r = await zk.set('/w-negver', 'x', q, h);
+    t.equal(r.status, 412, JSON.stringify([q, h]));
+    t.equal(r.body.error, 'BadVersion');
+    const d = await zk.delete('/w-negver', q, h);
+    t.equal(d.status, 412, `delete ${JSON.stringify([q, h])}`);
+  }
+  const m = await zk.multi([{ op: 'check', path: '/w-negver', version: -2 }]);
+  t.equal(m.body.error, 'BadVersion', 'a multi check');
+  t.equal((await zk.get('/w-negver')).body.data, 'kept');
 });
 
 t.test('delete answers 204 and the node is gone', async (t) => {
