@@ -116,12 +116,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: openapiInfo(),
-    // Fastify's wildcard becomes a documented {path} parameter (the znode path without its leading slash).
+    // Fastify's wildcard becomes a documented {path} parameter, which Swagger UI sends percent-encoded whole.
     transform: ({ schema, url, route }) => {
       if (!url.endsWith('/*')) return { schema, url };
       const params = {
         type: 'object',
-        properties: { path: { type: 'string', description: 'znode path without its leading slash (empty for the root)', examples: ['app/config'] } },
+        properties: {
+          path: {
+            type: 'string',
+            description:
+              'the znode path, `app/config` or `/app/config`; `/` for the root (or nothing: `/v1/znodes/`). A `%2F` is read as `/`, as Swagger UI sends it',
+            examples: ['app/config'],
+          },
+        },
         required: ['path'],
       };
       const method = String(route.method);

@@ -71,8 +71,10 @@ export function sequenceSuffix(counter: number): string {
 }
 
 /**
- * Turns the URL tail after /v1/znodes into a znode path: each segment percent-decoded;
- * a segment that decodes to something containing '/' or is malformed is BadArguments.
+ * Turns the URL tail after /v1/znodes into a znode path: each segment percent-decoded. A `%2F` is a separator,
+ * as a znode name cannot hold a '/': it is how Swagger UI (and any client that encodes a path parameter whole)
+ * sends `app/config`, and a tail that starts with one is the whole path (`%2Fapp%2Fconfig`, `%2F` for the root).
+ * A malformed escape is BadArguments; what the decoded path may be is validatePath's to say.
  */
 export function pathFromUrl(tail: string): string {
   if (tail === '' || tail === '/') return '/';
@@ -80,14 +82,13 @@ export function pathFromUrl(tail: string): string {
   const segs = raw.split('/');
   const out: string[] = [];
   for (const s of segs) {
-    let d: string;
     try {
-      d = decodeURIComponent(s);
+      out.push(decodeURIComponent(s));
     } catch {
       throw new ZkError('BadArguments', `invalid percent-encoding in path segment ${JSON.stringify(s)}`);
     }
-    if (d.includes('/')) throw new ZkError('BadArguments', `path segment ${JSON.stringify(d)} contains an encoded '/'`);
-    out.push(d);
   }
-  return '/' + out.join('/');
+  const joined = out.join('/');
+  if (/^%2f/i.test(raw)) return joined;
+  return '/' + joined;
 }

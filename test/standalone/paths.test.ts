@@ -44,7 +44,9 @@ t.test('bad paths are 400 BadArguments and create nothing', async (t) => {
     '/v1/znodes/del%7F',
     '/v1/znodes/c1%C2%85', // U+0085, a C1 control
     '/v1/znodes/astral%F0%9F%98%80', // a surrogate pair in UTF-16
-    '/v1/znodes/enc%2Fslash',
+    '/v1/znodes/enc%2F',
+    '/v1/znodes/%2F%2Fdouble',
+    '/v1/znodes/%2F/a',
     '/v1/znodes/bad%ZZescape',
   ];
   for (const url of bad) {
@@ -54,6 +56,24 @@ t.test('bad paths are 400 BadArguments and create nothing', async (t) => {
     t.equal(r.body.code, -8);
   }
   t.same((await zk.children('/')).body.children, ['zookeeper'], 'nothing was created');
+});
+
+t.test('a %2F in the URL is a separator, as Swagger UI encodes a nested path parameter; one in front makes it absolute', async (t) => {
+  t.equal((await zk.call('POST', '/v1/znodes/enc%2Fslash?parents', { body: 'v' })).body.path, '/enc/slash', 'create');
+  for (const url of ['/v1/znodes/enc%2Fslash', '/v1/znodes/enc%2fslash', '/v1/znodes/%2Fenc%2Fslash', '/v1/znodes/enc/slash']) {
+    const r = await zk.call('GET', url);
+    t.equal(r.status, 200, url);
+    t.equal(r.body.path, '/enc/slash', url);
+    t.equal(r.body.data, 'v', url);
+  }
+  t.equal((await zk.call('GET', '/v1/znodes/enc%2Fslash?stat')).body.path, '/enc/slash', 'the route as well as the fast path');
+  t.equal((await zk.call('PUT', '/v1/znodes/%2Fenc%2Fslash', { body: 'w' })).status, 200, 'set');
+  t.equal((await zk.call('GET', '/v1/acl/enc%2Fslash')).status, 200, 'getACL');
+  const root = await zk.call('GET', '/v1/znodes/%2F?children');
+  t.ok(root.body.children?.includes('enc'), '%2F alone is the root');
+  t.equal((await zk.call('DELETE', '/v1/znodes/enc%2Fslash')).status, 204, 'delete');
+  t.equal((await zk.get('/enc/slash')).status, 404);
+  await zk.delete('/enc');
 });
 
 t.test('bad paths are BadArguments for reads too', async (t) => {
