@@ -53,6 +53,12 @@ export const PathStatResponse = Type.Object({
   stat: StatRef,
 });
 
+/**
+ * Query strings of the znode and ACL routes take only the parameters they name: a misspelt `?verison=3` or
+ * `?ephemerel` would otherwise be dropped silently and turn a compare-and-set into a blind write.
+ */
+const STRICT = { additionalProperties: false } as const;
+
 const Flag = (description: string) => Type.Optional(Type.String({ description: `${description} (present = on; "false" or "0" = off)` }));
 
 export const ZnodeGetQuery = Type.Object({
@@ -62,7 +68,7 @@ export const ZnodeGetQuery = Type.Object({
   consistency: Type.Optional(Type.Union([Type.Literal('linearizable'), Type.Literal('sequential')])),
   wait: Type.Optional(Type.String({ description: 'blocking read: how long to wait for a change after `index` (e.g. 30s, 500ms)' })),
   index: Type.Optional(Type.String({ description: 'blocking read: the zxid the client last saw' })),
-});
+}, STRICT);
 
 export const ZnodeCreateQuery = Type.Object({
   sequential: Flag('append a 10-digit sequence number'),
@@ -73,12 +79,12 @@ export const ZnodeCreateQuery = Type.Object({
   acl: Type.Optional(
     Type.Array(Type.String({ examples: ['world:anyone:cdrwa'] }), { description: 'scheme:id:perms, repeatable (default world:anyone:cdrwa)' }),
   ),
-});
+}, STRICT);
 
 export const VersionQuery = Type.Object({
   version: Type.Optional(Type.String({ pattern: '^-?[0-9]+$', description: 'expected version (-1 = any)', examples: ['3'] })),
   recursive: Flag('DELETE only: delete the whole subtree atomically'),
-});
+}, STRICT);
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'expected version, as the ETag ("3") or bare (3)' })),

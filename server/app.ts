@@ -196,7 +196,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
+      const v = fe.validation[0];
+      const extra = v?.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+      if (fe.validationContext === 'querystring' && typeof extra === 'string') {
+        return errorReply(reply, new ZkError('BadArguments', `unknown query parameter ${JSON.stringify(extra)}`));
+      }
+      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${v?.instancePath ?? ''} ${v?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return errorReply(reply, new ZkError('BadArguments', `request body is larger than jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`, { httpStatus: 413 }));

@@ -110,6 +110,28 @@ t.test('a request line in absolute form (as sent through a forward proxy) names 
   t.notOk(children.body.children?.some((c: string) => c.startsWith('.')), 'no znode named after the host');
 });
 
+t.test('an unknown query parameter on a znode or ACL route is 400 BadArguments naming it, and changes nothing', async (t) => {
+  await zk.create('/h-typo', 'v0');
+  const cases: [string, string, string][] = [
+    ['PUT', '/v1/znodes/h-typo?verison=5', 'verison'],
+    ['DELETE', '/v1/znodes/h-typo?verison=5', 'verison'],
+    ['POST', '/v1/znodes/h-typo/e?ephemerel', 'ephemerel'],
+    ['GET', '/v1/znodes/h-typo?chidren', 'chidren'],
+    ['PUT', '/v1/acl/h-typo?aversion=0', 'aversion'],
+  ];
+  for (const [method, url, name] of cases) {
+    const r = await zk.call(method, url, { body: method === 'PUT' && url.startsWith('/v1/acl') ? { acl: [] } : 'x' });
+    t.equal(r.status, 400, `${method} ${url}`);
+    t.equal(r.body.error, 'BadArguments');
+    t.equal(r.body.message, `unknown query parameter "${name}"`);
+  }
+  const after = await zk.get('/h-typo');
+  t.equal(after.body.data, 'v0', 'not written');
+  t.equal(after.body.stat.numChildren, 0, 'nothing created');
+  t.equal((await zk.getAcl('/h-typo')).body.stat.aversion, 0, 'ACL untouched');
+  t.equal((await zk.call('PUT', '/v1/znodes/h-typo?version=0', { body: 'v1' })).status, 200, 'the parameter spelt right works');
+});
+
 t.test('an unknown route is 404 Unimplemented', async (t) => {
   for (const url of ['/v1/nope', '/v2/znodes/x', '/']) {
     const r = await zk.call('GET', url);
