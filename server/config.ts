@@ -157,6 +157,15 @@ function port(key: string, raw: string): number {
   return int(key, raw, 1, 65535);
 }
 
+/** ZooKeeper's text for /zookeeper/config: a `server.N=host:peerPort:electionPort:role[;httpHost:httpPort]` line each, then the version. */
+export function zookeeperConfigText(servers: ServerLine[]): string {
+  const lines = servers.map((s) => {
+    const http = s.httpPort === undefined ? '' : `;${s.httpHost ?? s.host}:${s.httpPort}`;
+    return `server.${s.id}=${s.host}:${s.peerPort}:${s.electionPort}:${s.role}${http}`;
+  });
+  return [...lines, 'version=0'].join('\n');
+}
+
 /** `server.N=host:peerPort:electionPort[:participant|observer][;[httpHost:]httpPort]` */
 export function parseServerLine(key: string, value: string): ServerLine {
   const id = int(key, key.slice('server.'.length), 0, 254);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
-import { negotiateTimeout, type Config } from './config.js';
+import { negotiateTimeout, zookeeperConfigText, type Config } from './config.js';
 import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
@@ -93,6 +93,7 @@ export class ZkNode extends EventEmitter {
     if (!(this.engine instanceof WritePipeline)) await this.retireWal();
     await this.engine.recover?.();
     if (!this.store.getNode('/')) await this.initTree();
+    if (this.cfg.servers.length > 0) this.store.showConfig(Buffer.from(zookeeperConfigText(this.cfg.servers)));
     await this.engine.start();
     const now = Date.now();
     for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);

@@ -8,6 +8,8 @@ import { byUtf8, type Counter, type TreeView } from './view.js';
 import { NODES_DB_OPTIONS } from './node-codec.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
+
+const CONFIG_PATH = '/zookeeper/config';
 import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
 
 /**
@@ -68,6 +70,7 @@ export class Store {
   private readonly special: Database<NodeKind, string>;
   private readonly meta: Database<number, string>;
   private closed = false;
+  private configData: Uint8Array | undefined;
   private readonly walBacked: boolean;
   /** Applied writes on their way into LMDB (WAL-backed stores only); every read looks here first. */
   private readonly pending = new PendingLayer();
@@ -122,8 +125,17 @@ export class Store {
 
   getNode(path: string): NodeRecord | undefined {
     const e = this.pending.nodes.get(path);
-    if (e) return e.value ?? undefined;
-    return this.nodes.get(nodeKey(path));
+    const n = e ? (e.value ?? undefined) : this.nodes.get(nodeKey(path));
+    return this.configData !== undefined && n !== undefined && path === CONFIG_PATH ? { ...n, data: this.configData } : n;
+  }
+
+  /**
+   * What /zookeeper/config reads as: an ensemble member's server lines, as ZooKeeper's members show theirs. It is
+   * read from this node's config, never stored, so no write goes around the log and the members' trees stay alike.
+   */
+  showConfig(data: Uint8Array): void {
+    this.configData = data;
+    this.readCache.invalidate(CONFIG_PATH);
   }
 
   childNames(path: string, limit?: number): string[] {

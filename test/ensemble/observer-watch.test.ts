@@ -13,6 +13,18 @@ t.test('an observer serves reads, forwards writes, does not vote; a watcher on a
   const mode = await retry(() => req(`${obs.url}/v1/admin/srvr`), (r) => r.body.mode === 'observer');
   t.equal(mode.body.mode, 'observer', 'srvr reports mode observer');
 
+  // /zookeeper/config reads as a ZooKeeper member's does: a line per server, then the version.
+  const configs = await Promise.all(ens.nodes.map((n) => req(`${n.url}/v1/znodes/zookeeper/config`)));
+  const text = configs[0]?.body.data as string;
+  const lines = text.split('\n');
+  t.same(lines.map((l) => l.split('=')[0]), ['server.1', 'server.2', 'server.3', 'server.4', 'version'], '/zookeeper/config: every server, then version');
+  t.match(lines[3], /^server\.4=[^:]+:\d+:\d+:observer;[^:]+:\d+$/, 'the observer is marked, with its HTTP address');
+  t.match(lines[0], /^server\.1=[^:]+:\d+:\d+:participant;/, 'a voter is a participant');
+  for (const [i, c] of configs.entries()) {
+    t.equal(c.body.data, text, `node ${i + 1} shows the same config`);
+    t.equal((c.body.stat as { dataLength: number }).dataLength, Buffer.byteLength(text), `node ${i + 1}: the stat counts it`);
+  }
+
   const watchers = await Promise.all(ens.nodes.map((n) => WatchClient.open(n.url)));
   t.teardown(() => Promise.all(watchers.map((w) => w.close())));
   for (const w of watchers) t.equal((await w.watch('/seen', 'exists')).ok, true);
