@@ -25,7 +25,8 @@ export const WatchRequest = Type.Object(
       Type.Union([Zxid, Type.Integer({ minimum: 0 })], {
         description:
           'the last zxid the client saw: a change after it fires at once (one-shot kinds), or is replayed before the reply ' +
-          '(persistent kinds; a `resync` frame when the server no longer has the history)',
+          '(persistent kinds; a `resync` frame when the server no longer has the history, or the missed events are older ' +
+          'than events this connection already received)',
       }),
     ),
     encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'force base64 for the data in the reply' })),
@@ -85,7 +86,11 @@ export const WatchEvent = Type.Object(
     type: Type.Literal('event'),
     event: Type.Union([Type.Literal('NodeCreated'), Type.Literal('NodeDeleted'), Type.Literal('NodeDataChanged'), Type.Literal('NodeChildrenChanged')]),
     path: Type.String({ description: 'the node that changed (below the watched path for persistentRecursive)' }),
-    zxid: Type.String({ description: 'the zxid of the transaction that caused it' }),
+    zxid: Type.String({
+      description:
+        'the zxid of the transaction that caused it; for a one-shot watch resumed with sinceZxid whose change is older than ' +
+        'events the connection already received, the newest of those (the change had happened by then)',
+    }),
   },
   { $id: 'WatchEvent', title: 'WatchEvent' },
 );
@@ -100,7 +105,9 @@ export const ResyncEvent = Type.Object(
   {
     $id: 'ResyncEvent',
     title: 'ResyncEvent',
-    description: 'a persistent watch resumed with sinceZxid may have missed events the server no longer remembers: re-read the node (subtree)',
+    description:
+      'a persistent watch resumed with sinceZxid may have missed events the server no longer remembers, or cannot send in zxid ' +
+      'order after events this connection already received: re-read the node (subtree)',
   },
 );
 

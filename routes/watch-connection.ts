@@ -9,6 +9,7 @@ import { validatePath } from '../server/tree/paths.js';
 import { statOf } from '../server/tree/stat.js';
 import type { AuthId } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
+import { DeliveredEvents, type EventId } from '../server/watches/delivered.js';
 import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../server/watches/hub.js';
 import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
@@ -37,6 +38,7 @@ export class WatchConnection implements WatchSink {
   readonly id = `ws-${nextId++}`;
   readonly openedAt = Date.now();
   sessionId: string | null = null;
+  readonly delivered: DeliveredEvents;
   /** Frames received while an earlier one waits (deferred registration): handled in arrival order. */
   private readonly queue: string[] = [];
   private queuedBytes = 0;
@@ -60,6 +62,7 @@ export class WatchConnection implements WatchSink {
     private readonly hub: WatchHub<WatchConnection>,
     private readonly node: ZkNode,
   ) {
+    this.delivered = new DeliveredEvents(node.cfg.wsMaxRememberedEvents);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.alive());
     ws.on('close', () => this.cleanup());
@@ -73,7 +76,9 @@ export class WatchConnection implements WatchSink {
 
   // ---- WatchSink ----
 
-  deliver(frame: Buffer): void {
+  deliver(e: EventId, frame: Buffer): void {
+    if (this.closed) return;
+    this.guard(() => this.delivered.record(e));
     this.write(frame, true);
   }
 
@@ -139,10 +144,14 @@ export class WatchConnection implements WatchSink {
     this.safePump();
   }
 
-  /** A bug must cost this connection, never the server: pump runs in ws's socket handler and in the commit path. */
   private safePump(): void {
+    this.guard(() => this.pump());
+  }
+
+  /** A bug must cost this connection, never the server: pump runs in ws's socket handler, it and deliver in the commit path. */
+  private guard(step: () => void): void {
     try {
-      this.pump();
+      step();
     } catch (e) {
       this.node.log.error({ err: e, connection: this.id }, 'watch connection failed');
       this.close(1011, 'internal error');
@@ -256,7 +265,7 @@ export class WatchConnection implements WatchSink {
     }
     const st = this.hub.watch(this, m.path, m.kind, since);
     if (st === 'defer') return 'defer';
-    for (const e of st.missed) this.deliver(eventFrame(e.type, e.path, e.zxid));
+    for (const e of st.missed) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
     if (st.resync) this.send({ type: 'resync', path: m.path });
     this.send(this.reply(id, m.kind, st, m.encoding === 'base64'));
     return 'done';

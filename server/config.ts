@@ -60,6 +60,8 @@ export interface Config {
   wsMaxFrameBytes: number;
   /** Bytes queued for a connection that reads too slowly; past it the connection is closed with 1008. */
   wsMaxBufferedBytes: number;
+  /** Latest events a connection remembers having received, so a watch resumed on it does not send them again. */
+  wsMaxRememberedEvents: number;
   /** Ping interval of a connection not bound to a session (bound ones are pinged every third of the session timeout). */
   wsPingIntervalMs: number;
   /** How long a closing connection (1008 slow consumer, 1001 shutdown) may take before it is cut. */
@@ -124,6 +126,7 @@ export function defaultConfig(): Config {
     wsMaxWatchesPerConnection: 10000,
     wsMaxFrameBytes: 16 * 1024,
     wsMaxBufferedBytes: 1024 * 1024,
+    wsMaxRememberedEvents: 1024,
     wsPingIntervalMs: 30000,
     wsCloseGraceMs: 2000,
     watchHistoryMaxEvents: 10000,
@@ -312,6 +315,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg[key] = int(key, value, 10, 3_600_000);
         break;
       case 'watchHistoryMaxEvents':
+      case 'wsMaxRememberedEvents':
         cfg[key] = int(key, value, 0, 10_000_000);
         break;
       case 'adminListLimit':

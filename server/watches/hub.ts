@@ -7,6 +7,7 @@ import { PERM_BITS, type AuthId, type NodeRecord, type Trigger } from '../tree/t
 import type { Committed } from '../pipeline.js';
 import type { ZkNode } from '../node.js';
 import { BlockingReads } from './blocking.js';
+import type { DeliveredEvents, EventId } from './delivered.js';
 import { ChangeHistory } from './history.js';
 import { WatchRegistry, type WatchKind } from './registry.js';
 import { resume, type MissedEvent } from './resume.js';
@@ -14,8 +15,10 @@ import { resume, type MissedEvent } from './resume.js';
 /** One watching client (a WebSocket connection). */
 export interface WatchSink {
   readonly auth: AuthId[];
-  /** Sends an event as a complete WebSocket frame (the same bytes go to every sink the event reaches). */
-  deliver(frame: Buffer): void;
+  /** What this sink has received, so watches resumed on it send nothing twice and nothing out of zxid order. */
+  readonly delivered: DeliveredEvents;
+  /** Sends event `e` as `frame`, a complete WebSocket frame (the same bytes go to every sink the event reaches). */
+  deliver(e: EventId, frame: Buffer): void;
   /** The session this sink is bound to has ended; its events for that commit were delivered first. */
   sessionEnded(reason: 'closed' | 'expired'): void;
 }
@@ -112,6 +115,7 @@ export class WatchHub<S extends WatchSink> {
             getNode: (p) => store.getNode(p),
             history: this.history,
             canRead: (c) => aclAllows(c.acl, PERM_BITS.r, sink.auth),
+            delivered: sink.delivered,
           });
     if (r.arm) this.registry.add(sink, path, kind);
     const children = rec && kind !== 'data' && kind !== 'exists' ? store.childNames(path) : undefined;
@@ -140,7 +144,7 @@ export class WatchHub<S extends WatchSink> {
 
   private onCommitted(batch: Committed[]): void {
     for (const c of batch) {
-      for (const t of c.result.triggers) this.fire(t, c.zxid);
+      for (const t of onceEach(c.result.triggers)) this.fire(t, c.zxid);
       for (const e of c.result.endedSessions ?? []) {
         for (const s of [...(this.bySession.get(e.id) ?? [])]) s.sessionEnded(e.reason);
         this.bySession.delete(e.id);
@@ -153,13 +157,35 @@ export class WatchHub<S extends WatchSink> {
   }
 
   private fire(t: Trigger, zxid: number): void {
-    this.history.record({ zxid, type: t.type, path: t.path, acl: t.acl });
+    const change = { zxid, type: t.type, path: t.path, acl: t.acl };
+    this.history.record(change);
     this.blocking.notify(t.type, t.path);
     if (this.registry.count === 0) return;
     let frame: Buffer | undefined;
     for (const s of this.registry.fire(t.type, t.path)) {
       // ZooKeeper 3.8.4+ (CVE-2024-23944): no event without READ on the node's ACL; the one-shot watch is spent.
-      if (aclAllows(t.acl, PERM_BITS.r, s.auth)) s.deliver((frame ??= eventFrame(t.type, t.path, zxid)));
+      if (aclAllows(t.acl, PERM_BITS.r, s.auth)) s.deliver(change, (frame ??= eventFrame(t.type, t.path, zxid)));
     }
   }
+}
+
+/**
+ * A transaction's triggers with each (type, path) once, where it first fired: a multi that creates two children
+ * of one parent, or a recursive delete, changes the parent's children once as far as any reader can see, and a
+ * connection gets one event per (zxid, path, type). The ACL checked is the last one's, the node's as the
+ * transaction leaves it (a multi may setACL between the two).
+ */
+function onceEach(triggers: Trigger[]): Trigger[] {
+  if (triggers.length < 2) return triggers;
+  const at = new Map<string, number>();
+  const out: Trigger[] = [];
+  for (const t of triggers) {
+    const key = `${t.type} ${t.path}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(t);
+    } else out[i] = { ...(out[i] as Trigger), acl: t.acl };
+  }
+  return out;
 }

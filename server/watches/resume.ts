@@ -1,8 +1,10 @@
 // What a watch registered with sinceZxid missed (ZooKeeper's DataTree.setWatches rules, made exact where the change
 // history allows): one-shot kinds fire at once if their node changed after sinceZxid; persistent kinds replay the
-// missed events from the history, or ask for a resync when the history no longer reaches back.
+// missed events from the history, or ask for a resync when the history no longer reaches back. Either way, what
+// the connection already received is not sent again, and nothing older than its newest event is sent at all.
 import { parentOf } from '../tree/paths.js';
 import type { NodeRecord, WatchEventType } from '../tree/types.js';
+import type { DeliveredEvents } from './delivered.js';
 import type { Change, ChangeHistory } from './history.js';
 import type { WatchKind } from './registry.js';
 
@@ -31,6 +33,8 @@ export interface ResumeInput {
   history: ChangeHistory;
   /** READ on an ACL for the watching client; replayed events pass the same filter as live ones. */
   canRead: (c: Change) => boolean;
+  /** What the watching connection has received so far. */
+  delivered: Pick<DeliveredEvents, 'mark' | 'has'>;
 }
 
 /** pzxid of the nearest existing ancestor: any create or delete at or below a missing path after z moves it past z. */
@@ -56,6 +60,37 @@ function fired(type: WatchEventType, path: string, zxid: number): Resume {
 const ARMED: Resume = { events: [], resync: false, arm: true };
 
 export function resume(i: ResumeInput): Resume {
+  return againstDelivered(missed(i), i.delivered);
+}
+
+/**
+ * A resumed watch's events against what its connection already received. ZooKeeper sends a client one notification
+ * per change and triggers every watch it matches, so an event the connection already got fires a one-shot watch
+ * without being sent again, and a persistent watch skips it. An event older than the connection's newest that it did
+ * not get (or can no longer tell) cannot be sent in zxid order: a one-shot watch fires at the newest zxid instead
+ * (the change had happened by then; telling twice beats never), a persistent watch gets a resync.
+ */
+function againstDelivered(r: Resume, d: ResumeInput['delivered']): Resume {
+  if (r.events.every((e) => e.zxid > d.mark)) return r;
+  const [e] = r.events;
+  if (!r.arm && e) {
+    const seen = d.has(e);
+    if (seen === true) return { events: [], resync: false, arm: false };
+    if (e.zxid === d.mark && seen === false) return r;
+    const late = { type: e.type, path: e.path, zxid: d.mark };
+    return { events: d.has(late) === true ? [] : [late], resync: false, arm: false };
+  }
+  const events: MissedEvent[] = [];
+  for (const m of r.events) {
+    const seen = m.zxid > d.mark ? false : d.has(m);
+    if (seen === true) continue;
+    if (seen === undefined || m.zxid < d.mark) return { events: [], resync: true, arm: true };
+    events.push(m);
+  }
+  return { ...r, events };
+}
+
+function missed(i: ResumeInput): Resume {
   const { path, rec, since, history } = i;
   switch (i.kind) {
     case 'data':

@@ -99,6 +99,66 @@ t.test('when the history no longer reaches back, a persistent watch gets a resyn
   t.same(c3.pushed, []);
 });
 
+t.test('watches resumed together on one connection send each missed event once, in zxid order', async (t) => {
+  await http(base, 'POST', z('/dup'));
+  const seen = await zxidNow();
+  const set = await http(base, 'PUT', z('/dup'), 'x');
+  const child = await http(base, 'POST', z('/dup/c'));
+  const z1 = (set.body.stat as { mzxid: string }).mzxid;
+  const z2 = (child.body.stat as { czxid: string }).czxid;
+  // A data watch fires first; the persistent watch then replays both changes but the first is not sent again.
+  const c = await client(t);
+  await c.watch('/dup', 'data', { sinceZxid: String(seen) });
+  await c.watch('/dup', 'persistent', { sinceZxid: String(seen) });
+  t.same(c.events().map((e) => `${e.event}@${e.zxid}`), [`NodeDataChanged@${z1}`, `NodeChildrenChanged@${z2}`]);
+  // The other way round: the data watch's event was already delivered by the replay, and fires the data watch
+  // all the same (it is spent), without a second frame.
+  const d = await client(t);
+  await d.watch('/dup', 'persistent', { sinceZxid: String(seen) });
+  await d.watch('/dup', 'data', { sinceZxid: String(seen) });
+  await d.watch('/dup', 'children', { sinceZxid: String(seen) });
+  t.same(d.events().map((e) => `${e.event}@${e.zxid}`), [`NodeDataChanged@${z1}`, `NodeChildrenChanged@${z2}`]);
+  t.match(await d.request({ op: 'unwatch', path: '/dup', kind: 'data' }), { ok: false, error: 'NoWatcher' }, 'the data watch was spent');
+  t.match(await d.request({ op: 'unwatch', path: '/dup', kind: 'children' }), { ok: false, error: 'NoWatcher' }, 'so was the children watch');
+  // Live events after the resumes come once each too.
+  await http(base, 'PUT', z('/dup'), 'y');
+  await c.sync();
+  await d.sync();
+  t.same(c.eventList().slice(2), ['NodeDataChanged /dup']);
+  t.same(d.eventList().slice(2), ['NodeDataChanged /dup']);
+});
+
+t.test('a watch resumed from before events its connection already got sends nothing older than them', async (t) => {
+  await http(base, 'POST', z('/old'));
+  await http(base, 'POST', z('/old2'));
+  await http(base, 'POST', z('/live'));
+  const seen = await zxidNow();
+  await http(base, 'PUT', z('/old'), 'a');
+  const old2 = await http(base, 'PUT', z('/old2'), 'a');
+  const c = await client(t);
+  await c.watch('/live', 'persistent');
+  const live = await http(base, 'PUT', z('/live'), 'a');
+  await c.sync();
+  t.same(c.eventList(), ['NodeDataChanged /live']);
+  const mark = live.headers.get('zk-zxid');
+  // /old changed before the event the connection holds: its replay cannot go in order, so the client re-reads.
+  const r = await c.watch('/old', 'persistent', { sinceZxid: String(seen) });
+  t.match(r, { ok: true, data: 'a' });
+  t.same(c.pushed.at(-1), { type: 'resync', path: '/old' });
+  // A one-shot watch whose change predates it fires at the connection's newest zxid, by which it had happened.
+  await c.watch('/old2', 'data', { sinceZxid: String(seen) });
+  t.same(c.events().at(-1), { type: 'event', event: 'NodeDataChanged', path: '/old2', zxid: mark });
+  t.ok(Number((old2.body.stat as { mzxid: string }).mzxid) < Number(mark));
+  t.match(await c.request({ op: 'unwatch', path: '/old2', kind: 'data' }), { ok: false, error: 'NoWatcher' }, 'and is spent');
+  // Resumed again from the same point: the connection already has that event; nothing is sent twice.
+  await c.watch('/old2', 'exists', { sinceZxid: String(seen) });
+  await http(base, 'PUT', z('/old'), 'b');
+  await c.sync();
+  t.same(c.eventList(), ['NodeDataChanged /live', 'NodeDataChanged /old2', 'NodeDataChanged /old']);
+  const zx = c.events().map((e) => Number(e.zxid));
+  t.ok(zx.every((v, i) => i === 0 || v >= (zx[i - 1] as number)), `zxids never go back: ${zx.join(' ')}`);
+});
+
 t.test('sinceZxid must be a zxid', async (t) => {
   const c = await client(t);
   t.match(await c.watch('/', 'data', { sinceZxid: 'x1' }), { ok: false, error: 'BadArguments', code: -8 });
