@@ -4,6 +4,7 @@ import { ZkError } from '../errors.js';
 import { aclAllows } from '../tree/acl.js';
 import { parentOf } from '../tree/paths.js';
 import { PERM_BITS, type AuthId, type NodeRecord, type WatchEventType } from '../tree/types.js';
+import type { ChangeHistory } from './history.js';
 
 /** What the GET answers with, and so which changes end its wait. */
 export type BlockingMode = 'data' | 'children' | 'stat';
@@ -24,13 +25,20 @@ function wakes(mode: BlockingMode, type: WatchEventType): boolean {
   }
 }
 
-/** Has the node (as `mode` sees it) changed after `index`? A missing node asks its nearest ancestor's pzxid. */
-function changedSince(mode: BlockingMode, path: string, index: number, getNode: (p: string) => NodeRecord | undefined): boolean {
+type Changes = Pick<ChangeHistory, 'covers' | 'forPath'>;
+
+/**
+ * Has the node (as `mode` sees it) changed after `index`? A missing node has if it was deleted after `index`, which
+ * the change history tells; where the history no longer reaches back, the nearest ancestor's pzxid stands in for it
+ * (it moves on any create or delete below, so a wait may end early, never late).
+ */
+function changedSince(mode: BlockingMode, path: string, index: number, getNode: (p: string) => NodeRecord | undefined, history: Changes): boolean {
   const n = getNode(path);
   if (n) {
     const z = mode === 'data' ? Math.max(n.czxid, n.mzxid) : mode === 'children' ? Math.max(n.czxid, n.pzxid) : Math.max(n.czxid, n.mzxid, n.pzxid);
     return z > index;
   }
+  if (history.covers(index)) return history.forPath(path, index).some((c) => c.type === 'NodeDeleted');
   let p = path;
   while (p !== '/') {
     p = parentOf(p);
@@ -47,6 +55,7 @@ export class BlockingReads {
   constructor(
     private readonly limits: { maxWaitMs: number; maxWaiters: number },
     private readonly getNode: (p: string) => NodeRecord | undefined,
+    private readonly history: Changes,
   ) {}
 
   get size(): number {
@@ -62,7 +71,7 @@ export class BlockingReads {
     if (ms <= 0 || index <= 0 || abort.aborted) return Promise.resolve();
     const n = this.getNode(path);
     if (n && !aclAllows(n.acl, PERM_BITS.r, auth)) return Promise.resolve();
-    if (changedSince(mode, path, index, this.getNode)) return Promise.resolve();
+    if (changedSince(mode, path, index, this.getNode, this.history)) return Promise.resolve();
     if (this.waiting >= this.limits.maxWaiters) {
       return Promise.reject(new ZkError('ConnectionLoss', `too many blocking reads waiting (${this.limits.maxWaiters}); retry`, { applied: false }));
     }

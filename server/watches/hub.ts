@@ -69,7 +69,11 @@ export class WatchHub<S extends WatchSink> {
   constructor(private readonly node: ZkNode) {
     const cfg = node.cfg;
     this.history = new ChangeHistory(cfg.watchHistoryMaxEvents, node.appliedZxid);
-    this.blocking = new BlockingReads({ maxWaitMs: cfg.blockingReadMaxWaitMs, maxWaiters: cfg.maxBlockingReads }, (p) => node.store.getNode(p));
+    this.blocking = new BlockingReads(
+      { maxWaitMs: cfg.blockingReadMaxWaitMs, maxWaiters: cfg.maxBlockingReads },
+      (p) => node.store.getNode(p),
+      this.history,
+    );
     node.on('committed', (batch: Committed[]) => this.onCommitted(batch));
     node.watchCounter = () => this.registry.count;
   }

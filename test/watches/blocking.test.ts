@@ -54,6 +54,27 @@ t.test('waiting for a missing node ends when it is created', quick, async (t) =>
   t.equal((await pending).body.data, 'here');
 });
 
+t.test('a missing node waits for its creation when only other nodes were created or deleted after index', async (t) => {
+  const idx = zxidOf(await http(base, 'POST', '/v1/sync'));
+  await http(base, 'POST', z('/other'));
+  await http(base, 'DELETE', z('/other'));
+  const pending = http(base, 'GET', z('/b6') + `?wait=60s&index=${idx}`);
+  let answered = false;
+  void pending.then(() => (answered = true));
+  await sleep(100);
+  t.notOk(answered, 'still waiting: /b6 itself did not change');
+  await http(base, 'POST', z('/b6'), 'here');
+  t.equal((await pending).body.data, 'here');
+});
+
+t.test('a missing node deleted after index answers at once', quick, async (t) => {
+  await http(base, 'POST', z('/b7'));
+  const idx = zxidOf(await http(base, 'POST', '/v1/sync'));
+  await http(base, 'DELETE', z('/b7'));
+  const r = await http(base, 'GET', z('/b7') + `?wait=60s&index=${idx}`);
+  t.equal(r.status, 404);
+});
+
 t.test('the wait is capped by blockingReadMaxWaitMs and ends with the current state', quick, async (t) => {
   const capped = await startTestServer({ blockingReadMaxWaitMs: 200 });
   t.teardown(() => capped.destroy());
