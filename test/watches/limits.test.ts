@@ -13,10 +13,12 @@ const s = await startTestServer({
   wsMaxFrameBytes: 2048,
   wsMaxConnectionsPerIp: 8,
   wsMaxConnections: 9,
+  wsCloseGraceMs: 5000,
 });
 t.teardown(() => s.destroy());
 const base = s.url;
 const wchs = async () => (await http(base, 'GET', '/v1/admin/wchs')).body;
+const z = (p: string) => '/v1/znodes' + p;
 
 t.test('a client that stops reading is closed with 1008 once its buffer fills, and its watches go', async (t) => {
   // 256 KiB of data per reply: a few replies overflow the socket buffers and the 64 KiB bound.
@@ -39,6 +41,38 @@ t.test('a client that stops reading is closed with 1008 once its buffer fills, a
   t.match(c.closed?.reason, /slow consumer/);
   const replies = c.pushed.length;
   t.ok(replies < 200, `the server stopped answering at the bound (${replies} of 200 replies were queued)`);
+});
+
+t.test('a slow reader of events that resumes within the close grace sees 1008 and the reason; nothing is queued after', async (t) => {
+  await http(base, 'POST', z('/slow'));
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  t.match(await c.watch('/slow', 'persistentRecursive'), { ok: true });
+  c.ws.pause();
+  // Events with ~1.8 KiB paths (under MAX_PATH_BYTES), 200 per multi: a few MiB fill the loopback socket buffers and then the 64 KiB bound.
+  const name = (tag: string, i: number) => `/slow/${tag}${i}-${'n'.repeat(1800)}`;
+  const burst = (tag: string, n: number) => {
+    const ops = Array.from({ length: 200 }, (_, i) => ({ op: 'create', path: name(`${tag}${n}-`, i) }));
+    return http(base, 'POST', '/v1/multi', JSON.stringify({ ops }), { 'content-type': 'application/json' });
+  };
+  let gone = false;
+  let generated = 0;
+  for (let n = 0; n < 200 && !gone; n++) {
+    t.equal((await burst('e', n)).status, 200);
+    generated += 200;
+    gone = (await wchs()).numTotalWatches === 0;
+  }
+  t.ok(gone, 'the server gave up on the slow reader and dropped its watches');
+  // After that decision nothing more is queued for it: these events must never arrive.
+  t.equal((await burst('after', 0)).status, 200);
+  // Still paused a while, but well inside wsCloseGraceMs.
+  await new Promise((r) => setTimeout(r, 500));
+  c.ws.resume();
+  t.ok(await c.until(() => c.closed !== undefined, 10000));
+  t.equal(c.closed?.code, 1008, 'the close frame behind the backlog arrives');
+  t.match(c.closed?.reason, /slow consumer/);
+  t.notOk(c.events().some((e) => e.path.startsWith('/slow/after')), 'no event was queued after the decision');
+  t.ok(c.events().length < generated, `the server stopped at the bound (${c.events().length} of ${generated} events were queued)`);
 });
 
 t.test('watches per connection are capped; re-arming an existing watch is not a new one', async (t) => {
