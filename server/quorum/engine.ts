@@ -81,8 +81,8 @@ export class RaftEngine implements Engine {
 
   get mode(): Mode {
     if (this.role === 'leader') return 'leader';
-    if (this.role === 'learner') return 'observer';
-    return this.leaderId !== 0 && !this.installing ? 'follower' : 'looking';
+    if (this.leaderId === 0 || this.installing) return 'looking';
+    return this.role === 'learner' ? 'observer' : 'follower';
   }
 
   get isWriter(): boolean {

@@ -263,6 +263,11 @@ export class Raft {
       return;
     }
     this.electionElapsed++;
+    if (this.lead !== NONE && this.electionElapsed >= this.config.electionTicks) {
+      // Silent for an election timeout, the leader may be gone: stop naming it so the node reports that it
+      // knows none. A learner never campaigns, so without this it would name a dead leader forever.
+      this.lead = NONE;
+    }
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.hup(false);
