@@ -29,7 +29,13 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
   });
 
   f.post('/v1/sessions/:id/keepalive', {
-    schema: { tags: ['sessions'], summary: 'keep a session alive', params: SessionParams, response: { 200: SessionResponse, 410: ErrorRef } },
+    schema: {
+      tags: ['sessions'],
+      summary: 'keep a session alive',
+      description: 'On an ensemble member that knows no leader (mode `looking`) it is 503 ConnectionLoss with `Retry-After`: only the leader expires sessions, so the touch would reach nobody. Try another server.',
+      params: SessionParams,
+      response: { 200: SessionResponse, 410: ErrorRef, 503: ErrorRef },
+    },
     handler: async (req) => node.keepalive(norm(req.params.id)),
   });
 

@@ -290,6 +290,7 @@ export class WatchConnection implements WatchSink {
 
   private opSession(id: FrameId, raw: string): Handled {
     const sid = raw.trim().toLowerCase();
+    this.node.requireSessionKeeper();
     const caught = this.caughtUp?.sid === sid ? this.caughtUp : null;
     this.caughtUp = null;
     if (!this.node.sessions.has(sid)) {

@@ -194,7 +194,19 @@ export class ZkNode extends EventEmitter {
     return { sessionId, timeoutMs };
   }
 
+  /**
+   * Only the leader expires sessions, so a touch on a member that knows no leader reaches nobody: answering it as a
+   * success would tell a client on a cut-off minority that its session lives while the majority expires it and
+   * deletes its ephemerals. It is refused instead, so the client tries another server.
+   */
+  requireSessionKeeper(): void {
+    if (this.engine.mode === 'looking') {
+      throw new ZkError('ConnectionLoss', 'this node knows no leader (no quorum?), so it cannot keep a session alive; try another server');
+    }
+  }
+
   async keepalive(id: string): Promise<{ sessionId: string; timeoutMs: number }> {
+    this.requireSessionKeeper();
     await this.awaitSession(id);
     if (!this.sessions.touch(id, Date.now())) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: this.sessions.timeoutOf(id) as number };

@@ -1,0 +1,35 @@
+// A member that knows no leader cannot keep a session alive (only the leader expires sessions), so it must not say
+// it did: a client cut off with a minority would otherwise believe it still holds its ephemerals and locks.
+import t from 'tap';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { WatchClient } from '../watches/client.js';
+import { req, retry } from './client.js';
+
+t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-After and a WebSocket session frame is refused; reads are still served', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader();
+  const [lone, other] = ens.nodes.filter((n) => n.id !== leader);
+  if (!lone || !other) throw new Error('a 3-node ensemble has two followers');
+  await retry(() => req(`${lone.url}/v1/admin/srvr`), (r) => r.body.mode === 'follower');
+  const s = await req(`${ens.node(leader).url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 10000 }), { 'content-type': 'application/json' });
+  const sid = s.body.sessionId as string;
+  t.equal((await req(`${lone.url}/v1/sessions/${sid}/keepalive`, 'POST')).status, 200, 'a keepalive on a follower that knows the leader is 200');
+  const ws = await WatchClient.open(lone.url);
+  t.teardown(() => ws.close());
+  t.equal((await ws.request({ op: 'session', sessionId: sid })).ok, true, 'and so is binding the session there');
+
+  await ens.kill(leader);
+  await ens.kill(other.id);
+  await retry(() => req(`${lone.url}/v1/admin/srvr`), (r) => r.body.mode === 'looking', 15000);
+  const keep = await req(`${lone.url}/v1/sessions/${sid}/keepalive`, 'POST');
+  t.equal(keep.status, 503, 'a keepalive on the leaderless member is 503');
+  t.equal(keep.body.error, 'ConnectionLoss');
+  t.equal(keep.body.code, -4);
+  t.ok(keep.headers.get('retry-after'), 'with Retry-After');
+  t.match(keep.body.message, /knows no leader/);
+  const bind = await ws.request({ op: 'session', sessionId: sid });
+  t.equal(bind.ok, false, 'a WebSocket session frame there is refused');
+  t.equal(bind.error, 'ConnectionLoss');
+  t.equal((await req(`${lone.url}/v1/znodes/`)).status, 200, 'plain reads are still served (sequential consistency)');
+});
