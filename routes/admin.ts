@@ -80,14 +80,11 @@ function leaderKeys(node: ZkNode): Record<string, number> {
   const others = info.members.filter((m) => m.id !== info.myid);
   return {
     zk_followers: others.filter((m) => m.connected).length,
-    zk_synced_followers: others.filter((m) => m.connected && m.role === 'follower' && m.lagEntries >= 0 && m.lagEntries <= SYNCED_LAG_ENTRIES).length,
-    zk_synced_observers: others.filter((m) => m.connected && m.role === 'observer' && m.lagEntries >= 0 && m.lagEntries <= SYNCED_LAG_ENTRIES).length,
+    zk_synced_followers: others.filter((m) => m.synced === true && m.role === 'follower').length,
+    zk_synced_observers: others.filter((m) => m.synced === true && m.role === 'observer').length,
     zk_pending_syncs: pendingSyncs(node),
   };
 }
-
-/** A follower counts as synced while it trails the leader's log by at most this many entries. */
-const SYNCED_LAG_ENTRIES = 1000;
 
 export interface AdminRouteOptions {
   node: ZkNode;
@@ -102,6 +99,7 @@ const ClusterMember = Type.Object({
   appliedZxid: Type.String({ examples: ['42'] }),
   lagEntries: Type.Integer(),
   connected: Type.Boolean(),
+  synced: Type.Union([Type.Boolean(), Type.Null()], { description: "On the leader: the member acknowledged within syncLimit × tickTime, ZooKeeper's synced (the leader itself: true). Null on other nodes." }),
 });
 
 export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { node, conns }) => {

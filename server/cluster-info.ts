@@ -10,6 +10,8 @@ export interface ClusterMember {
   appliedZxid: string;
   lagEntries: number;
   connected: boolean;
+  /** The leader's view: acknowledged within syncLimit × tickTime (the leader itself: true). Null elsewhere. */
+  synced: boolean | null;
 }
 
 export interface ClusterInfo {

@@ -25,6 +25,7 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
           appliedZxid: applied >= 0 ? String(applied) : 'unknown',
           lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : pr ? Math.max(0, st.lastIndex - pr.match) : -1,
           connected: isMe || engine.peers.isConnected(s.id),
+          synced: st.progress === null ? null : isMe || (engine.peers.isConnected(s.id) && engine.synced(s.id)),
         };
       });
       return { myid: me, leader: st.leaderId || null, term: st.term, commitZxid: String(st.commit), members };

@@ -51,6 +51,8 @@ export class RaftEngine implements Engine {
   /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
   private proposals: { data: Uint8Array; done: (r: ProposalResult) => void }[] = [];
   private proposeScheduled = false;
+  /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
+  private readonly lastAckAt = new Map<number, number>();
   appliedZxid: number;
   /** Elections this node has seen start (for metrics). */
   elections = 0;
@@ -99,6 +101,11 @@ export class RaftEngine implements Engine {
 
   get leader(): number {
     return this.leaderId;
+  }
+
+  /** ZooKeeper's synced: `id` acknowledged this leader within syncLimit × tickTime. */
+  synced(id: number): boolean {
+    return this.role === 'leader' && Date.now() - (this.lastAckAt.get(id) ?? -Infinity) <= this.cfg.syncLimit * this.cfg.tickTime;
   }
 
   get peers(): PeerTransport {
@@ -288,6 +295,7 @@ export class RaftEngine implements Engine {
           this.log.warn({ from, zxid: msg.m.snapshot.metadata.index, applied: this.appliedZxid }, 'ignoring a snapshot offer whose data was not installed');
           return;
         }
+        if (msg.m.type === 'appResp' || msg.m.type === 'heartbeatResp') this.lastAckAt.set(from, Date.now());
         this.rawnode.step(msg.m);
         this.kick();
         return;
