@@ -22,12 +22,19 @@ export interface TransportOptions {
   maxFrameBytes: number;
   /** Bytes queued for one peer before further messages to it are dropped. */
   maxQueueBytes: number;
+  /** How long a lower-id peer (it dials us) may stay unconnected before we warn (default NOT_DIALED_WARN_MS). */
+  notDialedWarnMs?: number;
   log: Logger;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 const BACKOFF_MIN_MS = 50;
 const BACKOFF_MAX_MS = 2000;
+/** A few of the dialer's longest backoffs: a peer that has not dialed us by then is probably down or misconfigured. */
+const NOT_DIALED_WARN_MS = 5000;
+
+/** The reason a peer that fails the secret is given, and logs: the words an operator searches for. */
+const SECRET_MISMATCH = 'ensembleSecret mismatch';
 
 type Handshake =
   | { t: 'hello'; id: number; nonce: Uint8Array }
@@ -88,7 +95,32 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       this.server?.listen(this.o.listenPort, this.o.listenHost, () => resolve());
     });
     this.server.on('error', (e) => this.o.log.error({ err: e }, 'peer listener error'));
-    for (const p of this.o.peers) if (p.id > this.o.myId) this.dial(p);
+    for (const p of this.o.peers) {
+      if (p.id > this.o.myId) this.dial(p);
+      else this.expectDial(p.id);
+    }
+  }
+
+  /**
+   * Only the lower id dials, so without this the side an operator looks at would say nothing about a peer that
+   * never comes: warn (once) if `id` has not connected within notDialedWarnMs.
+   */
+  private expectDial(id: number): void {
+    const p = this.o.peers.find((x) => x.id === id);
+    if (!p || this.stopped) return;
+    this.schedule(() => {
+      // A peer that did try and failed has already been reported with its reason, which says more.
+      if (this.isConnected(p.id) || this.lastError.has(p.id)) return;
+      this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} has not connected (it dials us)`, (msg) =>
+        this.o.log.warn({ peer: p.id, address: `${p.host}:${p.port}` }, msg),
+      );
+    }, this.o.notDialedWarnMs ?? NOT_DIALED_WARN_MS);
+  }
+
+  /** Records why `peer` has no link; logs only when the reason changes, not at every retry. */
+  private report(peer: number, msg: string, log: (msg: string) => void): void {
+    if (this.lastError.get(peer) !== msg) log(msg);
+    this.lastError.set(peer, msg);
   }
 
   isConnected(id: number): boolean {
@@ -155,11 +187,11 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         if (h.t === 'challenge') {
           theirNonce = Buffer.from(h.nonce);
           if (h.id !== p.id || !sameProof(proof(this.o.secret, 'S', myNonce, theirNonce, this.o.myId, p.id), h.proof)) {
-            const msg = `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`;
-            // Logged when it starts, not at every retry.
-            if (this.lastError.get(p.id) !== msg) this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
-            this.lastError.set(p.id, msg);
-            s.destroy();
+            this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`, () =>
+              this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)'),
+            );
+            // Told why, the peer can log it too; it would otherwise see only a connection that closed.
+            s.end(frame(encodeValue({ t: 'denied', reason: h.id !== p.id ? `expected peer ${p.id}, reached peer ${h.id}` : SECRET_MISMATCH } satisfies Handshake)));
             return;
           }
           s.write(frame(encodeValue({ t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id) } satisfies Handshake)));
@@ -170,8 +202,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           link.verifier = new FrameSigner(key, 'a');
           this.up(link);
         } else if (h.t === 'denied') {
-          this.lastError.set(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`);
-          this.o.log.error({ peer: p.id, reason: h.reason }, 'peer refused the connection');
+          this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
+            this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
+          );
           s.destroy();
         } else {
           s.destroy(new Error('unexpected handshake frame'));
@@ -179,9 +212,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       }
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
-      const msg = `peer ${p.id} unreachable at ${p.host}:${p.port}: ${e.code ?? e.message}`;
-      if (this.lastError.get(p.id) !== msg) this.o.log.warn({ peer: p.id, address: `${p.host}:${p.port}`, err: e.code ?? e.message }, 'peer unreachable');
-      this.lastError.set(p.id, msg);
+      this.report(p.id, `peer ${p.id} unreachable at ${p.host}:${p.port}: ${e.code ?? e.message}`, () =>
+        this.o.log.warn({ peer: p.id, address: `${p.host}:${p.port}`, err: e.code ?? e.message }, 'peer unreachable'),
+      );
     });
     s.on('close', () => {
       clearTimeout(timer);
@@ -224,9 +257,11 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           s.write(frame(encodeValue({ t: 'challenge', id: this.o.myId, nonce: myNonce, proof: proof(this.o.secret, 'S', theirNonce, myNonce, h.id, this.o.myId) } satisfies Handshake)));
         } else if (h.t === 'auth' && peer && theirNonce) {
           if (!sameProof(proof(this.o.secret, 'C', theirNonce, myNonce, peer.id, this.o.myId), h.proof)) {
-            this.o.log.error({ peer: peer.id, remote: s.remoteAddress }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)');
-            this.lastError.set(peer.id, `peer ${peer.id} failed authentication (ensembleSecret mismatch?)`);
-            return deny('authentication failed');
+            const { id, host, port } = peer;
+            this.report(id, `peer ${id} at ${host}:${port} failed authentication (ensembleSecret mismatch?)`, () =>
+              this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)'),
+            );
+            return deny(SECRET_MISMATCH);
           }
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, theirNonce, myNonce);
@@ -237,6 +272,14 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           const prev = this.links.get(peer.id);
           if (prev && prev.socket !== s) prev.socket.destroy();
           this.up(link);
+        } else if (h.t === 'denied' && peer) {
+          // The dialer checks our proof before sending its own, so a secret mismatch shows here only as its refusal.
+          const { id, host, port } = peer;
+          this.report(id, `peer ${id} at ${host}:${port} refused us: ${h.reason}`, (msg) =>
+            this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, reason: h.reason }, msg),
+          );
+          s.destroy();
+          return;
         } else {
           s.destroy();
           return;
@@ -265,6 +308,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     if (link.ready) {
       this.o.log.info({ peer: link.peerId }, 'peer disconnected');
       this.emit('down', link.peerId);
+      if (link.peerId < this.o.myId) this.expectDial(link.peerId);
     }
   }
 
