@@ -162,7 +162,8 @@ export class Client {
   }
 }
 
-function parseError(a: Answer): ZkErrorBody | undefined {
+/** The ZooKeeper error an answer carries; undefined when it is not one of ours (HTML, another server's JSON). */
+export function parseError(a: Answer): ZkErrorBody | undefined {
   try {
     const v = JSON.parse(a.body.toString('utf8')) as Partial<ZkErrorBody>;
     if (typeof v.error === 'string' && typeof v.code === 'number') return v as ZkErrorBody;

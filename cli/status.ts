@@ -2,7 +2,7 @@
 // Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, not running,
 // refuses, does not answer in time, or is not the myid the zoo.cfg says.
 import type { Command } from 'commander';
-import { Client, failureOf } from './http.js';
+import { Client, failureOf, parseError } from './http.js';
 import { runAction, line } from './output.js';
 import { CliFailure, Unreachable, UsageError } from './errors.js';
 
@@ -38,8 +38,13 @@ async function statusOf(url: string, timeout: string, expectMyid: number | undef
   try {
     srvr = await c.request('GET', '/v1/admin/srvr');
   } catch (e) {
+    // A zkgate peer port takes the connection and drops it at the first bytes, which are no peer frame.
+    if (e instanceof Unreachable && e.reason === 'reset') throw notZkgate(url, 'it closed the connection without an HTTP answer; it may be a zkgate peer port (server.N), not the HTTP port');
     if (e instanceof Unreachable) throw new CliFailure(`Error contacting service at ${url}: ${e.message.slice(`cannot reach ${url}: `.length)}`);
     throw e;
+  }
+  if (srvr.status !== 200 && !parseError(srvr)) {
+    throw notZkgate(url, `HTTP ${srvr.status}${srvr.headers['content-type'] ? ` ${srvr.headers['content-type'].split(';')[0]}` : ''} without a zkgate error`);
   }
   if (srvr.status !== 200) {
     const f = failureOf(srvr);
@@ -51,7 +56,7 @@ async function statusOf(url: string, timeout: string, expectMyid: number | undef
   } catch {
     mode = undefined;
   }
-  if (typeof mode !== 'string') throw new CliFailure(`${url} answered, but not as a zkgate server (no mode in /v1/admin/srvr)`);
+  if (typeof mode !== 'string') throw notZkgate(url, 'no mode in /v1/admin/srvr');
   if (expectMyid !== undefined) {
     const cl = await c.request('GET', '/v1/admin/cluster');
     const myid = cl.status === 200 ? (JSON.parse(cl.body.toString('utf8')) as { myid?: number | null }).myid : undefined;
@@ -61,6 +66,10 @@ async function statusOf(url: string, timeout: string, expectMyid: number | undef
   }
   line(`Mode: ${mode}`);
   if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
+}
+
+function notZkgate(url: string, why: string): CliFailure {
+  return new CliFailure(`${url} answered, but not as a zkgate server (${why}); wrong port?`);
 }
 
 export function registerStatusCommand(program: Command): void {

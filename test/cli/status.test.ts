@@ -20,19 +20,28 @@ const refusing = createHttpServer((_req, res) => {
   res.writeHead(503, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ error: 'ConnectionLoss', code: -4, message: 'server is shutting down', applied: false }));
 });
+// Wrong ports: another web server (python -m http.server's HTML 404), and a zkgate peer port, which drops a
+// connection whose first bytes are no peer frame.
+const html = createHttpServer((_req, res) => {
+  res.writeHead(404, { 'content-type': 'text/html;charset=utf-8' });
+  res.end('<!DOCTYPE HTML>\n<html lang="en">\n<head><title>Error response</title></head>\n<body><h1>Error response</h1><p>Error code: 404</p></body>\n</html>\n');
+});
+const dropping = createTcpServer((s) => s.once('data', () => s.destroy()));
 const looking = createHttpServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ version: '0.1.0', mode: 'looking', zxid: '0', nodeCount: 4 }));
 });
 const listen = (s: { listen: (p: number, h: string, cb: () => void) => unknown; address: () => unknown }) =>
   new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-const [silentPort, refusingPort, lookingPort] = [await listen(silent), await listen(refusing), await listen(looking)];
+const [silentPort, refusingPort, lookingPort, htmlPort, droppingPort] = [await listen(silent), await listen(refusing), await listen(looking), await listen(html), await listen(dropping)];
 
 t.teardown(async () => {
   for (const s of sockets) s.destroy();
   silent.close();
   refusing.close();
   looking.close();
+  html.close();
+  dropping.close();
   server.proc.kill('SIGTERM');
   await server.exited;
   rmSync(dir, { recursive: true, force: true });
@@ -67,6 +76,20 @@ t.test('each reason it cannot tell exits 1 with a message naming the address and
   t.match(lookingNode.stdout, /\nMode: looking\n$/);
   t.match(lookingNode.stderr, 'is up but knows no leader');
   for (const r of [notRunning, timeout, refused, lookingNode]) t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('a port that is not a zkgate HTTP port: one line saying so, exit 1, no HTML, no stack trace', async (t) => {
+  const [web, peer] = await Promise.all([zk(['status', '--url', `http://127.0.0.1:${htmlPort}`]), zk(['status', '--url', `http://127.0.0.1:${droppingPort}`])]);
+  for (const r of [web, peer]) {
+    t.equal(r.code, 1);
+    t.match(r.stderr, 'answered, but not as a zkgate server');
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    t.notMatch(r.stderr, /<html|<!DOCTYPE|SystemError/i, 'no HTML dump');
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  t.match(web.stderr, `http://127.0.0.1:${htmlPort} answered, but not as a zkgate server (HTTP 404 text/html`);
+  t.match(peer.stderr, `http://127.0.0.1:${droppingPort} answered, but not as a zkgate server`);
+  t.match(peer.stderr, 'may be a zkgate peer port');
 });
 
 t.test('a zoo.cfg whose myid is not the node answering there: wrong myid, exit 1', async (t) => {
