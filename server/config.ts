@@ -367,12 +367,29 @@ export function loadConfig(o: CliOverrides): Config {
   return cfg;
 }
 
+/** Two members on one address would dial themselves or fight over a port: refused at load, naming both lines. */
+function checkDistinctAddresses(servers: ServerLine[]): void {
+  const owners = new Map<string, string>();
+  for (const s of servers) {
+    // A port-only HTTP part (`;8080`) is on the member's own host.
+    const addrs: [string, string][] = [[`${s.host}:${s.peerPort}`, 'peer address']];
+    if (s.httpPort !== undefined) addrs.push([`${s.httpHost ?? s.host}:${s.httpPort}`, 'HTTP address']);
+    for (const [addr, what] of addrs) {
+      const key = addr.toLowerCase();
+      const owner = owners.get(key);
+      if (owner !== undefined) throw new ConfigError(`server.${s.id}`, `server.${s.id}: ${what} ${addr} is also ${owner}`);
+      owners.set(key, `server.${s.id}'s ${what}`);
+    }
+  }
+}
+
 function resolveEnsembleIdentity(cfg: Config, seen: { httpPortSet: boolean; clientPortAddressSet: boolean }): void {
   const ids = new Set<number>();
   for (const s of cfg.servers) {
     if (ids.has(s.id)) throw new ConfigError(`server.${s.id}`, `server.${s.id} is defined twice`);
     ids.add(s.id);
   }
+  checkDistinctAddresses(cfg.servers);
   if (!cfg.ensembleSecret) {
     throw new ConfigError('ensembleSecret', 'ensembleSecret (or ensembleSecretFile) is required when zoo.cfg has server.N lines: every peer must prove it');
   }

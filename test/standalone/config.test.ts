@@ -47,6 +47,26 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
   }
 });
 
+t.test('two server.N lines on one peer or HTTP address exit 2 naming both lines', async (t) => {
+  const [p1, p2, h1, h2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const cases: [string[], string][] = [
+    [[`server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`, `server.2=127.0.0.1:${p1}:${p2};127.0.0.1:${h2}`], `server.2: peer address 127.0.0.1:${p1} is also server.1's peer address`],
+    [[`server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`, `server.2=127.0.0.1:${p2}:${p2};127.0.0.1:${h1}`], `server.2: HTTP address 127.0.0.1:${h1} is also server.1's HTTP address`],
+  ];
+  for (const [i, [lines, message]] of cases.entries()) {
+    const data = join(dir, `dup${i}`);
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'myid'), '1\n');
+    const s = await spawnServer(['--config', cfgFile(`dup${i}.cfg`, [`dataDir=${data}`, 'ensembleSecret=s', ...lines])]);
+    // Accepted, such a node runs on (dialing itself): give up waiting and stop it.
+    const code = await Promise.race([s.exited.then((e) => e.code), new Promise<string>((r) => setTimeout(() => r('still running'), 15000))]);
+    if (code === 'still running') await stop(s);
+    t.equal(code, 2, message);
+    t.match(s.stderr(), message);
+    t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
+  }
+});
+
 t.test('unknown keys are warnings, the server starts, and a relative dataDir resolves against the file’s folder', async (t) => {
   const sub = join(dir, 'relcfg');
   mkdirSync(sub, { recursive: true });
