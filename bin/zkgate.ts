@@ -38,8 +38,12 @@ program
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        const where = (err as { address?: string; port?: number }).port !== undefined ? `${(err as { address?: string }).address}:${(err as { port?: number }).port}` : `${cfg.httpHost}:${cfg.httpPort}`;
-        process.stderr.write(`zkgate: cannot listen on ${where}: ${err.code}\n`);
+        const { address, port } = err as { address?: string; port?: number };
+        const where = port !== undefined ? `${address}:${port}` : `${cfg.httpHost}:${cfg.httpPort}`;
+        const me = cfg.servers.find((s) => s.id === cfg.myid);
+        // The peer port is bound first, so an operator cannot tell from the address alone which line to fix.
+        const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : 'the HTTP port';
+        process.stderr.write(`zkgate: cannot listen on ${where} (${which}): ${err.code}\n`);
         process.exit(1);
       }
       throw e;

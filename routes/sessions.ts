@@ -67,7 +67,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
     },
     handler: async (req) => {
       requestContext(req, node);
-      return { zxid: String(await node.linearize()) };
+      return { zxid: String(await node.linearize('sync')) };
     },
   });
 };

@@ -19,8 +19,8 @@ export interface Engine {
   /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */
   submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }>;
   waitForZxid(zxid: number, timeoutMs: number): Promise<void>;
-  /** A zxid that a linearizable read must wait for (ReadIndex); standalone: what is applied. */
-  readBarrier(): Promise<number>;
+  /** A zxid that a linearizable read must wait for (ReadIndex); standalone: what is applied. `purpose` names it in errors. */
+  readBarrier(purpose?: string): Promise<number>;
   /** Stop taking writes; resolves once every accepted write is answered. */
   drain(): Promise<void>;
   stop(): Promise<void>;

@@ -170,7 +170,7 @@ export class ZkNode extends EventEmitter {
    */
   awaitSession(id: string): Promise<unknown> | undefined {
     if (!id || this.engine.isWriter || this.sessions.has(id)) return undefined;
-    return this.linearize();
+    return this.linearize('session check');
   }
 
   /** 410 for a request in a closed, expired or unknown session. */
@@ -291,8 +291,8 @@ export class ZkNode extends EventEmitter {
   }
 
   /** `?consistency=linearizable` and sync: wait until this node has applied everything committed before now. */
-  async linearize(): Promise<number> {
-    const z = await this.engine.readBarrier();
+  async linearize(purpose?: string): Promise<number> {
+    const z = await this.engine.readBarrier(purpose);
     await this.engine.waitForZxid(z, this.cfg.minZxidWaitMs);
     return z;
   }

@@ -267,10 +267,10 @@ export class RaftEngine implements Engine {
     return this.waiters.waitApplied(zxid, this.appliedZxid, timeoutMs);
   }
 
-  async readBarrier(): Promise<number> {
+  async readBarrier(purpose = 'linearizable read'): Promise<number> {
     const ctx = randomBytes(8);
     const r = this.rawnode.readIndex(ctx);
-    if (!r.ok) throw new ZkError('ConnectionLoss', `linearizable read refused: ${r.reason}`, { applied: false });
+    if (!r.ok) throw new ZkError('ConnectionLoss', `${purpose} refused: ${r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason}`, { applied: false });
     this.kick();
     return this.waiters.waitRead(ctx.toString('hex'), this.cfg.proposalTimeoutMs);
   }
@@ -457,7 +457,8 @@ export class RaftEngine implements Engine {
       if (this.role !== 'candidate' && this.role !== 'precandidate') this.elections++;
     }
     if (role !== this.role || leaderId !== this.leaderId) {
-      this.log.info({ role, leader: leaderId || null, term: this.term }, 'consensus role changed');
+      // Operators know a learner as an observer (the server.N line says so).
+      this.log.info({ role: role === 'learner' ? 'observer' : role, leader: leaderId || null, term: this.term }, 'consensus role changed');
     }
     this.role = role;
     this.leaderId = leaderId;

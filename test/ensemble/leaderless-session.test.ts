@@ -32,4 +32,7 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   t.equal(bind.ok, false, 'a WebSocket session frame there is refused');
   t.equal(bind.error, 'ConnectionLoss');
   t.equal((await req(`${lone.url}/v1/znodes/`)).status, 200, 'plain reads are still served (sequential consistency)');
+  const sync = await req(`${lone.url}/v1/sync`, 'POST');
+  t.equal(sync.status, 503, 'a sync there is 503');
+  t.match(sync.body.message, /^sync refused: no leader is known/, 'saying it was a sync');
 });

@@ -42,4 +42,7 @@ t.test('with both voting followers killed, the observer reports looking and no l
   t.equal(again.code, 0);
   t.equal(await roleGauge(obs.url, 'observer'), 1);
   t.type((await req(`${obs.url}/v1/admin/cluster`)).body.leader, 'number', 'the cluster view names the leader again');
+  const roles = (obs.child?.stdout() ?? '').split('\n').filter((l) => l.includes('consensus role changed'));
+  t.ok(roles.some((l) => l.includes('"role":"observer"')), 'its log calls the role observer');
+  t.notOk(roles.some((l) => l.includes('"role":"learner"')), 'never learner');
 });

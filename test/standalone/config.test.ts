@@ -2,6 +2,7 @@
 // warnings, flags over the file, and the defaults (127.0.0.1, data only under the dataDir).
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZKGATE_BIN, freePort, spawnServer, tempDir, type ChildServer } from '../helpers/server.js';
@@ -64,6 +65,26 @@ t.test('two server.N lines on one peer or HTTP address exit 2 naming both lines'
     t.equal(code, 2, message);
     t.match(s.stderr(), message);
     t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
+  }
+});
+
+t.test('a port in use exits 1 saying whether it is the HTTP port or the peer port of server.N', async (t) => {
+  const busy = net.createServer();
+  const taken = await new Promise<number>((r) => busy.listen(0, '127.0.0.1', () => r((busy.address() as net.AddressInfo).port)));
+  t.teardown(() => busy.close());
+  const free = await freePort();
+  const cases: [string, string][] = [
+    [`server.1=127.0.0.1:${taken}:${taken};127.0.0.1:${free}`, `cannot listen on 127.0.0.1:${taken} (the peer port of server.1): EADDRINUSE`],
+    [`server.1=127.0.0.1:${free}:${free};127.0.0.1:${taken}`, `cannot listen on 127.0.0.1:${taken} (the HTTP port): EADDRINUSE`],
+  ];
+  for (const [i, [line, message]] of cases.entries()) {
+    const data = join(dir, `inuse${i}`);
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'myid'), '1\n');
+    const s = await spawnServer(['--config', cfgFile(`inuse${i}.cfg`, [`dataDir=${data}`, 'ensembleSecret=s', line])]);
+    const { code } = await s.exited;
+    t.equal(code, 1);
+    t.match(s.stderr(), message);
   }
 });
 
