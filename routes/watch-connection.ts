@@ -263,6 +263,7 @@ export class WatchConnection implements WatchSink {
     if (since !== undefined && since > this.node.appliedZxid && Date.now() - (this.deferredAt || Date.now()) >= this.node.cfg.minZxidWaitMs) {
       throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
     }
+    if (since !== undefined) this.delivered.remember();
     const st = this.hub.watch(this, m.path, m.kind, since);
     if (st === 'defer') return 'defer';
     for (const e of st.missed) this.deliver(e, eventFrame(e.type, e.path, e.zxid));

@@ -10,16 +10,36 @@ export interface EventId {
   readonly path: string;
 }
 
+/** Events a connection remembers before it first resumes a watch (wsMaxRememberedEvents after). */
+export const LIVE_EVENTS = 16;
+
 export class DeliveredEvents {
   /** zxid of the newest event delivered; 0 before the first. */
   mark = 0;
   /** Every delivered event with a zxid above this is in the ring; at or below it some may be forgotten. */
   private floor = 0;
   /** Delivered events in zxid order, at most `max`; once full, `head` is the oldest. */
-  private readonly ring: EventId[] = [];
+  private ring: EventId[] = [];
   private head = 0;
 
-  constructor(private readonly max: number) {}
+  /**
+   * LIVE_EVENTS until the connection first resumes a watch, then `limit`: most connections never resume one, and
+   * thousands of them each holding `limit` events would be megabytes for nothing.
+   */
+  private max: number;
+
+  constructor(private readonly limit: number) {
+    this.max = Math.min(LIVE_EVENTS, limit);
+  }
+
+  /** From now on, keep the latest `limit` events. */
+  remember(): void {
+    if (this.max === this.limit) return;
+    // The ring grows from here by appending, so it must start in order at index 0.
+    this.ring = [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    this.head = 0;
+    this.max = this.limit;
+  }
 
   record(e: EventId): void {
     assert.ok(e.zxid >= this.mark, `event at zxid ${e.zxid} after one at ${this.mark}: a connection's events must go in zxid order`);
