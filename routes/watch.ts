@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type ServerOptions } from 'ws';
 import { Type } from '@sinclair/typebox';
 import { ZkError } from '../server/errors.js';
 import { rawErrorResponse } from '../server/raw-error.js';
@@ -51,7 +51,16 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
   const cfg = node.cfg;
   for (const s of WATCH_FRAME_SCHEMAS) app.addSchema(s);
   // perMessageDeflate stays off: WatchConnection writes pre-framed events beside ws, which is only in order uncompressed.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.wsMaxFrameBytes, perMessageDeflate: false, clientTracking: false });
+  // ws cuts a closing socket after its own closeTimeout (30 s by default; ws 8.23 takes it, @types/ws does not know it
+  // yet): it must be our grace, or a longer one is cut short.
+  const options: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: cfg.wsMaxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    closeTimeout: cfg.wsCloseGraceMs,
+  };
+  const wss = new WebSocketServer(options);
   const conns = new Set<WatchConnection>();
   const perIp = new Map<string, number>();
   let sockets = 0;
