@@ -35,6 +35,9 @@ function upgradeAuth(req: IncomingMessage, node: ZkNode, ip: string): AuthId[] {
   return auth;
 }
 
+/** How often a member checks whether it has been without a leader too long for its session-bound sockets. */
+const LEADERLESS_CHECK_MS = 100;
+
 const DESCRIPTION = `Upgrade to a WebSocket (\`ws://host:port/v1/watch\`) carrying JSON text frames (API.md §5).
 
 Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
@@ -123,8 +126,29 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     for (const c of conns) c.close(1012, 'state replaced by a snapshot from the leader; reconnect with sinceZxid');
   });
 
+  // A session-bound socket on a member that has known no leader for a third of the session's timeout is closed
+  // (1013): its touches reach no one, so its client must learn that it is cut off and rebind on a server that has a
+  // leader before the majority expires the session, as a ZooKeeper server drops its clients when it loses its leader.
+  let lookingSince = 0;
+  const leaderless = setInterval(() => {
+    if (node.mode !== 'looking') {
+      lookingSince = 0;
+      return;
+    }
+    const now = Date.now();
+    lookingSince ||= now;
+    for (const c of conns) {
+      const timeoutMs = c.sessionId ? node.sessions.timeoutOf(c.sessionId) : undefined;
+      if (timeoutMs !== undefined && now - lookingSince >= timeoutMs / 3) {
+        c.close(1013, 'this server knows no leader (no quorum?) and cannot keep the session alive; bind it on another server');
+      }
+    }
+  }, LEADERLESS_CHECK_MS);
+  leaderless.unref();
+
   // Before fastify closes the server: no new upgrades, every socket told 1001, blocking reads answered now.
   app.addHook('preClose', async () => {
+    clearInterval(leaderless);
     closing = true;
     hub.blocking.releaseAll();
     for (const c of conns) c.close(1001, 'server shutting down');

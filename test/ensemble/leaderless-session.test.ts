@@ -5,7 +5,7 @@ import { startEnsemble } from '../helpers/ensemble.js';
 import { WatchClient } from '../watches/client.js';
 import { req, retry } from './client.js';
 
-t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-After and a WebSocket session frame is refused; reads are still served', async (t) => {
+t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-After, a WebSocket session frame is refused and a session-bound socket is closed 1013; reads are still served', async (t) => {
   const ens = await startEnsemble();
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader();
@@ -18,6 +18,8 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   const ws = await WatchClient.open(lone.url);
   t.teardown(() => ws.close());
   t.equal((await ws.request({ op: 'session', sessionId: sid })).ok, true, 'and so is binding the session there');
+  const unbound = await WatchClient.open(lone.url);
+  t.teardown(() => unbound.close());
 
   await ens.kill(leader);
   await ens.kill(other.id);
@@ -28,10 +30,15 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   t.equal(keep.body.code, -4);
   t.ok(keep.headers.get('retry-after'), 'with Retry-After');
   t.match(keep.body.message, /knows no leader/);
-  const bind = await ws.request({ op: 'session', sessionId: sid });
+  const bind = await unbound.request({ op: 'session', sessionId: sid });
   t.equal(bind.ok, false, 'a WebSocket session frame there is refused');
   t.equal(bind.error, 'ConnectionLoss');
   t.equal((await req(`${lone.url}/v1/znodes/`)).status, 200, 'plain reads are still served (sequential consistency)');
+  // The session's timeout is 10 s: the bound socket goes within a third of it once the member is looking.
+  t.ok(await ws.until(() => ws.closed !== undefined, 10000), 'the session-bound socket is closed');
+  t.equal(ws.closed?.code, 1013, 'with 1013 (try again later)');
+  t.match(ws.closed?.reason, /knows no leader/);
+  t.equal(unbound.closed, undefined, 'a socket bound to no session stays: it only watches');
   const sync = await req(`${lone.url}/v1/sync`, 'POST');
   t.equal(sync.status, 503, 'a sync there is 503');
   t.match(sync.body.message, /^sync refused: no leader is known/, 'saying it was a sync');
