@@ -4,7 +4,8 @@ import type { ZkNode } from './node.js';
 
 export interface ClusterMember {
   id: number;
-  role: 'leader' | 'follower' | 'observer' | 'looking';
+  /** 'unknown': this node knows no leader, so it cannot tell another member's role. */
+  role: 'leader' | 'follower' | 'observer' | 'looking' | 'unknown';
   peerAddress: string;
   httpAddress: string;
   appliedZxid: string;

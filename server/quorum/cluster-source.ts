@@ -14,16 +14,18 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
       const members: ClusterMember[] = cfg.servers.map((s) => {
         const pr = st.progress?.[s.id];
         const isMe = s.id === me;
+        // Without a leader this node cannot tell what the others are doing; it knows only its own role.
         const role: ClusterMember['role'] =
-          s.id === st.leaderId ? 'leader' : s.role === 'observer' ? 'observer' : st.leaderId !== 0 ? 'follower' : 'looking';
-        const applied = isMe ? engine.appliedZxid : pr ? pr.match : -1;
+          s.id === st.leaderId ? 'leader' : st.leaderId === 0 ? 'unknown' : s.role === 'observer' ? 'observer' : 'follower';
+        // A leader's progress starts every member at match 0: until one acknowledges, its position is unknown, not 0.
+        const applied = isMe ? engine.appliedZxid : pr && pr.match > 0 ? pr.match : -1;
         return {
           id: s.id,
           role: isMe && engine.mode === 'looking' ? 'looking' : role,
           peerAddress: `${s.host}:${s.peerPort}`,
           httpAddress: `${s.httpHost ?? cfg.httpHost}:${s.httpPort ?? cfg.httpPort}`,
           appliedZxid: applied >= 0 ? String(applied) : 'unknown',
-          lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : pr ? Math.max(0, st.lastIndex - pr.match) : -1,
+          lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : applied >= 0 ? Math.max(0, st.lastIndex - applied) : -1,
           connected: isMe || engine.peers.isConnected(s.id),
           synced: st.progress === null ? null : isMe || (engine.peers.isConnected(s.id) && engine.synced(s.id)),
         };

@@ -21,6 +21,14 @@ t.test('kill -9 of the leader: a new leader takes over, writes resume, the old l
   const gap = w.gapMs();
   t.ok(gap !== undefined, `writes resumed ${gap} ms after the leader was killed`);
   t.comment(`failover gap (leader SIGKILL → first acknowledged write): ${gap} ms`);
+  type Member = { id: number; role: string; appliedZxid: string; lagEntries: number; connected: boolean };
+  const view = await req(`${ens.node(second).url}/v1/admin/cluster`);
+  const dead = (view.body.members as Member[]).find((m) => m.id === first);
+  t.same(
+    { appliedZxid: dead?.appliedZxid, lagEntries: dead?.lagEntries, connected: dead?.connected },
+    { appliedZxid: 'unknown', lagEntries: -1, connected: false },
+    "the new leader does not make up the dead member's position (nothing acknowledged to it)",
+  );
   await ens.start(first);
   alive = [1, 2, 3];
   await new Promise((r) => setTimeout(r, 1000));

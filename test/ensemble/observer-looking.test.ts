@@ -31,6 +31,8 @@ t.test('with both voting followers killed, the observer reports looking and no l
   t.equal(cluster.body.leader, null, 'the cluster view names no leader');
   const me = (cluster.body.members as { id: number; role: string }[]).find((m) => m.id === 4);
   t.equal(me?.role, 'looking', 'and lists the observer itself as looking');
+  const others = (cluster.body.members as { id: number; role: string }[]).filter((m) => m.id !== 4);
+  t.same(others.map((m) => m.role), ['unknown', 'unknown', 'unknown'], 'and the others as unknown: it cannot tell their roles');
   t.equal((await req(`${obs.url}/v1/znodes/`)).status, 200, 'plain reads are still served');
 
   for (const id of followers) await ens.start(id);
