@@ -1,6 +1,7 @@
 // The zkgate command: `zkgate server` runs a node; the client commands (ls, get, create, ...) are registered from cli/.
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig } from '../server/config.js';
+import { loadConfig } from '../server/config.js';
+import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 
 const program = new Command();
