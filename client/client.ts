@@ -114,8 +114,9 @@ export class ZkClient extends ZkRest {
 
   /**
    * Arms a watch and returns the state it was armed against. One-shot kinds (`data`, `exists`, `children`) call
-   * `listener` once; persistent kinds on every change. After a reconnect the watch is re-armed with sinceZxid, so no
-   * change is lost (a persistent watch gets `onResync` when the server's history no longer reaches back).
+   * `listener` once; persistent kinds on every change. After a reconnect every watch is re-armed in one resume frame
+   * from the last zxid seen, so no change is lost and what was missed arrives in zxid order (a persistent watch gets
+   * `onResync` when the server's history no longer reaches back).
    */
   async watch(path: string, kind: WatchKind, listener: (e: WatchedEvent) => void, o: WatchOptions = {}): Promise<WatchHandle> {
     const reg: Registration = { path, kind, fromZxid: Infinity, onEvent: listener, onResync: o.onResync, onGone: o.onGone };

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { ZkClientError } from './errors.js';
 import type { Transport } from './http.js';
 import { WatchTable } from './watches.js';
-import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
+import type { ConnectionState, WatchedEvent, WatchEventType, WatchKind } from './types.js';
 
 export type Frame = Record<string, unknown>;
 
@@ -157,19 +157,7 @@ export class Connection extends EventEmitter {
         const r = await this.sendOn(ws, { op: 'session', sessionId: this.sessionId }, false);
         this.timeoutMs = Number(r.timeoutMs);
       }
-      const since = this.streamZxid;
-      await Promise.all(
-        this.watches.keys().map((k) =>
-          this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
-            // A watch the server now refuses (NoAuth after an ACL change, a limit) is dead; the connection is not.
-            if (!(e instanceof ZkClientError) || e.zkName === 'ConnectionLoss' || e.zkName === 'SessionExpired') throw e;
-            for (const r of this.watches.registrations(k.path, k.kind)) {
-              this.watches.remove(r);
-              r.onGone?.(e);
-            }
-          }),
-        ),
-      );
+      await this.rearm(ws);
     } catch (e) {
       this.ws = undefined;
       ws.terminate();
@@ -177,6 +165,47 @@ export class Connection extends EventEmitter {
     }
     this.setState('SyncConnected');
     this.schedulePing();
+  }
+
+  /**
+   * Re-arms every watch on a new connection. With a zxid seen, in one resume frame: the server then sends what they all
+   * missed in zxid order, each event once; one watch frame each, the first one's replay could take the connection past
+   * what a later one missed, which would then only get a resync. A server that predates resume gets watch frames.
+   */
+  private async rearm(ws: WebSocket): Promise<void> {
+    const keys = this.watches.keys();
+    const since = this.streamZxid;
+    if (keys.length === 0) return;
+    if (since > 0) {
+      try {
+        const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: keys.map((k) => ({ path: k.path, kind: k.kind })) }, true);
+        const results = (r.results ?? []) as Frame[];
+        keys.forEach((k, i) => {
+          const res = results[i];
+          if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));
+        });
+        return;
+      } catch (e) {
+        if (!(e instanceof ZkClientError) || e.zkName !== 'Unimplemented') throw e;
+      }
+    }
+    await Promise.all(
+      keys.map((k) =>
+        this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
+          if (!(e instanceof ZkClientError)) throw e;
+          this.refused(k, e);
+        }),
+      ),
+    );
+  }
+
+  /** A watch the server now refuses (NoAuth after an ACL change, a limit) is dead; the connection is not. */
+  private refused(k: { path: string; kind: WatchKind }, e: ZkClientError): void {
+    if (e.zkName === 'ConnectionLoss' || e.zkName === 'SessionExpired') throw e;
+    for (const r of this.watches.registrations(k.path, k.kind)) {
+      this.watches.remove(r);
+      r.onGone?.(e);
+    }
   }
 
   private schedulePing(): void {

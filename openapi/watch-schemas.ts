@@ -34,6 +34,35 @@ export const WatchRequest = Type.Object(
   { $id: 'WatchRequest', title: 'WatchRequest', additionalProperties: false },
 );
 
+export const ResumeRequest = Type.Object(
+  {
+    id: FrameId,
+    op: Type.Literal('resume'),
+    sinceZxid: Type.Union([Zxid, Type.Integer({ minimum: 0 })], { description: 'the last zxid the client saw before it reconnected' }),
+    watches: Type.Array(
+      Type.Object(
+        {
+          path: Type.String({ examples: ['/app/config'] }),
+          kind: Kind,
+          encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')])),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 10000, description: 'at most wsMaxWatchesPerConnection take effect; each gets its own result' },
+    ),
+  },
+  {
+    $id: 'ResumeRequest',
+    title: 'ResumeRequest',
+    additionalProperties: false,
+    description:
+      'arms many watches from one zxid at once, as ZooKeeper\'s SetWatches does after a reconnect: what they missed is sent ' +
+      'in zxid order, each event once, then one reply {id, ok:true, zxid, results:[one WatchReply or WatchErrorReply, without id, ' +
+      'per watch, in order]}. Sent as separate watch frames instead, the first one\'s replay can take the connection past ' +
+      'what a later one missed, which then only gets a resync',
+  },
+);
+
 export const UnwatchRequest = Type.Object(
   { id: FrameId, op: Type.Literal('unwatch'), path: Type.String(), kind: Kind },
   { $id: 'UnwatchRequest', title: 'UnwatchRequest', additionalProperties: false },
@@ -65,6 +94,7 @@ export const WatchReply = Type.Object(
     children: Type.Optional(Type.Array(Type.String(), { description: 'children and persistent kinds' })),
     sessionId: Type.Optional(Type.String({ description: 'session: the bound session' })),
     timeoutMs: Type.Optional(Type.Integer({ description: 'session: its timeout; the server pings every third of it' })),
+    results: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'resume: one watch reply or error per watch, in order' })),
   },
   { $id: 'WatchReply', title: 'WatchReply' },
 );
@@ -111,7 +141,7 @@ export const ResyncEvent = Type.Object(
   },
 );
 
-export const WATCH_FRAME_SCHEMAS = [WatchRequest, UnwatchRequest, SessionRequest, PingRequest, WatchReply, WatchErrorReply, WatchEvent, SessionEvent, ResyncEvent];
+export const WATCH_FRAME_SCHEMAS = [WatchRequest, ResumeRequest, UnwatchRequest, SessionRequest, PingRequest, WatchReply, WatchErrorReply, WatchEvent, SessionEvent, ResyncEvent];
 
 export type WatchRequestT = Static<typeof WatchRequest>;
 export type UnwatchRequestT = Static<typeof UnwatchRequest>;

@@ -12,7 +12,7 @@ import type { ZkNode } from '../server/node.js';
 import { DeliveredEvents, type EventId } from '../server/watches/delivered.js';
 import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../server/watches/hub.js';
 import type { WatchKind } from '../server/watches/registry.js';
-import { PingRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
+import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { encodeData } from './context.js';
 
 type FrameId = string | number | null;
@@ -232,6 +232,9 @@ export class WatchConnection implements WatchSink {
         case 'watch':
           check(WatchRequest, m);
           return this.opWatch(id, m as { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string });
+        case 'resume':
+          check(ResumeRequest, m);
+          return this.opResume(id, m as { sinceZxid: string | number; watches: { path: string; kind: WatchKind; encoding?: string }[] });
         case 'unwatch':
           check(UnwatchRequest, m);
           this.opUnwatch(id, m as { path: string; kind: WatchKind });
@@ -256,14 +259,20 @@ export class WatchConnection implements WatchSink {
     }
   }
 
-  private opWatch(id: FrameId, m: { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string }): Handled {
-    validatePath(m.path);
-    const since = m.sinceZxid === undefined ? undefined : Number(m.sinceZxid);
-    if (since !== undefined && !Number.isSafeInteger(since)) throw new ZkError('BadArguments', `sinceZxid ${m.sinceZxid} is out of range`);
+  /** sinceZxid as a number, undefined when absent; throws when this node has waited too long to reach it. */
+  private sinceOf(raw: string | number | undefined): number | undefined {
+    const since = raw === undefined ? undefined : Number(raw);
+    if (since !== undefined && !Number.isSafeInteger(since)) throw new ZkError('BadArguments', `sinceZxid ${raw} is out of range`);
     if (since !== undefined && since > this.node.appliedZxid && Date.now() - (this.deferredAt || Date.now()) >= this.node.cfg.minZxidWaitMs) {
       throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
     }
     if (since !== undefined) this.delivered.remember();
+    return since;
+  }
+
+  private opWatch(id: FrameId, m: { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string }): Handled {
+    validatePath(m.path);
+    const since = this.sinceOf(m.sinceZxid);
     const st = this.hub.watch(this, m.path, m.kind, since);
     if (st === 'defer') return 'defer';
     for (const e of st.missed) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
@@ -272,7 +281,38 @@ export class WatchConnection implements WatchSink {
     return 'done';
   }
 
-  private reply(id: FrameId, kind: WatchKind, st: WatchState, base64: boolean): Record<string, unknown> {
+  /**
+   * Arms many watches from one zxid, as ZooKeeper's SetWatches does: their missed events go out merged in zxid order,
+   * each once, then one reply. One at a time, the first watch's replay would take the connection past what the next
+   * one missed, and that one could then only get a resync.
+   */
+  private opResume(id: FrameId, m: { sinceZxid: string | number; watches: { path: string; kind: WatchKind; encoding?: string }[] }): Handled {
+    const since = this.sinceOf(m.sinceZxid);
+    if (!this.hub.ready(since)) return 'defer';
+    const missed = new Map<string, EventId>();
+    const resyncs: string[] = [];
+    const results: Record<string, unknown>[] = [];
+    for (const w of m.watches) {
+      try {
+        validatePath(w.path);
+        const st = this.hub.watch(this, w.path, w.kind, since);
+        if (st === 'defer') throw new Error('a watch deferred after the hub said it was ready');
+        for (const e of st.missed) missed.set(`${e.zxid} ${e.type} ${e.path}`, e);
+        if (st.resync) resyncs.push(w.path);
+        results.push(this.reply(undefined, w.kind, st, w.encoding === 'base64'));
+      } catch (e) {
+        if (!(e instanceof ZkError)) throw e;
+        results.push({ ok: false, ...e.toBody() });
+      }
+    }
+    // A stable sort: events of one zxid keep the order their watches gave them.
+    for (const e of [...missed.values()].sort((a, b) => a.zxid - b.zxid)) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
+    for (const path of resyncs) this.send({ type: 'resync', path });
+    this.send({ id, ok: true, zxid: String(this.node.appliedZxid), results });
+    return 'done';
+  }
+
+  private reply(id: FrameId | undefined, kind: WatchKind, st: WatchState, base64: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = { id, ok: true, zxid: String(st.zxid), stat: st.rec ? statOf(st.rec) : null };
     if (st.rec && kind !== 'children') {
       const enc = encodeData(st.rec.data, base64);

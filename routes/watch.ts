@@ -40,7 +40,7 @@ const LEADERLESS_CHECK_MS = 100;
 
 const DESCRIPTION = `Upgrade to a WebSocket (\`ws://host:port/v1/watch\`) carrying JSON text frames (API.md §5).
 
-Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
+Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`ResumeRequest\` \`{id, op:"resume", sinceZxid, watches:[{path, kind}]}\` (after a reconnect), \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
 Server → client: \`WatchReply\` \`{id, ok:true, zxid, stat, data?|children?}\` (the state the watch was armed at, read at that zxid),
 \`WatchErrorReply\` \`{id, ok:false, error, code, message}\`, \`WatchEvent\` \`{type:"event", event, path, zxid}\` in zxid order,
 \`SessionEvent\` \`{type:"session", state:"expired"|"closed"}\`, \`ResyncEvent\` \`{type:"resync", path}\` (schemas in components).

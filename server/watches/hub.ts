@@ -97,8 +97,7 @@ export class WatchHub<S extends WatchSink> {
    * that cannot be done right now. Throws ZkError for what the client must be told.
    */
   watch(sink: S, path: string, kind: WatchKind, since: number | undefined): WatchState | 'defer' {
-    if (since !== undefined && since > this.node.appliedZxid) return 'defer';
-    if (!this.consistent()) return 'defer';
+    if (!this.ready(since)) return 'defer';
     const zxid = this.node.appliedZxid;
     const store = this.node.store;
     const rec = store.getNode(path);
@@ -124,6 +123,11 @@ export class WatchHub<S extends WatchSink> {
     if (r.arm) this.registry.add(sink, path, kind);
     const children = rec && kind !== 'data' && kind !== 'exists' ? store.childNames(path) : undefined;
     return { zxid, rec, children, missed: r.events.map((e) => ({ type: e.type, path: e.path, zxid: e.zxid })), resync: r.resync };
+  }
+
+  /** Whether watch() can answer now: this node has applied `since`, and no apply is half-visible. */
+  ready(since: number | undefined): boolean {
+    return (since === undefined || since <= this.node.appliedZxid) && this.consistent();
   }
 
   unwatch(sink: S, path: string, kind: WatchKind): boolean {

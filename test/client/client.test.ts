@@ -208,3 +208,32 @@ t.test('a one-shot watch survives a reconnect: the re-arm does not fire it for a
   const e = await Promise.race([fired, new Promise<'none'>((r) => setTimeout(() => r('none'), 5000))]);
   t.match(e, { type: 'NodeChildrenChanged', path: '/q' }, 'the create after the reconnect fires the watch');
 });
+
+t.test('after a reconnect each persistent watch gets every change it missed, in zxid order, and no resync', async (t) => {
+  const s = await startTestServer();
+  const hole = await blackhole();
+  t.teardown(async () => {
+    await hole.close();
+    await s.destroy();
+  });
+  // The dead second server holds the reconnect for up to connectTimeoutMs: the writes below fall while it is away.
+  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 2000 });
+  const admin = await ZkClient.connect({ servers: s.url, session: false });
+  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  await admin.create('/ia', '');
+  await admin.create('/ib', '');
+  const seen: string[] = [];
+  let resyncs = 0;
+  const record = (e: WatchedEvent) => seen.push(`${e.type} ${e.path}@${e.zxid}`);
+  // /ia is armed first, so it is re-armed first: as a watch frame of its own, its replay would pass /ib's first change.
+  await w.watch('/ia', 'persistent', record, { onResync: () => resyncs++ });
+  await w.watch('/ib', 'persistent', record, { onResync: () => resyncs++ });
+  w.conn.drop();
+  const b1 = await admin.setData('/ib', '1');
+  const a1 = await admin.setData('/ia', '1');
+  const b2 = await admin.setData('/ib', '2');
+  await w.waitConnected(20000);
+  await eventually(() => seen.length, (n) => n >= 3);
+  t.same(seen, [`NodeDataChanged /ib@${b1.mzxid}`, `NodeDataChanged /ia@${a1.mzxid}`, `NodeDataChanged /ib@${b2.mzxid}`]);
+  t.equal(resyncs, 0, 'nothing to resync: the server had every change');
+});

@@ -128,6 +128,42 @@ t.test('watches resumed together on one connection send each missed event once, 
   t.same(d.eventList().slice(2), ['NodeDataChanged /dup']);
 });
 
+t.test('a resume frame re-arms many watches from one zxid: what they missed comes merged in zxid order, each once, exact', async (t) => {
+  await http(base, 'POST', z('/ra'));
+  await http(base, 'POST', z('/rb'));
+  const seen = await zxidNow();
+  const b1 = await http(base, 'PUT', z('/rb'), '1');
+  const a1 = await http(base, 'PUT', z('/ra'), '1');
+  const b2 = await http(base, 'PUT', z('/rb'), '2');
+  const mz = (r: { body: Record<string, unknown> }) => (r.body.stat as { mzxid: string }).mzxid;
+  // /ra first: as separate watch frames, its replay (a1) would leave /rb's b1 behind the connection's newest event.
+  const c = await client(t);
+  const r = await c.request({
+    op: 'resume',
+    sinceZxid: String(seen),
+    watches: [
+      { path: '/ra', kind: 'persistent' },
+      { path: '/rb', kind: 'persistent' },
+      { path: '/rb', kind: 'data' },
+      { path: 'relative', kind: 'data' },
+    ],
+  });
+  t.equal(r.ok, true);
+  const results = r.results as { ok: boolean; data?: string; error?: string; id?: unknown }[];
+  t.same(results.map((x) => [x.ok, x.data ?? x.error]), [[true, '1'], [true, '2'], [true, '2'], [false, 'BadArguments']], 'a result per watch, in order; a bad one is its own error');
+  t.notOk(results.some((x) => 'id' in x), 'results carry no id of their own');
+  t.same(
+    c.events().map((e) => `${e.event} ${e.path}@${e.zxid}`),
+    [`NodeDataChanged /rb@${mz(b1)}`, `NodeDataChanged /ra@${mz(a1)}`, `NodeDataChanged /rb@${mz(b2)}`],
+    'every missed change, in zxid order, once (the data watch on /rb shares b1 with the persistent one)',
+  );
+  t.notOk(c.pushed.some((f) => f.type === 'resync'), 'no resync');
+  t.match(await c.request({ op: 'unwatch', path: '/rb', kind: 'data' }), { ok: false, error: 'NoWatcher' }, 'the one-shot fired');
+  await http(base, 'PUT', z('/ra'), '2');
+  await c.sync();
+  t.same(c.eventList().at(-1), 'NodeDataChanged /ra', 'the persistent watches stay armed');
+});
+
 t.test('a watch resumed from before events its connection already got sends nothing older than them', async (t) => {
   await http(base, 'POST', z('/old'));
   await http(base, 'POST', z('/old2'));
