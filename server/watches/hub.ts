@@ -178,22 +178,18 @@ export class WatchHub<S extends WatchSink> {
 }
 
 /**
- * A transaction's triggers with each (type, path) once, where it first fired: a multi that creates two children
+ * A transaction's triggers with each (type, path) once, at the place it last fired: a multi that creates two children
  * of one parent, or a recursive delete, changes the parent's children once as far as any reader can see, and a
- * connection gets one event per (zxid, path, type). The ACL checked is the last one's, the node's as the
- * transaction leaves it (a multi may setACL between the two).
+ * connection gets one event per (zxid, path, type). The last place, so that a node's last event agrees with the state
+ * the transaction leaves (create, delete, create of one path ends on NodeCreated), with the last one's ACL.
  */
 function onceEach(triggers: Trigger[]): Trigger[] {
   if (triggers.length < 2) return triggers;
-  const at = new Map<string, number>();
-  const out: Trigger[] = [];
+  const last = new Map<string, Trigger>();
   for (const t of triggers) {
     const key = `${t.type} ${t.path}`;
-    const i = at.get(key);
-    if (i === undefined) {
-      at.set(key, out.length);
-      out.push(t);
-    } else out[i] = { ...(out[i] as Trigger), acl: t.acl };
+    last.delete(key);
+    last.set(key, t);
   }
-  return out;
+  return last.size === triggers.length ? triggers : [...last.values()];
 }
