@@ -274,7 +274,9 @@ export function applyTxn(view: TreeView, txn: Txn, zxid: number): ApplyResult {
       case 'multi': {
         const results: MultiResult[] = [];
         const count = txn.invalid?.count ?? txn.ops.length;
-        for (let i = 0; i < txn.ops.length; i++) {
+        // With `invalid`, the last op is only its stand-in (prepare.ts), for members that do not know `invalid`.
+        const valid = txn.invalid ? txn.ops.length - 1 : txn.ops.length;
+        for (let i = 0; i < valid; i++) {
           const op = txn.ops[i] as MultiOp;
           try {
             results.push(multiResult(op, applyOp(s, op, txn)));
@@ -286,7 +288,7 @@ export function applyTxn(view: TreeView, txn: Txn, zxid: number): ApplyResult {
         if (txn.invalid) {
           const { error, message, path } = txn.invalid;
           const e = new ZkError(error, message, { path });
-          return { outcome: { ok: false, error: e, results: multiFailureResults(count, txn.ops.length, e) }, triggers: [] };
+          return { outcome: { ok: false, error: e, results: multiFailureResults(count, valid, e) }, triggers: [] };
         }
         value = { kind: 'multi', results };
         break;

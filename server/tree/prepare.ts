@@ -88,6 +88,13 @@ export function prepareSetAcl(path: string, acl: Acl[], aversion: number, req: R
 }
 
 /**
+ * Where the invalid op stood, a check that no version can pass (versions are never negative): a member of an older
+ * version, which knows nothing of `invalid`, fails the multi there too during a rolling upgrade instead of applying the
+ * ops before it, so the members' trees cannot part. Apply of this version stops before it and reports `invalid`.
+ */
+export const INVALID_OP_STANDIN: MultiOp = { type: 'check', path: '/', version: -2 };
+
+/**
  * `ops` holds a ZkError in place of an op the caller could not even read (bad ACL text, bad base64). An invalid
  * first op fails the multi here, without the log. An invalid later op goes into the transaction after the valid
  * ops before it, for apply to check those against the state first, as ZooKeeper's in-order prepare does.
@@ -107,7 +114,7 @@ export function prepareMulti(
       if (!(e instanceof ZkError)) throw e;
       if (i === 0) return { error: e, results: multiFailureResults(ops.length, 0, e) };
       const invalid: MultiInvalid = { count: ops.length, error: e.zkName, message: e.message, ...(e.path === undefined ? {} : { path: e.path }) };
-      return { txn: { type: 'multi', ops: out, invalid, ...txnContext(req, now) } };
+      return { txn: { type: 'multi', ops: [...out, INVALID_OP_STANDIN], invalid, ...txnContext(req, now) } };
     }
   }
   return { txn: { type: 'multi', ops: out, ...txnContext(req, now) } };

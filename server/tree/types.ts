@@ -70,8 +70,8 @@ export interface CheckOp {
 export type MultiOp = CreateOp | SetOp | DeleteOp | CheckOp;
 
 /**
- * The first op of a multi that failed validation (it stands at index ops.length; the txn holds only the ops before
- * it) and how many ops the request had. ZooKeeper prepares a multi's ops in order, each checked against the state
+ * The first op of a multi that failed validation (it stands at index ops.length - 1, where the txn holds a stand-in
+ * that fails on any version of apply; the ops before it are the valid ones) and how many ops the request had. ZooKeeper prepares a multi's ops in order, each checked against the state
  * as it goes, so an earlier op that cannot succeed is the failure it reports; apply does the same with this.
  */
 export interface MultiInvalid {

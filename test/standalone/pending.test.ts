@@ -2,29 +2,12 @@
 import t, { type Test } from 'tap';
 import { rmSync } from 'node:fs';
 import { Store } from '../../storage/store.js';
-import type { NodeKind, NodeRecord, SessionRecord } from '../../storage/records.js';
+import type { SessionRecord } from '../../storage/records.js';
 import type { TreeView } from '../../storage/view.js';
-import { OPEN_ACL_UNSAFE } from '../../server/tree/acl.js';
 import { tempDir } from '../helpers/server.js';
+import { nodeRecord } from '../helpers/records.js';
 
-function node(data: string, kind: NodeKind = 'persistent', zxid = 0): NodeRecord {
-  return {
-    data: Buffer.from(data),
-    czxid: zxid,
-    mzxid: zxid,
-    pzxid: zxid,
-    ctime: 0,
-    mtime: 0,
-    version: 0,
-    cversion: 0,
-    aversion: 0,
-    owner: '',
-    kind,
-    ttlMs: kind === 'ttl' ? 60000 : 0,
-    numChildren: 0,
-    acl: OPEN_ACL_UNSAFE,
-  };
-}
+const node = nodeRecord;
 
 function session(id: string, createdZxid = 1): SessionRecord {
   return { id, timeoutMs: 30000, createdZxid };
