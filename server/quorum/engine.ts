@@ -295,7 +295,10 @@ export class RaftEngine implements Engine {
           this.log.warn({ from, zxid: msg.m.snapshot.metadata.index, applied: this.appliedZxid }, 'ignoring a snapshot offer whose data was not installed');
           return;
         }
-        if (msg.m.type === 'appResp' || msg.m.type === 'heartbeatResp') this.lastAckAt.set(from, Date.now());
+        // Only this leadership's acknowledgements count: one from an earlier term says nothing of the follower now.
+        if ((msg.m.type === 'appResp' || msg.m.type === 'heartbeatResp') && this.role === 'leader' && msg.m.term === this.term) {
+          this.lastAckAt.set(from, Date.now());
+        }
         this.rawnode.step(msg.m);
         this.kick();
         return;
@@ -462,6 +465,8 @@ export class RaftEngine implements Engine {
     }
     this.role = role;
     this.leaderId = leaderId;
+    // A new leadership starts with no follower synced, not with what the last one heard (ZooKeeper's syncLimit).
+    if (role === 'leader' && !wasWriter) this.lastAckAt.clear();
     if (wasWriter !== (role === 'leader')) this.hooks.onWriterChange?.(role === 'leader');
   }
 
