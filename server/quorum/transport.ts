@@ -35,6 +35,8 @@ const NOT_DIALED_WARN_MS = 5000;
 
 /** The reason a peer that fails the secret is given, and logs: the words an operator searches for. */
 const SECRET_MISMATCH = 'ensembleSecret mismatch';
+/** The reasons a dialer refuses an accepting peer with (see `denied` frames below), as they may be logged. */
+const KNOWN_DENIALS = [new RegExp(`^${SECRET_MISMATCH}$`), /^expected peer \d{1,3}, reached peer \d{1,3}$/];
 
 type Handshake =
   | { t: 'hello'; id: number; nonce: Uint8Array }
@@ -274,9 +276,12 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           this.up(link);
         } else if (h.t === 'denied' && peer) {
           // The dialer checks our proof before sending its own, so a secret mismatch shows here only as its refusal.
+          // Nothing here is authenticated yet: any process can claim an id and a reason, so only the reasons peers
+          // send are told apart, and anything else is one line, however it varies.
           const { id, host, port } = peer;
-          this.report(id, `peer ${id} at ${host}:${port} refused us: ${h.reason}`, (msg) =>
-            this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, reason: h.reason }, msg),
+          const reason = KNOWN_DENIALS.some((r) => r.test(String(h.reason))) ? String(h.reason) : 'an unrecognised reason';
+          this.report(id, `peer ${id} at ${host}:${port} refused us: ${reason}`, (msg) =>
+            this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, reason }, msg),
           );
           s.destroy();
           return;

@@ -1,7 +1,9 @@
 // What each side of a peer link logs when the link cannot be made, over real loopback TCP: the higher id (which
 // only accepts) names a peer with the wrong secret and a peer that never dials; repeated refusals log once.
 import t from 'tap';
+import net from 'node:net';
 import pino from 'pino';
+import { encodeValue, frame } from '../../server/quorum/frames.js';
 import { PeerTransport, type PeerAddr } from '../../server/quorum/transport.js';
 import { freePort } from '../helpers/server.js';
 
@@ -78,4 +80,25 @@ t.test('a peer refused as unknown logs the refusal once, not at every redial', a
   t.equal(refused.length, 1, 'one line for many refusals');
   t.equal(refused[0]?.address, `127.0.0.1:${peers[1]?.port}`);
   t.match(a.lastError.get(2), 'unknown or unexpected peer id 1');
+});
+
+t.test('refusals sent by a process that has proved nothing log only the reasons peers send, not whatever it writes', async (t) => {
+  const peers = await addrs(2);
+  const lines: Line[] = [];
+  const b = node(2, peers, 'the secret', lines, 60_000);
+  t.teardown(() => b.stop());
+  await b.start();
+  // Claims to be peer 1 and refuses with a new made-up reason on each connection.
+  for (let i = 0; i < 5; i++) {
+    const sock = net.connect(peers[1]?.port as number, '127.0.0.1');
+    sock.resume(); // read (and drop) the challenge, so the server's close reaches 'close'
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(frame(encodeValue({ t: 'hello', id: 1, nonce: new Uint8Array(16) })));
+    await sleep(50);
+    sock.end(frame(encodeValue({ t: 'denied', reason: `made up ${i}\n${'x'.repeat(1000)}` })));
+    await new Promise((r) => sock.once('close', r));
+  }
+  const refusals = lines.filter((l) => l.msg.includes('refused us'));
+  t.equal(refusals.length, 1, 'one line, however the reason varies');
+  t.match(refusals[0]?.msg, /refused us: an unrecognised reason$/, 'and not the sender\'s text');
 });
