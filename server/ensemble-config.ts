@@ -14,10 +14,18 @@ export interface ServerLine {
   httpPort?: number;
 }
 
+/**
+ * Where clients reach a member's HTTP API, as every view of the ensemble names it: a port-only `;8080` is on the
+ * member's own (peer) host, and a line without one serves on `defaultPort`.
+ */
+export function memberHttpAddress(s: ServerLine, defaultPort: number): string {
+  return `${s.httpHost ?? s.host}:${s.httpPort ?? defaultPort}`;
+}
+
 /** ZooKeeper's text for /zookeeper/config: a `server.N=host:peerPort:electionPort:role[;httpHost:httpPort]` line each, then the version. */
 export function zookeeperConfigText(servers: ServerLine[]): string {
   const lines = servers.map((s) => {
-    const http = s.httpPort === undefined ? '' : `;${s.httpHost ?? s.host}:${s.httpPort}`;
+    const http = s.httpPort === undefined ? '' : `;${memberHttpAddress(s, s.httpPort)}`;
     return `server.${s.id}=${s.host}:${s.peerPort}:${s.electionPort}:${s.role}${http}`;
   });
   return [...lines, 'version=0'].join('\n');
@@ -53,7 +61,7 @@ function checkDistinctAddresses(servers: ServerLine[]): void {
   for (const s of servers) {
     // A port-only HTTP part (`;8080`) is on the member's own host.
     const addrs: [string, string][] = [[`${s.host}:${s.peerPort}`, 'peer address']];
-    if (s.httpPort !== undefined) addrs.push([`${s.httpHost ?? s.host}:${s.httpPort}`, 'HTTP address']);
+    if (s.httpPort !== undefined) addrs.push([memberHttpAddress(s, s.httpPort), 'HTTP address']);
     for (const [addr, what] of addrs) {
       const key = addr.toLowerCase();
       const owner = owners.get(key);

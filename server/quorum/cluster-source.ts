@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { ClusterInfo, ClusterMember, ClusterSource } from '../cluster-info.js';
 import type { RaftEngine } from './engine.js';
+import { memberHttpAddress } from '../ensemble-config.js';
 
 export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSource {
   return {
@@ -23,7 +24,7 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
           id: s.id,
           role: isMe && engine.mode === 'looking' ? 'looking' : role,
           peerAddress: `${s.host}:${s.peerPort}`,
-          httpAddress: `${s.httpHost ?? cfg.httpHost}:${s.httpPort ?? cfg.httpPort}`,
+          httpAddress: memberHttpAddress(s, cfg.httpPort),
           appliedZxid: applied >= 0 ? String(applied) : 'unknown',
           lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : applied >= 0 ? Math.max(0, st.lastIndex - applied) : -1,
           connected: isMe || engine.peers.isConnected(s.id),
