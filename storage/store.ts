@@ -8,9 +8,10 @@ import { byUtf8, type Counter, type TreeView } from './view.js';
 import { NODES_DB_OPTIONS } from './node-codec.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
-
-const CONFIG_PATH = '/zookeeper/config';
 import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
+
+/** The one znode whose data a member shows from its own config (showConfig). */
+const CONFIG_PATH = '/zookeeper/config';
 
 /**
  * A WAL-backed store hands applied writes to LMDB at most this often, or sooner once this many transactions
