@@ -33,6 +33,31 @@ interface Pending {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Bytes of watches in one resume frame: under the server's default wsMaxFrameBytes (16 KiB), past which it closes the
+ * connection (1009), so a client with many watches would never get back in.
+ */
+export const RESUME_FRAME_BYTES = 12 * 1024;
+
+/** The watches to re-arm, in order, cut into resume frames of at most RESUME_FRAME_BYTES of watches each. */
+export function resumeBatches<K extends { path: string; kind: string }>(keys: K[]): K[][] {
+  const out: K[][] = [];
+  let cur: K[] = [];
+  let bytes = 0;
+  for (const k of keys) {
+    const n = Buffer.byteLength(k.path) + k.kind.length + 24;
+    if (cur.length > 0 && bytes + n > RESUME_FRAME_BYTES) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(k);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 export class Connection extends EventEmitter {
   state: ConnectionState = 'Disconnected';
   sessionId: string | undefined;
@@ -178,12 +203,16 @@ export class Connection extends EventEmitter {
     if (keys.length === 0) return;
     if (since > 0) {
       try {
-        const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: keys.map((k) => ({ path: k.path, kind: k.kind })) }, true);
-        const results = (r.results ?? []) as Frame[];
-        keys.forEach((k, i) => {
-          const res = results[i];
-          if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));
-        });
+        // In frames the server accepts; what a later frame's watches missed before an earlier frame's newest event
+        // can then only come as a resync (a one-shot fires at that event's zxid instead).
+        for (const batch of resumeBatches(keys)) {
+          const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: batch.map((k) => ({ path: k.path, kind: k.kind })) }, true);
+          const results = (r.results ?? []) as Frame[];
+          batch.forEach((k, i) => {
+            const res = results[i];
+            if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));
+          });
+        }
         return;
       } catch (e) {
         if (!(e instanceof ZkClientError) || e.zkName !== 'Unimplemented') throw e;

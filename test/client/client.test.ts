@@ -237,3 +237,24 @@ t.test('after a reconnect each persistent watch gets every change it missed, in 
   t.same(seen, [`NodeDataChanged /ib@${b1.mzxid}`, `NodeDataChanged /ia@${a1.mzxid}`, `NodeDataChanged /ib@${b2.mzxid}`]);
   t.equal(resyncs, 0, 'nothing to resync: the server had every change');
 });
+
+t.test('a client with more watches than fit in one frame still gets back in after a reconnect, every watch armed', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const w = await ZkClient.connect({ servers: s.url, session: false });
+  const admin = await ZkClient.connect({ servers: s.url, session: false });
+  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  // 400 watches of ~70 bytes each: one resume frame of them would pass the server's 16 KiB frame limit (1009).
+  const paths = Array.from({ length: 400 }, (_, i) => `/many/a-rather-long-name-for-a-watched-node-${String(i).padStart(4, '0')}`);
+  await admin.create('/many', '');
+  for (const p of paths) await admin.create(p, '');
+  const fired = new Set<string>();
+  for (const p of paths) await w.watch(p, 'persistent', (e) => fired.add(e.path));
+  w.conn.drop();
+  await w.waitConnected(20000);
+  await admin.setData(paths[0] as string, 'x');
+  await admin.setData(paths[399] as string, 'x');
+  await eventually(() => fired.size, (n) => n >= 2);
+  t.same([...fired].sort(), [paths[0], paths[399]], 'watches from the first and the last frame are armed again');
+  t.equal(w.state, 'SyncConnected');
+});
