@@ -78,7 +78,11 @@ export class WatchConnection implements WatchSink {
 
   deliver(e: EventId, frame: Buffer): void {
     if (this.closed) return;
-    this.guard(() => this.delivered.record(e));
+    try {
+      this.delivered.record(e);
+    } catch (err) {
+      return this.fail(err);
+    }
     this.write(frame, true);
   }
 
@@ -145,17 +149,17 @@ export class WatchConnection implements WatchSink {
   }
 
   private safePump(): void {
-    this.guard(() => this.pump());
+    try {
+      this.pump();
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   /** A bug must cost this connection, never the server: pump runs in ws's socket handler, it and deliver in the commit path. */
-  private guard(step: () => void): void {
-    try {
-      step();
-    } catch (e) {
-      this.node.log.error({ err: e, connection: this.id }, 'watch connection failed');
-      this.close(1011, 'internal error');
-    }
+  private fail(e: unknown): void {
+    this.node.log.error({ err: e, connection: this.id }, 'watch connection failed');
+    this.close(1011, 'internal error');
   }
 
   private pump(): void {

@@ -184,12 +184,28 @@ export class WatchHub<S extends WatchSink> {
  * the transaction leaves (create, delete, create of one path ends on NodeCreated), with the last one's ACL.
  */
 function onceEach(triggers: Trigger[]): Trigger[] {
-  if (triggers.length < 2) return triggers;
+  if (!repeats(triggers)) return triggers;
   const last = new Map<string, Trigger>();
   for (const t of triggers) {
     const key = `${t.type} ${t.path}`;
     last.delete(key);
     last.set(key, t);
   }
-  return last.size === triggers.length ? triggers : [...last.values()];
+  return [...last.values()];
+}
+
+/**
+ * Whether any (type, path) fires twice. Every create and delete has two triggers (the node's, its parent's children),
+ * so this runs on nearly every write: a pairwise look for the short lists those are, no keys built, no map.
+ */
+function repeats(triggers: Trigger[]): boolean {
+  if (triggers.length > 8) return true;
+  for (let i = 1; i < triggers.length; i++) {
+    const t = triggers[i] as Trigger;
+    for (let j = 0; j < i; j++) {
+      const u = triggers[j] as Trigger;
+      if (t.type === u.type && t.path === u.path) return true;
+    }
+  }
+  return false;
 }
