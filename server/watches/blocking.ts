@@ -2,9 +2,9 @@
 // index the client last saw, or until the (capped) wait ends. Waiters are bounded in number and released on close.
 import { ZkError } from '../errors.js';
 import { aclAllows } from '../tree/acl.js';
-import { parentOf } from '../tree/paths.js';
 import { PERM_BITS, type AuthId, type NodeRecord, type WatchEventType } from '../tree/types.js';
 import type { ChangeHistory } from './history.js';
+import { ancestorPzxid, lastDeletion } from './resume.js';
 
 /** What the GET answers with, and so which changes end its wait. */
 export type BlockingMode = 'data' | 'children' | 'stat';
@@ -38,14 +38,8 @@ function changedSince(mode: BlockingMode, path: string, index: number, getNode: 
     const z = mode === 'data' ? Math.max(n.czxid, n.mzxid) : mode === 'children' ? Math.max(n.czxid, n.pzxid) : Math.max(n.czxid, n.mzxid, n.pzxid);
     return z > index;
   }
-  if (history.covers(index)) return history.forPath(path, index).some((c) => c.type === 'NodeDeleted');
-  let p = path;
-  while (p !== '/') {
-    p = parentOf(p);
-    const a = getNode(p);
-    if (a) return a.pzxid > index;
-  }
-  return true;
+  if (history.covers(index)) return lastDeletion(history, path, index) !== undefined;
+  return ancestorPzxid(path, getNode) > index;
 }
 
 export class BlockingReads {

@@ -38,7 +38,7 @@ export interface ResumeInput {
 }
 
 /** pzxid of the nearest existing ancestor: any create or delete at or below a missing path after z moves it past z. */
-function ancestorPzxid(path: string, getNode: (p: string) => NodeRecord | undefined): number {
+export function ancestorPzxid(path: string, getNode: (p: string) => NodeRecord | undefined): number {
   let p = path;
   while (p !== '/') {
     p = parentOf(p);
@@ -48,7 +48,7 @@ function ancestorPzxid(path: string, getNode: (p: string) => NodeRecord | undefi
   return 0;
 }
 
-function lastDeletion(history: ChangeHistory, path: string, since: number): Change | undefined {
+export function lastDeletion(history: Pick<ChangeHistory, 'forPath'>, path: string, since: number): Change | undefined {
   const cs = history.forPath(path, since).filter((c) => c.type === 'NodeDeleted');
   return cs[cs.length - 1];
 }
