@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZkError } from '../server/errors.js';
 import { digestOf } from '../server/tree/acl.js';
 import type { AuthId } from '../server/tree/types.js';
-import type { RequestContext } from '../server/tree/prepare.js';
+import { isVersion, type RequestContext } from '../server/tree/prepare.js';
 import type { ZkNode } from '../server/node.js';
 import type { Stat } from '../server/tree/types.js';
 
@@ -36,15 +36,11 @@ export function flag(v: string | undefined): boolean {
   return v !== undefined && v !== 'false' && v !== '0';
 }
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
-
 function parseVersion(raw: string, what: string): number {
   const s = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
   if (!/^-?\d+$/.test(s)) throw new ZkError('BadArguments', `${what} must be an integer version, got ${JSON.stringify(raw)}`);
   const n = Number(s);
-  // ZooKeeper takes any int: only -1 means any version, every other one that does not match is BadVersion.
-  if (n < INT32_MIN || n > INT32_MAX) throw new ZkError('BadArguments', `${what} ${s} is not a 32-bit version`);
+  if (!isVersion(n)) throw new ZkError('BadArguments', `${what} ${s} is not a 32-bit version`);
   return n;
 }
 

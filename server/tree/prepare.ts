@@ -28,6 +28,11 @@ export interface RequestContext {
   session: string;
 }
 
+/** Any int, as ZooKeeper's versions: -1 is any version, every other one that does not match is BadVersion in apply. */
+export function isVersion(n: number): boolean {
+  return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647;
+}
+
 export function txnContext(req: RequestContext, now: number): TxnContext {
   return { time: now, auth: req.auth, session: req.session };
 }
@@ -70,10 +75,7 @@ function validateOp(op: MultiOp, req: RequestContext): MultiOp {
     case 'delete':
     case 'check':
       validatePath(op.path);
-      // Any int, as ZooKeeper's: -1 is any version, every other one that does not match is BadVersion in apply.
-      if (!Number.isInteger(op.version) || op.version < -2147483648 || op.version > 2147483647) {
-        throw new ZkError('BadArguments', 'version must be a 32-bit integer', { path: op.path });
-      }
+      if (!isVersion(op.version)) throw new ZkError('BadArguments', 'version must be a 32-bit integer', { path: op.path });
       return op;
   }
 }
