@@ -37,10 +37,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Bytes of watches in one resume frame: under the server's default wsMaxFrameBytes (16 KiB), past which it closes the
  * connection (1009), so a client with many watches would never get back in.
  */
-export const RESUME_FRAME_BYTES = 12 * 1024;
+const RESUME_FRAME_BYTES = 12 * 1024;
 
 /** The watches to re-arm, in order, cut into resume frames of at most RESUME_FRAME_BYTES of watches each. */
-export function resumeBatches<K extends { path: string; kind: string }>(keys: K[]): K[][] {
+function resumeBatches<K extends { path: string; kind: string }>(keys: K[]): K[][] {
   const out: K[][] = [];
   let cur: K[] = [];
   let bytes = 0;
@@ -193,9 +193,10 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Re-arms every watch on a new connection. With a zxid seen, in one resume frame: the server then sends what they all
-   * missed in zxid order, each event once; one watch frame each, the first one's replay could take the connection past
-   * what a later one missed, which would then only get a resync. A server that predates resume gets watch frames.
+   * Re-arms every watch on a new connection. With a zxid seen, in resume frames: the server then sends what a frame's
+   * watches missed in zxid order, each event once; one watch frame each, the first one's replay could take the
+   * connection past what a later one missed, which would then only get a resync. A server that predates resume gets
+   * watch frames.
    */
   private async rearm(ws: WebSocket): Promise<void> {
     const keys = this.watches.keys();
@@ -206,7 +207,7 @@ export class Connection extends EventEmitter {
         // In frames the server accepts; what a later frame's watches missed before an earlier frame's newest event
         // can then only come as a resync (a one-shot fires at that event's zxid instead).
         for (const batch of resumeBatches(keys)) {
-          const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: batch.map((k) => ({ path: k.path, kind: k.kind })) }, true);
+          const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: batch }, true);
           const results = (r.results ?? []) as Frame[];
           batch.forEach((k, i) => {
             const res = results[i];

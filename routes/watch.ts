@@ -130,7 +130,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
   // (1013): its touches reach no one, so its client must learn that it is cut off and rebind on a server that has a
   // leader before the majority expires the session, as a ZooKeeper server drops its clients when it loses its leader.
   let lookingSince = 0;
-  const leaderless = setInterval(() => {
+  const closeLeaderless = () => {
     if (node.mode !== 'looking') {
       lookingSince = 0;
       return;
@@ -143,8 +143,10 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         c.close(1013, 'this server knows no leader (no quorum?) and cannot keep the session alive; bind it on another server');
       }
     }
-  }, LEADERLESS_CHECK_MS);
-  leaderless.unref();
+  };
+  // Only an ensemble member is ever without a leader: a standalone server runs no check.
+  const leaderless = cfg.servers.length > 0 ? setInterval(closeLeaderless, LEADERLESS_CHECK_MS) : undefined;
+  leaderless?.unref();
 
   // Before fastify closes the server: no new upgrades, every socket told 1001, blocking reads answered now.
   app.addHook('preClose', async () => {
