@@ -142,6 +142,11 @@ export const SessionInfoResponse = Type.Object({
   timeoutMs: Type.Integer(),
   ephemerals: Type.Array(Type.String(), { examples: [['/election/n_0000000003']] }),
 });
-export const SessionParams = Type.Object({ id: Type.String() });
+export const SessionParams = Type.Object({
+  id: Type.String({
+    description: 'The session id: `0x` and 1–16 hex digits, any case, leading zeros allowed (they name the same session). Anything else is 400 BadArguments.',
+    examples: ['0x194274f601833'],
+  }),
+});
 
 export const SyncResponse = Type.Object({ zxid: Type.String({ examples: ['42'] }) });

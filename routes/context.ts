@@ -5,6 +5,7 @@ import { ZkError } from '../server/errors.js';
 import { digestOf } from '../server/tree/acl.js';
 import type { AuthId } from '../server/tree/types.js';
 import { isVersion, type RequestContext } from '../server/tree/prepare.js';
+import { sessionIdOf } from '../server/sessions/session-id.js';
 import type { ZkNode } from '../server/node.js';
 import type { Stat } from '../server/tree/types.js';
 
@@ -23,7 +24,7 @@ export function requestContext(req: FastifyRequest, node: ZkNode): RequestContex
     if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
   }
   const raw = req.headers['zk-session'];
-  const session = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  const session = typeof raw === 'string' ? sessionIdOf(raw) : '';
   if (session) {
     node.checkSession(session);
     node.sessions.touch(session, Date.now());

@@ -5,10 +5,11 @@ import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
 import { ErrorRef, SessionCreateBody, SessionInfoResponse, SessionParams, SessionResponse, SyncResponse } from '../openapi/schemas.js';
 import { requestContext } from './context.js';
+import { sessionIdOf } from '../server/sessions/session-id.js';
 
 export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
   const f = app.withTypeProvider<TypeBoxTypeProvider>();
-  const norm = (id: string) => id.trim().toLowerCase();
+  const norm = (id: string) => sessionIdOf(id, 'session id');
 
   f.post('/v1/sessions', {
     schema: {

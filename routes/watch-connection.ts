@@ -14,6 +14,7 @@ import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../s
 import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { encodeData } from './context.js';
+import { sessionIdOf } from '../server/sessions/session-id.js';
 
 type FrameId = string | number | null;
 /** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
@@ -334,7 +335,7 @@ export class WatchConnection implements WatchSink {
   }
 
   private opSession(id: FrameId, raw: string): Handled {
-    const sid = raw.trim().toLowerCase();
+    const sid = sessionIdOf(raw, 'sessionId');
     this.node.requireSessionKeeper();
     const caught = this.caughtUp?.sid === sid ? this.caughtUp : null;
     this.caughtUp = null;

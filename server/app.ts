@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
+import { sessionIdOf } from './sessions/session-id.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
 import { openapiInfo } from '../openapi/info.js';
 import { znodeRoutes, type ZnodeRouteOptions } from '../routes/znodes.js';
@@ -157,7 +158,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A session created through another node a moment ago: catch up before requestContext's check (see awaitSession).
   app.addHook('preHandler', (req, _reply, done) => {
     const raw = req.headers['zk-session'];
-    const wait = node.awaitSession(typeof raw === 'string' ? raw.trim().toLowerCase() : '');
+    let wait: Promise<unknown> | undefined;
+    try {
+      wait = node.awaitSession(typeof raw === 'string' ? sessionIdOf(raw) : '');
+    } catch (e) {
+      return done(e as Error);
+    }
     if (!wait) return done();
     wait.then(
       () => done(),

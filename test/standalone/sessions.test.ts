@@ -37,6 +37,33 @@ t.test('keepalive answers the session and timeout; an unknown session is 410', a
   t.equal(unknown.body.error, 'SessionExpired');
 });
 
+t.test('every spelling of a session id names the session; a malformed one is 400, not 410', async (t) => {
+  const sid = await zk.session(1000);
+  const padded = `0X${'0'.repeat(16 - (sid.length - 2))}${sid.slice(2).toUpperCase()}`;
+  t.not(padded, sid, 'the spelling differs from the canonical id');
+  const keep = await zk.call('POST', `/v1/sessions/${padded}/keepalive`);
+  t.equal(keep.status, 200, 'keepalive by a zero-padded, upper-case id');
+  t.same(keep.body, { sessionId: sid, timeoutMs: 1000 }, 'answers with the canonical id');
+  const eph = await zk.call('POST', '/v1/znodes/padded-eph?ephemeral', { body: 'x', headers: { 'zk-session': ` ${padded} ` } });
+  t.equal(eph.status, 201, 'ZK-Session in another spelling creates an ephemeral');
+  const info = await zk.call('GET', `/v1/sessions/${sid}`);
+  t.same(info.body.ephemerals, ['/padded-eph'], 'owned by the one session');
+  for (const bad of ['deadbeef', '0x', '0x12345678901234567', '0xzz', '0x1 2']) {
+    const r = await zk.call('GET', '/v1/znodes/padded-eph', { headers: { 'zk-session': bad } });
+    t.equal(r.status, 400, `ZK-Session ${JSON.stringify(bad)}`);
+    t.equal(r.body.error, 'BadArguments');
+    t.match(r.body.message, /ZK-Session must be a session id/);
+  }
+  const binary = await zk.call('GET', '/v1/znodes/padded-eph', { headers: { 'zk-session': '0x1\u00ff"\u00e9' } });
+  t.equal(binary.status, 400);
+  t.match(binary.body.message, 'got "0x1\\xff\\"\\xe9"', 'bytes outside printable ASCII are escaped in the message');
+  const url = await zk.call('POST', '/v1/sessions/nope/keepalive');
+  t.equal(url.status, 400, 'a malformed id in the URL is 400');
+  t.match(url.body.message, /session id must be a session id/);
+  await zk.call('DELETE', `/v1/sessions/${padded.toLowerCase()}`);
+  t.equal((await zk.call('GET', '/v1/znodes/padded-eph')).status, 404, 'closed by another spelling');
+});
+
 t.test('GET a session lists its ephemerals as absolute paths', async (t) => {
   const sid = await zk.session(5000);
   const h = { 'zk-session': sid };

@@ -62,3 +62,12 @@ t.test('binding an unknown session is SessionExpired', async (t) => {
   t.match(await c.request({ op: 'session', sessionId: '0xdeadbeef' }), { ok: false, error: 'SessionExpired', code: -112 });
   t.match(await c.request({ op: 'ping' }), { ok: true });
 });
+
+t.test('a session frame takes any spelling of the id; a malformed one is BadArguments', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  const sid = await newSession(5000);
+  const padded = `0x${'0'.repeat(16 - (sid.length - 2))}${sid.slice(2).toUpperCase()}`;
+  t.match(await c.request({ op: 'session', sessionId: padded }), { ok: true, sessionId: sid });
+  t.match(await c.request({ op: 'session', sessionId: 'deadbeef' }), { ok: false, error: 'BadArguments', message: /sessionId must be a session id/ });
+});
