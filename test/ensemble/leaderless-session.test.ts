@@ -21,9 +21,11 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   const unbound = await WatchClient.open(lone.url);
   t.teardown(() => unbound.close());
 
+  const killedAt = Date.now();
   await ens.kill(leader);
   await ens.kill(other.id);
   await retry(() => req(`${lone.url}/v1/admin/srvr`), (r) => r.body.mode === 'looking', 15000);
+  const lookingSeenAt = Date.now();
   const keep = await req(`${lone.url}/v1/sessions/${sid}/keepalive`, 'POST');
   t.equal(keep.status, 503, 'a keepalive on the leaderless member is 503');
   t.equal(keep.body.error, 'ConnectionLoss');
@@ -34,8 +36,12 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   t.equal(bind.ok, false, 'a WebSocket session frame there is refused');
   t.equal(bind.error, 'ConnectionLoss');
   t.equal((await req(`${lone.url}/v1/znodes/`)).status, 200, 'plain reads are still served (sequential consistency)');
-  // The session's timeout is 10 s: the bound socket goes within a third of it once the member is looking.
+  // The session's timeout is 10 s: the bound socket goes a third of it after the member turned looking, so the
+  // client has the rest to rebind elsewhere before the majority expires the session, and not at a brief blip.
   t.ok(await ws.until(() => ws.closed !== undefined, 10000), 'the session-bound socket is closed');
+  const closedAt = Date.now();
+  t.ok(closedAt - killedAt >= 10000 / 3, `not before a third of the timeout without a leader (${closedAt - killedAt} ms after the kill)`);
+  t.ok(closedAt - lookingSeenAt <= (2 * 10000) / 3, `well before the session could expire (${closedAt - lookingSeenAt} ms after looking was seen)`);
   t.equal(ws.closed?.code, 1013, 'with 1013 (try again later)');
   t.match(ws.closed?.reason, /knows no leader/);
   t.equal(unbound.closed, undefined, 'a socket bound to no session stays: it only watches');
