@@ -125,3 +125,18 @@ export async function http(
   }
   return { status: r.status, body: parsed, headers: r.headers };
 }
+
+/**
+ * Makes `c` a slow reader: it stops reading and asks for 200 replies of `path`'s data (make it ~256 KiB), which
+ * overflow the socket buffers and any small wsMaxBufferedBytes. True once the server has given up on it (its
+ * watches dropped), which is when its 1008 close is queued behind the backlog.
+ */
+export async function stallWithReplies(base: string, c: WatchClient, path: string): Promise<boolean> {
+  c.ws.pause();
+  for (let i = 0; i < 200; i++) c.ws.send(JSON.stringify({ id: 1000 + i, op: 'watch', path, kind: 'data' }));
+  for (let i = 0; i < 200; i++) {
+    if ((await http(base, 'GET', '/v1/admin/wchs')).body.numTotalWatches === 0) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
