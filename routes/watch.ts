@@ -14,6 +14,7 @@ import type { WatchHub } from '../server/watches/hub.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import { WATCH_FRAME_SCHEMAS } from '../openapi/watch-schemas.js';
 import { WatchConnection } from './watch-connection.js';
+import { originRefusal } from '../server/origins.js';
 
 export interface WatchRoutes {
   /** Open watch connections (for admin listings). */
@@ -75,6 +76,8 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     const ip = req.socket.remoteAddress ?? '';
     try {
       if (path !== '/v1/watch') throw new ZkError('Unimplemented', `no WebSocket endpoint at ${path}`);
+      const refused = originRefusal(req.headers, cfg.corsAllowOrigins);
+      if (refused) throw new ZkError('NoAuth', refused);
       if (closing) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
       if (sockets >= cfg.wsMaxConnections) throw new ZkError('ConnectionLoss', `too many WebSocket connections (wsMaxConnections ${cfg.wsMaxConnections})`);
       const fromIp = perIp.get(ip) ?? 0;

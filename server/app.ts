@@ -3,10 +3,12 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cors from '@fastify/cors';
 import type { Logger } from 'pino';
 import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
 import { sessionIdOf } from './sessions/session-id.js';
+import { CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, originRefusal } from './origins.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
 import { openapiInfo } from '../openapi/info.js';
 import { znodeRoutes, type ZnodeRouteOptions } from '../routes/znodes.js';
@@ -152,8 +154,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
     if (closing()) return done(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
+    const refused = originRefusal(req.headers, node.cfg.corsAllowOrigins);
+    if (refused) return done(new ZkError('NoAuth', refused));
     done();
   });
+  if (node.cfg.corsAllowOrigins.length > 0) {
+    const allowed = {
+      origin: node.cfg.corsAllowOrigins.includes('*') ? '*' : node.cfg.corsAllowOrigins,
+      methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+      allowedHeaders: CORS_REQUEST_HEADERS,
+      exposedHeaders: CORS_RESPONSE_HEADERS,
+      maxAge: 600,
+    };
+    // An OPTIONS that is no preflight gets the routes' 405 with Allow, as on a server without CORS, not the
+    // plugin's plain-text 400.
+    await app.register(cors, {
+      delegator: (req, cb) => cb(null, req.method === 'OPTIONS' && !req.headers['access-control-request-method'] ? { origin: false } : allowed),
+    });
+  }
 
   // A session created through another node a moment ago: catch up before requestContext's check (see awaitSession).
   app.addHook('preHandler', (req, _reply, done) => {

@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, int, port } from './config-values.js';
+import { parseOrigins } from './origins.js';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
 
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   ensembleSecret?: string;
   /** `user:base64(sha1(user:password))`; requests authenticated as that digest user skip ACL checks. */
   superDigest?: string;
+  /** Web page origins whose browser requests are served (CORS), besides this server's own; `*` is any (server/origins.ts). */
+  corsAllowOrigins: string[];
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
   containerMaxNeverUsedIntervalMs: number;
@@ -99,6 +102,7 @@ export function defaultConfig(): Config {
     juteMaxBuffer: 1048575,
     snapCount: 100000,
     servers: [],
+    corsAllowOrigins: [],
     containerCheckIntervalMs: 60000,
     containerMaxPerMinute: 10000,
     containerMaxNeverUsedIntervalMs: 0,
@@ -187,6 +191,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'jute.maxbuffer':
         cfg.juteMaxBuffer = int(key, value, 1024, 64 * 1024 * 1024);
+        break;
+      case 'corsAllowOrigins':
+        cfg.corsAllowOrigins = parseOrigins(key, value);
         break;
       case 'snapCount':
         cfg.snapCount = int(key, value, 2);

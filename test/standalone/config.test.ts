@@ -38,6 +38,7 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['tickTime=abc'], 'tickTime'],
     [['jute.maxbuffer=12'], 'jute.maxbuffer'],
     [['minSessionTimeout=9000', 'maxSessionTimeout=4000'], 'minSessionTimeout'],
+    [['corsAllowOrigins=https://app.example/path'], 'corsAllowOrigins'],
   ];
   for (const [i, [lines, key]] of cases.entries()) {
     const s = await spawnServer(['--config', cfgFile(`bad${i}.cfg`, [`dataDir=${join(dir, `bad${i}`)}`, ...lines]), '--http-port', String(await freePort())]);
