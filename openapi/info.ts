@@ -11,7 +11,9 @@ export function openapiInfo() {
         "ZooKeeper's data model over HTTP. Znode `/a/b` is `/v1/znodes/a/b`. Every response carries `ZK-Zxid`; send `ZK-Min-Zxid` " +
         'to wait (bounded) for this node to reach a zxid, and `ZK-Session` to act in a session. Errors are `{error, code, message, path?}` ' +
         "with ZooKeeper's names and codes. Choices where ZooKeeper differs or API.md is silent: TTL nodes are always enabled; " +
-        'a body larger than jute.maxbuffer is 413 BadArguments; a failed write still consumes a zxid (as ZooKeeper logs an error txn).',
+        'a body larger than jute.maxbuffer is 413 BadArguments; a failed write still consumes a zxid (as ZooKeeper logs an error txn); ' +
+        "a request carrying `Origin` (a browser's) from an origin other than the server's own and those in `corsAllowOrigins` is 403 NoAuth, " +
+        'and listed origins get CORS headers; a malformed session id is 400 BadArguments.',
     },
     tags: [
       { name: 'znodes', description: 'getData, getChildren, exists, create, setData, delete, sync' },
