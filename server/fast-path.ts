@@ -28,6 +28,8 @@ export function plainRequest(node: ZkNode, req: IncomingMessage, method: string,
   if (req.method !== method || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return undefined;
   const h = req.headers;
   for (const k of routeHeaders) if (h[k] !== undefined) return undefined;
+  // A browser's request: the routes check its origin and add the CORS headers (server/origins.ts).
+  if (h.origin !== undefined) return undefined;
   if (!minZxidReached(node, h['zk-min-zxid'])) return undefined;
   return req.socket.remoteAddress;
 }
