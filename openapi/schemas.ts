@@ -77,7 +77,7 @@ export const ZnodeCreateQuery = Type.Object({
   ttl: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'TTL in ms: removed when unmodified that long and childless', examples: ['60000'] })),
   parents: Flag('create missing ancestors as empty persistent nodes'),
   acl: Type.Optional(
-    Type.Array(Type.String({ examples: ['world:anyone:cdrwa'] }), { description: 'scheme:id:perms, repeatable (default world:anyone:cdrwa)' }),
+    Type.Array(Type.String({ examples: ['world:anyone:cdrwa'] }), { description: 'scheme:id:perms, repeatable (default world:anyone:cdrwa). Schemes: world, auth, digest, ip, and x509 (the subject DN of a client certificate, when the server has tlsClientCaFile)' }),
   ),
 }, STRICT);
 

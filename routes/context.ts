@@ -1,18 +1,24 @@
 // Turning HTTP into the node's terms: who is asking (auth, session, ip), flags, versions, data encodings.
 import { isUtf8 } from 'node:buffer';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZkError } from '../server/errors.js';
 import { digestOf } from '../server/tree/acl.js';
 import type { AuthId } from '../server/tree/types.js';
 import { isVersion, type RequestContext } from '../server/tree/prepare.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
+import { x509Identity } from '../server/tls.js';
 import type { ZkNode } from '../server/node.js';
 import type { Stat } from '../server/tree/types.js';
 
-/** Authorization: Basic → digest:user (and super when it matches the configured super digest); plus ip. */
-export function requestContext(req: FastifyRequest, node: ZkNode): RequestContext {
-  const auth: AuthId[] = [{ scheme: 'ip', id: req.ip }];
-  const h = req.headers.authorization;
+/**
+ * Who a request (or WebSocket upgrade) proves to be: its address (ip), `Authorization: Basic` → digest:user (and
+ * super when it matches the configured super digest), a verified client certificate → x509:<subject DN>.
+ */
+export function requestAuth(headers: IncomingHttpHeaders, socket: Socket, ip: string, node: ZkNode): AuthId[] {
+  const auth: AuthId[] = [{ scheme: 'ip', id: ip }];
+  const h = headers.authorization;
   if (h !== undefined) {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
     if (!m || !m[1]) throw new ZkError('AuthFailed', 'Authorization must be Basic base64(user:password)');
@@ -23,6 +29,13 @@ export function requestContext(req: FastifyRequest, node: ZkNode): RequestContex
     auth.push({ scheme: 'digest', id });
     if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
   }
+  const cert = x509Identity(socket);
+  if (cert) auth.push(cert);
+  return auth;
+}
+
+export function requestContext(req: FastifyRequest, node: ZkNode): RequestContext {
+  const auth = requestAuth(req.headers, req.raw.socket, req.ip, node);
   const raw = req.headers['zk-session'];
   const session = typeof raw === 'string' ? sessionIdOf(raw) : '';
   if (session) {

@@ -7,33 +7,17 @@ import { WebSocketServer, type ServerOptions } from 'ws';
 import { Type } from '@sinclair/typebox';
 import { ZkError } from '../server/errors.js';
 import { rawErrorResponse } from '../server/raw-error.js';
-import { digestOf } from '../server/tree/acl.js';
-import type { AuthId } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
 import type { WatchHub } from '../server/watches/hub.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import { WATCH_FRAME_SCHEMAS } from '../openapi/watch-schemas.js';
 import { WatchConnection } from './watch-connection.js';
 import { originRefusal } from '../server/origins.js';
+import { requestAuth } from './context.js';
 
 export interface WatchRoutes {
   /** Open watch connections (for admin listings). */
   connections(): WatchConnection[];
-}
-
-/** Authorization: Basic on the upgrade request → digest:user (and super), plus the client address, as for HTTP requests. */
-function upgradeAuth(req: IncomingMessage, node: ZkNode, ip: string): AuthId[] {
-  const auth: AuthId[] = [{ scheme: 'ip', id: ip }];
-  const h = req.headers.authorization;
-  if (h === undefined) return auth;
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
-  const decoded = m?.[1] ? Buffer.from(m[1], 'base64').toString('utf8') : '';
-  const i = decoded.indexOf(':');
-  if (i <= 0) throw new ZkError('AuthFailed', 'Authorization must be Basic base64(user:password)');
-  const id = digestOf(decoded.slice(0, i), decoded.slice(i + 1));
-  auth.push({ scheme: 'digest', id });
-  if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
-  return auth;
 }
 
 /** How often a member checks whether it has been without a leader too long for its session-bound sockets. */
@@ -84,7 +68,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
       if (fromIp >= cfg.wsMaxConnectionsPerIp) {
         throw new ZkError('ConnectionLoss', `too many WebSocket connections from ${ip} (wsMaxConnectionsPerIp ${cfg.wsMaxConnectionsPerIp})`);
       }
-      const auth = upgradeAuth(req, node, ip);
+      const auth = requestAuth(req.headers, req.socket, ip, node);
       sockets++;
       perIp.set(ip, fromIp + 1);
       socket.once('close', () => {

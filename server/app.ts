@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
 import { sessionIdOf } from './sessions/session-id.js';
+import { createServer as createHttpsServer } from 'node:https';
+import { tlsServerOptions } from './tls.js';
+import { tlsSettings } from './config.js';
 import { CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, originRefusal } from './origins.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
 import { openapiInfo } from '../openapi/info.js';
@@ -80,14 +83,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const closing = () => opts.isClosing?.() === true;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
   let fastPath: FastPathRecorder | undefined;
+  const tls = tlsSettings(node.cfg);
+  const tlsOptions = tls && tlsServerOptions(tls);
   const app = Fastify({
     serverFactory: (handler, o) => {
-      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
         toOriginForm(req);
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
-      });
+      };
+      const server = tlsOptions ? createHttpsServer(tlsOptions, listener) : createServer(listener);
       server.prependListener('upgrade', toOriginForm);
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.

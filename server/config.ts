@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, int, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
+import { tlsServerOptions, type TlsSettings } from './tls.js';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
 
 export interface Config {
@@ -25,6 +26,13 @@ export interface Config {
   superDigest?: string;
   /** Web page origins whose browser requests are served (CORS), besides this server's own; `*` is any (server/origins.ts). */
   corsAllowOrigins: string[];
+  /** HTTPS on the client port when both are set (server/tls.ts); paths as given, relative to zoo.cfg's folder. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Client certificates signed by it authenticate as x509:<subject DN>. */
+  tlsClientCaFile?: string;
+  /** `need` (default): a client without a certificate from tlsClientCaFile is refused; `want`: it is served unauthenticated. */
+  tlsClientAuth: 'need' | 'want';
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
   containerMaxNeverUsedIntervalMs: number;
@@ -103,6 +111,7 @@ export function defaultConfig(): Config {
     snapCount: 100000,
     servers: [],
     corsAllowOrigins: [],
+    tlsClientAuth: 'need',
     containerCheckIntervalMs: 60000,
     containerMaxPerMinute: 10000,
     containerMaxNeverUsedIntervalMs: 0,
@@ -191,6 +200,16 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'jute.maxbuffer':
         cfg.juteMaxBuffer = int(key, value, 1024, 64 * 1024 * 1024);
+        break;
+      case 'tlsCertFile':
+      case 'tlsKeyFile':
+      case 'tlsClientCaFile':
+        if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
+        cfg[key] = isAbsolute(value) ? value : resolve(baseDir, value);
+        break;
+      case 'tlsClientAuth':
+        if (value !== 'need' && value !== 'want') throw new ConfigError(key, `tlsClientAuth: need or want, got ${JSON.stringify(value)}`);
+        cfg.tlsClientAuth = value;
         break;
       case 'corsAllowOrigins':
         cfg.corsAllowOrigins = parseOrigins(key, value);
@@ -282,6 +301,8 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
   if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
     throw new ConfigError('minSessionTimeout', `minSessionTimeout (${cfg.minSessionTimeout}) is larger than maxSessionTimeout (${cfg.maxSessionTimeout})`);
   }
+  const tls = tlsSettings(cfg);
+  if (tls) tlsServerOptions(tls); // unreadable or mismatched PEM files exit 2 here, naming the key
   return seen;
 }
 
@@ -314,6 +335,18 @@ export function loadConfig(o: CliOverrides): Config {
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
   return cfg;
+}
+
+/** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */
+export function tlsSettings(cfg: Config): TlsSettings | undefined {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsClientCaFile: clientCaFile } = cfg;
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new ConfigError('tlsClientCaFile', 'tlsClientCaFile needs tlsCertFile and tlsKeyFile (client certificates are a TLS feature)');
+    return undefined;
+  }
+  if (certFile === undefined) throw new ConfigError('tlsCertFile', 'tlsKeyFile is set but tlsCertFile is not: HTTPS needs both');
+  if (keyFile === undefined) throw new ConfigError('tlsKeyFile', 'tlsCertFile is set but tlsKeyFile is not: HTTPS needs both');
+  return { certFile, keyFile, clientCaFile, clientAuth: cfg.tlsClientAuth };
 }
 
 /** Clamps a requested session timeout into [min, max] as ZooKeeper negotiates it. */

@@ -3,6 +3,7 @@
 // route and its hooks would write and count it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ZkNode } from './node.js';
 
 export const PREFIX = '/v1/znodes/';
@@ -28,8 +29,9 @@ export function plainRequest(node: ZkNode, req: IncomingMessage, method: string,
   if (req.method !== method || url === undefined || !url.startsWith(PREFIX) || url.includes('?')) return undefined;
   const h = req.headers;
   for (const k of routeHeaders) if (h[k] !== undefined) return undefined;
-  // A browser's request: the routes check its origin and add the CORS headers (server/origins.ts).
-  if (h.origin !== undefined) return undefined;
+  // A browser's request: the routes check its origin and add the CORS headers (server/origins.ts). A client
+  // certificate: the routes authenticate it (server/tls.ts), where these paths know only the address.
+  if (h.origin !== undefined || (req.socket as TLSSocket).authorized === true) return undefined;
   if (!minZxidReached(node, h['zk-min-zxid'])) return undefined;
   return req.socket.remoteAddress;
 }

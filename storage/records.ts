@@ -13,7 +13,7 @@ export interface Acl {
 
 /** An identity a request carries (world:anyone is implicit; `super` skips all checks). */
 export interface AuthId {
-  scheme: 'digest' | 'ip' | 'super';
+  scheme: 'digest' | 'ip' | 'super' | 'x509';
   id: string;
 }
 

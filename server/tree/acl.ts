@@ -79,10 +79,15 @@ export function fixupAcl(acl: Acl[], auth: AuthId[]): Acl[] {
         if (!validIpId(a.id)) throw new ZkError('InvalidACL', `ip id must be addr or addr/bits, got ${JSON.stringify(a.id)}`);
         push(a);
         break;
+      case 'x509':
+        if (a.id === '') throw new ZkError('InvalidACL', 'x509 id must be a certificate subject, e.g. CN=alice,O=Example');
+        push(a);
+        break;
       case 'auth': {
-        const ids = auth.filter((x) => x.scheme === 'digest');
-        if (ids.length === 0) throw new ZkError('InvalidACL', 'auth scheme needs an authenticated user (Authorization: Basic)');
-        for (const x of ids) push({ scheme: 'digest', id: x.id, perms: a.perms });
+        // Every identity the request proved (ZooKeeper's authenticated providers); an address proves nothing.
+        const ids = auth.filter((x) => x.scheme === 'digest' || x.scheme === 'x509');
+        if (ids.length === 0) throw new ZkError('InvalidACL', 'auth scheme needs an authenticated user (Authorization: Basic, or a client certificate)');
+        for (const x of ids) push({ scheme: x.scheme, id: x.id, perms: a.perms });
         break;
       }
       default:
@@ -134,7 +139,7 @@ export function aclAllows(acl: Acl[], perm: number, auth: AuthId[]): boolean {
     if ((a.perms & perm) === 0) continue;
     if (a.scheme === 'world' && a.id === 'anyone') return true;
     for (const id of auth) {
-      if (a.scheme === 'digest' && id.scheme === 'digest' && a.id === id.id) return true;
+      if ((a.scheme === 'digest' || a.scheme === 'x509') && id.scheme === a.scheme && a.id === id.id) return true;
       if (a.scheme === 'ip' && id.scheme === 'ip' && ipMatches(a.id, id.id)) return true;
     }
   }

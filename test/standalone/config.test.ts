@@ -39,6 +39,10 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['jute.maxbuffer=12'], 'jute.maxbuffer'],
     [['minSessionTimeout=9000', 'maxSessionTimeout=4000'], 'minSessionTimeout'],
     [['corsAllowOrigins=https://app.example/path'], 'corsAllowOrigins'],
+    [[`tlsCertFile=${cfgFile('garbage.pem', ['not a certificate'])}`, `tlsKeyFile=${join(dir, 'garbage.pem')}`], 'tlsCertFile'],
+    [[`tlsCertFile=${join(dir, 'garbage.pem')}`], 'tlsKeyFile'],
+    [['tlsCertFile=missing.pem', 'tlsKeyFile=missing-key.pem'], 'tlsCertFile: cannot read'],
+    [['tlsClientAuth=maybe'], 'tlsClientAuth'],
   ];
   for (const [i, [lines, key]] of cases.entries()) {
     const s = await spawnServer(['--config', cfgFile(`bad${i}.cfg`, [`dataDir=${join(dir, `bad${i}`)}`, ...lines]), '--http-port', String(await freePort())]);

@@ -1,0 +1,73 @@
+// HTTPS (and WSS) on the client port, as etcd's --cert-file/--key-file/--trusted-ca-file and ZooKeeper's
+// secureClientPort with PEM stores. With a client CA, a client certificate it signed authenticates the connection as
+// ZooKeeper's X509AuthenticationProvider does: ACL id `x509:<subject DN>`, the DN written as RFC 2253 (CN first), so
+// ACLs read as in ZooKeeper.
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { ServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
+import { ConfigError } from './config-values.js';
+import type { AuthId } from './tree/types.js';
+
+export interface TlsSettings {
+  certFile: string;
+  keyFile: string;
+  /** Client certificates signed by this CA authenticate as x509; `need` refuses a client without one. */
+  clientCaFile?: string;
+  clientAuth: 'need' | 'want';
+}
+
+function read(key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new ConfigError(key, `${key}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The HTTPS server's options, read now; a file that is missing or not PEM, or a key not matching, names its key. */
+export function tlsServerOptions(t: TlsSettings): ServerOptions {
+  const cert = read('tlsCertFile', t.certFile);
+  const key = read('tlsKeyFile', t.keyFile);
+  const ca = t.clientCaFile === undefined ? undefined : read('tlsClientCaFile', t.clientCaFile);
+  for (const [k, opts] of [
+    ['tlsCertFile', { cert }],
+    ['tlsKeyFile', { cert, key }],
+    ['tlsClientCaFile', { ca }],
+  ] as const) {
+    try {
+      createSecureContext(opts);
+    } catch (e) {
+      throw new ConfigError(k, `${k}: ${(e as Error).message}`);
+    }
+  }
+  if (ca === undefined) return { cert, key };
+  return { cert, key, ca, requestCert: true, rejectUnauthorized: t.clientAuth === 'need' };
+}
+
+const RFC2253_SPECIAL = /[,+"\\<>;]/g;
+
+function escapeValue(v: string): string {
+  return v
+    .replace(RFC2253_SPECIAL, (c) => `\\${c}`)
+    .replace(/^[ #]/, (c) => `\\${c}`)
+    .replace(/ $/, '\\ ');
+}
+
+/** A certificate subject as RFC 2253 writes it (Java's X500Principal.getName()): the most specific part first. */
+export function subjectDn(subject: PeerCertificate['subject']): string {
+  const rdns: string[] = [];
+  for (const [attr, value] of Object.entries(subject)) {
+    for (const v of Array.isArray(value) ? value : [value]) rdns.push(`${attr}=${escapeValue(String(v))}`);
+  }
+  return rdns.reverse().join(',');
+}
+
+/** `x509:<subject DN>` for a connection whose client certificate the configured CA verified. */
+export function x509Identity(socket: Socket): AuthId | undefined {
+  const tls = socket as TLSSocket;
+  if (tls.authorized !== true) return undefined;
+  const cert = tls.getPeerCertificate();
+  if (!cert || !cert.subject) return undefined;
+  return { scheme: 'x509', id: subjectDn(cert.subject) };
+}

@@ -1,0 +1,75 @@
+// Test certificates made at test time (nothing secret is committed): a CA, a server certificate for 127.0.0.1 and
+// localhost, and client certificates, all signed by that CA. Keys come from Node's crypto (fast); node-forge only
+// builds and signs the X.509 structures.
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+export interface Pem {
+  cert: string;
+  key: string;
+}
+
+let serial = 1;
+
+function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const sk = forge.pki.privateKeyFromPem(pem);
+  return { privateKey: sk, publicKey: forge.pki.setRsaPublicKey(sk.n, sk.e), pem };
+}
+
+function build(subject: forge.pki.CertificateField[], issuer: { subject: forge.pki.CertificateField[]; key: forge.pki.rsa.PrivateKey } | null, extensions: object[]): Pem & { sk: forge.pki.rsa.PrivateKey; subject: forge.pki.CertificateField[] } {
+  const k = keyPair();
+  const c = forge.pki.createCertificate();
+  c.publicKey = k.publicKey;
+  c.serialNumber = String(serial++).padStart(2, '0');
+  c.validity.notBefore = new Date(Date.now() - 60_000);
+  c.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  c.setSubject(subject);
+  c.setIssuer(issuer ? issuer.subject : subject);
+  c.setExtensions(extensions);
+  c.sign(issuer ? issuer.key : k.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(c), key: k.pem, sk: k.privateKey, subject };
+}
+
+export interface TestPki {
+  ca: Pem;
+  server: Pem;
+  /** A client certificate for `subject` (attributes in certificate order: C, O, OU, CN, …), signed by the CA. */
+  client(subject: [string, string][]): Pem;
+  /** Writes a PEM to `dir` and returns its path. */
+  file(dir: string, name: string, pem: string): string;
+}
+
+export function makePki(): TestPki {
+  const ca = build([{ shortName: 'CN', value: 'zkgate test CA' }], null, [
+    { name: 'basicConstraints', cA: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true },
+  ]);
+  const issuer = { subject: ca.subject, key: ca.sk };
+  const server = build([{ shortName: 'CN', value: 'localhost' }], issuer, [
+    { name: 'basicConstraints', cA: false },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+  ]);
+  return {
+    ca,
+    server,
+    client: (subject) =>
+      build(
+        subject.map(([shortName, value]) => ({ shortName, value })),
+        issuer,
+        [
+          { name: 'basicConstraints', cA: false },
+          { name: 'extKeyUsage', clientAuth: true },
+        ],
+      ),
+    file: (dir, name, pem) => {
+      const p = join(dir, name);
+      writeFileSync(p, pem);
+      return p;
+    },
+  };
+}

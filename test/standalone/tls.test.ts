@@ -1,0 +1,149 @@
+// HTTPS and WSS on the client port (server/tls.ts): only TLS is spoken there once configured; with a client CA a
+// certificate authenticates as x509:<subject DN> for ACLs (ZooKeeper's X509AuthenticationProvider), `need` refuses
+// clients without one and `want` serves them unauthenticated.
+import t from 'tap';
+import { request } from 'node:https';
+import { request as plainRequest } from 'node:http';
+import { rmSync } from 'node:fs';
+import WebSocket from 'ws';
+import { makePki, type Pem } from '../helpers/certs.js';
+import { startTestServer, tempDir } from '../helpers/server.js';
+import { subjectDn } from '../../server/tls.js';
+
+const pki = makePki();
+const dir = tempDir('zkgate-tls-');
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const files = {
+  tlsCertFile: pki.file(dir, 'server.pem', pki.server.cert),
+  tlsKeyFile: pki.file(dir, 'server-key.pem', pki.server.key),
+};
+const caFile = pki.file(dir, 'ca.pem', pki.ca.cert);
+const alice = pki.client([['O', 'Example'], ['OU', 'eng'], ['CN', 'alice']]);
+const bob = pki.client([['O', 'Example'], ['CN', 'bob']]);
+const ALICE = 'CN=alice,OU=eng,O=Example';
+
+interface Res {
+  status: number;
+  body: any;
+}
+
+function https(url: string, method: string, path: string, opts: { client?: Pem; ca?: string | null; body?: string; headers?: Record<string, string> } = {}): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const req = request(url + path, {
+      method,
+      headers: opts.headers,
+      ca: opts.ca === null ? undefined : (opts.ca ?? pki.ca.cert),
+      cert: opts.client?.cert,
+      key: opts.client?.key,
+      agent: false,
+    });
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text });
+      });
+    });
+    req.once('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function wss(url: string, client?: Pem): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace('http', 'ws') + '/v1/watch', { ca: pki.ca.cert, cert: client?.cert, key: client?.key });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function frame(ws: WebSocket, msg: object): Promise<any> {
+  return new Promise((resolve) => {
+    const id = Math.floor(Math.random() * 1e9);
+    const on = (data: Buffer) => {
+      const m = JSON.parse(data.toString());
+      if (m.id !== id) return;
+      ws.off('message', on);
+      resolve(m);
+    };
+    ws.on('message', on);
+    ws.send(JSON.stringify({ ...msg, id }));
+  });
+}
+
+const nextEvent = (ws: WebSocket): Promise<any> =>
+  new Promise((resolve) => {
+    const on = (data: Buffer) => {
+      const m = JSON.parse(data.toString());
+      if (m.type === undefined || m.id !== undefined) return;
+      ws.off('message', on);
+      resolve(m);
+    };
+    ws.on('message', on);
+  });
+
+t.test('tlsCertFile + tlsKeyFile: the client port speaks HTTPS and WSS only', async (t) => {
+  const s = await startTestServer(files);
+  t.teardown(() => s.destroy());
+  const url = s.url.replace('http:', 'https:');
+  t.equal((await https(url, 'GET', '/v1/admin/ruok')).status, 200, 'HTTPS answers');
+  await t.rejects(https(url, 'GET', '/v1/admin/ruok', { ca: null }), /self.signed|unable to verify|certificate/i, 'with the configured certificate, not one the client would trust blindly');
+  await t.rejects(
+    new Promise((resolve, reject) => plainRequest(s.url + '/v1/admin/ruok', (r) => resolve(r.statusCode)).once('error', reject).end()),
+    'plain HTTP gets no answer',
+  );
+  t.equal((await https(url, 'POST', '/v1/znodes/tls-a', { body: 'v1' })).status, 201, 'a plain create (fast path) over TLS');
+  const ws = await wss(url);
+  t.teardown(() => ws.close());
+  t.match(await frame(ws, { op: 'watch', path: '/tls-a', kind: 'data' }), { ok: true }, 'a watch over WSS');
+  const event = nextEvent(ws);
+  t.equal((await https(url, 'PUT', '/v1/znodes/tls-a', { body: 'v2' })).status, 200, 'a plain set (fast path) over TLS');
+  t.match(await event, { type: 'event', event: 'NodeDataChanged', path: '/tls-a' }, 'its event arrives over WSS');
+  t.same((await https(url, 'GET', '/v1/znodes/tls-a')).body.data, 'v2', 'a plain read (fast path) over TLS');
+});
+
+t.test('tlsClientCaFile (need): a client certificate is required and authenticates as x509:<subject DN>', async (t) => {
+  const s = await startTestServer({ ...files, tlsClientCaFile: caFile });
+  t.teardown(() => s.destroy());
+  const url = s.url.replace('http:', 'https:');
+  await t.rejects(https(url, 'GET', '/v1/admin/ruok'), 'a client without a certificate is refused in the handshake');
+  const stranger = makePki().client([['CN', 'alice']]);
+  await t.rejects(https(url, 'GET', '/v1/admin/ruok', { client: stranger }), 'a certificate from another CA is refused');
+  const made = await https(url, 'POST', `/v1/znodes/alice-only?acl=${encodeURIComponent(`x509:${ALICE}:cdrwa`)}`, { client: alice, body: 'secret' });
+  t.equal(made.status, 201, 'alice creates a node only her certificate may use');
+  const mine = await https(url, 'GET', '/v1/znodes/alice-only', { client: alice });
+  t.equal(mine.status, 200, 'alice reads it (the routes, not the address-only fast path)');
+  t.equal(mine.body.data, 'secret');
+  const theirs = await https(url, 'GET', '/v1/znodes/alice-only', { client: bob });
+  t.equal(theirs.status, 403, 'bob may not');
+  t.equal(theirs.body.error, 'NoAuth');
+  t.equal((await https(url, 'PUT', '/v1/znodes/alice-only', { client: bob, body: 'x' })).status, 403, 'nor write it (fast-path shape)');
+  t.equal((await https(url, 'PUT', '/v1/znodes/alice-only', { client: alice, body: 'secret2' })).status, 200, 'a plain set by alice (fast-path shape) is hers');
+  const viaAuth = await https(url, 'POST', `/v1/znodes/alice-auth?acl=${encodeURIComponent('auth::cdrwa')}`, { client: alice });
+  t.equal(viaAuth.status, 201, 'the auth scheme takes the certificate as an authenticated identity');
+  const acl = await https(url, 'GET', '/v1/acl/alice-auth', { client: alice });
+  t.match(acl.body.acl, [{ scheme: 'x509', id: ALICE, perms: 'cdrwa' }], 'and expands to x509:<her DN>');
+  const aliceWs = await wss(url, alice);
+  t.teardown(() => aliceWs.close());
+  t.match(await frame(aliceWs, { op: 'watch', path: '/alice-only', kind: 'data' }), { ok: true }, 'alice watches it over WSS');
+  const bobWs = await wss(url, bob);
+  t.teardown(() => bobWs.close());
+  t.match(await frame(bobWs, { op: 'watch', path: '/alice-only', kind: 'data' }), { ok: false, error: 'NoAuth' }, 'bob may not');
+});
+
+t.test('tlsClientAuth=want: a client without a certificate is served, unauthenticated', async (t) => {
+  const s = await startTestServer({ ...files, tlsClientCaFile: caFile, tlsClientAuth: 'want' });
+  t.teardown(() => s.destroy());
+  const url = s.url.replace('http:', 'https:');
+  t.equal((await https(url, 'POST', `/v1/znodes/w?acl=${encodeURIComponent(`x509:${ALICE}:cdrwa`)}`, { client: alice })).status, 201);
+  t.equal((await https(url, 'GET', '/v1/admin/ruok')).status, 200, 'no certificate: served');
+  t.equal((await https(url, 'GET', '/v1/znodes/w')).status, 403, 'but it is nobody');
+  t.equal((await https(url, 'GET', '/v1/znodes/w', { client: alice })).status, 200);
+});
+
+t.test('the subject DN is written as RFC 2253 (Java X500Principal.getName), most specific first, escaped', async (t) => {
+  t.equal(subjectDn({ C: 'US', O: 'Example', OU: 'eng', CN: 'alice' } as never), 'CN=alice,OU=eng,O=Example,C=US');
+  t.equal(subjectDn({ O: 'A, Inc.', CN: ' x+y' } as never), 'CN=\\ x\\+y,O=A\\, Inc.');
+  t.equal(subjectDn({ OU: ['one', 'two'], CN: 'c' } as never), 'CN=c,OU=two,OU=one');
+});
