@@ -1,4 +1,4 @@
-// Options every client command takes (--url, --auth, --json, --timeout) and argument checks shared by them.
+// Options every client command takes (--url, --auth, --json, --timeout, TLS files) and argument checks shared by them.
 import type { Command } from 'commander';
 import { Client, type ClientOptions } from './http.js';
 import { UsageError } from './errors.js';
@@ -14,7 +14,10 @@ export function clientCommand(program: Command, name: string, description: strin
     .option('--url <url>', 'server URL; repeat or comma-separate for several, tried in turn (default http://127.0.0.1:8080 or $ZKGATE_URL)', collect, [])
     .option('--auth <user:pass>', 'authenticate as digest user (HTTP Basic)')
     .option('--json', 'print the REST response body instead of zkCli-style text')
-    .option('--timeout <ms>', 'per-request timeout in milliseconds', '10000');
+    .option('--timeout <ms>', 'per-request timeout in milliseconds', '10000')
+    .option('--cacert <file>', 'PEM CA certificate to trust for https:// servers (as curl --cacert)')
+    .option('--cert <file>', 'PEM client certificate, for a server with tlsClientCaFile (with --key)')
+    .option('--key <file>', "PEM key of the --cert client certificate");
 }
 
 export function makeClient(o: ClientOptions): Client {

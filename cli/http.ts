@@ -2,6 +2,7 @@
 // answers into values or the CLI's typed failures (a ZooKeeper error, an unreachable server).
 import { request as httpRequest, Agent, type IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { ZkFailure, Unreachable, type ZkErrorBody } from './errors.js';
 
 // node:http rather than fetch: fetch's first use costs ~150 ms of startup, a lot for a one-shot command.
@@ -13,10 +14,17 @@ class TimeoutError extends Error {
 }
 
 /** One HTTP exchange; resolves with the response head once it arrives (the body is the caller's to read). */
-export function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<IncomingMessage> {
+export function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  tlsAgent: HttpsAgent = httpsAgent,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const tls = url.startsWith('https:');
-    const req = (tls ? httpsRequest : httpRequest)(url, { method, headers, agent: tls ? httpsAgent : agent });
+    const req = (tls ? httpsRequest : httpRequest)(url, { method, headers, agent: tls ? tlsAgent : agent });
     const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.once('response', (res) => {
       clearTimeout(timer);
@@ -41,6 +49,31 @@ export interface ClientOptions {
   auth?: string;
   json?: boolean;
   timeout?: string;
+  /** PEM files, as curl's flags: a CA to trust for https:// servers, and a client certificate and its key. */
+  cacert?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** What --cacert, --cert and --key give a TLS connection (HTTPS requests and the watch command's WSS). */
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+function readPem(flag: string, file: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new Error(`${flag}: cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+function tlsFiles(o: ClientOptions): TlsFiles {
+  if ((o.cert === undefined) !== (o.key === undefined)) throw new Error('--cert and --key go together: a client certificate and its key');
+  return { ca: readPem('--cacert', o.cacert), cert: readPem('--cert', o.cert), key: readPem('--key', o.key) };
 }
 
 export interface Answer {
@@ -97,7 +130,12 @@ export class Client {
   /** The server that answered last; later requests of the same command start there. */
   private current = 0;
 
+  readonly tls: TlsFiles;
+  readonly httpsAgent: HttpsAgent;
+
   constructor(opts: ClientOptions) {
+    this.tls = tlsFiles(opts);
+    this.httpsAgent = this.tls.ca || this.tls.cert ? new HttpsAgent({ keepAlive: true, maxSockets: 4, ...this.tls }) : httpsAgent;
     this.urls = parseUrls(opts.url);
     for (const u of this.urls) {
       if (!/^https?:\/\/[^/]+$/.test(u)) throw new Error(`--url must look like http://host:port, got ${JSON.stringify(u)}`);
@@ -135,7 +173,7 @@ export class Client {
       let res: IncomingMessage;
       let body: Buffer;
       try {
-        res = await send(base + path + qs, method, headers, opts.body, this.timeoutMs);
+        res = await send(base + path + qs, method, headers, opts.body, this.timeoutMs, this.httpsAgent);
         body = await readAll(res);
       } catch (e) {
         failures.push(describeNetworkError(e, base, this.timeoutMs));

@@ -18,7 +18,7 @@ async function download(c: Client, outFile: string): Promise<{ zxid: string; zno
   for (const url of c.urls) {
     let res: IncomingMessage;
     try {
-      res = await send(`${url}/v1/admin/snapshot`, 'GET', c.authorization ? { authorization: c.authorization } : {}, undefined, c.timeoutMs);
+      res = await send(`${url}/v1/admin/snapshot`, 'GET', c.authorization ? { authorization: c.authorization } : {}, undefined, c.timeoutMs, c.httpsAgent);
     } catch (e) {
       process.stderr.write(`zkgate: ${describeNetworkError(e, url, c.timeoutMs).message}\n`);
       continue;

@@ -2,9 +2,11 @@
 // Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, not running,
 // refuses, does not answer in time, or is not the myid the zoo.cfg says.
 import type { Command } from 'commander';
-import { Client, failureOf, parseError } from './http.js';
+import { Client, failureOf, parseError, type ClientOptions } from './http.js';
 import { runAction, line } from './output.js';
 import { CliFailure, Unreachable, UsageError } from './errors.js';
+
+type StatusOptions = Pick<ClientOptions, 'timeout' | 'cacert' | 'cert' | 'key'>;
 
 const SERVING = new Set(['standalone', 'leader', 'follower', 'observer']);
 
@@ -22,13 +24,13 @@ export async function urlFromConfig(file: string): Promise<{ url: string; myid?:
   let host = cfg.httpHost;
   if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
   if (host.includes(':')) host = `[${host}]`;
-  return { url: `http://${host}:${cfg.httpPort}`, myid: cfg.myid };
+  return { url: `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${cfg.httpPort}`, myid: cfg.myid };
 }
 
-async function statusOf(url: string, timeout: string, expectMyid: number | undefined): Promise<void> {
+async function statusOf(url: string, o: StatusOptions, expectMyid: number | undefined): Promise<void> {
   let c: Client;
   try {
-    c = new Client({ url: [url], timeout });
+    c = new Client({ ...o, url: [url] });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -80,7 +82,10 @@ export function registerStatusCommand(program: Command): void {
     .option('--config <file>', "zoo.cfg of the node to ask (its server.<myid> line or clientPortAddress/httpPort)")
     .option('--url <url>', 'the node to ask; repeat for several (each is reported)', (v: string, p: string[]) => [...p, v], [])
     .option('--timeout <ms>', 'how long to wait for an answer', '5000')
-    .action((o: { config?: string; url: string[]; timeout: string }) =>
+    .option('--cacert <file>', 'PEM CA certificate to trust for an https:// node')
+    .option('--cert <file>', 'PEM client certificate, for a node with tlsClientCaFile (with --key)')
+    .option('--key <file>', 'PEM key of the --cert client certificate')
+    .action((o: StatusOptions & { config?: string; url: string[] }) =>
       runAction(false, async () => {
         const targets: { url: string; myid?: number }[] = [];
         if (o.config) targets.push(await urlFromConfig(o.config));
@@ -89,7 +94,7 @@ export function registerStatusCommand(program: Command): void {
         let failed: unknown;
         for (const t of targets) {
           try {
-            await statusOf(t.url, o.timeout, t.myid);
+            await statusOf(t.url, { timeout: o.timeout, cacert: o.cacert, cert: o.cert, key: o.key }, t.myid);
           } catch (e) {
             if (targets.length === 1) throw e;
             process.stderr.write(`zkgate: ${(e as Error).message}\n`);

@@ -85,7 +85,7 @@ async function streamWatch(c: Client, path: string, kind: Kind, json: boolean): 
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
       if (c.authorization) headers.authorization = c.authorization;
-      const ws = new WebSocketClient(wsUrl(url), { headers, handshakeTimeout: c.timeoutMs });
+      const ws = new WebSocketClient(wsUrl(url), { headers, handshakeTimeout: c.timeoutMs, ...c.tls });
       current = ws;
       let nextId = 1;
       let armed = false;
