@@ -50,6 +50,17 @@ export const ResumeRequest = Type.Object(
       ),
       { minItems: 1, maxItems: 10000, description: 'at most wsMaxWatchesPerConnection take effect; each gets its own result' },
     ),
+    more: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: more resume frames of this batch follow. The server holds these watches unarmed and answers at once ' +
+          '{id, ok:true, held:<watches held so far>} (no zxid, no results); the next frame without more (or more:false) ' +
+          'resumes all held watches and its own as one, as if they had been in that one frame, and its reply has the ' +
+          'results of all of them in the order sent. Every frame of a batch has the same sinceZxid. A held frame past ' +
+          'wsMaxWatchesPerConnection watches or wsMaxResumeBytes bytes, or with another sinceZxid, is refused with ' +
+          'BadArguments and not held; what was held stays. Other frames between them are handled as usual',
+      }),
+    ),
   },
   {
     $id: 'ResumeRequest',
@@ -59,7 +70,8 @@ export const ResumeRequest = Type.Object(
       'arms many watches from one zxid at once, as ZooKeeper\'s SetWatches does after a reconnect: what they missed is sent ' +
       'in zxid order, each event once, then one reply {id, ok:true, zxid, results:[one WatchReply or WatchErrorReply, without id, ' +
       'per watch, in order]}. Sent as separate watch frames instead, the first one\'s replay can take the connection past ' +
-      'what a later one missed, which then only gets a resync',
+      'what a later one missed, which then only gets a resync; so can separate resume frames, unless all but the last ' +
+      'say more:true',
   },
 );
 
@@ -95,6 +107,7 @@ export const WatchReply = Type.Object(
     sessionId: Type.Optional(Type.String({ description: 'session: the bound session' })),
     timeoutMs: Type.Optional(Type.Integer({ description: 'session: its timeout; the server pings every third of it' })),
     results: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'resume: one watch reply or error per watch, in order' })),
+    held: Type.Optional(Type.Integer({ description: 'resume with more:true: the watches held for the batch so far, not yet armed' })),
   },
   { $id: 'WatchReply', title: 'WatchReply' },
 );

@@ -17,6 +17,8 @@ import { encodeData } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
 
 type FrameId = string | number | null;
+type ResumeWatch = { path: string; kind: WatchKind; encoding?: string };
+type ResumeFrame = { sinceZxid: string | number; watches: ResumeWatch[]; more?: boolean };
 /** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
 type Handled = 'done' | 'defer' | 'pending';
 
@@ -31,6 +33,12 @@ function check<T extends TSchema>(schema: T, msg: unknown): void {
   if (Value.Check(schema, msg)) return;
   const e = Value.Errors(schema, msg).First();
   throw new ZkError('BadArguments', `bad ${String((msg as { op?: unknown }).op)} frame: ${e ? `${e.path || '/'} ${e.message}` : 'invalid'}`);
+}
+
+function zxidOf(raw: string | number): number {
+  const z = Number(raw);
+  if (!Number.isSafeInteger(z)) throw new ZkError('BadArguments', `sinceZxid ${raw} is out of range`);
+  return z;
 }
 
 let nextId = 1;
@@ -48,6 +56,11 @@ export class WatchConnection implements WatchSink {
   /** The session a follower has just caught up for (awaitSession), and the error if it could not. */
   private caughtUp: { sid: string; error?: unknown } | null = null;
   private deferredAt = 0;
+  /**
+   * Watches of resume frames sent with more:true, not yet armed: the frame that completes the batch resumes them and
+   * its own as one. Bounded by wsMaxWatchesPerConnection watches and wsMaxResumeBytes of frames.
+   */
+  private held: { since: number; watches: ResumeWatch[]; bytes: number } | null = null;
   private lastSeen = Date.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -239,7 +252,11 @@ export class WatchConnection implements WatchSink {
           return this.opWatch(id, m as { path: string; kind: WatchKind; sinceZxid?: string | number; encoding?: string });
         case 'resume':
           check(ResumeRequest, m);
-          return this.opResume(id, m as { sinceZxid: string | number; watches: { path: string; kind: WatchKind; encoding?: string }[] });
+          if (m.more === true) {
+            this.hold(id, m as ResumeFrame, Buffer.byteLength(text));
+            return 'done';
+          }
+          return this.opResume(id, m as ResumeFrame);
         case 'unwatch':
           check(UnwatchRequest, m);
           this.opUnwatch(id, m as { path: string; kind: WatchKind });
@@ -266,8 +283,7 @@ export class WatchConnection implements WatchSink {
 
   /** sinceZxid as a number, undefined when absent; throws when this node has waited too long to reach it. */
   private sinceOf(raw: string | number | undefined): number | undefined {
-    const since = raw === undefined ? undefined : Number(raw);
-    if (since !== undefined && !Number.isSafeInteger(since)) throw new ZkError('BadArguments', `sinceZxid ${raw} is out of range`);
+    const since = raw === undefined ? undefined : zxidOf(raw);
     if (since !== undefined && since > this.node.appliedZxid && Date.now() - (this.deferredAt || Date.now()) >= this.node.cfg.minZxidWaitMs) {
       throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
     }
@@ -289,15 +305,20 @@ export class WatchConnection implements WatchSink {
   /**
    * Arms many watches from one zxid, as ZooKeeper's SetWatches does: their missed events go out merged in zxid order,
    * each once, then one reply. One at a time, the first watch's replay would take the connection past what the next
-   * one missed, and that one could then only get a resync.
+   * one missed, and that one could then only get a resync. The watches of resume frames held before this one (see
+   * hold) come first, as if all had been in this frame.
    */
-  private opResume(id: FrameId, m: { sinceZxid: string | number; watches: { path: string; kind: WatchKind; encoding?: string }[] }): Handled {
+  private opResume(id: FrameId, m: ResumeFrame): Handled {
+    this.sameSince(m.sinceZxid);
     const since = this.sinceOf(m.sinceZxid);
     if (!this.hub.ready(since)) return 'defer';
+    // Taken only now: a frame refused or deferred above leaves the held batch as it was.
+    const watches = this.held ? [...this.held.watches, ...m.watches] : m.watches;
+    this.held = null;
     const missed = new Map<string, EventId>();
     const resyncs: string[] = [];
     const results: Record<string, unknown>[] = [];
-    for (const w of m.watches) {
+    for (const w of watches) {
       try {
         validatePath(w.path);
         const st = this.hub.watch(this, w.path, w.kind, since);
@@ -315,6 +336,41 @@ export class WatchConnection implements WatchSink {
     for (const path of resyncs) this.send({ type: 'resync', path });
     this.send({ id, ok: true, zxid: String(this.node.appliedZxid), results });
     return 'done';
+  }
+
+  /**
+   * A resume frame with more:true: its watches wait, unarmed, for the frame that completes the batch, so that what all
+   * of them missed goes out as one merged replay. Across separately resumed frames the first one's replay can take the
+   * connection past what a later frame's watches missed, which could then only resync. The acknowledgement carries no
+   * zxid (nothing was read or sent) and no results: they all come in the completing frame's reply, in the order sent.
+   * A refused frame is not held; what was held before it stays.
+   */
+  private hold(id: FrameId, m: ResumeFrame, bytes: number): void {
+    const since = this.sameSince(m.sinceZxid);
+    const count = (this.held?.watches.length ?? 0) + m.watches.length;
+    const size = (this.held?.bytes ?? 0) + bytes;
+    const maxWatches = this.node.cfg.wsMaxWatchesPerConnection;
+    if (count > maxWatches) {
+      throw new ZkError('BadArguments', `${count} watches held to resume: more than a connection may hold (wsMaxWatchesPerConnection ${maxWatches}); this frame is not held, one without more completes the batch`);
+    }
+    const maxBytes = this.node.cfg.wsMaxResumeBytes;
+    if (size > maxBytes) {
+      throw new ZkError('BadArguments', `${size} bytes of resume frames held: more than wsMaxResumeBytes ${maxBytes}; this frame is not held, one without more completes the batch`);
+    }
+    if (this.held) {
+      for (const w of m.watches) this.held.watches.push(w);
+      this.held.bytes = size;
+    } else this.held = { since, watches: [...m.watches], bytes };
+    this.send({ id, ok: true, held: count });
+  }
+
+  /** `raw` as a zxid, which must be that of the resume frames already held: a batch resumes from one zxid. */
+  private sameSince(raw: string | number): number {
+    const since = zxidOf(raw);
+    if (this.held && this.held.since !== since) {
+      throw new ZkError('BadArguments', `sinceZxid ${since} differs from ${this.held.since}, that of the resume frames held: a batch resumes from one zxid`);
+    }
+    return since;
   }
 
   private reply(id: FrameId | undefined, kind: WatchKind, st: WatchState, base64: boolean): Record<string, unknown> {
@@ -393,6 +449,7 @@ export class WatchConnection implements WatchSink {
     this.waitToken++;
     this.queue.length = 0;
     this.queuedBytes = 0;
+    this.held = null;
     this.hub.drop(this);
     if (this.sessionId) this.hub.unbind(this, this.sessionId);
   }

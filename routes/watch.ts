@@ -25,7 +25,7 @@ const LEADERLESS_CHECK_MS = 100;
 
 const DESCRIPTION = `Upgrade to a WebSocket (\`ws://host:port/v1/watch\`) carrying JSON text frames (API.md §5).
 
-Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`ResumeRequest\` \`{id, op:"resume", sinceZxid, watches:[{path, kind}]}\` (after a reconnect), \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
+Client → server: \`WatchRequest\` \`{id, op:"watch", path, kind, sinceZxid?}\`, \`ResumeRequest\` \`{id, op:"resume", sinceZxid, watches:[{path, kind}], more?}\` (after a reconnect; \`more:true\` holds a frame's watches until the frame that completes the batch), \`UnwatchRequest\`, \`SessionRequest\`, \`PingRequest\`.
 Server → client: \`WatchReply\` \`{id, ok:true, zxid, stat, data?|children?}\` (the state the watch was armed at, read at that zxid),
 \`WatchErrorReply\` \`{id, ok:false, error, code, message}\`, \`WatchEvent\` \`{type:"event", event, path, zxid}\` in zxid order,
 \`SessionEvent\` \`{type:"session", state:"expired"|"closed"}\`, \`ResyncEvent\` \`{type:"resync", path}\` (schemas in components).
@@ -33,7 +33,7 @@ Server → client: \`WatchReply\` \`{id, ok:true, zxid, stat, data?|children?}\`
 Events need READ on the changed node (the parent for NodeChildrenChanged), as in ZooKeeper 3.8.4+. With \`sinceZxid\`, missed
 changes are sent before the reply. \`Authorization: Basic\` on the upgrade authenticates the connection. Limits (server/config.ts):
 wsMaxConnections, wsMaxConnectionsPerIp (503 on the upgrade), wsMaxWatchesPerConnection, wsMaxFrameBytes (close 1009),
-wsMaxBufferedBytes (a slow reader is closed with 1008). A plain GET without the upgrade is 426.`;
+wsMaxBufferedBytes (a slow reader is closed with 1008), wsMaxResumeBytes (resume frames held with more:true). A plain GET without the upgrade is 426.`;
 
 export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>): Promise<WatchRoutes> {
   const cfg = node.cfg;

@@ -57,6 +57,8 @@ export interface Config {
   wsMaxFrameBytes: number;
   /** Bytes queued for a connection that reads too slowly; past it the connection is closed with 1008. */
   wsMaxBufferedBytes: number;
+  /** Bytes of resume frames (more:true) one connection may hold until the frame that completes them; past it BadArguments. */
+  wsMaxResumeBytes: number;
   /** Latest events a connection remembers having received, so a watch resumed on it does not send them again. */
   wsMaxRememberedEvents: number;
   /** Ping interval of a connection not bound to a session (bound ones are pinged every third of the session timeout). */
@@ -125,6 +127,7 @@ export function defaultConfig(): Config {
     wsMaxWatchesPerConnection: 10000,
     wsMaxFrameBytes: 16 * 1024,
     wsMaxBufferedBytes: 1024 * 1024,
+    wsMaxResumeBytes: 1024 * 1024,
     wsMaxRememberedEvents: 1024,
     wsPingIntervalMs: 30000,
     wsCloseGraceMs: 2000,
@@ -274,6 +277,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'wsMaxFrameBytes':
       case 'wsMaxBufferedBytes':
+      case 'wsMaxResumeBytes':
         cfg[key] = int(key, value, 1024, 1024 * 1024 * 1024);
         break;
       case 'wsPingIntervalMs':

@@ -11,6 +11,7 @@ const s = await startTestServer({
   wsMaxBufferedBytes: 64 * 1024,
   wsMaxWatchesPerConnection: 5,
   wsMaxFrameBytes: 2048,
+  wsMaxResumeBytes: 1500,
   wsMaxConnectionsPerIp: 8,
   wsMaxConnections: 9,
   wsCloseGraceMs: 5000,
@@ -77,6 +78,20 @@ t.test('watches per connection are capped; re-arming an existing watch is not a 
   t.match(await c.request({ op: 'unwatch', path: '/w0', kind: 'exists' }), { ok: true });
   t.match(await c.watch('/w5', 'exists'), { ok: true });
   t.match(await c.request({ op: 'unwatch', path: '/w0', kind: 'exists' }), { ok: false, error: 'NoWatcher', code: -121 });
+});
+
+t.test('resume frames held (more:true) are capped in watches and bytes: past either, BadArguments, and the batch still completes', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  const since = (await c.request({ op: 'ping' })).zxid as string;
+  const resume = (watches: string[], more: boolean) => c.request({ op: 'resume', sinceZxid: since, watches: watches.map((path) => ({ path, kind: 'exists' })), ...(more ? { more } : {}) });
+  t.match(await resume(['/h0', '/h1', '/h2'], true), { ok: true, held: 3 });
+  t.match(await resume(['/h3', '/h4', '/h5'], true), { ok: false, error: 'BadArguments', code: -8, message: /wsMaxWatchesPerConnection 5/ }, '6 held watches: more than a connection may hold');
+  // A frame of ~1.5 KiB (under wsMaxFrameBytes) on the ~150 bytes held: past 1500.
+  t.match(await resume(['/' + 'l'.repeat(1400)], true), { ok: false, error: 'BadArguments', message: /wsMaxResumeBytes 1500/ });
+  const r = await resume(['/h3'], false);
+  t.same((r.results as { ok: boolean }[]).map((x) => x.ok), [true, true, true, true], 'the refused frames were not held; the others were');
+  t.match(await wchs(), { numTotalWatches: 4 });
 });
 
 t.test('bad frames get ZooKeeper-style errors and the connection stays usable', async (t) => {

@@ -11,6 +11,20 @@ const base = s.url;
 const z = (p: string) => '/v1/znodes' + p;
 const zxidNow = async () => Number((await http(base, 'POST', '/v1/sync')).body.zxid);
 
+/**
+ * Creates `a` and `b`, then sets b, a, b: the zxids of the three changes and the zxid before them. Whatever replays a's
+ * change first has passed b's first one.
+ */
+async function interleaved(a: string, b: string): Promise<{ seen: number; b1: string; a1: string; b2: string }> {
+  await http(base, 'POST', z(a));
+  await http(base, 'POST', z(b));
+  const seen = await zxidNow();
+  const mz = async (path: string, v: string) => ((await http(base, 'PUT', z(path), v)).body.stat as { mzxid: string }).mzxid;
+  const b1 = await mz(b, '1');
+  const a1 = await mz(a, '1');
+  return { seen, b1, a1, b2: await mz(b, '2') };
+}
+
 async function client(t: { teardown: (fn: () => unknown) => void }): Promise<WatchClient> {
   const c = await WatchClient.open(base);
   t.teardown(() => c.close());
@@ -129,13 +143,7 @@ t.test('watches resumed together on one connection send each missed event once, 
 });
 
 t.test('a resume frame re-arms many watches from one zxid: what they missed comes merged in zxid order, each once, exact', async (t) => {
-  await http(base, 'POST', z('/ra'));
-  await http(base, 'POST', z('/rb'));
-  const seen = await zxidNow();
-  const b1 = await http(base, 'PUT', z('/rb'), '1');
-  const a1 = await http(base, 'PUT', z('/ra'), '1');
-  const b2 = await http(base, 'PUT', z('/rb'), '2');
-  const mz = (r: { body: Record<string, unknown> }) => (r.body.stat as { mzxid: string }).mzxid;
+  const { seen, b1, a1, b2 } = await interleaved('/ra', '/rb');
   // /ra first: as separate watch frames, its replay (a1) would leave /rb's b1 behind the connection's newest event.
   const c = await client(t);
   const r = await c.request({
@@ -154,7 +162,7 @@ t.test('a resume frame re-arms many watches from one zxid: what they missed come
   t.notOk(results.some((x) => 'id' in x), 'results carry no id of their own');
   t.same(
     c.events().map((e) => `${e.event} ${e.path}@${e.zxid}`),
-    [`NodeDataChanged /rb@${mz(b1)}`, `NodeDataChanged /ra@${mz(a1)}`, `NodeDataChanged /rb@${mz(b2)}`],
+    [`NodeDataChanged /rb@${b1}`, `NodeDataChanged /ra@${a1}`, `NodeDataChanged /rb@${b2}`],
     'every missed change, in zxid order, once (the data watch on /rb shares b1 with the persistent one)',
   );
   t.notOk(c.pushed.some((f) => f.type === 'resync'), 'no resync');
@@ -199,4 +207,57 @@ t.test('sinceZxid must be a zxid', async (t) => {
   const c = await client(t);
   t.match(await c.watch('/', 'data', { sinceZxid: 'x1' }), { ok: false, error: 'BadArguments', code: -8 });
   t.match(await c.watch('/', 'data', { sinceZxid: -1 }), { ok: false, error: 'BadArguments' });
+});
+
+t.test('resume frames held with more:true and the one that completes them resume as one frame: every missed event once, in zxid order', async (t) => {
+  const { seen, b1, a1, b2 } = await interleaved('/ma', '/mb');
+  const frames = [
+    { watches: [{ path: '/ma', kind: 'persistent' }] },
+    { watches: [{ path: '/mb', kind: 'persistent' }, { path: '/mb', kind: 'data' }] },
+  ];
+
+  const c = await client(t);
+  const first = await c.request({ op: 'resume', sinceZxid: String(seen), more: true, ...frames[0] });
+  t.same(first, { id: first.id, ok: true, held: 1 }, 'a held frame is acknowledged with the count held, no zxid, no results');
+  // Frames between held ones are handled as usual; the held watches are not armed yet.
+  t.match(await c.request({ op: 'ping' }), { ok: true });
+  t.match(await c.request({ op: 'unwatch', path: '/ma', kind: 'persistent' }), { ok: false, error: 'NoWatcher' });
+  t.same(c.pushed, [], 'nothing replayed before the batch completes');
+  const r = await c.request({ op: 'resume', sinceZxid: seen, ...frames[1] });
+  t.equal(r.ok, true);
+  t.same((r.results as { data?: string }[]).map((x) => x.data), ['1', '2', '2'], 'results for every watch of the batch, in the order sent');
+  t.same(
+    c.events().map((e) => `${e.event} ${e.path}@${e.zxid}`),
+    [`NodeDataChanged /mb@${b1}`, `NodeDataChanged /ma@${a1}`, `NodeDataChanged /mb@${b2}`],
+    'one merged replay: b1 is not lost behind a1',
+  );
+  t.notOk(c.pushed.some((f) => f.type === 'resync'), 'no resync');
+  await http(base, 'PUT', z('/ma'), '2');
+  await c.sync();
+  t.same(c.eventList().at(-1), 'NodeDataChanged /ma', 'the held watches are armed');
+
+  // The same frames without more: the first one's replay (a1) leaves /mb's b1 behind; it can only resync or fire late.
+  const d = await client(t);
+  await d.request({ op: 'resume', sinceZxid: String(seen), ...frames[0] });
+  await d.request({ op: 'resume', sinceZxid: String(seen), ...frames[1] });
+  t.same(d.pushed.filter((f) => f.type === 'resync'), [{ type: 'resync', path: '/mb' }]);
+  t.notOk(d.events().some((e) => e.zxid === b1), 'b1 itself never comes');
+});
+
+t.test('a held resume frame with another sinceZxid is refused; what was held stays', async (t) => {
+  await http(base, 'POST', z('/mc'));
+  const seen = await zxidNow();
+  const c1 = await http(base, 'PUT', z('/mc'), '1');
+  const c = await client(t);
+  t.match(await c.request({ op: 'resume', sinceZxid: String(seen), more: true, watches: [{ path: '/mc', kind: 'persistent' }] }), { ok: true, held: 1 });
+  t.match(await c.request({ op: 'resume', sinceZxid: String(seen - 1), more: true, watches: [{ path: '/mc', kind: 'data' }] }), {
+    ok: false,
+    error: 'BadArguments',
+    code: -8,
+    message: /sinceZxid/,
+  });
+  t.match(await c.request({ op: 'resume', sinceZxid: String(seen + 1), watches: [{ path: '/mc', kind: 'data' }] }), { ok: false, error: 'BadArguments' }, 'the completing frame too');
+  const r = await c.request({ op: 'resume', sinceZxid: String(seen), watches: [{ path: '/mc', kind: 'exists' }] });
+  t.equal((r.results as unknown[]).length, 2, 'the batch is the first held frame and the completing one');
+  t.same(c.events().map((e) => `${e.event}@${e.zxid}`), [`NodeDataChanged@${(c1.body.stat as { mzxid: string }).mzxid}`]);
 });
