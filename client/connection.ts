@@ -193,7 +193,7 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Re-arms every watch on a new connection. With a zxid seen, in resume frames: the server then sends what a frame's
+   * Re-arms every watch on a new connection. With a zxid seen, in resume frames: the server then sends what their
    * watches missed in zxid order, each event once; one watch frame each, the first one's replay could take the
    * connection past what a later one missed, which would then only get a resync. A server that predates resume gets
    * watch frames.
@@ -204,16 +204,7 @@ export class Connection extends EventEmitter {
     if (keys.length === 0) return;
     if (since > 0) {
       try {
-        // In frames the server accepts; what a later frame's watches missed before an earlier frame's newest event
-        // can then only come as a resync (a one-shot fires at that event's zxid instead).
-        for (const batch of resumeBatches(keys)) {
-          const r = await this.sendOn(ws, { op: 'resume', sinceZxid: String(since), watches: batch }, true);
-          const results = (r.results ?? []) as Frame[];
-          batch.forEach((k, i) => {
-            const res = results[i];
-            if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));
-          });
-        }
+        await this.resume(ws, since, keys);
         return;
       } catch (e) {
         if (!(e instanceof ZkClientError) || e.zkName !== 'Unimplemented') throw e;
@@ -227,6 +218,39 @@ export class Connection extends EventEmitter {
         }),
       ),
     );
+  }
+
+  /**
+   * Resume frames the server accepts, all but the last with more:true, so it resumes them as one. A server that refuses
+   * a more frame (it predates more, or would hold too much) gets that frame without more, which completes what it
+   * holds, and the rest frame by frame: what a later frame's watches missed before an earlier frame's newest event
+   * can then only come as a resync (a one-shot fires at that event's zxid instead).
+   */
+  private async resume(ws: WebSocket, since: number, keys: { path: string; kind: WatchKind }[]): Promise<void> {
+    const batches = resumeBatches(keys);
+    let chained = true;
+    let held: { path: string; kind: WatchKind }[] = [];
+    for (const [i, batch] of batches.entries()) {
+      const frame = { op: 'resume', sinceZxid: String(since), watches: batch };
+      if (chained && i < batches.length - 1) {
+        try {
+          await this.sendOn(ws, { ...frame, more: true }, false);
+          held.push(...batch);
+          continue;
+        } catch (e) {
+          if (!(e instanceof ZkClientError) || e.zkName !== 'BadArguments') throw e;
+          chained = false;
+        }
+      }
+      const r = await this.sendOn(ws, frame, true);
+      const results = (r.results ?? []) as Frame[];
+      held.push(...batch);
+      held.forEach((k, j) => {
+        const res = results[j];
+        if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));
+      });
+      held = [];
+    }
   }
 
   /** A watch the server now refuses (NoAuth after an ACL change, a limit) is dead; the connection is not. */
