@@ -73,6 +73,7 @@ export class RaftEngine implements Engine {
       listenHost: self.host,
       listenPort: self.peerPort,
       peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
+      membership: cfg.servers,
       secret: cfg.ensembleSecret as string,
       maxFrameBytes: cfg.peerMaxFrameBytes,
       maxQueueBytes: cfg.peerMaxQueueBytes,

@@ -19,6 +19,16 @@ export function proof(secret: string, role: 'S' | 'C', dialNonce: Buffer, accept
   return mac(secret, role, dialNonce, acceptNonce, `${dialId}>${acceptId}`);
 }
 
+/**
+ * Binds a member's server list to this handshake: only a side that knows the secret can write it, and only for
+ * these two nonces, so no process can claim a membership for a member or replay one from another connection. Each
+ * side computes it only after the other has proved the secret on this connection, so it is no oracle for a
+ * process without it; the leading 'M' keeps it apart from the proofs and the session key.
+ */
+export function membershipProof(secret: string, role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, dialId: number, acceptId: number, members: string): Buffer {
+  return mac(secret, 'M', role, dialNonce, acceptNonce, `${dialId}>${acceptId}`, members);
+}
+
 export function sameProof(a: Buffer, b: Uint8Array): boolean {
   const bb = Buffer.from(b);
   return a.length === bb.length && timingSafeEqual(a, bb);

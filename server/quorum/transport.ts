@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { FrameDecoder, decodeValue, encodeValue, frame } from './frames.js';
-import { FrameSigner, TAG_BYTES, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
+import { describeDifferences, membershipDifferences, membershipText, parseMembership, type Member } from './membership.js';
+import { FrameSigner, TAG_BYTES, membershipProof, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
 
 export interface PeerAddr {
   id: number;
@@ -17,6 +18,8 @@ export interface TransportOptions {
   listenHost: string;
   listenPort: number;
   peers: PeerAddr[];
+  /** Every server.N line, this member's included: a peer whose list differs is refused. */
+  membership: readonly Member[];
   secret: string;
   /** Largest frame accepted from a peer. */
   maxFrameBytes: number;
@@ -37,13 +40,27 @@ const NOT_DIALED_WARN_MS = 5000;
 const SECRET_MISMATCH = 'ensembleSecret mismatch';
 /** The reasons a dialer refuses an accepting peer with (see `denied` frames below), as they may be logged. */
 const KNOWN_DENIALS = [new RegExp(`^${SECRET_MISMATCH}$`), /^expected peer \d{1,3}, reached peer \d{1,3}$/];
+/** What an accepting member refuses a dialer with when their server lists differ (each side logs what differs). */
+const MEMBERSHIP_MISMATCH = 'ensemble membership mismatch';
+
+/**
+ * Each side's server list and its membershipProof, sent once the other side has proved the secret: the dialer's in
+ * `auth`, the acceptor's in `ok` or `denied`. Absent from a build that predates the check; an older peer ignores it.
+ */
+interface MembershipClaim {
+  members?: string;
+  membersProof?: Uint8Array;
+}
 
 type Handshake =
   | { t: 'hello'; id: number; nonce: Uint8Array }
   | { t: 'challenge'; id: number; nonce: Uint8Array; proof: Uint8Array }
-  | { t: 'auth'; proof: Uint8Array }
-  | { t: 'ok' }
-  | { t: 'denied'; reason: string };
+  | ({ t: 'auth'; proof: Uint8Array } & MembershipClaim)
+  | ({ t: 'ok' } & MembershipClaim)
+  | ({ t: 'denied'; reason: string } & MembershipClaim);
+
+/** A peer's membership as read from its claim: its servers, none sent (an older build), or a claim that fails its proof. */
+type ClaimedMembership = Member[] | 'absent' | 'invalid';
 
 class Link {
   signer?: FrameSigner;
@@ -85,9 +102,13 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
+  /** Peers linked without a membership check (older builds), each warned about once. */
+  private readonly unchecked = new Set<number>();
+  private readonly membership: string;
 
   constructor(private readonly o: TransportOptions) {
     super();
+    this.membership = membershipText(o.membership);
   }
 
   async start(): Promise<void> {
@@ -196,14 +217,21 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
             s.end(frame(encodeValue({ t: 'denied', reason: h.id !== p.id ? `expected peer ${p.id}, reached peer ${h.id}` : SECRET_MISMATCH } satisfies Handshake)));
             return;
           }
-          s.write(frame(encodeValue({ t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id) } satisfies Handshake)));
+          const auth: Handshake = { t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id), ...this.claim('C', myNonce, theirNonce, p.id) };
+          s.write(frame(encodeValue(auth)));
         } else if (h.t === 'ok' && theirNonce) {
+          // The acceptor has already compared; comparing here too lets this side name what differs, and refuse
+          // an acceptor whose idea of equal is not this build's.
+          if (!this.admit(p, this.readClaim(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, myNonce, theirNonce);
           link.signer = new FrameSigner(key, 'd');
           link.verifier = new FrameSigner(key, 'a');
           this.up(link);
         } else if (h.t === 'denied') {
+          // A refusal for membership carries the acceptor's list, proved like ours: this side then says what differs.
+          const claim = theirNonce && h.members !== undefined ? this.readClaim(h, 'S', myNonce, theirNonce, p.id) : 'absent';
+          if (Array.isArray(claim) && !this.admit(p, claim)) return void s.destroy();
           this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
             this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
           );
@@ -234,13 +262,16 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     let theirNonce: Buffer | undefined;
     let peer: PeerAddr | undefined;
     let link: Link | undefined;
+    let refused = false;
     const timer = setTimeout(() => s.destroy(), HANDSHAKE_TIMEOUT_MS);
-    const deny = (reason: string) => {
-      s.end(frame(encodeValue({ t: 'denied', reason } satisfies Handshake)));
-      s.destroy();
+    // Closed once the refusal is written: a membership list may not leave in one write, and destroy() would cut it.
+    const deny = (reason: string, claim: MembershipClaim = {}) => {
+      refused = true;
+      s.end(frame(encodeValue({ t: 'denied', reason, ...claim } satisfies Handshake)), () => s.destroy());
     };
     onFrames(s, decoder, (frames) => {
       for (const f of frames) {
+        if (refused) return;
         if (link?.ready) {
           this.deliver(link, f);
           continue;
@@ -265,12 +296,15 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
             );
             return deny(SECRET_MISMATCH);
           }
+          const claimed = this.readClaim(h, 'C', theirNonce, myNonce, peer.id);
+          const mine = this.claim('S', theirNonce, myNonce, peer.id);
+          if (!this.admit(peer, claimed)) return claimed === 'invalid' ? void s.destroy() : deny(MEMBERSHIP_MISMATCH, mine);
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, theirNonce, myNonce);
           link = new Link(s, peer.id);
           link.signer = new FrameSigner(key, 'a');
           link.verifier = new FrameSigner(key, 'd');
-          s.write(frame(encodeValue({ t: 'ok' } satisfies Handshake)));
+          s.write(frame(encodeValue({ t: 'ok', ...mine } satisfies Handshake)));
           const prev = this.links.get(peer.id);
           if (prev && prev.socket !== s) prev.socket.destroy();
           this.up(link);
@@ -296,6 +330,53 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       clearTimeout(timer);
       if (link) this.down(link);
     });
+  }
+
+  /** This member's list for the peer `other`, proved for this connection ('C' when this side dialed, 'S' when it accepted). */
+  private claim(role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, other: number): Required<MembershipClaim> {
+    const [dialId, acceptId] = role === 'C' ? [this.o.myId, other] : [other, this.o.myId];
+    return { members: this.membership, membersProof: membershipProof(this.o.secret, role, dialNonce, acceptNonce, dialId, acceptId, this.membership) };
+  }
+
+  /** The list `other` sent in `c`, if the proof it wrote as `role` holds for this connection. */
+  private readClaim(c: MembershipClaim, role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, other: number): ClaimedMembership {
+    if (c.members === undefined) return 'absent';
+    if (typeof c.members !== 'string' || !(c.membersProof instanceof Uint8Array)) return 'invalid';
+    const [dialId, acceptId] = role === 'C' ? [other, this.o.myId] : [this.o.myId, other];
+    if (!sameProof(membershipProof(this.o.secret, role, dialNonce, acceptNonce, dialId, acceptId, c.members), c.membersProof)) return 'invalid';
+    try {
+      return parseMembership(c.members);
+    } catch {
+      return 'invalid';
+    }
+  }
+
+  /**
+   * Whether `p` may link, given the membership it claimed: yes when its list is ours, or when it sent none (a build
+   * from before the check, during a rolling upgrade: warned once). Says why not, once per reason.
+   */
+  private admit(p: PeerAddr, claimed: ClaimedMembership): boolean {
+    const address = `${p.host}:${p.port}`;
+    if (claimed === 'absent') {
+      if (!this.unchecked.has(p.id)) {
+        this.unchecked.add(p.id);
+        this.o.log.warn({ peer: p.id, address }, `peer ${p.id} at ${address} sent no ensemble membership (an older zkgate?): linked without checking that it lists the same servers`);
+      }
+      return true;
+    }
+    if (claimed === 'invalid') {
+      this.report(p.id, `peer ${p.id} at ${address} sent an ensemble membership that failed its integrity check`, (msg) => this.o.log.error({ peer: p.id, address }, msg));
+      return false;
+    }
+    const differences = membershipDifferences(this.o.membership, this.o.myId, claimed, p.id);
+    if (differences.length === 0) {
+      this.unchecked.delete(p.id);
+      return true;
+    }
+    this.report(p.id, `peer ${p.id} at ${address} has a different ensemble: ${describeDifferences(differences)}`, (msg) =>
+      this.o.log.error({ peer: p.id, address, differences }, msg),
+    );
+    return false;
   }
 
   private up(link: Link): void {

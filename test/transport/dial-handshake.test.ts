@@ -7,6 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { PeerTransport } from '../../server/quorum/transport.js';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
+import { membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });
@@ -34,7 +35,11 @@ async function fakePeer(reply: Buffer) {
 }
 
 async function dialer(peerPort: number) {
-  const tr = new PeerTransport({ myId: 1, listenHost: '127.0.0.1', listenPort: await freePort(), peers: [{ id: 2, host: '127.0.0.1', port: peerPort }], secret: 's', maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, log });
+  const peers = [
+    { id: 1, host: '127.0.0.1', port: await freePort() },
+    { id: 2, host: '127.0.0.1', port: peerPort },
+  ];
+  const tr = new PeerTransport({ myId: 1, listenHost: '127.0.0.1', listenPort: peers[0]?.port as number, peers: peers.slice(1), membership: membersOf(peers), secret: 's', maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, log });
   await tr.start();
   return tr;
 }

@@ -5,6 +5,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { PeerTransport } from '../../server/quorum/transport.js';
 import { decodeValue, encodeValue, frame } from '../../server/quorum/frames.js';
+import { membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });
@@ -16,7 +17,7 @@ async function pair(secretA: string, secretB: string) {
     { id: 2, host: '127.0.0.1', port: pb },
   ];
   const mk = (id: number, port: number, secret: string) =>
-    new PeerTransport({ myId: id, listenHost: '127.0.0.1', listenPort: port, peers: peers.filter((p) => p.id !== id), secret, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, log });
+    new PeerTransport({ myId: id, listenHost: '127.0.0.1', listenPort: port, peers: peers.filter((p) => p.id !== id), membership: membersOf(peers), secret, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, log });
   const a = mk(1, pa, secretA);
   const b = mk(2, pb, secretB);
   await Promise.all([a.start(), b.start()]);

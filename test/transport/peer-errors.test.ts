@@ -5,6 +5,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
 import { PeerTransport, type PeerAddr } from '../../server/quorum/transport.js';
+import { membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 interface Line {
@@ -17,7 +18,7 @@ interface Line {
 function node(id: number, peers: PeerAddr[], secret: string, lines: Line[], notDialedWarnMs?: number) {
   const me = peers.find((p) => p.id === id) as PeerAddr;
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
-  return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), secret, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs, log });
+  return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), membership: membersOf(peers), secret, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs, log });
 }
 
 async function addrs(n: number): Promise<PeerAddr[]> {

@@ -1,0 +1,92 @@
+// What two members must agree on before they share a link: the quorum part of every server.N line. Members whose
+// lists differ count different quorums and could elect two leaders, so the peer handshake compares them and
+// refuses the link, naming what differs (etcd's "cluster ID mismatch", told in server.N terms).
+//
+// The HTTP part (`;httpHost:httpPort`) does not count: it decides neither who votes nor where peers connect, and it
+// legitimately differs between copies of one ensemble (a port-only `;8080`, an address given by flags instead).
+import { parseServerLine, type ServerLine } from '../ensemble-config.js';
+
+export type Member = Pick<ServerLine, 'id' | 'host' | 'peerPort' | 'electionPort' | 'role'>;
+
+/** server.0 to server.254, as zoo.cfg allows. */
+export const MAX_MEMBERS = 255;
+/** A DNS name (253) and the rest of a line fit; a longer line is no membership this build could have written. */
+const MAX_LINE_CHARS = 320;
+/** How many differences one log line names; an entirely different ensemble would otherwise list every server. */
+const MAX_DIFFERENCES_NAMED = 5;
+
+/**
+ * Host names are case-insensitive. 0.0.0.0 is the ZooKeeper habit of a member listing itself on every interface
+ * while the others name its address; it means "any host" only in the line of the member that wrote it.
+ */
+const WILDCARD_HOST = '0.0.0.0';
+
+function lineOf(m: Member): string {
+  return `server.${m.id}=${m.host.toLowerCase()}:${m.peerPort}:${m.electionPort}:${m.role}`;
+}
+
+/** The canonical list a member sends in the handshake: one line per member, sorted by id, no HTTP part. */
+export function membershipText(members: readonly Member[]): string {
+  return [...members]
+    .sort((a, b) => a.id - b.id)
+    .map(lineOf)
+    .join('\n');
+}
+
+/** Reads a peer's list; throws on anything membershipText cannot have produced (it ends up in logs). */
+export function parseMembership(text: string): Member[] {
+  const lines = text.split('\n');
+  if (lines.length > MAX_MEMBERS) throw new Error(`more than ${MAX_MEMBERS} servers`);
+  const out: Member[] = [];
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    if (line.length > MAX_LINE_CHARS || !line.startsWith('server.') || eq < 0 || line.includes(';') || /[\s\x00-\x1f\x7f]/.test(line)) {
+      throw new Error('malformed server line');
+    }
+    const { id, host, peerPort, electionPort, role } = parseServerLine(line.slice(0, eq), line.slice(eq + 1));
+    if (out.length > 0 && id <= (out.at(-1) as Member).id) throw new Error('server lines out of order');
+    out.push({ id, host, peerPort, electionPort, role });
+  }
+  return out;
+}
+
+function sameHost(mine: Member, myId: number, theirs: Member, theirId: number): boolean {
+  if (mine.host.toLowerCase() === theirs.host.toLowerCase()) return true;
+  return (mine.host === WILDCARD_HOST && mine.id === myId) || (theirs.host === WILDCARD_HOST && theirs.id === theirId);
+}
+
+/**
+ * What differs between this member's list and a peer's, in words an operator acts on ("it" is the peer); empty
+ * when they agree.
+ */
+export function membershipDifferences(mine: readonly Member[], myId: number, theirs: readonly Member[], theirId: number): string[] {
+  const here = new Map(mine.map((m) => [m.id, m]));
+  const there = new Map(theirs.map((m) => [m.id, m]));
+  const ids = [...new Set([...here.keys(), ...there.keys()])].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (const id of ids) {
+    const a = here.get(id);
+    const b = there.get(id);
+    if (!a) {
+      out.push(`it lists ${lineOf(b as Member)}, which this member does not`);
+      continue;
+    }
+    if (!b) {
+      out.push(`this member lists ${lineOf(a)}, which it does not`);
+      continue;
+    }
+    if (!sameHost(a, myId, b, theirId) || a.peerPort !== b.peerPort) {
+      out.push(`server.${id} has peer address ${a.host}:${a.peerPort} here, ${b.host}:${b.peerPort} there`);
+    }
+    if (a.electionPort !== b.electionPort) out.push(`server.${id} has electionPort ${a.electionPort} here, ${b.electionPort} there`);
+    if (a.role !== b.role) out.push(`server.${id} has role ${a.role} here, ${b.role} there`);
+  }
+  return out;
+}
+
+/** The differences as one clause list, the first few named and the rest counted. */
+export function describeDifferences(differences: readonly string[]): string {
+  const named = differences.slice(0, MAX_DIFFERENCES_NAMED).join('; ');
+  const more = differences.length - MAX_DIFFERENCES_NAMED;
+  return more > 0 ? `${named}; and ${more} more difference${more === 1 ? '' : 's'}` : named;
+}

@@ -1,0 +1,72 @@
+// The server list members compare in the peer handshake: its canonical text, what a peer may send, and the
+// words the refusal uses for each kind of difference.
+import t from 'tap';
+import { describeDifferences, membershipDifferences, membershipText, parseMembership, type Member } from '../../server/quorum/membership.js';
+
+const three: Member[] = [
+  { id: 1, host: '10.0.0.1', peerPort: 2888, electionPort: 3888, role: 'participant' },
+  { id: 2, host: '10.0.0.2', peerPort: 2888, electionPort: 3888, role: 'participant' },
+  { id: 3, host: '10.0.0.3', peerPort: 2888, electionPort: 3888, role: 'participant' },
+];
+const with4 = (m: Partial<Member> = {}): Member[] => [...three, { id: 4, host: '10.0.0.4', peerPort: 2888, electionPort: 3888, role: 'participant', ...m }];
+const change = (id: number, m: Partial<Member>): Member[] => three.map((s) => (s.id === id ? { ...s, ...m } : s));
+
+t.test('the canonical text: sorted by id, host in lower case, no HTTP part, and it reads back', async (t) => {
+  const text = membershipText([{ ...three[2], host: 'ZK3.Example.com' } as Member, ...three.slice(0, 2)]);
+  t.equal(text, 'server.1=10.0.0.1:2888:3888:participant\nserver.2=10.0.0.2:2888:3888:participant\nserver.3=zk3.example.com:2888:3888:participant');
+  const http = [{ ...three[0], httpHost: '10.0.0.1', httpPort: 8080 }, three[1], three[2]] as Member[];
+  t.equal(membershipText(http), membershipText(three), 'the HTTP address is not part of it');
+  t.same(parseMembership(membershipText(three)), three);
+});
+
+t.test('a list this build cannot have written is refused', async (t) => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `server.${i}=h${i}:1:1:participant`).join('\n');
+  t.doesNotThrow(() => parseMembership(lines(255)), '255 servers');
+  t.throws(() => parseMembership(lines(256)), /more than 255/);
+  t.throws(() => parseMembership(''), 'empty');
+  t.throws(() => parseMembership('server.2=a:1:1:participant\nserver.1=b:1:1:participant'), /order/, 'unsorted');
+  t.throws(() => parseMembership('server.1=a:1:1:participant\nserver.1=b:2:2:participant'), /order/, 'an id twice');
+  t.throws(() => parseMembership('server.1=a:1:1:participant;a:8080'), /malformed/, 'an HTTP part');
+  t.throws(() => parseMembership('zoo.1=a:1:1:participant'), 'not a server line');
+  t.throws(() => parseMembership('server.1=a\u001b[2J:1:1:participant'), /malformed/, 'control characters');
+  t.throws(() => parseMembership(`server.1=${'a'.repeat(400)}:1:1:participant`), /malformed/, 'an overlong line');
+  t.throws(() => parseMembership('server.1=a:1:1:leader'), /role/);
+});
+
+t.test('the same list, however it is written, has no differences', async (t) => {
+  t.same(membershipDifferences(three, 1, [...three].reverse(), 2), []);
+  t.same(membershipDifferences(change(3, { host: 'ZK3' }), 1, change(3, { host: 'zk3' }), 2), [], 'host names ignore case');
+});
+
+t.test('each kind of difference, named from this member ("here") and the peer ("it", "there")', async (t) => {
+  t.same(membershipDifferences(three, 1, with4(), 3), ['it lists server.4=10.0.0.4:2888:3888:participant, which this member does not']);
+  t.same(membershipDifferences(with4({ role: 'observer' }), 3, three, 1), ['this member lists server.4=10.0.0.4:2888:3888:observer, which it does not']);
+  t.same(membershipDifferences(three, 1, change(3, { role: 'observer' }), 2), ['server.3 has role participant here, observer there']);
+  t.same(membershipDifferences(three, 1, change(2, { host: '10.0.0.9' }), 3), ['server.2 has peer address 10.0.0.2:2888 here, 10.0.0.9:2888 there']);
+  t.same(membershipDifferences(three, 1, change(2, { peerPort: 2889 }), 3), ['server.2 has peer address 10.0.0.2:2888 here, 10.0.0.2:2889 there']);
+  t.same(membershipDifferences(three, 1, change(2, { electionPort: 3889 }), 3), ['server.2 has electionPort 3888 here, 3889 there']);
+  t.same(
+    membershipDifferences(three, 1, change(2, { peerPort: 2889, role: 'observer' }), 3),
+    ['server.2 has peer address 10.0.0.2:2888 here, 10.0.0.2:2889 there', 'server.2 has role participant here, observer there'],
+    'every field that differs, in id order',
+  );
+});
+
+t.test('0.0.0.0 matches any host only in the line of the member that wrote it', async (t) => {
+  const selfWildcard = change(1, { host: '0.0.0.0' });
+  t.same(membershipDifferences(three, 2, selfWildcard, 1), [], "peer 1 lists itself on every interface");
+  t.same(membershipDifferences(selfWildcard, 1, three, 2), [], 'the same seen from member 1');
+  t.same(membershipDifferences(three, 3, selfWildcard, 2), ['server.1 has peer address 10.0.0.1:2888 here, 0.0.0.0:2888 there'], "in another member's line it is a difference");
+});
+
+t.test('a long list of differences names the first five and counts the rest', async (t) => {
+  const other = Array.from({ length: 10 }, (_, i) => ({ id: i + 10, host: 'x', peerPort: 1, electionPort: 1, role: 'participant' as const }));
+  const d = membershipDifferences(three, 1, other, 10);
+  t.equal(d.length, 13);
+  const text = describeDifferences(d);
+  t.equal(text.split('; ').length, 6);
+  t.match(text, /^this member lists server\.1=10\.0\.0\.1:2888:3888:participant, which it does not; /);
+  t.match(text, /; and 8 more differences$/);
+  t.equal(describeDifferences(d.slice(0, 6)), `${d.slice(0, 5).join('; ')}; and 1 more difference`);
+  t.equal(describeDifferences(d.slice(0, 2)), d.slice(0, 2).join('; '));
+});
