@@ -60,14 +60,22 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
     mode = undefined;
   }
   if (typeof mode !== 'string') throw notZkgate(url, 'no mode in /v1/admin/srvr');
-  if (expectMyid !== undefined) {
+  let cluster: { myid?: number | null; members?: { linkError?: unknown }[] } = {};
+  try {
     const cl = await c.request('GET', '/v1/admin/cluster');
-    const myid = cl.status === 200 ? (JSON.parse(cl.body.toString('utf8')) as { myid?: number | null }).myid : undefined;
-    if (myid !== expectMyid) {
-      throw new CliFailure(`wrong myid: the config says this node is myid ${expectMyid}, but the server at ${url} is myid ${myid ?? 'unknown (standalone)'}`);
-    }
+    if (cl.status === 200) cluster = JSON.parse(cl.body.toString('utf8')) as typeof cluster;
+  } catch (e) {
+    // Only the myid check needs this answer (a body that is not JSON counts as none); the link reasons are extra.
+    if (expectMyid !== undefined && !(e instanceof SyntaxError)) throw e;
+  }
+  if (expectMyid !== undefined && cluster.myid !== expectMyid) {
+    throw new CliFailure(`wrong myid: the config says this node is myid ${expectMyid}, but the server at ${url} is myid ${cluster.myid ?? 'unknown (standalone)'}`);
   }
   line(`Mode: ${mode}`);
+  // Why a member is missing is on this node, not on the one the operator suspects: say it here.
+  for (const m of Array.isArray(cluster.members) ? cluster.members : []) {
+    if (typeof m.linkError === 'string') line(`Unlinked peer: ${m.linkError}`);
+  }
   if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
 }
 

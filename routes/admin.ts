@@ -100,6 +100,10 @@ const ClusterMember = Type.Object({
   lagEntries: Type.Integer(),
   connected: Type.Boolean(),
   synced: Type.Union([Type.Boolean(), Type.Null()], { description: "On the leader: the member acknowledged within syncLimit × tickTime, ZooKeeper's synced (the leader itself: true). Null on other nodes." }),
+  linkError: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why this node has no peer link to the member, as its log says it (unreachable, refused, a different ensemble); null while linked, for the node itself, or before any attempt.',
+    examples: ['peer 3 at zk3:2888 has a different ensemble: it lists server.4=zk4:2888:3888:participant, which this member does not'],
+  }),
 });
 
 export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { node, conns }) => {

@@ -13,6 +13,8 @@ export interface ClusterMember {
   connected: boolean;
   /** The leader's view: acknowledged within syncLimit × tickTime (the leader itself: true). Null elsewhere. */
   synced: boolean | null;
+  /** Why this node has no link to the member (unreachable, refused, a different ensemble…); null while linked, for itself, or before any attempt. */
+  linkError: string | null;
 }
 
 export interface ClusterInfo {

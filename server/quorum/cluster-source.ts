@@ -20,6 +20,7 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
           s.id === st.leaderId ? 'leader' : st.leaderId === 0 ? 'unknown' : s.role === 'observer' ? 'observer' : 'follower';
         // A leader's progress starts every member at match 0: until one acknowledges, its position is unknown, not 0.
         const applied = isMe ? engine.appliedZxid : pr && pr.match > 0 ? pr.match : -1;
+        const connected = isMe || engine.peers.isConnected(s.id);
         return {
           id: s.id,
           role: isMe && engine.mode === 'looking' ? 'looking' : role,
@@ -27,8 +28,9 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
           httpAddress: memberHttpAddress(s, cfg.httpPort),
           appliedZxid: applied >= 0 ? String(applied) : 'unknown',
           lagEntries: isMe ? Math.max(0, st.commit - engine.appliedZxid) : applied >= 0 ? Math.max(0, st.lastIndex - applied) : -1,
-          connected: isMe || engine.peers.isConnected(s.id),
-          synced: st.progress === null ? null : isMe || (engine.peers.isConnected(s.id) && engine.synced(s.id)),
+          connected,
+          synced: st.progress === null ? null : isMe || (connected && engine.synced(s.id)),
+          linkError: connected ? null : (engine.peers.lastError.get(s.id) ?? null),
         };
       });
       return { myid: me, leader: st.leaderId || null, term: st.term, commitZxid: String(st.commit), members };

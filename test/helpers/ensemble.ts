@@ -35,6 +35,8 @@ export interface EnsembleOptions {
   observers?: number[];
   /** Per-node secret override (to test a mismatched secret). */
   secretFor?: (id: number) => string;
+  /** Per-node server.N lines (to test members whose zoo.cfg differs); asked again at every (re)start. */
+  serversFor?: (id: number, lines: string[]) => string[];
 }
 
 async function srvr(url: string): Promise<{ mode: string; zxid: string } | null> {
@@ -55,15 +57,10 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
     const peerPort = await freePort();
     nodes.push({ id, dataDir: join(root, `n${id}`), url: `http://127.0.0.1:${httpPort}`, peerPort, httpPort });
   }
-  const lines = [
-    'tickTime=500',
-    'initLimit=20',
-    'syncLimit=5',
-    ...nodes.map((n) => `server.${n.id}=127.0.0.1:${n.peerPort}:${n.peerPort}${o.observers?.includes(n.id) ? ':observer' : ''};127.0.0.1:${n.httpPort}`),
-    ...(o.extra ?? []),
-  ];
+  const servers = nodes.map((n) => `server.${n.id}=127.0.0.1:${n.peerPort}:${n.peerPort}${o.observers?.includes(n.id) ? ':observer' : ''};127.0.0.1:${n.httpPort}`);
   const cfgFor = (id: number) => {
     const p = join(root, `zoo-${id}.cfg`);
+    const lines = ['tickTime=500', 'initLimit=20', 'syncLimit=5', ...(o.serversFor ? o.serversFor(id, servers) : servers), ...(o.extra ?? [])];
     writeFileSync(p, [...lines, `ensembleSecret=${o.secretFor ? o.secretFor(id) : (o.secret ?? 'test-secret')}`].join('\n') + '\n');
     return p;
   };
