@@ -99,6 +99,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private readonly links = new Map<number, Link>();
   private readonly backoff = new Map<number, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Every open socket, handshaking ones too: stop() must close a connection that would otherwise come up after it. */
+  private readonly sockets = new Set<net.Socket>();
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
@@ -184,7 +186,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
 
   private dial(p: PeerAddr): void {
     if (this.stopped) return;
-    const s = net.connect({ host: p.host, port: p.port });
+    const s = this.track(net.connect({ host: p.host, port: p.port }));
     s.setNoDelay(true);
     const myNonce = nonce();
     let theirNonce: Buffer | undefined;
@@ -256,6 +258,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   }
 
   private accept(s: net.Socket): void {
+    this.track(s);
     s.setNoDelay(true);
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
     const myNonce = nonce();
@@ -379,6 +382,12 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     return false;
   }
 
+  private track(s: net.Socket): net.Socket {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
+    return s;
+  }
+
   private up(link: Link): void {
     link.ready = true;
     this.links.set(link.peerId, link);
@@ -417,7 +426,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
-    for (const l of this.links.values()) l.socket.destroy();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }

@@ -5,11 +5,11 @@ import t from 'tap';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { FrameDecoder, decodeValue, encodeValue, frame } from '../../server/quorum/frames.js';
+import { encodeValue, frame } from '../../server/quorum/frames.js';
 import type { Member } from '../../server/quorum/membership.js';
 import { membershipProof, proof } from '../../server/quorum/peer-auth.js';
 import { PeerTransport, type PeerAddr } from '../../server/quorum/transport.js';
-import { membersOf } from '../helpers/peers.js';
+import { fakeAcceptor, handshakeSocket, membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 interface Line {
@@ -40,50 +40,6 @@ async function until(pred: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!pred() && Date.now() < deadline) await sleep(10);
   return pred();
-}
-
-/** A socket speaking handshake frames: `next()` is the next decoded frame the other side sent. */
-function handshakeSocket(s: net.Socket) {
-  const decoder = new FrameDecoder(1 << 20);
-  const queue: Record<string, unknown>[] = [];
-  const waiting: ((v: Record<string, unknown>) => void)[] = [];
-  s.on('error', () => {});
-  s.on('data', (d: Buffer) => {
-    for (const f of decoder.push(d)) {
-      const v = decodeValue(f) as Record<string, unknown>;
-      const w = waiting.shift();
-      if (w) w(v);
-      else queue.push(v);
-    }
-  });
-  return {
-    send: (v: unknown) => s.write(frame(encodeValue(v))),
-    next: () => new Promise<Record<string, unknown>>((r) => (queue.length > 0 ? r(queue.shift() as Record<string, unknown>) : waiting.push(r))),
-  };
-}
-
-/** Peer 2 as a build from before the check (or a forger, with `okExtra`): proves the secret, answers a bare `ok`. */
-async function olderAcceptor(port: number, okExtra: (dialNonce: Buffer, acceptNonce: Buffer) => object = () => ({})) {
-  const auths: Record<string, unknown>[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer(async (s) => {
-    sockets.add(s);
-    const h = handshakeSocket(s);
-    const hello = await h.next();
-    const theirs = Buffer.from(hello.nonce as Uint8Array);
-    const mine = randomBytes(16);
-    h.send({ t: 'challenge', id: 2, nonce: mine, proof: proof(SECRET, 'S', theirs, mine, 1, 2) });
-    auths.push(await h.next());
-    h.send({ t: 'ok', ...okExtra(theirs, mine) });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  return {
-    auths,
-    stop: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 t.test('members whose lists differ are refused on both sides, once each, naming the peer and the difference', async (t) => {
@@ -165,7 +121,7 @@ t.test('an older dialer that sends no list links, with one warning on the accept
 t.test('an older acceptor that answers without a list gets a link, with one warning on the dialing side', async (t) => {
   const peers = await addrs(2);
   const lines: Line[] = [];
-  const older = await olderAcceptor(peers[1]?.port as number);
+  const older = await fakeAcceptor(peers[1]?.port as number, SECRET);
   const a = node(1, peers, membersOf(peers), lines);
   t.teardown(async () => {
     await a.stop();
@@ -182,7 +138,7 @@ t.test('a list whose proof does not hold is not believed: no difference is claim
   const lines: Line[] = [];
   const other = 'server.1=127.0.0.1:1:1:participant\nserver.9=10.9.9.9:1:1:participant';
   // Proves the secret, but the list it sends is not the one its proof covers.
-  const forger = await olderAcceptor(peers[1]?.port as number, (d, a) => ({ members: other, membersProof: membershipProof(SECRET, 'S', d, a, 1, 2, 'server.1=x:1:1:participant') }));
+  const forger = await fakeAcceptor(peers[1]?.port as number, SECRET, { okExtra: (d, a) => ({ members: other, membersProof: membershipProof(SECRET, 'S', d, a, 1, 2, 'server.1=x:1:1:participant') }) });
   const dialer = node(1, peers, membersOf(peers), lines);
   t.teardown(async () => {
     await dialer.stop();

@@ -5,7 +5,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { PeerTransport } from '../../server/quorum/transport.js';
 import { decodeValue, encodeValue, frame } from '../../server/quorum/frames.js';
-import { membersOf } from '../helpers/peers.js';
+import { fakeAcceptor, membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });
@@ -100,4 +100,23 @@ t.test('an oversized frame ends the connection before it is buffered', async (t)
   sock.write(head);
   await closed;
   t.pass('the server closed the connection announcing a 64 MiB frame');
+});
+
+t.test('a connection still in its handshake when the transport stops is closed, and never comes up', async (t) => {
+  const peers = [
+    { id: 1, host: '127.0.0.1', port: await freePort() },
+    { id: 2, host: '127.0.0.1', port: await freePort() },
+  ];
+  let authed!: () => void;
+  let release!: () => void;
+  const gotAuth = new Promise<void>((r) => (authed = r));
+  const fake = await fakeAcceptor(peers[1]?.port as number, 's', { beforeOk: () => (authed(), new Promise<void>((r) => (release = r))) });
+  const a = new PeerTransport({ myId: 1, listenHost: '127.0.0.1', listenPort: peers[0]?.port as number, peers: peers.slice(1), membership: membersOf(peers), secret: 's', maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, log });
+  t.teardown(() => fake.stop());
+  await a.start();
+  await gotAuth;
+  await a.stop();
+  release();
+  t.ok(await until(() => [...fake.sockets].every((s) => s.destroyed)), 'the stopped side closed the connection');
+  t.notOk(a.isConnected(2), 'no link came up after stop');
 });
