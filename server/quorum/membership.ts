@@ -35,6 +35,7 @@ export function membershipText(members: readonly Member[]): string {
 
 /** Reads a peer's list; throws on anything membershipText cannot have produced (it ends up in logs). */
 export function parseMembership(text: string): Member[] {
+  if (text.length > MAX_MEMBERS * (MAX_LINE_CHARS + 1)) throw new Error('membership too long');
   const lines = text.split('\n');
   if (lines.length > MAX_MEMBERS) throw new Error(`more than ${MAX_MEMBERS} servers`);
   const out: Member[] = [];

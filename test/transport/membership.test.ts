@@ -23,6 +23,7 @@ t.test('a list this build cannot have written is refused', async (t) => {
   const lines = (n: number) => Array.from({ length: n }, (_, i) => `server.${i}=h${i}:1:1:participant`).join('\n');
   t.doesNotThrow(() => parseMembership(lines(255)), '255 servers');
   t.throws(() => parseMembership(lines(256)), /more than 255/);
+  t.throws(() => parseMembership('x'.repeat(1 << 20)), /too long/, 'a megabyte is not read line by line');
   t.throws(() => parseMembership(''), 'empty');
   t.throws(() => parseMembership('server.2=a:1:1:participant\nserver.1=b:1:1:participant'), /order/, 'unsorted');
   t.throws(() => parseMembership('server.1=a:1:1:participant\nserver.1=b:2:2:participant'), /order/, 'an id twice');
