@@ -1,14 +1,15 @@
 // Owns the LMDB environment: the znode tree, sessions, ephemeral and sweep indexes, and the last applied zxid.
 // Every durable write goes through `writeDurably`, one LMDB transaction per batch, fsync'd before it resolves.
+// The layout is in schema.ts, snapshot files in snapshot-file.ts.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { byUtf8, type Counter, type TreeView } from './view.js';
-import { NODES_DB_OPTIONS } from './node-codec.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
 import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
+import { ephKey, namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './schema.js';
+import { INSTALL_MARK, inspectSnapshot, replaceTree, wipeTree, type SnapshotInfo } from './snapshot-file.js';
 
 /** The one znode whose data a member shows from its own config (showConfig). */
 const CONFIG_PATH = '/zookeeper/config';
@@ -21,34 +22,10 @@ const CONFIG_PATH = '/zookeeper/config';
 export const LMDB_COMMIT_INTERVAL_MS = 10;
 export const LMDB_COMMIT_TXNS = 5000;
 
-const SEP = 0;
-
-/** Key of a znode: parent path, NUL, name — so the children of a node are one ordered key range. */
-export function nodeKey(path: string): Buffer {
-  if (path === '/') return Buffer.from([SEP]);
-  const i = path.lastIndexOf('/');
-  const parent = i === 0 ? '/' : path.slice(0, i);
-  return Buffer.concat([Buffer.from(parent, 'utf8'), Buffer.from([SEP]), Buffer.from(path.slice(i + 1), 'utf8')]);
-}
-
-function childRange(path: string): { start: Buffer; end: Buffer } {
-  const p = Buffer.from(path, 'utf8');
-  return { start: Buffer.concat([p, Buffer.from([SEP])]), end: Buffer.concat([p, Buffer.from([SEP + 1])]) };
-}
-
-function ephKey(sessionId: string, path: string): Buffer {
-  return Buffer.concat([Buffer.from(sessionId, 'utf8'), Buffer.from([SEP]), Buffer.from(path, 'utf8')]);
-}
-
 export interface Counters {
   znodes: number;
   dataBytes: number;
   ephemerals: number;
-}
-
-export interface SnapshotInfo {
-  zxid: number;
-  znodes: number;
 }
 
 export interface StoreOptions {
@@ -63,13 +40,15 @@ export interface StoreOptions {
 export class Store {
   readonly path: string;
   private readonly env: RootDatabase;
+  private readonly dbs: TreeDbs;
+  // The databases of `dbs` again, as fields of their own: the per-request reads reach them without going through it.
   private readonly nodes: Database<NodeRecord, Buffer>;
-  /** Serialised getData answers of unchanged znodes (server/fast-read.ts); see ReadCache for when they go. */
-  readonly readCache = new ReadCache<CachedRead>();
   private readonly sessions: Database<SessionRecord, string>;
   private readonly ephemerals: Database<number, Buffer>;
   private readonly special: Database<NodeKind, string>;
   private readonly meta: Database<number, string>;
+  /** Serialised getData answers of unchanged znodes (server/fast-read.ts); see ReadCache for when they go. */
+  readonly readCache = new ReadCache<CachedRead>();
   private closed = false;
   private configData: Uint8Array | undefined;
   private readonly walBacked: boolean;
@@ -84,7 +63,7 @@ export class Store {
   private constructor(opts: StoreOptions) {
     this.walBacked = opts.walBacked === true;
     mkdirSync(opts.dataDir, { recursive: true });
-    this.path = join(opts.dataDir, 'zkgate.mdb');
+    this.path = storeFile(opts.dataDir);
     // Durability is explicit. Without a WAL, overlappingSync is off so that a transaction's promise resolves only
     // once it is fsync'd (lmdb-js defaults it on, resolving at commit). With a WAL it is on, and writeDurably
     // waits for `flushed` itself. noSync/noMetaSync stay off either way.
@@ -97,11 +76,8 @@ export class Store {
       maxDbs: 16,
       compression: false,
     });
-    this.nodes = this.env.openDB<NodeRecord, Buffer>('nodes', NODES_DB_OPTIONS);
-    this.sessions = this.env.openDB<SessionRecord, string>('sessions', {});
-    this.ephemerals = this.env.openDB<number, Buffer>('ephemerals', { keyEncoding: 'binary' });
-    this.special = this.env.openDB<NodeKind, string>('special', {});
-    this.meta = this.env.openDB<number, string>('meta', {});
+    this.dbs = openTreeDbs(this.env);
+    ({ nodes: this.nodes, sessions: this.sessions, ephemerals: this.ephemerals, special: this.special, meta: this.meta } = this.dbs);
   }
 
   /** Another named database in the same environment, so its writes commit atomically with the tree's. */
@@ -153,13 +129,7 @@ export class Store {
   }
 
   private committedChildNames(path: string, limit?: number): string[] {
-    const out: string[] = [];
-    const r = childRange(path);
-    const prefix = r.start.length;
-    for (const key of this.nodes.getKeys({ ...r, limit, snapshot: false })) {
-      out.push((key as Buffer).subarray(prefix).toString('utf8'));
-    }
-    return out;
+    return namesBelow(this.nodes, path, limit);
   }
 
   /** Every node path in the subtree below `path` (not including it), depth-first pre-order, bounded. */
@@ -196,9 +166,7 @@ export class Store {
   }
 
   sessionEphemerals(id: string): string[] {
-    const r = childRange(id);
-    const prefix = r.start.length;
-    const paths = [...this.ephemerals.getKeys({ ...r, snapshot: false })].map((k) => (k as Buffer).subarray(prefix).toString('utf8'));
+    const paths = namesBelow(this.ephemerals, id);
     const touched = this.pending.ephemerals.get(id);
     if (!touched) return paths;
     const set = new Set(paths);
@@ -406,110 +374,35 @@ export class Store {
 
   /** Opens a snapshot file read-only and reports what it holds; throws when it is not a zkgate store. */
   static inspectSnapshot(file: string): SnapshotInfo {
-    const env = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
-    try {
-      const meta = env.openDB<number, string>('meta', {});
-      const nodes = env.openDB<NodeRecord, Buffer>('nodes', NODES_DB_OPTIONS);
-      if (!nodes.get(nodeKey('/'))) throw new Error(`${file} holds no znode tree (no root node)`);
-      return { zxid: meta.get('lastZxid') ?? 0, znodes: meta.get('znodes') ?? 0 };
-    } finally {
-      void env.close();
-    }
+    return inspectSnapshot(file);
   }
 
   /** The file a store in `dataDir` lives in, where a restore puts a snapshot. */
   static fileIn(dataDir: string): string {
-    return join(dataDir, 'zkgate.mdb');
-  }
-
-  private treeDbs(): Database<unknown, string | Buffer>[] {
-    return [this.nodes, this.sessions, this.ephemerals, this.special] as unknown as Database<unknown, string | Buffer>[];
+    return storeFile(dataDir);
   }
 
   /**
    * Replaces the tree, sessions and indexes with those of a snapshot file, in bounded batches. The
    * `snap.installing` mark makes a crash half-way visible at the next start (see wipeTree).
    */
-  async replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
-    // The copy is opened before anything here is touched: a missing or unreadable file must fail with the tree intact.
-    const src = open({ path: file, readOnly: true, noSubdir: true, maxDbs: 16, compression: false });
-    this.readCache.suspend();
-    try {
-      await this.writeDurably(() => this.metaPut('snap.installing', 1));
-      await this.wipeTree(batchKeys);
-      // The same key and value encodings as this store's own databases (treeDbs' order).
-      const names: [string, object][] = [
-        ['nodes', NODES_DB_OPTIONS],
-        ['sessions', {}],
-        ['ephemerals', { keyEncoding: 'binary' }],
-        ['special', {}],
-      ];
-      for (const [i, [name, dbOptions]] of names.entries()) {
-        const from = src.openDB<unknown, string | Buffer>(name, dbOptions);
-        const to = this.treeDbs()[i] as Database<unknown, string | Buffer>;
-        let chunk: { key: string | Buffer; value: unknown }[] = [];
-        const flush = async () => {
-          const c = chunk;
-          chunk = [];
-          await this.writeDurably(() => {
-            for (const e of c) void to.put(e.key, e.value);
-          });
-        };
-        for (const e of from.getRange({ snapshot: true })) {
-          chunk.push({ key: e.key, value: e.value });
-          if (chunk.length >= batchKeys) await flush();
-        }
-        if (chunk.length > 0) await flush();
-      }
-      const meta = src.openDB<number, string>('meta', {});
-      const zxid = meta.get('lastZxid') ?? 0;
-      const counters = { znodes: meta.get('znodes') ?? 0, dataBytes: meta.get('dataBytes') ?? 0, ephemerals: meta.get('ephemerals') ?? 0 };
-      await this.writeDurably(() => {
-        for (const [k, v] of Object.entries(counters)) this.meta.put(k, v);
-        this.meta.put('lastZxid', zxid);
-        inFinalTxn(zxid);
-        this.meta.remove('snap.installing');
-      });
-      return { zxid };
-    } finally {
-      this.readCache.resume();
-      await src.close();
-    }
+  replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
+    return replaceTree(this, this.dbs, file, inFinalTxn, batchKeys);
   }
 
   /** True when a snapshot install was interrupted: the tree is a mix and must be rebuilt from the leader. */
   get installInterrupted(): boolean {
-    return this.meta.get('snap.installing') !== undefined;
+    return this.meta.get(INSTALL_MARK) !== undefined;
   }
 
   /** Only inside writeDurably's callback. */
   clearInstallMark(): void {
-    void this.meta.remove('snap.installing');
+    void this.meta.remove(INSTALL_MARK);
   }
 
   /** Empties the tree, sessions, indexes and counters, in bounded batches. */
-  async wipeTree(batchKeys = 10000): Promise<void> {
-    this.readCache.suspend();
-    try {
-      await this.wipeTreeBatches(batchKeys);
-    } finally {
-      this.readCache.resume();
-    }
-  }
-
-  private async wipeTreeBatches(batchKeys: number): Promise<void> {
-    for (const db of this.treeDbs()) {
-      for (;;) {
-        const keys = [...db.getKeys({ limit: batchKeys, snapshot: false })];
-        if (keys.length === 0) break;
-        await this.writeDurably(() => {
-          for (const k of keys) void db.remove(k);
-        });
-      }
-    }
-    await this.writeDurably(() => {
-      for (const k of ['znodes', 'dataBytes', 'ephemerals', 'lastZxid']) this.meta.remove(k);
-    });
+  wipeTree(batchKeys = 10000): Promise<void> {
+    return wipeTree(this, this.dbs, batchKeys);
   }
 
   private writeView(): TreeView {

@@ -3,7 +3,8 @@
 import t, { type Test } from 'tap';
 import { rmSync } from 'node:fs';
 import { open as openLmdb } from 'lmdb';
-import { Store, nodeKey } from '../../storage/store.js';
+import { Store } from '../../storage/store.js';
+import { nodeKey } from '../../storage/schema.js';
 import { ReadCache, READ_CACHE_MAX_ENTRY_BYTES, type CachedRead } from '../../storage/read-cache.js';
 import { decodeNode, encodeNode } from '../../storage/node-codec.js';
 import type { NodeRecord } from '../../storage/records.js';
