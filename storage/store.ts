@@ -1,26 +1,20 @@
 // Owns the LMDB environment: the znode tree, sessions, ephemeral and sweep indexes, and the last applied zxid.
 // Every durable write goes through `writeDurably`, one LMDB transaction per batch, fsync'd before it resolves.
-// The layout is in schema.ts, snapshot files in snapshot-file.ts.
+// The layout is in schema.ts, the background commits of a WAL-backed store in write-behind.ts, snapshot files in
+// snapshot-file.ts.
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { byUtf8, type Counter, type TreeView } from './view.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
-import { mergeGroups, PendingLayer, type GroupWrites } from './pending.js';
+import { PendingLayer } from './pending.js';
+import { WriteBehind } from './write-behind.js';
 import { ephKey, namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './schema.js';
 import { INSTALL_MARK, inspectSnapshot, replaceTree, wipeTree, type SnapshotInfo } from './snapshot-file.js';
 
 /** The one znode whose data a member shows from its own config (showConfig). */
 const CONFIG_PATH = '/zookeeper/config';
-
-/**
- * A WAL-backed store hands applied writes to LMDB at most this often, or sooner once this many transactions
- * wait: reads are served from the pending layer meanwhile, so this trades nothing visible for far fewer LMDB
- * commits (and background flushes) under load.
- */
-export const LMDB_COMMIT_INTERVAL_MS = 10;
-export const LMDB_COMMIT_TXNS = 5000;
 
 export interface Counters {
   znodes: number;
@@ -54,11 +48,7 @@ export class Store {
   private readonly walBacked: boolean;
   /** Applied writes on their way into LMDB (WAL-backed stores only); every read looks here first. */
   private readonly pending = new PendingLayer();
-  private lastApply: Promise<void> = Promise.resolve();
-  /** Applied groups not yet handed to LMDB: written together, every LMDB_COMMIT_INTERVAL_MS at most. */
-  private unwritten: { g: GroupWrites; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private unwrittenTxns = 0;
-  private writeTimer: NodeJS.Timeout | null = null;
+  private readonly writeBehind: WriteBehind;
 
   private constructor(opts: StoreOptions) {
     this.walBacked = opts.walBacked === true;
@@ -78,6 +68,7 @@ export class Store {
     });
     this.dbs = openTreeDbs(this.env);
     ({ nodes: this.nodes, sessions: this.sessions, ephemerals: this.ephemerals, special: this.special, meta: this.meta } = this.dbs);
+    this.writeBehind = new WriteBehind(this.env, this.dbs, this.pending);
   }
 
   /** Another named database in the same environment, so its writes commit atomically with the tree's. */
@@ -210,8 +201,7 @@ export class Store {
 
   /** Resolves when every transaction applied so far is committed to LMDB (handing the rest to LMDB now). */
   appliedCommitted(): Promise<void> {
-    this.writeUnwritten();
-    return this.lastApply;
+    return this.writeBehind.writeAll();
   }
 
   // ---- writes ----
@@ -243,7 +233,7 @@ export class Store {
 
   /** One LMDB transaction over the write view, after every applied group (so LMDB sees them in order). */
   private commit(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
-    this.writeUnwritten();
+    this.writeBehind.writeUnwritten();
     // Reads see these puts only once LMDB commits; until then the read cache keeps the paths out.
     const touched: string[] = [];
     const cache = this.readCache;
@@ -307,49 +297,7 @@ export class Store {
       bump: (c, d) => pending.setCounter(g, c, this.counter(c) + d),
     };
     fn(view, (z) => pending.setLastZxid(g, z));
-    g.txns = txns;
-    pending.txns += txns;
-    this.unwrittenTxns += txns;
-    const commit = new Promise<void>((resolve, reject) => this.unwritten.push({ g, resolve, reject }));
-    if (this.unwrittenTxns >= LMDB_COMMIT_TXNS) this.writeUnwritten();
-    else this.writeTimer ??= setTimeout(() => this.writeUnwritten(), LMDB_COMMIT_INTERVAL_MS);
-    return commit;
-  }
-
-  /**
-   * One LMDB transaction for every group applied since the last: each key written once, with its latest value
-   * (a hot znode set 50 times in 10 ms costs one put). Groups leave the pending layer when it commits.
-   */
-  private writeUnwritten(): void {
-    if (this.writeTimer) clearTimeout(this.writeTimer);
-    this.writeTimer = null;
-    const batch = this.unwritten.splice(0);
-    this.unwrittenTxns = 0;
-    if (batch.length === 0) return;
-    const merged = mergeGroups(batch.map((b) => b.g));
-    const commit = (this.env.transaction(() => this.writeGroup(merged)) as Promise<void>).then(
-      () => {
-        for (const b of batch) {
-          this.pending.committed(b.g);
-          b.resolve();
-        }
-      },
-      (e: unknown) => {
-        for (const b of batch) b.reject(e);
-        throw e;
-      },
-    );
-    commit.catch(() => {});
-    this.lastApply = commit;
-  }
-
-  private writeGroup(g: GroupWrites): void {
-    for (const [p, rec] of g.nodes) void (rec ? this.nodes.put(nodeKey(p), rec) : this.nodes.remove(nodeKey(p)));
-    for (const [id, rec] of g.sessions) void (rec ? this.sessions.put(id, rec) : this.sessions.remove(id));
-    for (const e of g.ephemerals.values()) void (e.present ? this.ephemerals.put(ephKey(e.id, e.path), 1) : this.ephemerals.remove(ephKey(e.id, e.path)));
-    for (const [p, kind] of g.special) void (kind ? this.special.put(p, kind) : this.special.remove(p));
-    for (const [c, v] of g.counters) void this.meta.put(c, v);
-    if (g.lastZxid !== undefined) void this.meta.put('lastZxid', g.lastZxid);
+    return this.writeBehind.add(g, txns);
   }
 
   /** Resolves once every commit so far is flushed to disk. */
@@ -428,8 +376,7 @@ export class Store {
     this.closed = true;
     // A closed store answers nothing, not even from the cache (the fast read path then leaves it to fastify).
     this.readCache.suspend();
-    this.writeUnwritten();
-    await this.lastApply.catch(() => {});
+    await this.writeBehind.writeAll().catch(() => {});
     // After a clean stop LMDB holds everything, so the log is redundant (and an older release can open the dir).
     if (this.walBacked) await this.flushed();
     await this.env.close();
