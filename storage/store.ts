@@ -1,7 +1,7 @@
 // Owns the LMDB environment: the znode tree, sessions, ephemeral and sweep indexes, and the last applied zxid.
 // Every durable write goes through `writeDurably`, one LMDB transaction per batch, fsync'd before it resolves.
-// The layout is in schema.ts, the background commits of a WAL-backed store in write-behind.ts, snapshot files in
-// snapshot-file.ts.
+// The layout is in schema.ts, apply's views in store-views.ts, the background commits of a WAL-backed store in
+// write-behind.ts, snapshot files in snapshot-file.ts.
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
@@ -9,8 +9,9 @@ import { byUtf8, type Counter, type TreeView } from './view.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
 import { PendingLayer } from './pending.js';
+import { namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './schema.js';
+import { lmdbView, pendingView } from './store-views.js';
 import { WriteBehind } from './write-behind.js';
-import { ephKey, namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './schema.js';
 import { INSTALL_MARK, inspectSnapshot, replaceTree, wipeTree, type SnapshotInfo } from './snapshot-file.js';
 
 /** The one znode whose data a member shows from its own config (showConfig). */
@@ -186,7 +187,8 @@ export class Store {
     return this.pending.lastZxid?.value ?? this.meta.get('lastZxid') ?? 0;
   }
 
-  private counter(c: Counter): number {
+  /** A counter's value as reads see it (for the pending view's bump). */
+  counter(c: Counter): number {
     return this.pending.counters.get(c)?.value ?? this.meta.get(c) ?? 0;
   }
 
@@ -234,23 +236,9 @@ export class Store {
   /** One LMDB transaction over the write view, after every applied group (so LMDB sees them in order). */
   private commit(fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
     this.writeBehind.writeUnwritten();
-    // Reads see these puts only once LMDB commits; until then the read cache keeps the paths out.
     const touched: string[] = [];
     const cache = this.readCache;
-    const base = this.writeView();
-    const view: TreeView = {
-      ...base,
-      putNode: (p, rec) => {
-        cache.writeBegins(p);
-        touched.push(p);
-        base.putNode(p, rec);
-      },
-      removeNode: (p) => {
-        cache.writeBegins(p);
-        touched.push(p);
-        base.removeNode(p);
-      },
-    };
+    const view = lmdbView(this, this.dbs, touched);
     const txn = this.env.transaction(() => {
       fn(view, (z) => {
         this.meta.put('lastZxid', z);
@@ -275,28 +263,7 @@ export class Store {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const pending = this.pending;
     const g = pending.newGroup();
-    const view: TreeView = {
-      getNode: (p) => this.getNode(p),
-      // The pending layer is what reads see, so a cached answer is outdated from this call on.
-      putNode: (p, rec) => {
-        this.readCache.invalidate(p);
-        pending.putNode(g, p, rec);
-      },
-      removeNode: (p) => {
-        this.readCache.invalidate(p);
-        pending.putNode(g, p, null);
-      },
-      childNames: (p) => this.childNames(p),
-      getSession: (id) => this.getSession(id),
-      putSession: (rec) => pending.putSession(g, rec.id, rec),
-      removeSession: (id) => pending.putSession(g, id, null),
-      sessionEphemerals: (id) => this.sessionEphemerals(id),
-      addEphemeral: (id, p) => pending.setEphemeral(g, id, p, true),
-      removeEphemeral: (id, p) => pending.setEphemeral(g, id, p, false),
-      setSpecial: (p, kind) => pending.setSpecial(g, p, kind),
-      bump: (c, d) => pending.setCounter(g, c, this.counter(c) + d),
-    };
-    fn(view, (z) => pending.setLastZxid(g, z));
+    fn(pendingView(this, pending, g), (z) => pending.setLastZxid(g, z));
     return this.writeBehind.add(g, txns);
   }
 
@@ -351,24 +318,6 @@ export class Store {
   /** Empties the tree, sessions, indexes and counters, in bounded batches. */
   wipeTree(batchKeys = 10000): Promise<void> {
     return wipeTree(this, this.dbs, batchKeys);
-  }
-
-  private writeView(): TreeView {
-    const { nodes, sessions, ephemerals, special, meta } = this;
-    return {
-      getNode: (p) => nodes.get(nodeKey(p)),
-      putNode: (p, rec) => void nodes.put(nodeKey(p), rec),
-      removeNode: (p) => void nodes.remove(nodeKey(p)),
-      childNames: (p) => this.childNames(p),
-      getSession: (id) => sessions.get(id),
-      putSession: (rec) => void sessions.put(rec.id, rec),
-      removeSession: (id) => void sessions.remove(id),
-      sessionEphemerals: (id) => this.sessionEphemerals(id),
-      addEphemeral: (id, p) => void ephemerals.put(ephKey(id, p), 1),
-      removeEphemeral: (id, p) => void ephemerals.remove(ephKey(id, p)),
-      setSpecial: (p, kind) => void (kind ? special.put(p, kind) : special.remove(p)),
-      bump: (c: Counter, d: number) => void meta.put(c, (meta.get(c) ?? 0) + d),
-    };
   }
 
   async close(): Promise<void> {
