@@ -2,6 +2,7 @@
 // Ready in the core's order — persist entries and hard state (and apply committed entries) in one fsync'd
 // LMDB transaction, then send messages, then advance. Followers forward writes to the leader and answer
 // from their own apply of the entry, so a client's next read on the same node sees its write.
+// The leader's batching is in proposals.ts, followers' writes in forwards.ts.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
@@ -12,19 +13,15 @@ import { applyTxn } from '../tree/apply.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, SeededRand, type Message, type ProposalResult, type Ready, type Role } from './core/index.js';
-import { decodeTxn, encodeTxn } from '../../storage/txn-codec.js';
+import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
+import { decodeTxn } from '../../storage/txn-codec.js';
 import { PeerTransport } from './transport.js';
 import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
+import { ProposalBatch } from './proposals.js';
+import { answerForward, Forwards, type ForwardFrame } from './forwards.js';
 
-type PeerMsg =
-  | { k: 'raft'; m: Message }
-  | { k: 'fwd'; rid: number; txn: Uint8Array }
-  | { k: 'fwdOk'; rid: number; index: number; term: number }
-  | { k: 'fwdErr'; rid: number; message: string }
-  | { k: 'touch'; ids: string[] }
-  | SnapshotFrame;
+type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
 
 /** Bound on raft messages held while a snapshot installs (the rest are dropped; Raft retransmits). */
 const MAX_HELD_MESSAGES = 10000;
@@ -37,6 +34,9 @@ export class RaftEngine implements Engine {
   private readonly waiters = new ZkWaiters();
   private readonly receiver: SnapshotReceiver;
   private readonly sendingSnapshot = new Set<number>();
+  private readonly forwards: Forwards;
+  /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
+  private readonly proposals: ProposalBatch;
   private role: Role = 'follower';
   private leaderId = 0;
   private busy = false;
@@ -46,11 +46,6 @@ export class RaftEngine implements Engine {
   /** Snapshot streams this node has begun, for their ids. */
   private snapshotStreams = 0;
   private ticker?: NodeJS.Timeout;
-  private nextRid = 1;
-  private readonly forwards = new Map<number, { resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
-  /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
-  private proposals: { data: Uint8Array; done: (r: ProposalResult) => void }[] = [];
-  private proposeScheduled = false;
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
   private readonly lastAckAt = new Map<number, number>();
   appliedZxid: number;
@@ -80,6 +75,8 @@ export class RaftEngine implements Engine {
       log,
     });
     this.receiver = new SnapshotReceiver(cfg.dataDir);
+    this.forwards = new Forwards(this.transport, cfg);
+    this.proposals = new ProposalBatch(cfg, () => this.flushProposals());
   }
 
   get mode(): Mode {
@@ -93,7 +90,7 @@ export class RaftEngine implements Engine {
   }
 
   get pending(): number {
-    return this.waiters.size + this.forwards.size + this.proposals.length;
+    return this.waiters.size + this.forwards.size + this.proposals.size;
   }
 
   get pendingReads(): number {
@@ -197,71 +194,19 @@ export class RaftEngine implements Engine {
     const deadline = Date.now() + this.cfg.leaderWaitMs;
     for (;;) {
       if (this.role === 'leader') {
-        const r = await this.proposeSoon(txn);
+        const r = await this.proposals.add(txn, this.leaderId);
         if (r.ok) return { index: r.firstIndex, term: r.term };
         if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
       } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
-        return this.forward(txn);
+        return this.forwards.forward(this.leaderId, txn);
       }
       if (Date.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
       await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));
     }
   }
 
-  /**
-   * Queues a proposal for the end of this turn of the event loop. Proposing a burst of writes in one call
-   * gives each follower one append (and one acknowledgement back) for the burst instead of one per write.
-   */
-  private proposeSoon(txn: Txn): Promise<ProposalResult> {
-    if (this.proposals.length >= this.cfg.maxPendingWrites) return Promise.resolve({ ok: false, reason: 'queue-full', leaderId: this.leaderId });
-    return new Promise((done) => {
-      this.proposals.push({ data: encodeTxn(this.finalize(txn)), done });
-      if (!this.proposeScheduled) {
-        this.proposeScheduled = true;
-        setImmediate(() => this.flushProposals());
-      }
-    });
-  }
-
   private flushProposals(): void {
-    this.proposeScheduled = false;
-    const batch = this.proposals;
-    this.proposals = [];
-    if (batch.length === 0) return;
-    const r = this.rawnode.propose(batch.map((p) => p.data));
-    if (r.ok) {
-      batch.forEach((p, i) => p.done({ ok: true, firstIndex: r.firstIndex + i, lastIndex: r.firstIndex + i, term: r.term }));
-    } else if (r.reason === 'queue-full' && batch.length > 1) {
-      // As when each was proposed on its own: those that still fit go in, the rest are refused.
-      for (const p of batch) p.done(this.rawnode.propose([p.data]));
-    } else {
-      for (const p of batch) p.done(r);
-    }
-    this.kick();
-  }
-
-  /** The leader fixes the time of every transaction it logs, as ZooKeeper's leader does. */
-  private finalize(txn: Txn): Txn {
-    return 'time' in txn ? { ...txn, time: Date.now() } : txn;
-  }
-
-  private forward(txn: Txn): Promise<{ index: number; term: number }> {
-    const rid = this.nextRid++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.forwards.delete(rid);
-        reject(new ZkError('ConnectionLoss', `the leader did not accept the write within ${this.cfg.proposalTimeoutMs} ms`));
-      }, this.cfg.proposalTimeoutMs);
-      this.forwards.set(rid, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      if (!this.transport.send(this.leaderId, { k: 'fwd', rid, txn: encodeTxn(txn) })) {
-        this.forwards.delete(rid);
-        clearTimeout(timer);
-        reject(new ZkError('ConnectionLoss', 'the leader is unreachable', { applied: false }));
-      }
-    });
+    if (this.proposals.flush(this.rawnode)) this.kick();
   }
 
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
@@ -303,30 +248,12 @@ export class RaftEngine implements Engine {
         this.rawnode.step(msg.m);
         this.kick();
         return;
-      case 'fwd': {
-        let txn: Txn;
-        try {
-          txn = decodeTxn(msg.txn);
-        } catch {
-          return;
-        }
-        if (this.role !== 'leader') {
-          this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: 'not-leader' });
-          return;
-        }
-        void this.proposeSoon(txn).then((r) => {
-          if (r.ok) this.transport.send(from, { k: 'fwdOk', rid: msg.rid, index: r.firstIndex, term: r.term });
-          else this.transport.send(from, { k: 'fwdErr', rid: msg.rid, message: r.reason });
-        });
+      case 'fwd':
+        answerForward(this.transport, from, msg, this.role === 'leader' ? this.proposals : null, this.leaderId);
         return;
-      }
       case 'fwdOk':
-        this.forwards.get(msg.rid)?.resolve({ index: msg.index, term: msg.term });
-        this.forwards.delete(msg.rid);
-        return;
       case 'fwdErr':
-        this.forwards.get(msg.rid)?.reject(new ZkError('ConnectionLoss', `the leader refused the write: ${msg.message}`, { applied: false }));
-        this.forwards.delete(msg.rid);
+        this.forwards.answered(msg);
         return;
       case 'touch':
         if (this.role === 'leader') this.hooks.touchSessions?.(msg.ids);
@@ -532,8 +459,7 @@ export class RaftEngine implements Engine {
     if (this.ticker) clearInterval(this.ticker);
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
-    for (const f of this.forwards.values()) f.reject(new ZkError('ConnectionLoss', 'server is shutting down'));
-    this.forwards.clear();
+    this.forwards.failAll();
     await this.transport.stop();
   }
 }
