@@ -2,7 +2,8 @@
 // Ready in the core's order — persist entries and hard state (and apply committed entries) in one fsync'd
 // LMDB transaction, then send messages, then advance. Followers forward writes to the leader and answer
 // from their own apply of the entry, so a client's next read on the same node sees its write.
-// The leader's batching is in proposals.ts, followers' writes in forwards.ts.
+// The leader's batching is in proposals.ts, followers' writes in forwards.ts, snapshot catch-up in
+// snapshot-transfer.ts.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
@@ -16,7 +17,7 @@ import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
 import { decodeTxn } from '../../storage/txn-codec.js';
 import { PeerTransport } from './transport.js';
-import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from './snapshot-transfer.js';
+import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
 import { answerForward, Forwards, type ForwardFrame } from './forwards.js';
@@ -33,7 +34,7 @@ export class RaftEngine implements Engine {
   private readonly transport: PeerTransport;
   private readonly waiters = new ZkWaiters();
   private readonly receiver: SnapshotReceiver;
-  private readonly sendingSnapshot = new Set<number>();
+  private readonly shipper: SnapshotShipper;
   private readonly forwards: Forwards;
   /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
   private readonly proposals: ProposalBatch;
@@ -43,8 +44,6 @@ export class RaftEngine implements Engine {
   private stopping = false;
   private installing = false;
   private held: [number, PeerMsg][] = [];
-  /** Snapshot streams this node has begun, for their ids. */
-  private snapshotStreams = 0;
   private ticker?: NodeJS.Timeout;
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
   private readonly lastAckAt = new Map<number, number>();
@@ -75,6 +74,13 @@ export class RaftEngine implements Engine {
       log,
     });
     this.receiver = new SnapshotReceiver(cfg.dataDir);
+    this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
+      leading: () => this.role === 'leader',
+      term: () => this.term,
+      termOf: (i) => this.raftLog.term(i),
+      reportSnapshot: (to, delivered) => this.rawnode.reportSnapshot(to, delivered),
+      kick: () => this.kick(),
+    });
     this.forwards = new Forwards(this.transport, cfg);
     this.proposals = new ProposalBatch(cfg, () => this.flushProposals());
   }
@@ -159,23 +165,10 @@ export class RaftEngine implements Engine {
     this.kick();
   }
 
-  /**
-   * Before the tree is opened: a snapshot install that was cut short left a mix of old and new state;
-   * start from nothing (keeping term and vote) and let the leader send a fresh copy.
-   */
+  /** Before the tree is opened: recovers from a snapshot install that was cut short. */
   async recover(): Promise<void> {
     if (!this.store.installInterrupted) return;
-    this.log.warn('an interrupted snapshot install was found; discarding local state to fetch it again');
-    await this.store.wipeTree();
-    const log = new RaftLog(this.store, { voters: [], learners: [] });
-    let mirror = () => {};
-    await this.store.writeDurably(() => {
-      mirror = log.resetTo(0, 0);
-      const hard = log.hardState();
-      log.persist([], { ...hard, commit: 0 });
-      this.store.clearInstallMark();
-    });
-    mirror();
+    await discardInterruptedInstall(this.store, this.log);
     this.appliedZxid = 0;
   }
 
@@ -259,19 +252,8 @@ export class RaftEngine implements Engine {
         if (this.role === 'leader') this.hooks.touchSessions?.(msg.ids);
         return;
       case 'snapChunk':
-        try {
-          if (!this.receiver.chunk(msg.sid, msg.lterm, msg.seq, msg.data)) this.log.debug({ from, sid: msg.sid }, 'ignoring a chunk of another snapshot stream');
-        } catch (e) {
-          this.log.warn({ err: e }, 'snapshot stream broken; waiting for the leader to resend');
-          this.receiver.discard();
-        }
-        return;
       case 'snapEnd':
-        if (!this.receiver.current(msg.sid)) {
-          this.log.info({ from, sid: msg.sid }, 'ignoring the end of a snapshot stream that is not the one being received');
-          return;
-        }
-        void this.install(msg.sid, msg.index, msg.term, msg.bytes);
+        if (this.receiver.take(msg, from, this.log) && msg.k === 'snapEnd') void this.install(msg.sid, msg.index, msg.term, msg.bytes);
         return;
     }
   }
@@ -280,24 +262,8 @@ export class RaftEngine implements Engine {
     this.installing = true;
     try {
       while (this.busy) await new Promise((r) => setTimeout(r, 5));
-      const file = await this.receiver.finish(sid, bytes);
-      // A copy older than what we applied (e.g. from a deposed leader, arriving late) must not roll us back.
-      if (index <= this.appliedZxid) {
-        this.log.info({ zxid: index, applied: this.appliedZxid }, 'ignoring a snapshot older than the applied state');
-        this.receiver.discard();
-        return;
-      }
-      this.log.info({ zxid: index, bytes }, 'installing snapshot from the leader');
-      const mirrors: (() => void)[] = [];
-      // The log restarts at the snapshot in the same transaction that completes the tree, with the commit
-      // index moved up to it, so a crash right after leaves a state a restart accepts.
-      const got = await this.store.replaceTreeFrom(file, () => {
-        const hard = this.raftLog.hardState();
-        mirrors.push(this.raftLog.resetTo(index, term));
-        mirrors.push(this.raftLog.persist([], { ...hard, commit: Math.max(hard.commit, index) }));
-      });
-      for (const m of mirrors) m();
-      if (got.zxid !== index) throw new Error(`snapshot holds zxid ${got.zxid}, the leader announced ${index}`);
+      const { store, raftLog, receiver, log } = this;
+      if (!(await installSnapshot({ store, raftLog, receiver, log, applied: this.appliedZxid }, sid, index, term, bytes))) return;
       this.appliedZxid = index;
       // The core's in-memory log still describes the old one: start it afresh over the new storage, exactly as
       // a restart would (unsent messages and unpersisted state of the old core are dropped, which Raft allows).
@@ -400,41 +366,10 @@ export class RaftEngine implements Engine {
 
   private send(m: Message): void {
     if (m.type === 'snap') {
-      void this.shipSnapshot(m);
+      void this.shipper.ship(m);
       return;
     }
     if (!this.transport.send(m.to, { k: 'raft', m }) && m.type === 'app') this.rawnode.reportUnreachable(m.to);
-  }
-
-  private async shipSnapshot(m: Extract<Message, { type: 'snap' }>): Promise<void> {
-    if (this.sendingSnapshot.has(m.to)) return;
-    this.sendingSnapshot.add(m.to);
-    const leaderTerm = this.term;
-    try {
-      const { index, term } = await sendSnapshot({
-        store: this.store,
-        dataDir: this.cfg.dataDir,
-        to: m.to,
-        sid: `${this.cfg.myid}:${leaderTerm}:${++this.snapshotStreams}`,
-        lterm: leaderTerm,
-        send: (f) => this.transport.send(m.to, f),
-        termOf: (i) => this.raftLog.term(i),
-        stillLeader: () => this.role === 'leader' && this.term === leaderTerm,
-        deadlineMs: this.cfg.initLimit * this.cfg.tickTime,
-        log: this.log,
-      });
-      if (this.role !== 'leader') throw new Error('lost leadership while streaming the snapshot');
-      // The copy was taken at `index`, which may be past the compaction point the core offered.
-      const snapshot = { metadata: { ...m.snapshot.metadata, index, term }, data: new Uint8Array(0) };
-      this.transport.send(m.to, { k: 'raft', m: { ...m, snapshot } });
-      this.rawnode.reportSnapshot(m.to, true);
-    } catch (e) {
-      this.log.warn({ err: e, peer: m.to }, 'sending a snapshot failed');
-      this.rawnode.reportSnapshot(m.to, false);
-    } finally {
-      this.sendingSnapshot.delete(m.to);
-      this.kick();
-    }
   }
 
   /** ZooKeeper's snapCount: past it, drop applied entries except the last logRetainEntries. */

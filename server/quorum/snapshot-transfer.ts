@@ -1,9 +1,14 @@
 // Catching up a peer that is behind the leader's log: the leader ships a consistent copy of its LMDB state
 // (Store.backupTo) in bounded chunks over the peer channel; the follower writes it to a file and installs it.
+// The engine's two ends: SnapshotShipper answers the core's 'snap' messages, installSnapshot installs a stream.
 import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
 import type { Store } from '../../storage/store.js';
+import { RaftLog } from '../../storage/raft-log.js';
+import type { Message } from './core/index.js';
+import type { PeerTransport } from './transport.js';
 
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
@@ -104,6 +109,22 @@ export class SnapshotReceiver {
     return true;
   }
 
+  /** Takes a frame from peer `from`; true when it ends the stream being collected, which is then to be finished. */
+  take(frame: SnapshotFrame, from: number, log: Logger): boolean {
+    if (frame.k === 'snapEnd') {
+      if (this.current(frame.sid)) return true;
+      log.info({ from, sid: frame.sid }, 'ignoring the end of a snapshot stream that is not the one being received');
+      return false;
+    }
+    try {
+      if (!this.chunk(frame.sid, frame.lterm, frame.seq, frame.data)) log.debug({ from, sid: frame.sid }, 'ignoring a chunk of another snapshot stream');
+    } catch (e) {
+      log.warn({ err: e }, 'snapshot stream broken; waiting for the leader to resend');
+      this.discard();
+    }
+    return false;
+  }
+
   async finish(sid: string, bytes: number): Promise<string> {
     if (!this.current(sid)) throw new Error('snapshot end of a stream that is not the one being received');
     const out = this.out;
@@ -121,4 +142,112 @@ export class SnapshotReceiver {
     this.sid = undefined;
     rmSync(this.file, { force: true });
   }
+}
+
+/** What the leader's side reads of the engine at the moment it needs it (an install replaces the core). */
+export interface Leadership {
+  leading(): boolean;
+  term(): number;
+  termOf(index: number): number;
+  reportSnapshot(to: number, delivered: boolean): void;
+  /** Runs the engine's Ready loop again (the core has news once a snapshot is reported). */
+  kick(): void;
+}
+
+/** Leader side: answers the core's 'snap' messages, one stream at a time per peer. */
+export class SnapshotShipper {
+  private readonly sending = new Set<number>();
+  /** Streams this node has begun, for their ids. */
+  private streams = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly cfg: Config,
+    private readonly transport: PeerTransport,
+    private readonly log: Logger,
+    private readonly leader: Leadership,
+  ) {}
+
+  async ship(m: Extract<Message, { type: 'snap' }>): Promise<void> {
+    if (this.sending.has(m.to)) return;
+    this.sending.add(m.to);
+    const leader = this.leader;
+    const leaderTerm = leader.term();
+    try {
+      const { index, term } = await sendSnapshot({
+        store: this.store,
+        dataDir: this.cfg.dataDir,
+        to: m.to,
+        sid: `${this.cfg.myid}:${leaderTerm}:${++this.streams}`,
+        lterm: leaderTerm,
+        send: (f) => this.transport.send(m.to, f),
+        termOf: (i) => leader.termOf(i),
+        stillLeader: () => leader.leading() && leader.term() === leaderTerm,
+        deadlineMs: this.cfg.initLimit * this.cfg.tickTime,
+        log: this.log,
+      });
+      if (!leader.leading()) throw new Error('lost leadership while streaming the snapshot');
+      // The copy was taken at `index`, which may be past the compaction point the core offered.
+      const snapshot = { metadata: { ...m.snapshot.metadata, index, term }, data: new Uint8Array(0) };
+      this.transport.send(m.to, { k: 'raft', m: { ...m, snapshot } });
+      leader.reportSnapshot(m.to, true);
+    } catch (e) {
+      this.log.warn({ err: e, peer: m.to }, 'sending a snapshot failed');
+      leader.reportSnapshot(m.to, false);
+    } finally {
+      this.sending.delete(m.to);
+      leader.kick();
+    }
+  }
+}
+
+/**
+ * Follower side, once a stream is complete: makes the copy the tree, restarting the log at it in the same
+ * transaction. False when the copy is older than `applied` (it is dropped).
+ */
+export async function installSnapshot(
+  opts: { store: Store; raftLog: RaftLog; receiver: SnapshotReceiver; log: Logger; applied: number },
+  sid: string,
+  index: number,
+  term: number,
+  bytes: number,
+): Promise<boolean> {
+  const { store, raftLog, receiver, log, applied } = opts;
+  const file = await receiver.finish(sid, bytes);
+  // A copy older than what we applied (e.g. from a deposed leader, arriving late) must not roll us back.
+  if (index <= applied) {
+    log.info({ zxid: index, applied }, 'ignoring a snapshot older than the applied state');
+    receiver.discard();
+    return false;
+  }
+  log.info({ zxid: index, bytes }, 'installing snapshot from the leader');
+  const mirrors: (() => void)[] = [];
+  // The log restarts at the snapshot in the same transaction that completes the tree, with the commit
+  // index moved up to it, so a crash right after leaves a state a restart accepts.
+  const got = await store.replaceTreeFrom(file, () => {
+    const hard = raftLog.hardState();
+    mirrors.push(raftLog.resetTo(index, term));
+    mirrors.push(raftLog.persist([], { ...hard, commit: Math.max(hard.commit, index) }));
+  });
+  for (const m of mirrors) m();
+  if (got.zxid !== index) throw new Error(`snapshot holds zxid ${got.zxid}, the leader announced ${index}`);
+  return true;
+}
+
+/**
+ * Before the tree is opened, after an install was cut short (Store.installInterrupted): the tree is a mix of
+ * old and new state, so it starts from nothing (keeping term and vote) and the leader sends a fresh copy.
+ */
+export async function discardInterruptedInstall(store: Store, log: Logger): Promise<void> {
+  log.warn('an interrupted snapshot install was found; discarding local state to fetch it again');
+  await store.wipeTree();
+  const raftLog = new RaftLog(store, { voters: [], learners: [] });
+  let mirror = () => {};
+  await store.writeDurably(() => {
+    mirror = raftLog.resetTo(0, 0);
+    const hard = raftLog.hardState();
+    raftLog.persist([], { ...hard, commit: 0 });
+    store.clearInstallMark();
+  });
+  mirror();
 }
