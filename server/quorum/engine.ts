@@ -2,21 +2,20 @@
 // Ready in the core's order — persist entries and hard state (and apply committed entries) in one fsync'd
 // LMDB transaction, then send messages, then advance. Followers forward writes to the leader and answer
 // from their own apply of the entry, so a client's next read on the same node sees its write.
-// The leader's batching is in proposals.ts, followers' writes in forwards.ts, snapshot catch-up in
-// snapshot-transfer.ts.
+// The store writes are in persist.ts, the leader's batching in proposals.ts, followers' writes in forwards.ts,
+// snapshot catch-up in snapshot-transfer.ts.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Engine, EngineHooks, Mode } from '../engine.js';
 import type { Committed } from '../pipeline.js';
-import { applyTxn } from '../tree/apply.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
-import { decodeTxn } from '../../storage/txn-codec.js';
 import { PeerTransport } from './transport.js';
+import { maybeCompact, persistReady } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
@@ -322,20 +321,7 @@ export class RaftEngine implements Engine {
     for (const m of early) this.send(m);
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
       await this.store.writeDurably((view, setLastZxid) => {
-        if (rd.snapshot && rd.snapshot.metadata.index > applied) {
-          mirrors.push(this.raftLog.resetTo(rd.snapshot.metadata.index, rd.snapshot.metadata.term));
-          applied = rd.snapshot.metadata.index;
-        }
-        mirrors.push(this.raftLog.persist(rd.entries, rd.hardState));
-        for (const e of rd.committedEntries) {
-          if (e.index <= applied) continue;
-          terms.push({ index: e.index, term: e.term });
-          if (e.type === 'normal' && e.data.byteLength > 0) {
-            const txn = decodeTxn(e.data);
-            done.push({ zxid: e.index, txn, result: applyTxn(view, txn, e.index) });
-          }
-          applied = e.index;
-        }
+        applied = persistReady(this.raftLog, rd, view, applied, mirrors, terms, done);
         setLastZxid(applied);
       });
     }
@@ -345,7 +331,7 @@ export class RaftEngine implements Engine {
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
     for (const m of rd.messages) if (!early.includes(m)) this.send(m);
-    await this.maybeCompact();
+    await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
   }
 
   private roleChanged(role: Role, leaderId: number): void {
@@ -370,18 +356,6 @@ export class RaftEngine implements Engine {
       return;
     }
     if (!this.transport.send(m.to, { k: 'raft', m }) && m.type === 'app') this.rawnode.reportUnreachable(m.to);
-  }
-
-  /** ZooKeeper's snapCount: past it, drop applied entries except the last logRetainEntries. */
-  private async maybeCompact(): Promise<void> {
-    const upTo = this.appliedZxid - this.cfg.logRetainEntries;
-    if (upTo - this.raftLog.compactedTo < this.cfg.snapCount) return;
-    let mirror = () => {};
-    await this.store.writeDurably(() => {
-      mirror = this.raftLog.compact(upTo);
-    });
-    mirror();
-    this.log.info({ compactedTo: upTo }, 'log compacted');
   }
 
   async drain(): Promise<void> {
