@@ -4,7 +4,7 @@
 // from their own apply of the entry, so a client's next read on the same node sees its write.
 // The store writes are in persist.ts, the leader's batching in proposals.ts, followers' writes in forwards.ts,
 // snapshot catch-up in snapshot-transfer.ts.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
 import type { Config } from '../config.js';
@@ -13,8 +13,9 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, SeededRand, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
+import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
 import { maybeCompact, persistReady } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
@@ -57,21 +58,8 @@ export class RaftEngine implements Engine {
     private readonly hooks: EngineHooks,
     private readonly log: Logger,
   ) {
-    const me = cfg.myid as number;
     this.appliedZxid = store.lastZxid();
-    const self = cfg.servers.find((s) => s.id === me);
-    if (!self) throw new Error(`no server.${me} line`);
-    this.transport = new PeerTransport({
-      myId: me,
-      listenHost: self.host,
-      listenPort: self.peerPort,
-      peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
-      membership: cfg.servers,
-      secret: cfg.ensembleSecret as string,
-      maxFrameBytes: cfg.peerMaxFrameBytes,
-      maxQueueBytes: cfg.peerMaxQueueBytes,
-      log,
-    });
+    this.transport = new PeerTransport(transportOptions(cfg, log));
     this.receiver = new SnapshotReceiver(cfg.dataDir);
     this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
       leading: () => this.role === 'leader',
@@ -120,10 +108,7 @@ export class RaftEngine implements Engine {
   }
 
   async start(): Promise<void> {
-    const cfg = this.cfg;
-    const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
-    const learners = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
-    this.raftLog = new RaftLog(this.store, { voters, learners });
+    this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
@@ -134,22 +119,7 @@ export class RaftEngine implements Engine {
 
   /** The core over the durable log, as at a restart: applied = what the tree holds. */
   private makeRawNode(): RawNode {
-    const cfg = this.cfg;
-    const st = this.raftLog.initialState();
-    return new RawNode(
-      {
-        id: cfg.myid as number,
-        voters: st.confState.voters,
-        learners: st.confState.learners,
-        electionTicks: cfg.electionTicks,
-        heartbeatTicks: cfg.heartbeatTicks,
-        preVote: true,
-        checkQuorum: true,
-        applied: this.appliedZxid,
-        rand: new SeededRand(randomInt(2 ** 31)),
-      },
-      this.raftLog,
-    );
+    return new RawNode(coreConfig(this.cfg, this.raftLog.initialState().confState, this.appliedZxid), this.raftLog);
   }
 
   private tick(): void {

@@ -1,0 +1,46 @@
+// What the engine's parts are built with, read from the server's Config: the peer channel's options, the
+// members' roles, and the consensus core's settings.
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { SeededRand, type ConfigInput, type ConfState } from './core/index.js';
+import type { TransportOptions } from './transport.js';
+
+export function transportOptions(cfg: Config, log: Logger): TransportOptions {
+  const me = cfg.myid as number;
+  const self = cfg.servers.find((s) => s.id === me);
+  if (!self) throw new Error(`no server.${me} line`);
+  return {
+    myId: me,
+    listenHost: self.host,
+    listenPort: self.peerPort,
+    peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
+    membership: cfg.servers,
+    secret: cfg.ensembleSecret as string,
+    maxFrameBytes: cfg.peerMaxFrameBytes,
+    maxQueueBytes: cfg.peerMaxQueueBytes,
+    log,
+  };
+}
+
+/** Voters and learners as the server.N lines name them (participants and observers). */
+export function votersAndLearners(cfg: Config): ConfState {
+  const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
+  const learners = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
+  return { voters, learners };
+}
+
+/** The core's settings over a log whose configuration is `conf`, with `applied` already in the tree. */
+export function coreConfig(cfg: Config, conf: ConfState, applied: number): ConfigInput {
+  return {
+    id: cfg.myid as number,
+    voters: conf.voters,
+    learners: conf.learners,
+    electionTicks: cfg.electionTicks,
+    heartbeatTicks: cfg.heartbeatTicks,
+    preVote: true,
+    checkQuorum: true,
+    applied,
+    rand: new SeededRand(randomInt(2 ** 31)),
+  };
+}
