@@ -78,7 +78,7 @@ export class RaftLog implements Storage {
 
   /**
    * The state machine is always a valid snapshot of itself: the leader ships its live state and the
-   * driver rewrites the metadata to the index that state was read at (see quorum/snapshot-sender).
+   * driver rewrites the metadata to the index that state was read at (SnapshotShipper, server/quorum/snapshot-transfer.ts).
    */
   snapshot(): Snapshot {
     return { metadata: { index: this.snap.index, term: this.snap.term, ...this.conf }, data: new Uint8Array(0) };
