@@ -109,19 +109,15 @@ export class Store {
 
   childNames(path: string, limit?: number): string[] {
     const touched = this.pending.children.get(path);
-    if (!touched) return this.committedChildNames(path, limit);
+    if (!touched) return namesBelow(this.nodes, path, limit);
     // Pending deletes can hide at most `touched.size` of LMDB's first names, so that many more are read.
-    const names = new Set(this.committedChildNames(path, limit === undefined ? undefined : limit + touched.size));
+    const names = new Set(namesBelow(this.nodes, path, limit === undefined ? undefined : limit + touched.size));
     for (const p of touched) {
       if (this.pending.nodes.get(p)?.value) names.add(nameOf(p));
       else names.delete(nameOf(p));
     }
     const out = [...names].sort(byUtf8);
     return limit === undefined ? out : out.slice(0, limit);
-  }
-
-  private committedChildNames(path: string, limit?: number): string[] {
-    return namesBelow(this.nodes, path, limit);
   }
 
   /** Every node path in the subtree below `path` (not including it), depth-first pre-order, bounded. */
