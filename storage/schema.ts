@@ -50,13 +50,14 @@ export interface TreeDbs {
 }
 
 /** What a snapshot install replaces key by key (meta aside), with the encodings they are opened with. */
-export const REPLACED_DBS: readonly (readonly [name: 'nodes' | 'sessions' | 'ephemerals' | 'special', options: DatabaseOptions])[] = [
+export const REPLACED_DBS: readonly (readonly [name: Exclude<keyof TreeDbs, 'meta'>, options: DatabaseOptions])[] = [
   ['nodes', NODES_DB_OPTIONS],
   ['sessions', {}],
   ['ephemerals', { keyEncoding: 'binary' }],
   ['special', {}],
 ];
 
+/** Opened from REPLACED_DBS, so a store's databases and a snapshot file's are read with the same encodings. */
 export function openTreeDbs(env: RootDatabase): TreeDbs {
   const dbs = {} as Record<string, unknown>;
   for (const [name, options] of REPLACED_DBS) dbs[name] = env.openDB(name, options);
