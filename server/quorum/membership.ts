@@ -1,9 +1,11 @@
-// What two members must agree on before they share a link: the quorum part of every server.N line. Members whose
-// lists differ count different quorums and could elect two leaders, so the peer handshake compares them and
-// refuses the link, naming what differs (etcd's "cluster ID mismatch", told in server.N terms).
+// What two members must agree on before they share a link: which servers there are and which of them vote.
+// Members whose lists differ there count different quorums and could elect two leaders, so the peer handshake
+// compares them and refuses the link, naming what differs (etcd's "cluster ID mismatch", told in server.N terms).
 //
-// The HTTP part (`;httpHost:httpPort`) does not count: it decides neither who votes nor where peers connect, and it
-// legitimately differs between copies of one ensemble (a port-only `;8080`, an address given by flags instead).
+// Addresses do not count. They decide only where a member dials, and they legitimately differ between copies of one
+// ensemble: a member listing itself on 0.0.0.0, one member naming a host by DNS name and another by IP, peers
+// reached through NAT, port mappings or proxies (the fault harness puts one between every pair). A wrong address
+// shows as a link that does not come up, or as `expected peer N, reached peer M`. The HTTP part decides nothing here.
 import { parseServerLine, type ServerLine } from '../ensemble-config.js';
 
 export type Member = Pick<ServerLine, 'id' | 'host' | 'peerPort' | 'electionPort' | 'role'>;
@@ -14,12 +16,6 @@ export const MAX_MEMBERS = 255;
 const MAX_LINE_CHARS = 320;
 /** How many differences one log line names; an entirely different ensemble would otherwise list every server. */
 const MAX_DIFFERENCES_NAMED = 5;
-
-/**
- * Host names are case-insensitive. 0.0.0.0 is the ZooKeeper habit of a member listing itself on every interface
- * while the others name its address; it means "any host" only in the line of the member that wrote it.
- */
-const WILDCARD_HOST = '0.0.0.0';
 
 function lineOf(m: Member): string {
   return `server.${m.id}=${m.host.toLowerCase()}:${m.peerPort}:${m.electionPort}:${m.role}`;
@@ -51,16 +47,11 @@ export function parseMembership(text: string): Member[] {
   return out;
 }
 
-function sameHost(mine: Member, myId: number, theirs: Member, theirId: number): boolean {
-  if (mine.host.toLowerCase() === theirs.host.toLowerCase()) return true;
-  return (mine.host === WILDCARD_HOST && mine.id === myId) || (theirs.host === WILDCARD_HOST && theirs.id === theirId);
-}
-
 /**
- * What differs between this member's list and a peer's, in words an operator acts on ("it" is the peer); empty
- * when they agree.
+ * What differs between this member's list and a peer's in servers and roles, in words an operator acts on ("it" is
+ * the peer); empty when they agree.
  */
-export function membershipDifferences(mine: readonly Member[], myId: number, theirs: readonly Member[], theirId: number): string[] {
+export function membershipDifferences(mine: readonly Member[], theirs: readonly Member[]): string[] {
   const here = new Map(mine.map((m) => [m.id, m]));
   const there = new Map(theirs.map((m) => [m.id, m]));
   const ids = [...new Set([...here.keys(), ...there.keys()])].sort((a, b) => a - b);
@@ -76,10 +67,6 @@ export function membershipDifferences(mine: readonly Member[], myId: number, the
       out.push(`this member lists ${lineOf(a)}, which it does not`);
       continue;
     }
-    if (!sameHost(a, myId, b, theirId) || a.peerPort !== b.peerPort) {
-      out.push(`server.${id} has peer address ${a.host}:${a.peerPort} here, ${b.host}:${b.peerPort} there`);
-    }
-    if (a.electionPort !== b.electionPort) out.push(`server.${id} has electionPort ${a.electionPort} here, ${b.electionPort} there`);
     if (a.role !== b.role) out.push(`server.${id} has role ${a.role} here, ${b.role} there`);
   }
   return out;

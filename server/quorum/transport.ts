@@ -371,7 +371,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       this.report(p.id, `peer ${p.id} at ${address} sent an ensemble membership that failed its integrity check`, (msg) => this.o.log.error({ peer: p.id, address }, msg));
       return false;
     }
-    const differences = membershipDifferences(this.o.membership, this.o.myId, claimed, p.id);
+    const differences = membershipDifferences(this.o.membership, claimed);
     if (differences.length === 0) {
       this.unchecked.delete(p.id);
       return true;
