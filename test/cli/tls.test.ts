@@ -21,7 +21,7 @@ const key = pki.file(dir, 'admin-key.pem', admin.key);
 const port = await freePort();
 const cfg = join(dir, 'zoo.cfg');
 writeFileSync(cfg, [`dataDir=${join(dir, 'data')}`, `httpPort=${port}`, 'tlsCertFile=server.pem', 'tlsKeyFile=server-key.pem', 'tlsClientCaFile=ca.pem', ''].join('\n'));
-const server = await spawnServer(['--config', cfg]);
+const server = await spawnServer(['--config', cfg], {}, undefined, false);
 t.teardown(async () => {
   server.proc.kill('SIGTERM');
   await server.exited;
@@ -56,12 +56,12 @@ t.test('watch streams over WSS with the same flags', async (t) => {
   child.stdout.on('data', (d) => (out += d));
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  const deadline = Date.now() + 15000;
-  // Set until the watch has reported an event: the first sets may land before it is armed.
-  for (let i = 0; !/NodeDataChanged/.test(out) && Date.now() < deadline; i++) {
-    await zk(['set', '/mine', `v${i}`, ...tls]);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const until = async (pred: () => boolean) => {
+    for (const deadline = Date.now() + 15000; !pred() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  };
+  await until(() => /watching \/mine/.test(err));
+  t.equal((await zk(['set', '/mine', 'v2', ...tls])).code, 0);
+  await until(() => /NodeDataChanged/.test(out));
   child.kill('SIGINT');
   t.match(out, /NodeDataChanged/, `an event arrived over WSS (stderr: ${err})`);
 });

@@ -70,9 +70,17 @@ function installReaper(): void {
   }
 }
 
-/** Spawns `zkgate server` with the given args and waits until it answers ruok (or exits). */
-/** `launcher` is the command before `server` (default: node with the server's V8 flags on dist/bin/zkgate.js). */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, launcher: string[] = [process.execPath, ...SERVER_NODE_FLAGS, ZKGATE_BIN]): Promise<ChildServer> {
+/**
+ * Spawns `zkgate server` with the given args and waits (up to 30 s) until it answers a plain-HTTP ruok or exits;
+ * `waitForHttp` false skips that for an HTTPS node. `launcher` is the command before `server` (default: node with
+ * the server's V8 flags on dist/bin/zkgate.js).
+ */
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  launcher: string[] = [process.execPath, ...SERVER_NODE_FLAGS, ZKGATE_BIN],
+  waitForHttp = true,
+): Promise<ChildServer> {
   installReaper();
   const [cmd = process.execPath, ...pre] = launcher;
   const proc = spawn(cmd, [...pre, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,7 +97,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, l
   const deadline = Date.now() + 30000;
   let gone = false;
   void exited.then(() => (gone = true));
-  while (Date.now() < deadline && !gone) {
+  while (waitForHttp && Date.now() < deadline && !gone) {
     try {
       const r = await fetch(`${url}/v1/admin/ruok`);
       if (r.ok) break;
