@@ -4,8 +4,9 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { FrameDecoder, decodeValue, encodeValue, frame } from './frames.js';
-import { describeDifferences, membershipDifferences, membershipText, parseMembership, type Member } from './membership.js';
-import { FrameSigner, TAG_BYTES, membershipProof, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
+import type { Member } from './membership.js';
+import { MembershipCheck, type MembershipClaim } from './membership-check.js';
+import { FrameSigner, TAG_BYTES, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
 
 export interface PeerAddr {
   id: number;
@@ -43,15 +44,6 @@ const KNOWN_DENIALS = [new RegExp(`^${SECRET_MISMATCH}$`), /^expected peer \d{1,
 /** What an accepting member refuses a dialer with when their server lists differ (each side logs what differs). */
 const MEMBERSHIP_MISMATCH = 'ensemble membership mismatch';
 
-/**
- * Each side's server list and its membershipProof, sent once the other side has proved the secret: the dialer's in
- * `auth`, the acceptor's in `ok` or `denied`. Absent from a build that predates the check; an older peer ignores it.
- */
-interface MembershipClaim {
-  members?: string;
-  membersProof?: Uint8Array;
-}
-
 type Handshake =
   | { t: 'hello'; id: number; nonce: Uint8Array }
   | { t: 'challenge'; id: number; nonce: Uint8Array; proof: Uint8Array }
@@ -59,8 +51,6 @@ type Handshake =
   | ({ t: 'ok' } & MembershipClaim)
   | ({ t: 'denied'; reason: string } & MembershipClaim);
 
-/** A peer's membership as read from its claim: its servers, none sent (an older build), or a claim that fails its proof. */
-type ClaimedMembership = Member[] | 'absent' | 'invalid';
 
 class Link {
   signer?: FrameSigner;
@@ -104,13 +94,11 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
-  /** Peers linked without a membership check (older builds), each warned about once. */
-  private readonly unchecked = new Set<number>();
-  private readonly membership: string;
+  private readonly members: MembershipCheck;
 
   constructor(private readonly o: TransportOptions) {
     super();
-    this.membership = membershipText(o.membership);
+    this.members = new MembershipCheck(o.membership, o.myId, o.secret, o.log, (peer, msg, log) => this.report(peer, msg, log));
   }
 
   async start(): Promise<void> {
@@ -219,12 +207,12 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
             s.end(frame(encodeValue({ t: 'denied', reason: h.id !== p.id ? `expected peer ${p.id}, reached peer ${h.id}` : SECRET_MISMATCH } satisfies Handshake)));
             return;
           }
-          const auth: Handshake = { t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id), ...this.claim('C', myNonce, theirNonce, p.id) };
+          const auth: Handshake = { t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id), ...this.members.claim('C', myNonce, theirNonce, p.id) };
           s.write(frame(encodeValue(auth)));
         } else if (h.t === 'ok' && theirNonce) {
           // The acceptor has already compared; comparing here too lets this side name what differs, and refuse
           // an acceptor whose idea of equal is not this build's.
-          if (!this.admit(p, this.readClaim(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
+          if (!this.members.admit(p, this.members.read(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, myNonce, theirNonce);
           link.signer = new FrameSigner(key, 'd');
@@ -232,8 +220,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           this.up(link);
         } else if (h.t === 'denied') {
           // A refusal for membership carries the acceptor's list, proved like ours: this side then says what differs.
-          const claim = theirNonce && h.members !== undefined ? this.readClaim(h, 'S', myNonce, theirNonce, p.id) : 'absent';
-          if (Array.isArray(claim) && !this.admit(p, claim)) return void s.destroy();
+          const claim = theirNonce && h.members !== undefined ? this.members.read(h, 'S', myNonce, theirNonce, p.id) : 'absent';
+          if (Array.isArray(claim) && !this.members.admit(p, claim)) return void s.destroy();
           this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
             this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
           );
@@ -299,9 +287,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
             );
             return deny(SECRET_MISMATCH);
           }
-          const claimed = this.readClaim(h, 'C', theirNonce, myNonce, peer.id);
-          const mine = this.claim('S', theirNonce, myNonce, peer.id);
-          if (!this.admit(peer, claimed)) return claimed === 'invalid' ? void s.destroy() : deny(MEMBERSHIP_MISMATCH, mine);
+          const claimed = this.members.read(h, 'C', theirNonce, myNonce, peer.id);
+          const mine = this.members.claim('S', theirNonce, myNonce, peer.id);
+          if (!this.members.admit(peer, claimed)) return claimed === 'invalid' ? void s.destroy() : deny(MEMBERSHIP_MISMATCH, mine);
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, theirNonce, myNonce);
           link = new Link(s, peer.id);
@@ -333,53 +321,6 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       clearTimeout(timer);
       if (link) this.down(link);
     });
-  }
-
-  /** This member's list for the peer `other`, proved for this connection ('C' when this side dialed, 'S' when it accepted). */
-  private claim(role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, other: number): Required<MembershipClaim> {
-    const [dialId, acceptId] = role === 'C' ? [this.o.myId, other] : [other, this.o.myId];
-    return { members: this.membership, membersProof: membershipProof(this.o.secret, role, dialNonce, acceptNonce, dialId, acceptId, this.membership) };
-  }
-
-  /** The list `other` sent in `c`, if the proof it wrote as `role` holds for this connection. */
-  private readClaim(c: MembershipClaim, role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, other: number): ClaimedMembership {
-    if (c.members === undefined) return 'absent';
-    if (typeof c.members !== 'string' || !(c.membersProof instanceof Uint8Array)) return 'invalid';
-    const [dialId, acceptId] = role === 'C' ? [other, this.o.myId] : [this.o.myId, other];
-    if (!sameProof(membershipProof(this.o.secret, role, dialNonce, acceptNonce, dialId, acceptId, c.members), c.membersProof)) return 'invalid';
-    try {
-      return parseMembership(c.members);
-    } catch {
-      return 'invalid';
-    }
-  }
-
-  /**
-   * Whether `p` may link, given the membership it claimed: yes when its list is ours, or when it sent none (a build
-   * from before the check, during a rolling upgrade: warned once). Says why not, once per reason.
-   */
-  private admit(p: PeerAddr, claimed: ClaimedMembership): boolean {
-    const address = `${p.host}:${p.port}`;
-    if (claimed === 'absent') {
-      if (!this.unchecked.has(p.id)) {
-        this.unchecked.add(p.id);
-        this.o.log.warn({ peer: p.id, address }, `peer ${p.id} at ${address} sent no ensemble membership (an older zkgate?): linked without checking that it lists the same servers`);
-      }
-      return true;
-    }
-    if (claimed === 'invalid') {
-      this.report(p.id, `peer ${p.id} at ${address} sent an ensemble membership that failed its integrity check`, (msg) => this.o.log.error({ peer: p.id, address }, msg));
-      return false;
-    }
-    const differences = membershipDifferences(this.o.membership, claimed);
-    if (differences.length === 0) {
-      this.unchecked.delete(p.id);
-      return true;
-    }
-    this.report(p.id, `peer ${p.id} at ${address} has a different ensemble: ${describeDifferences(differences)}`, (msg) =>
-      this.o.log.error({ peer: p.id, address, differences }, msg),
-    );
-    return false;
   }
 
   private track(s: net.Socket): net.Socket {
