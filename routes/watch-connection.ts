@@ -1,4 +1,4 @@
-// One /v1/watch WebSocket: reads client frames in order (watch, unwatch, session, ping), writes replies and events
+// One /v1/watch WebSocket: reads client frames in order (watch, resume, unwatch, session, ping), writes replies and events
 // through a bounded buffer (a slow reader is closed with 1008), and keeps a bound session alive while it answers pings.
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
@@ -269,7 +269,7 @@ export class WatchConnection implements WatchSink {
           this.send({ id, ok: true, zxid: String(this.node.appliedZxid) });
           return 'done';
         default:
-          throw new ZkError('Unimplemented', `unknown op ${JSON.stringify(m.op)} (watch, unwatch, session, ping)`);
+          throw new ZkError('Unimplemented', `unknown op ${JSON.stringify(m.op)} (watch, resume, unwatch, session, ping)`);
       }
     } catch (e) {
       if (e instanceof ZkError) this.sendError(id, e);
