@@ -1,20 +1,19 @@
-// Who may read the sensitive admin endpoints: anyone while no super digest is configured, else only the
-// super user (HTTP Basic of the super digest's user and password). Shared by every /v1/admin plugin.
+// Who may read the sensitive admin endpoints: anyone while no super user is configured, else only the super user
+// (HTTP Basic of the super digest's user and password, or the client certificate x509SuperUser names). Shared by
+// every /v1/admin plugin.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZkError } from '../server/errors.js';
-import { digestOf } from '../server/tree/acl.js';
+import { requestAuth } from './context.js';
 import type { ZkNode } from '../server/node.js';
 
 /** True when the request may see sensitive admin data. */
 export function isSuper(req: FastifyRequest, node: ZkNode): boolean {
-  const superDigest = node.cfg.superDigest;
-  if (!superDigest) return true;
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!m || !m[1]) return false;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-  const i = decoded.indexOf(':');
-  if (i <= 0) return false;
-  return digestOf(decoded.slice(0, i), decoded.slice(i + 1)) === superDigest;
+  if (!node.cfg.superDigest && !node.cfg.x509SuperUser) return true;
+  try {
+    return requestAuth(req.headers, req.raw.socket, req.ip, node).some((a) => a.scheme === 'super');
+  } catch {
+    return false; // malformed credentials are nobody, here as for the ACL routes
+  }
 }
 
 /**
@@ -23,7 +22,7 @@ export function isSuper(req: FastifyRequest, node: ZkNode): boolean {
  */
 export function requireSuper(req: FastifyRequest, node: ZkNode): void {
   if (isSuper(req, node)) return;
-  if (req.headers.authorization === undefined) throw new ZkError('AuthFailed', 'this admin endpoint needs the super user (Authorization: Basic)');
+  if (req.headers.authorization === undefined) throw new ZkError('AuthFailed', 'this admin endpoint needs the super user (Authorization: Basic, or its client certificate)');
   throw new ZkError('NoAuth', 'this admin endpoint is for the super user only');
 }
 

@@ -14,7 +14,8 @@ import type { Stat } from '../server/tree/types.js';
 
 /**
  * Who a request (or WebSocket upgrade) proves to be: its address (ip), `Authorization: Basic` → digest:user (and
- * super when it matches the configured super digest), a verified client certificate → x509:<subject DN>.
+ * super when it matches the configured super digest), a verified client certificate → x509:<subject DN> (and super
+ * when it is x509SuperUser).
  */
 export function requestAuth(headers: IncomingHttpHeaders, socket: Socket, ip: string, node: ZkNode): AuthId[] {
   const auth: AuthId[] = [{ scheme: 'ip', id: ip }];
@@ -30,7 +31,10 @@ export function requestAuth(headers: IncomingHttpHeaders, socket: Socket, ip: st
     if (node.cfg.superDigest && id === node.cfg.superDigest) auth.push({ scheme: 'super', id });
   }
   const cert = x509Identity(socket);
-  if (cert) auth.push(cert);
+  if (cert) {
+    auth.push(cert);
+    if (node.cfg.x509SuperUser && cert.id === node.cfg.x509SuperUser) auth.push({ scheme: 'super', id: cert.id });
+  }
   return auth;
 }
 

@@ -33,6 +33,8 @@ export interface Config {
   tlsClientCaFile?: string;
   /** `need` (default): a client without a certificate from tlsClientCaFile is refused; `want`: it is served unauthenticated. */
   tlsClientAuth: 'need' | 'want';
+  /** A client certificate with this subject DN (RFC 2253, as x509 ACL ids) is the super user, as superDigest's user is. */
+  x509SuperUser?: string;
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
   containerMaxNeverUsedIntervalMs: number;
@@ -238,6 +240,12 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         if (!/^[^:]+:[^:]+$/.test(value)) throw new ConfigError(key, `${key}: expected user:base64(sha1(user:password))`);
         cfg.superDigest = value;
         break;
+      case 'x509SuperUser':
+      case 'X509AuthenticationProvider.superUser':
+      case 'zookeeper.X509AuthenticationProvider.superUser':
+        if (!/^[A-Za-z][\w.-]*=/.test(value)) throw new ConfigError(key, `${key}: expected a certificate subject DN, e.g. CN=admin,O=Example`);
+        cfg.x509SuperUser = value;
+        break;
       case 'znode.container.checkIntervalMs':
         cfg.containerCheckIntervalMs = int(key, value, 10);
         break;
@@ -346,10 +354,14 @@ export function tlsSettings(cfg: Config): TlsSettings | undefined {
   const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsClientCaFile: clientCaFile } = cfg;
   if (certFile === undefined && keyFile === undefined) {
     if (clientCaFile !== undefined) throw new ConfigError('tlsClientCaFile', 'tlsClientCaFile needs tlsCertFile and tlsKeyFile (client certificates are a TLS feature)');
+    if (cfg.x509SuperUser !== undefined) throw new ConfigError('x509SuperUser', 'x509SuperUser needs tlsCertFile, tlsKeyFile and tlsClientCaFile (a client certificate names it)');
     return undefined;
   }
   if (certFile === undefined) throw new ConfigError('tlsCertFile', 'tlsKeyFile is set but tlsCertFile is not: HTTPS needs both');
   if (keyFile === undefined) throw new ConfigError('tlsKeyFile', 'tlsCertFile is set but tlsKeyFile is not: HTTPS needs both');
+  if (cfg.x509SuperUser !== undefined && clientCaFile === undefined) {
+    throw new ConfigError('x509SuperUser', 'x509SuperUser needs tlsClientCaFile: only a certificate that CA signed can name it');
+  }
   return { certFile, keyFile, clientCaFile, clientAuth: cfg.tlsClientAuth };
 }
 

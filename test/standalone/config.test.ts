@@ -43,6 +43,7 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [[`tlsCertFile=${join(dir, 'garbage.pem')}`], 'tlsKeyFile'],
     [['tlsCertFile=missing.pem', 'tlsKeyFile=missing-key.pem'], 'tlsCertFile: cannot read'],
     [['tlsClientAuth=maybe'], 'tlsClientAuth'],
+    [['x509SuperUser=CN=admin'], 'x509SuperUser'],
   ];
   for (const [i, [lines, key]] of cases.entries()) {
     const s = await spawnServer(['--config', cfgFile(`bad${i}.cfg`, [`dataDir=${join(dir, `bad${i}`)}`, ...lines]), '--http-port', String(await freePort())]);

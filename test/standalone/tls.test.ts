@@ -142,6 +142,19 @@ t.test('tlsClientAuth=want: a client without a certificate is served, unauthenti
   t.equal((await https(url, 'GET', '/v1/znodes/w', { client: alice })).status, 200);
 });
 
+t.test('x509SuperUser: that certificate skips ACL checks and may read the admin endpoints, as the super digest user', async (t) => {
+  const s = await startTestServer({ ...files, tlsClientCaFile: caFile, x509SuperUser: ALICE });
+  t.teardown(() => s.destroy());
+  const url = s.url.replace('http:', 'https:');
+  t.equal((await https(url, 'POST', `/v1/znodes/bobs?acl=${encodeURIComponent('x509:CN=bob,O=Example:cdrwa')}`, { client: bob, body: 'b' })).status, 201);
+  const read = await https(url, 'GET', '/v1/znodes/bobs', { client: alice });
+  t.equal(read.status, 200, "the super user reads bob's node");
+  t.equal(read.body.data, 'b');
+  t.equal((await https(url, 'GET', '/v1/admin/conf', { client: alice })).status, 200, 'and the admin endpoints');
+  t.equal((await https(url, 'GET', '/v1/admin/conf', { client: bob })).status, 401, 'bob may not read them');
+  t.equal((await https(url, 'DELETE', '/v1/znodes/bobs', { client: alice })).status, 204, "nor would ACLs stop the super user deleting bob's node");
+});
+
 t.test('the subject DN is written as RFC 2253 (Java X500Principal.getName), most specific first, escaped', async (t) => {
   t.equal(subjectDn({ C: 'US', O: 'Example', OU: 'eng', CN: 'alice' } as never), 'CN=alice,OU=eng,O=Example,C=US');
   t.equal(subjectDn({ O: 'A, Inc.', CN: ' x+y' } as never), 'CN=\\ x\\+y,O=A\\, Inc.');
