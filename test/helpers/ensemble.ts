@@ -68,17 +68,31 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
     mkdirSync(n.dataDir, { recursive: true });
     writeFileSync(join(n.dataDir, 'myid'), `${n.id}\n`);
   }
+  /** Children this helper stopped (kill, destroy): their exits are expected. */
+  const stopping = new WeakSet<ChildServer>();
   const ens: Ensemble = {
     nodes,
     cfgPath: join(root, 'zoo-1.cfg'),
     node: (id) => nodes.find((n) => n.id === id) as EnsembleNode,
     async start(id) {
       const n = ens.node(id);
-      n.child = await spawnServer(['--config', cfgFor(id), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'info']);
+      const child = await spawnServer(['--config', cfgFor(id), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'info']);
+      // A node that exits on its own (a crash, a port another test process took) would otherwise show only as
+      // a refused connection somewhere later: say so, with the end of its stderr.
+      const report = (how: string) => {
+        const errors = child.stdout().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5);
+        return `node ${id} ${how}; its last error log lines and the end of its stderr:\n${errors.join('\n')}\n${child.stderr().slice(-3000)}`;
+      };
+      if (child.proc.exitCode !== null || child.proc.signalCode !== null) throw new Error(report(`exited while starting (${child.proc.signalCode ?? child.proc.exitCode})`));
+      void child.exited.then(({ code, signal }) => {
+        if (!stopping.has(child)) process.stderr.write(`[ensemble] ${report(`exited on its own (${signal ?? code})`)}\n`);
+      });
+      n.child = child;
     },
     async kill(id, signal = 'SIGKILL') {
       const n = ens.node(id);
       if (!n.child) return;
+      stopping.add(n.child);
       n.child.proc.kill('SIGCONT');
       n.child.proc.kill(signal);
       await n.child.exited;
