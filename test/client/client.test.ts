@@ -153,14 +153,26 @@ t.test('a restarted server: the client reconnects in the same session and re-arm
   t.same(events.map((e) => e.type), ['NodeDataChanged'], 'the watch armed before the restart fired');
 });
 
-t.test('a watch the server refuses on re-arm (ACL changed while away) is reported gone; the connection lives on', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
+/**
+ * A server, a blackhole listed after it, a watching client `w` whose reconnect after a drop is held on the blackhole
+ * for up to `connectTimeoutMs` (writes made meanwhile are missed, to be resumed), and an `admin` client on the
+ * server; all torn down with `t`.
+ */
+async function behindBlackhole(t: { teardown: (fn: () => unknown) => void }, connectTimeoutMs: number, cfg: Parameters<typeof startTestServer>[0] = {}) {
+  const s = await startTestServer(cfg);
   const hole = await blackhole();
-  t.teardown(() => hole.close());
-  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 3000 });
+  t.teardown(async () => {
+    await hole.close();
+    await s.destroy();
+  });
+  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs });
   const admin = await ZkClient.connect({ servers: s.url, session: false });
   t.teardown(() => Promise.all([w.close(), admin.close()]));
+  return { w, admin };
+}
+
+t.test('a watch the server refuses on re-arm (ACL changed while away) is reported gone; the connection lives on', async (t) => {
+  const { w, admin } = await behindBlackhole(t, 3000);
   await admin.create('/secret', 'x');
   await admin.create('/open', 'y');
   const gone = new Promise<Error>((resolve) => void w.watch('/secret', 'persistent', () => {}, { onGone: resolve }));
@@ -210,16 +222,8 @@ t.test('a one-shot watch survives a reconnect: the re-arm does not fire it for a
 });
 
 t.test('after a reconnect each persistent watch gets every change it missed, in zxid order, and no resync', async (t) => {
-  const s = await startTestServer();
-  const hole = await blackhole();
-  t.teardown(async () => {
-    await hole.close();
-    await s.destroy();
-  });
   // The dead second server holds the reconnect for up to connectTimeoutMs: the writes below fall while it is away.
-  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 2000 });
-  const admin = await ZkClient.connect({ servers: s.url, session: false });
-  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  const { w, admin } = await behindBlackhole(t, 2000);
   await admin.create('/ia', '');
   await admin.create('/ib', '');
   const seen: string[] = [];
@@ -244,15 +248,7 @@ t.test('after a reconnect each persistent watch gets every change it missed, in 
  * connection holds the reconnect on the blackhole for up to 2 s: writes made meanwhile are missed and must be resumed.
  */
 async function manyWatches(t: { teardown: (fn: () => unknown) => void }, cfg: Parameters<typeof startTestServer>[0] = {}) {
-  const s = await startTestServer(cfg);
-  const hole = await blackhole();
-  t.teardown(async () => {
-    await hole.close();
-    await s.destroy();
-  });
-  const w = await ZkClient.connect({ servers: [s.url, hole.url], ordered: true, session: false, connectTimeoutMs: 2000 });
-  const admin = await ZkClient.connect({ servers: s.url, session: false });
-  t.teardown(() => Promise.all([w.close(), admin.close()]));
+  const { w, admin } = await behindBlackhole(t, 2000, cfg);
   // ~70 bytes each: one resume frame of them would pass the server's 16 KiB frame limit (1009).
   const paths = Array.from({ length: 400 }, (_, i) => `/many/a-rather-long-name-for-a-watched-node-${String(i).padStart(4, '0')}`);
   await admin.create('/many', '');
