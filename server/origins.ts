@@ -6,23 +6,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ConfigError } from './config-values.js';
 
+function urlOf(s: string): URL | undefined {
+  return URL.canParse(s) ? new URL(s) : undefined;
+}
+
 /** `corsAllowOrigins=https://a.example,http://localhost:3000` or `*`: origins in URL form, without a path. */
 export function parseOrigins(key: string, raw: string): string[] {
   const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const o of list) {
-    if (o === '*') continue;
-    let origin: string | undefined;
-    try {
-      origin = new URL(o).origin;
-    } catch {
-      origin = undefined;
-    }
+  const origins = list.map((o) => {
+    if (o === '*') return o;
+    const origin = urlOf(o)?.origin;
     if (origin === undefined || origin === 'null' || origin !== o.toLowerCase().replace(/\/$/, '')) {
       throw new ConfigError(key, `${key}: ${JSON.stringify(o)} is not an origin (scheme://host[:port], no path), nor *`);
     }
-  }
-  if (list.includes('*') && list.length > 1) throw new ConfigError(key, `${key}: * allows every origin; list no others with it`);
-  return list.map((o) => (o === '*' ? o : new URL(o).origin));
+    return origin;
+  });
+  if (origins.includes('*') && origins.length > 1) throw new ConfigError(key, `${key}: * allows every origin; list no others with it`);
+  return origins;
 }
 
 const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443' };
@@ -32,17 +32,10 @@ function sameOrigin(origin: URL, headers: IncomingHttpHeaders): boolean {
   const forwarded = headers['x-forwarded-host'];
   const hosts = [headers.host, typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined];
   const port = origin.port || DEFAULT_PORT[origin.protocol];
-  for (const h of hosts) {
-    if (!h) continue;
-    let target: URL;
-    try {
-      target = new URL(`${origin.protocol}//${h}`);
-    } catch {
-      continue;
-    }
-    if (target.hostname === origin.hostname && (target.port || DEFAULT_PORT[origin.protocol]) === port) return true;
-  }
-  return false;
+  return hosts.some((h) => {
+    const target = h ? urlOf(`${origin.protocol}//${h}`) : undefined;
+    return target !== undefined && target.hostname === origin.hostname && (target.port || DEFAULT_PORT[origin.protocol]) === port;
+  });
 }
 
 /** Why a request carrying `Origin` is refused, or undefined when it may go on (no Origin, same origin, or listed). */
@@ -50,12 +43,7 @@ export function originRefusal(headers: IncomingHttpHeaders, allowed: readonly st
   const raw = headers.origin;
   if (raw === undefined) return undefined;
   if (allowed.includes('*')) return undefined;
-  let origin: URL | undefined;
-  try {
-    origin = raw === 'null' ? undefined : new URL(raw);
-  } catch {
-    origin = undefined;
-  }
+  const origin = raw === 'null' ? undefined : urlOf(raw);
   if (origin && (allowed.includes(origin.origin) || sameOrigin(origin, headers))) return undefined;
   const shown = JSON.stringify(raw.length > 100 ? `${raw.slice(0, 100)}…` : raw);
   return `a request from the web page origin ${shown} is refused: that origin is not this server's and not in corsAllowOrigins`;
