@@ -66,13 +66,14 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
-  log.info({ url: `http://${host}:${port}`, mode: node.mode }, 'zkgate serving');
+  const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
+  log.info({ url, mode: node.mode }, 'zkgate serving');
   let closed: Promise<void> | undefined;
   return {
     node,
     app,
     port,
-    url: `http://${host}:${port}`,
+    url,
     close() {
       closed ??= (async () => {
         closing = true;

@@ -86,11 +86,12 @@ const nextEvent = (ws: WebSocket): Promise<any> =>
 t.test('tlsCertFile + tlsKeyFile: the client port speaks HTTPS and WSS only', async (t) => {
   const s = await startTestServer(files);
   t.teardown(() => s.destroy());
-  const url = s.url.replace('http:', 'https:');
+  const url = s.url;
+  t.match(url, /^https:\/\//, 'the server gives its address as https://');
   t.equal((await https(url, 'GET', '/v1/admin/ruok')).status, 200, 'HTTPS answers');
   await t.rejects(https(url, 'GET', '/v1/admin/ruok', { ca: null }), /self.signed|unable to verify|certificate/i, 'with the configured certificate, not one the client would trust blindly');
   await t.rejects(
-    new Promise((resolve, reject) => plainRequest(s.url + '/v1/admin/ruok', (r) => resolve(r.statusCode)).once('error', reject).end()),
+    new Promise((resolve, reject) => plainRequest(url.replace('https:', 'http:') + '/v1/admin/ruok', (r) => resolve(r.statusCode)).once('error', reject).end()),
     'plain HTTP gets no answer',
   );
   t.equal((await https(url, 'POST', '/v1/znodes/tls-a', { body: 'v1' })).status, 201, 'a plain create (fast path) over TLS');
@@ -106,7 +107,7 @@ t.test('tlsCertFile + tlsKeyFile: the client port speaks HTTPS and WSS only', as
 t.test('tlsClientCaFile (need): a client certificate is required and authenticates as x509:<subject DN>', async (t) => {
   const s = await startTestServer({ ...files, tlsClientCaFile: caFile });
   t.teardown(() => s.destroy());
-  const url = s.url.replace('http:', 'https:');
+  const url = s.url;
   await t.rejects(https(url, 'GET', '/v1/admin/ruok'), 'a client without a certificate is refused in the handshake');
   const stranger = makePki().client([['CN', 'alice']]);
   await t.rejects(https(url, 'GET', '/v1/admin/ruok', { client: stranger }), 'a certificate from another CA is refused');
@@ -135,7 +136,7 @@ t.test('tlsClientCaFile (need): a client certificate is required and authenticat
 t.test('tlsClientAuth=want: a client without a certificate is served, unauthenticated', async (t) => {
   const s = await startTestServer({ ...files, tlsClientCaFile: caFile, tlsClientAuth: 'want' });
   t.teardown(() => s.destroy());
-  const url = s.url.replace('http:', 'https:');
+  const url = s.url;
   t.equal((await https(url, 'POST', `/v1/znodes/w?acl=${encodeURIComponent(`x509:${ALICE}:cdrwa`)}`, { client: alice })).status, 201);
   t.equal((await https(url, 'GET', '/v1/admin/ruok')).status, 200, 'no certificate: served');
   t.equal((await https(url, 'GET', '/v1/znodes/w')).status, 403, 'but it is nobody');
@@ -145,7 +146,7 @@ t.test('tlsClientAuth=want: a client without a certificate is served, unauthenti
 t.test('x509SuperUser: that certificate skips ACL checks and may read the admin endpoints, as the super digest user', async (t) => {
   const s = await startTestServer({ ...files, tlsClientCaFile: caFile, x509SuperUser: ALICE });
   t.teardown(() => s.destroy());
-  const url = s.url.replace('http:', 'https:');
+  const url = s.url;
   t.equal((await https(url, 'POST', `/v1/znodes/bobs?acl=${encodeURIComponent('x509:CN=bob,O=Example:cdrwa')}`, { client: bob, body: 'b' })).status, 201);
   const read = await https(url, 'GET', '/v1/znodes/bobs', { client: alice });
   t.equal(read.status, 200, "the super user reads bob's node");
