@@ -4,6 +4,13 @@ import { loadConfig } from '../server/config.js';
 import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 
+/** A bad zoo.cfg value or flag: one line naming the key, exit 2, no stack. Anything else is rethrown. */
+function exitOnConfigError(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`zkgate: configuration error (${e.key}): ${e.message}\n`);
+  process.exit(2);
+}
+
 const program = new Command();
 program.name('zkgate').description("ZooKeeper's data model over HTTP and WebSocket, stored in LMDB").showHelpAfterError();
 program.exitOverride((err) => {
@@ -23,11 +30,7 @@ program
     try {
       cfg = loadConfig(o);
     } catch (e) {
-      if (e instanceof ConfigError) {
-        process.stderr.write(`zkgate: configuration error (${e.key}): ${e.message}\n`);
-        process.exit(2);
-      }
-      throw e;
+      exitOnConfigError(e);
     }
     // The server's modules load only for `zkgate server`, so client commands start fast.
     const { makeLogger, startServer } = await import('../server/main.js');
@@ -37,6 +40,8 @@ program
     try {
       server = await startServer(cfg, log);
     } catch (e) {
+      // The TLS PEM files are read here, by the server alone (not by client commands that load the same zoo.cfg).
+      if (e instanceof ConfigError) exitOnConfigError(e);
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
         const { address, port } = err as { address?: string; port?: number };

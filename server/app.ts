@@ -8,9 +8,7 @@ import type { Logger } from 'pino';
 import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
 import { sessionIdOf } from './sessions/session-id.js';
-import { createServer as createHttpsServer } from 'node:https';
-import { tlsServerOptions } from './tls.js';
-import { tlsSettings } from './config.js';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, originRefusal } from './origins.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
 import { openapiInfo } from '../openapi/info.js';
@@ -54,6 +52,8 @@ export interface AppOptions {
   blockingRead?: ZnodeRouteOptions['blockingRead'];
   /** True once the server is shutting down: a new request is refused with 503, and every answer closes its connection. */
   isClosing?: () => boolean;
+  /** HTTPS (and WSS) on the client port: the PEM files as startServer read them, once, before LMDB opened. */
+  tls?: HttpsServerOptions;
 }
 
 function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
@@ -83,8 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const closing = () => opts.isClosing?.() === true;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
   let fastPath: FastPathRecorder | undefined;
-  const tls = tlsSettings(node.cfg);
-  const tlsOptions = tls && tlsServerOptions(tls);
+  const tlsOptions = opts.tls;
   const app = Fastify({
     serverFactory: (handler, o) => {
       const listener = (req: IncomingMessage, res: ServerResponse) => {

@@ -4,6 +4,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, int, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
 import { tlsServerOptions, type TlsSettings } from './tls.js';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
 
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   servers: ServerLine[];
   myid?: number;
   ensembleSecret?: string;
+  /** Where the secret is when zoo.cfg names a file: read by the server at start (readServerFiles), not by clients. */
+  ensembleSecretFile?: string;
   /** `user:base64(sha1(user:password))`; requests authenticated as that digest user skip ACL checks. */
   superDigest?: string;
   /** Web page origins whose browser requests are served (CORS), besides this server's own; `*` is any (server/origins.ts). */
@@ -225,15 +228,12 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'ensembleSecret':
         if (value === '') throw new ConfigError(key, 'ensembleSecret: must not be empty');
         cfg.ensembleSecret = value;
+        cfg.ensembleSecretFile = undefined; // the later line wins
         break;
-      case 'ensembleSecretFile': {
-        const p = isAbsolute(value) ? value : resolve(baseDir, value);
-        if (!existsSync(p)) throw new ConfigError(key, `ensembleSecretFile: ${p} does not exist`);
-        const secret = readFileSync(p, 'utf8').trim();
-        if (secret === '') throw new ConfigError(key, `ensembleSecretFile: ${p} is empty`);
-        cfg.ensembleSecret = secret;
+      case 'ensembleSecretFile':
+        cfg.ensembleSecretFile = isAbsolute(value) ? value : resolve(baseDir, value);
+        cfg.ensembleSecret = undefined;
         break;
-      }
       case 'superDigest':
       case 'DigestAuthenticationProvider.superDigest':
       case 'zookeeper.DigestAuthenticationProvider.superDigest':
@@ -313,8 +313,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
   if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
     throw new ConfigError('minSessionTimeout', `minSessionTimeout (${cfg.minSessionTimeout}) is larger than maxSessionTimeout (${cfg.maxSessionTimeout})`);
   }
-  const tls = tlsSettings(cfg);
-  if (tls) tlsServerOptions(tls); // unreadable or mismatched PEM files exit 2 here, naming the key
+  // Which TLS keys go together is checked here; the PEM files are read only by the server (startServer), so a
+  // client command given this zoo.cfg (`zkgate status --config`) never needs the server's private key.
+  tlsSettings(cfg);
   return seen;
 }
 
@@ -347,6 +348,28 @@ export function loadConfig(o: CliOverrides): Config {
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
   return cfg;
+}
+
+/**
+ * What only the server reads, at start before anything opens: the ensemble secret's file (into cfg.ensembleSecret)
+ * and the TLS PEM files. Client commands that load the same zoo.cfg (`zkgate status --config`) need neither, and the
+ * operator running them may not be allowed to read them. A missing, empty or bad file is a ConfigError naming its key.
+ */
+export function readServerFiles(cfg: Config): HttpsServerOptions | undefined {
+  const file = cfg.ensembleSecretFile;
+  if (file !== undefined) {
+    let secret: string;
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${(e as Error).message}`;
+      throw new ConfigError('ensembleSecretFile', `ensembleSecretFile: ${file} ${why}`);
+    }
+    if (secret === '') throw new ConfigError('ensembleSecretFile', `ensembleSecretFile: ${file} is empty`);
+    cfg.ensembleSecret = secret;
+  }
+  const tls = tlsSettings(cfg);
+  return tls && tlsServerOptions(tls);
 }
 
 /** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */

@@ -78,7 +78,7 @@ export function resolveEnsembleIdentity(cfg: Config, seen: { httpPortSet: boolea
     ids.add(s.id);
   }
   checkDistinctAddresses(cfg.servers);
-  if (!cfg.ensembleSecret) {
+  if (!cfg.ensembleSecret && cfg.ensembleSecretFile === undefined) {
     throw new ConfigError('ensembleSecret', 'ensembleSecret (or ensembleSecretFile) is required when zoo.cfg has server.N lines: every peer must prove it');
   }
   const myidFile = resolve(cfg.dataDir, 'myid');

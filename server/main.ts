@@ -2,7 +2,7 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { readServerFiles, type Config } from './config.js';
 import { ZkNode } from './node.js';
 import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
@@ -32,6 +32,7 @@ export function makeLogger(level: string): Logger {
 const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
+  const tls = readServerFiles(cfg);
   let raft: RaftEngine | undefined;
   const node = new ZkNode(
     cfg,
@@ -53,6 +54,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     node,
     logger: log,
     isClosing: () => closing,
+    tls,
     blockingRead: blockingReadVia(node, hub),
     extend: async (a) => {
       const ws = await installWatchRoutes(a, node, hub);

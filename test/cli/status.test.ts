@@ -103,6 +103,18 @@ t.test('a zoo.cfg whose myid is not the node answering there: wrong myid, exit 1
   t.match(r.stderr, `wrong myid: the config says this node is myid 1, but the server at http://127.0.0.1:${port} is myid unknown (standalone)`);
 });
 
+t.test("status reads no server-only file: a member's ensembleSecretFile it may not read is no error", async (t) => {
+  const d = join(dir, 'member-secret-file');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'myid'), '1\n');
+  const cfg = join(dir, 'member-secret-file.cfg');
+  // Tests run as root, so a missing file stands in for one readable only by the server's user.
+  writeFileSync(cfg, `dataDir=${d}\nensembleSecretFile=${join(d, 'no-such-secret')}\nserver.1=127.0.0.1:2888:3888;127.0.0.1:${port}\n`);
+  const r = await zk(['status', '--config', cfg]);
+  t.equal(r.code, 1, 'it reaches the node (exit 1 for its wrong myid), not a configuration error');
+  t.match(r.stderr, `wrong myid: the config says this node is myid 1, but the server at http://127.0.0.1:${port}`);
+});
+
 t.test('a bad zoo.cfg exits 2 naming the key', async (t) => {
   const missing = await zk(['status', '--config', join(dir, 'absent.cfg')]);
   t.equal(missing.code, 2);

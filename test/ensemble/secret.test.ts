@@ -5,10 +5,11 @@ import { children, req, retry } from './client.js';
 import { converge, writers } from './faults.js';
 
 t.test('a process without the ensemble secret cannot join', async (t) => {
-  const ens = await startEnsemble({ secretFor: (id) => (id === 3 ? 'not-the-secret' : 'the-secret') });
+  // Node 2 reads the secret from ensembleSecretFile (relative to its zoo.cfg), the others from ensembleSecret.
+  const ens = await startEnsemble({ secretFor: (id) => (id === 3 ? 'not-the-secret' : 'the-secret'), secretInFile: [2] });
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader(30000, [1, 2]);
-  t.ok(leader === 1 || leader === 2, 'the two nodes that share the secret elect a leader');
+  t.ok(leader === 1 || leader === 2, 'the two nodes that share the secret (one of them by file) elect a leader');
   t.equal((await req(`${ens.node(leader).url}/v1/znodes/secret-test`, 'POST', 'x')).status, 201, 'and accept writes');
   await new Promise((r) => setTimeout(r, 1000));
   const s3 = await req(`${ens.node(3).url}/v1/admin/srvr`);

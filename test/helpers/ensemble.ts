@@ -35,6 +35,8 @@ export interface EnsembleOptions {
   observers?: number[];
   /** Per-node secret override (to test a mismatched secret). */
   secretFor?: (id: number) => string;
+  /** Ids whose zoo.cfg names the secret by ensembleSecretFile (a file beside it, mode 0600) instead of ensembleSecret. */
+  secretInFile?: number[];
   /** Per-node server.N lines (to test members whose zoo.cfg differs); asked again at every (re)start. */
   serversFor?: (id: number, lines: string[]) => string[];
 }
@@ -61,7 +63,14 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
   const cfgFor = (id: number) => {
     const p = join(root, `zoo-${id}.cfg`);
     const lines = ['tickTime=500', 'initLimit=20', 'syncLimit=5', ...(o.serversFor ? o.serversFor(id, servers) : servers), ...(o.extra ?? [])];
-    writeFileSync(p, [...lines, `ensembleSecret=${o.secretFor ? o.secretFor(id) : (o.secret ?? 'test-secret')}`].join('\n') + '\n');
+    const secret = o.secretFor ? o.secretFor(id) : (o.secret ?? 'test-secret');
+    if (o.secretInFile?.includes(id)) {
+      writeFileSync(join(root, `secret-${id}`), `${secret}\n`, { mode: 0o600 });
+      lines.push(`ensembleSecretFile=secret-${id}`);
+    } else {
+      lines.push(`ensembleSecret=${secret}`);
+    }
+    writeFileSync(p, lines.join('\n') + '\n');
     return p;
   };
   for (const n of nodes) {

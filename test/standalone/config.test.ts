@@ -34,7 +34,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 t.test('a bad value exits 2 with a message naming the key', async (t) => {
-  const cases: [string[], string][] = [
+  const cases: [string[], string | RegExp][] = [
     [['tickTime=abc'], 'tickTime'],
     [['jute.maxbuffer=12'], 'jute.maxbuffer'],
     [['minSessionTimeout=9000', 'maxSessionTimeout=4000'], 'minSessionTimeout'],
@@ -43,6 +43,8 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [[`tlsCertFile=${join(dir, 'garbage.pem')}`], 'tlsKeyFile'],
     [['tlsCertFile=missing.pem', 'tlsKeyFile=missing-key.pem'], 'tlsCertFile: cannot read'],
     [['tlsClientAuth=maybe'], 'tlsClientAuth'],
+    [['ensembleSecretFile=no-such-secret'], /ensembleSecretFile: \S+no-such-secret does not exist/],
+    [[`ensembleSecretFile=${cfgFile('empty-secret', [''])}`], /ensembleSecretFile: \S+empty-secret is empty/],
     [['x509SuperUser=CN=admin'], 'x509SuperUser'],
   ];
   for (const [i, [lines, key]] of cases.entries()) {
