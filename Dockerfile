@@ -39,10 +39,12 @@ RUN ln -s /opt/zkgate/bin/zkgate /usr/local/bin/zkgate \
 # The node image's unprivileged user (uid 1000).
 USER node
 VOLUME ["/data"]
-# HTTP (clients, admin, metrics); peer and election ports for an ensemble.
-EXPOSE 8080 2888 3888
+# HTTP (clients, admin, metrics); peer and election ports for an ensemble; the plain-HTTP metrics port when
+# ZKGATE_METRICS_PORT=7000 (needed for health checks and scrapers once the HTTP port serves TLS).
+EXPOSE 8080 2888 3888 7000
+# ruok over plain HTTP: on the metrics port when there is one, else on the HTTP port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.ZKGATE_HTTP_PORT||8080)+'/v1/admin/ruok').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const p=process.env.ZKGATE_METRICS_PORT||process.env.ZKGATE_HTTP_PORT||8080;fetch('http://127.0.0.1:'+p+'/v1/admin/ruok').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # SIGTERM reaches node directly (exec in the entrypoint): graceful shutdown within 10 s.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["docker-entrypoint.sh"]

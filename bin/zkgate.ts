@@ -48,7 +48,7 @@ program
         const where = port !== undefined ? `${address}:${port}` : `${cfg.httpHost}:${cfg.httpPort}`;
         const me = cfg.servers.find((s) => s.id === cfg.myid);
         // The peer port is bound first, so an operator cannot tell from the address alone which line to fix.
-        const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : 'the HTTP port';
+        const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : port === cfg.metricsPort ? 'the metrics port, metricsPort' : 'the HTTP port';
         process.stderr.write(`zkgate: cannot listen on ${where} (${which}): ${err.code}\n`);
         process.exit(1);
       }

@@ -4,6 +4,8 @@
 # only writes the files. Variables (defaults in brackets):
 #   ZKGATE_DATA_DIR [/data]  ZKGATE_CONF_DIR [/conf]  ZKGATE_HTTP_PORT [8080]  ZKGATE_TICK_TIME [2000]
 #   ZKGATE_INIT_LIMIT [10]  ZKGATE_SYNC_LIMIT [5]  ZKGATE_MIN_SESSION_TIMEOUT, ZKGATE_MAX_SESSION_TIMEOUT
+#   ZKGATE_METRICS_PORT  plain-HTTP port for ruok, mntr and /metrics (zoo.cfg metricsPort); the image's health
+#                    check uses it when set, which it must be when the HTTP port serves TLS
 #   ZKGATE_SERVERS   space/comma-separated server.N=host:peerPort:electionPort[:observer][;httpPort] lines
 #   ZKGATE_MYID      this node's id; or ZKGATE_MYID_FROM_HOSTNAME=1 to take <ordinal>+1 from a name-<ordinal> hostname
 #   ZKGATE_ENSEMBLE_SECRET or ZKGATE_ENSEMBLE_SECRET_FILE   ZKGATE_SUPER_DIGEST   ZKGATE_EXTRA_CONFIG (raw lines)
@@ -46,6 +48,7 @@ if [ "${ZKGATE_KEEP_CONFIG:-0}" != 1 ] || [ ! -f "$cfg" ]; then
     echo "syncLimit=${ZKGATE_SYNC_LIMIT:-5}"
     echo "dataDir=$data_dir"
     echo "httpPort=${ZKGATE_HTTP_PORT:-8080}"
+    if [ -n "${ZKGATE_METRICS_PORT:-}" ]; then echo "metricsPort=$ZKGATE_METRICS_PORT"; fi
     if [ -n "${ZKGATE_MIN_SESSION_TIMEOUT:-}" ]; then echo "minSessionTimeout=$ZKGATE_MIN_SESSION_TIMEOUT"; fi
     if [ -n "${ZKGATE_MAX_SESSION_TIMEOUT:-}" ]; then echo "maxSessionTimeout=$ZKGATE_MAX_SESSION_TIMEOUT"; fi
     if [ -n "${ZKGATE_ENSEMBLE_SECRET_FILE:-}" ]; then echo "ensembleSecretFile=$ZKGATE_ENSEMBLE_SECRET_FILE"; fi

@@ -106,7 +106,8 @@ const ClusterMember = Type.Object({
   }),
 });
 
-export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { node, conns }) => {
+/** The open four-letter words: what health checks and monitors read, served on the metrics port as well. */
+export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
   app.get('/v1/admin/ruok', {
     schema: { tags: ['admin'], summary: 'ruok: answers imok while the process is up', response: { 200: Type.String({ examples: ['imok'] }) } },
     handler: async (_req, reply) => reply.type('text/plain').send('imok'),
@@ -159,7 +160,10 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { 
     },
     handler: async () => clusterInfo(node),
   });
+};
 
+export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { node, conns }) => {
+  await app.register(openAdminRoutes, { node });
   await app.register(async (sensitive) => {
     sensitive.addHook('onRequest', superOnly(node));
     await sensitive.register(adminDetailRoutes, { node, conns });

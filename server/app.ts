@@ -18,7 +18,7 @@ import { aclRoutes } from '../routes/acl.js';
 import { sessionRoutes } from '../routes/sessions.js';
 import { adminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
-import { installMetrics } from './metrics.js';
+import { installMetrics, type NodeMetrics } from './metrics.js';
 import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
 import { fastGetData } from './fast-read.js';
@@ -78,7 +78,7 @@ function toOriginForm(req: IncomingMessage): void {
   req.url = rest.startsWith('/') ? rest : `/${rest}`;
 }
 
-export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; metrics: NodeMetrics }> {
   const { node } = opts;
   const closing = () => opts.isClosing?.() === true;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
@@ -276,5 +276,5 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     sock.once('close', () => open--);
   });
   node.connectionCounter = () => open;
-  return app;
+  return { app, metrics };
 }

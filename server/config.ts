@@ -12,6 +12,13 @@ export interface Config {
   dataDir: string;
   httpHost: string;
   httpPort: number;
+  /**
+   * A second, plain-HTTP listener for health checks and scrapers (server/monitor.ts): ruok, srvr, mntr, cluster and
+   * /metrics only. Off unless set. ZooKeeper's metricsProvider.httpPort, etcd's --listen-metrics-urls.
+   */
+  metricsPort?: number;
+  /** Its address; the client port's (httpHost) unless set. */
+  metricsHost?: string;
   clientPort?: number;
   initLimit: number;
   syncLimit: number;
@@ -192,6 +199,15 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'clientPort':
         cfg.clientPort = port(key, value);
         break;
+      case 'metricsPort':
+      case 'metricsProvider.httpPort':
+        cfg.metricsPort = port(key, value);
+        break;
+      case 'metricsHost':
+      case 'metricsProvider.httpHost':
+        if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
+        cfg.metricsHost = value;
+        break;
       case 'initLimit':
         cfg.initLimit = int(key, value, 1, 10000);
         break;
@@ -347,6 +363,9 @@ export function loadConfig(o: CliOverrides): Config {
   if (o.logLevel !== undefined) cfg.logLevel = o.logLevel;
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
+  if (cfg.metricsPort === cfg.httpPort && (cfg.metricsHost ?? cfg.httpHost) === cfg.httpHost) {
+    throw new ConfigError('metricsPort', `metricsPort ${cfg.metricsPort} is the HTTP port: the metrics listener needs a port of its own`);
+  }
   return cfg;
 }
 

@@ -8,6 +8,7 @@ import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
 import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
+import { startMonitor } from './monitor.js';
 import { WatchHub } from './watches/hub.js';
 import { installWatchRoutes } from '../routes/watch.js';
 import { watchAdminRoutes } from '../routes/watch-admin.js';
@@ -50,7 +51,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   let closing = false;
   // Subscribed before anything can commit, so no change goes unseen by watches.
   const hub = new WatchHub<WatchConnection>(node);
-  const app = await buildApp({
+  const { app, metrics } = await buildApp({
     node,
     logger: log,
     isClosing: () => closing,
@@ -63,13 +64,21 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     },
   });
   await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
+  let monitor: FastifyInstance | undefined;
+  try {
+    if (cfg.metricsPort !== undefined) monitor = await startMonitor(node, metrics);
+  } catch (e) {
+    await app.close();
+    await node.stop();
+    throw e;
+  }
   // Sessions restored from disk get their full timeout from the moment clients can reach us again.
   node.sessions.renewAll(Date.now());
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
   const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ url, mode: node.mode }, 'zkgate serving');
+  log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${cfg.metricsHost ?? host}:${cfg.metricsPort}` }) }, 'zkgate serving');
   let closed: Promise<void> | undefined;
   return {
     node,
@@ -89,7 +98,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
         const open = await new Promise<number>((r) => app.server.getConnections((e, n) => r(e ? 0 : n)));
         if (open > 0) await new Promise((r) => setTimeout(r, SHUTDOWN_QUIET_MS));
         app.server.closeIdleConnections?.();
-        await Promise.race([Promise.all([app.close(), ended]), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await Promise.race([Promise.all([app.close(), ended, monitor?.close()]), new Promise((r) => setTimeout(r, 5000).unref())]);
         await node.stop();
       })();
       return closed;

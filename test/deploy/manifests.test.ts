@@ -2,12 +2,13 @@
 // for real (its zoo.cfg and myid parsed by server/config.ts), and the Dockerfile, compose file and Kubernetes
 // manifests are parsed and cross-checked against each other and the config keys.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../server/config.js';
-import { startTestServer, tempDir } from '../helpers/server.js';
+import { makePki } from '../helpers/certs.js';
+import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const entrypoint = join(root, 'deploy', 'docker-entrypoint.sh');
@@ -18,7 +19,8 @@ interface Container {
   args: string[];
   env: { name: string; value: string }[];
   ports: { name: string; containerPort: number }[];
-  readinessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  livenessProbe: { httpGet: { path: string; port: string } };
   volumeMounts: { name: string; mountPath: string }[];
 }
 interface StatefulSet {
@@ -137,7 +139,9 @@ t.test('docker-compose: three nodes whose ports, volumes, myid and server lines 
     const [volume, target] = (svc.volumes[0] as string).split(':');
     t.equal(target, env.ZKGATE_DATA_DIR, `${name}: the volume is mounted on the data dir`);
     t.ok(volume && volume in compose.volumes, `${name}: named volume ${volume} is declared`);
-    t.match(svc.healthcheck.test.join(' '), `127.0.0.1:${g.cfg.httpPort}/v1/admin/ruok`);
+    // The check reads the container's ZKGATE_METRICS_PORT (run for real in the health-check test below).
+    t.match(svc.healthcheck.test.join(' '), 'process.env.ZKGATE_METRICS_PORT');
+    t.equal(String(g.cfg.metricsPort), env.ZKGATE_METRICS_PORT, `${name}: the node listens on the metrics port its health check asks`);
   }
   t.equal(hostPorts.size, 3, 'each node is published on its own host port');
 });
@@ -159,6 +163,8 @@ t.test('Kubernetes: StatefulSet, headless Service and PDB agree; myid comes from
   const ports: Record<string, number> = Object.fromEntries(c.ports.map((p) => [p.name, p.containerPort]));
   t.same(c.args.slice(-2), ['--host', '0.0.0.0']);
   t.equal(c.readinessProbe.httpGet.path, '/v1/admin/ruok');
+  t.equal(c.readinessProbe.httpGet.port, 'metrics', 'probes use the plain-HTTP metrics port, which works with TLS on 8080');
+  t.equal(c.livenessProbe.httpGet.port, 'metrics');
   t.equal(c.volumeMounts.find((m) => m.name === sts.spec.volumeClaimTemplates[0]?.metadata.name)?.mountPath, env.ZKGATE_DATA_DIR);
   for (const p of headless.spec.ports) t.equal(ports[p.targetPort], p.port, `headless port ${p.name}`);
   t.equal(sts.spec.template.spec.securityContext.runAsNonRoot, true);
@@ -174,6 +180,7 @@ t.test('Kubernetes: StatefulSet, headless Service and PDB agree; myid comes from
     t.equal(me?.peerPort, ports.peer);
     t.equal(me?.electionPort, ports.election);
     t.equal(g.cfg.httpPort, ports.http);
+    t.equal(g.cfg.metricsPort, ports.metrics, 'the metrics port the probes use is the one the node listens on');
     t.equal(g.cfg.servers.length, sts.spec.replicas);
   }
 });
@@ -188,6 +195,7 @@ t.test('Dockerfile: multi-stage, production deps only, non-root, data volume, po
   t.match(df, /^VOLUME \["\/data"\]$/m);
   t.match(df, /^EXPOSE 8080\b/m);
   t.match(df, /HEALTHCHECK[\s\S]*\/v1\/admin\/ruok/);
+  t.match(df, /^EXPOSE 8080 2888 3888 7000$/m);
   t.match(df, /^CMD \["zkgate", "server", "--config", "\/conf\/zoo\.cfg", "--host", "0\.0\.0\.0"\]$/m);
   t.match(df, /ZKGATE_DATA_DIR=\/data/);
   t.match(df, /^ENTRYPOINT \["docker-entrypoint\.sh"\]$/m);
@@ -208,4 +216,44 @@ t.test('the Grafana dashboard queries only metrics a running server exposes', as
   for (const p of dash.panels) for (const q of p.targets) for (const m of q.expr.matchAll(/\b((?:zkgate|process|nodejs)_[a-z0-9_]+)\b/g)) used.add(m[1] as string);
   t.ok(used.size >= 15, `${used.size} metrics used`);
   for (const m of used) t.ok(exposed.has(m), `${m} is exposed`);
+});
+
+/** Runs a health check's `node -e` script with only `env` (plus PATH): its exit code. */
+function healthCheck(script: string, env: Env): Promise<number> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 10_000 }, (err) =>
+      resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
+    );
+  });
+}
+
+t.test("the image's and compose's health checks pass on a node serving TLS, through its metrics port", async (t) => {
+  const df = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const image = /^\s+CMD node -e "(.*)"$/m.exec(df.slice(df.indexOf('HEALTHCHECK')))?.[1];
+  const compose = parse(readFileSync(join(root, 'deploy', 'docker-compose.yml'), 'utf8')) as {
+    'x-zkgate': { healthcheck: { test: string[] } };
+    'x-env': Env;
+  };
+  const composeTest = compose['x-zkgate'].healthcheck.test;
+  t.same(composeTest.slice(0, 3), ['CMD', 'node', '-e']);
+  if (image === undefined) throw new Error('no HEALTHCHECK CMD node -e "..." line in the Dockerfile');
+  const pki = makePki();
+  const metricsPort = await freePort();
+  const s = await startTestServer({
+    tlsCertFile: pki.file(dir, 'hc.pem', pki.server.cert),
+    tlsKeyFile: pki.file(dir, 'hc-key.pem', pki.server.key),
+    tlsClientCaFile: pki.file(dir, 'hc-ca.pem', pki.ca.cert),
+    metricsPort,
+  });
+  t.teardown(() => s.destroy());
+  const httpPort = String(s.port);
+  for (const [name, script] of [['Dockerfile', image], ['docker-compose.yml', composeTest[3] as string]] as const) {
+    t.equal(await healthCheck(script, { ZKGATE_HTTP_PORT: httpPort, ZKGATE_METRICS_PORT: String(metricsPort) }), 0, `${name}: healthy through the metrics port`);
+    t.not(await healthCheck(script, { ZKGATE_HTTP_PORT: httpPort }), 0, `${name}: plain HTTP to the TLS port is unhealthy (why the metrics port exists)`);
+  }
+  t.equal(compose['x-env'].ZKGATE_METRICS_PORT, '7000', 'compose gives its nodes a metrics port');
+  const g = generated('compose-metrics', { ...compose['x-env'], ZKGATE_ENSEMBLE_SECRET: 'c', ZKGATE_MYID: '1' });
+  t.equal(g.cfg.metricsPort, 7000, 'and the entrypoint writes it into zoo.cfg');
+  await s.destroy();
+  t.not(await healthCheck(image, { ZKGATE_METRICS_PORT: String(metricsPort) }), 0, 'a stopped node is unhealthy');
 });

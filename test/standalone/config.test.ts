@@ -43,6 +43,7 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [[`tlsCertFile=${join(dir, 'garbage.pem')}`], 'tlsKeyFile'],
     [['tlsCertFile=missing.pem', 'tlsKeyFile=missing-key.pem'], 'tlsCertFile: cannot read'],
     [['tlsClientAuth=maybe'], 'tlsClientAuth'],
+    [['metricsPort=0'], 'metricsPort'],
     [['ensembleSecretFile=no-such-secret'], /ensembleSecretFile: \S+no-such-secret does not exist/],
     [[`ensembleSecretFile=${cfgFile('empty-secret', [''])}`], /ensembleSecretFile: \S+empty-secret is empty/],
     [['x509SuperUser=CN=admin'], 'x509SuperUser'],
@@ -54,6 +55,10 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     t.match(s.stderr(), key, `stderr names ${key}`);
     t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
   }
+  const shared = String(await freePort());
+  const same = await spawnServer(['--config', cfgFile('same-port.cfg', [`dataDir=${join(dir, 'same-port')}`, `metricsPort=${shared}`]), '--http-port', shared]);
+  t.equal((await same.exited).code, 2, 'metricsPort on the HTTP port');
+  t.match(same.stderr(), `configuration error (metricsPort): metricsPort ${shared} is the HTTP port`);
 });
 
 t.test('two server.N lines on one peer or HTTP address exit 2 naming both lines', async (t) => {

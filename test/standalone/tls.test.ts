@@ -7,7 +7,7 @@ import { request as plainRequest } from 'node:http';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { makePki, type Pem } from '../helpers/certs.js';
-import { startTestServer, tempDir } from '../helpers/server.js';
+import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 import { subjectDn } from '../../server/tls.js';
 
 const pki = makePki();
@@ -160,4 +160,41 @@ t.test('the subject DN is written as RFC 2253 (Java X500Principal.getName), most
   t.equal(subjectDn({ C: 'US', O: 'Example', OU: 'eng', CN: 'alice' } as never), 'CN=alice,OU=eng,O=Example,C=US');
   t.equal(subjectDn({ O: 'A, Inc.', CN: ' x+y' } as never), 'CN=\\ x\\+y,O=A\\, Inc.');
   t.equal(subjectDn({ OU: ['one', 'two'], CN: 'c' } as never), 'CN=c,OU=two,OU=one');
+});
+
+/** A plain-HTTP request: status, content type and body text. */
+function plain(url: string, method = 'GET'): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = plainRequest(url, { method, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString() }));
+    });
+    req.once('error', reject);
+    req.end(method === 'POST' ? 'x' : undefined);
+  });
+}
+
+t.test('metricsPort: plain-HTTP health and metrics beside a client port that needs a certificate', async (t) => {
+  const metricsPort = await freePort();
+  const s = await startTestServer({ ...files, tlsClientCaFile: caFile, metricsPort });
+  t.teardown(() => s.destroy());
+  await t.rejects(https(s.url, 'GET', '/v1/admin/ruok'), 'the client port still refuses a client without a certificate');
+  const m = `http://127.0.0.1:${metricsPort}`;
+  t.same(await plain(`${m}/v1/admin/ruok`), { status: 200, type: 'text/plain', text: 'imok' }, 'ruok, as a health check asks it');
+  t.equal((await https(s.url, 'POST', '/v1/znodes/counted', { client: alice, body: 'v' })).status, 201);
+  const count = (await https(s.url, 'GET', '/v1/admin/srvr', { client: alice })).body.nodeCount as number;
+  const metrics = await plain(`${m}/metrics`);
+  t.equal(metrics.status, 200);
+  t.match(metrics.text, new RegExp(`^zkgate_znodes ${count}$`, 'm'), "/metrics: the node's own gauges");
+  t.match(metrics.text, /zkgate_requests_total\{[^}]*op="create"[^}]*\} 1/, 'and the client port\'s request counts');
+  t.match(JSON.parse((await plain(`${m}/v1/admin/srvr`)).text), { mode: 'standalone', nodeCount: count }, 'srvr');
+  t.match(JSON.parse((await plain(`${m}/v1/admin/mntr`)).text), { zk_server_state: 'standalone', zk_znode_count: count }, 'mntr');
+  t.match(JSON.parse((await plain(`${m}/v1/admin/cluster`)).text), { myid: null, members: [] }, 'cluster');
+  for (const [method, path] of [['GET', '/v1/znodes/counted'], ['POST', '/v1/znodes/other'], ['GET', '/v1/admin/conf'], ['GET', '/v1/admin/dump'], ['GET', '/docs']]) {
+    const r = await plain(`${m}${path}`, method);
+    t.equal(r.status, 404, `${method} ${path}: not served there`);
+    t.match(JSON.parse(r.text), { error: 'Unimplemented', code: -6, message: /metrics port/ }, 'a ZooKeeper-style error naming what the port serves');
+  }
+  t.equal((await https(s.url, 'GET', '/v1/znodes/other', { client: alice })).status, 404, 'the POST made nothing');
 });

@@ -1,0 +1,27 @@
+// The metrics port (zoo.cfg metricsPort): plain HTTP for health checks and scrapers, as ZooKeeper's
+// metricsProvider.httpPort and etcd's --listen-metrics-urls. With TLS on the client port, and above all with
+// tlsClientAuth=need, a Docker HEALTHCHECK, a kubelet probe or Prometheus could not reach ruok or /metrics there
+// without a client certificate. Only what is open on the client port anyway is served (ruok, srvr, mntr, cluster,
+// /metrics), GET only, so this port reveals nothing new and changes nothing.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ZkNode } from './node.js';
+import type { NodeMetrics } from './metrics.js';
+import { ZkError } from './errors.js';
+import { openAdminRoutes } from '../routes/admin.js';
+import { metricsRoutes } from '../routes/metrics.js';
+
+/** Starts the metrics listener on cfg.metricsPort (metricsHost, else the client port's address). */
+export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<FastifyInstance> {
+  const { cfg } = node;
+  // Small bounds: these answers are a few KB, and nobody uploads to a health port.
+  const app = Fastify({ logger: false, bodyLimit: 1024, connectionTimeout: 10_000, requestTimeout: 10_000 });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const err = new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, srvr, mntr, cluster and /metrics)`);
+    return reply.code(err.status).type('application/json').send(err.toBody());
+  });
+  await app.register(openAdminRoutes, { node });
+  await app.register(metricsRoutes, { metrics });
+  await app.listen({ host: cfg.metricsHost ?? cfg.httpHost, port: cfg.metricsPort });
+  return app;
+}
