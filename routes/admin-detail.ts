@@ -72,7 +72,7 @@ export const adminDetailRoutes: FastifyPluginAsync<{ node: ZkNode; conns: Connec
       response: { 200: Type.Record(Type.String(), Type.Unknown(), { examples: [{ tickTime: 2000, dataDir: '/var/lib/zkgate', httpPort: 8080, serverId: null }] }) },
     },
     handler: async () => {
-      const { ensembleSecret, superDigest, unknownKeys, servers, myid, ...rest } = node.cfg;
+      const { ensembleSecret, superDigest, unknownKeys, servers, myid, peerTls, ...rest } = node.cfg;
       return {
         ...rest,
         serverId: myid ?? null,

@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, int, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
-import { tlsServerOptions, type TlsSettings } from './tls.js';
+import { peerTlsMaterial, tlsServerOptions, type PeerTls, type TlsSettings } from './tls.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
 
@@ -45,6 +45,12 @@ export interface Config {
   tlsClientAuth: 'need' | 'want';
   /** A client certificate with this subject DN (RFC 2253, as x509 ACL ids) is the super user, as superDigest's user is. */
   x509SuperUser?: string;
+  /** Mutual TLS between ensemble peers when all three are set (server/tls.ts); paths relative to zoo.cfg's folder. */
+  peerTlsCertFile?: string;
+  peerTlsKeyFile?: string;
+  peerTlsCaFile?: string;
+  /** Those files' contents, read by readServerFiles at start (never shown by /v1/admin/conf). */
+  peerTls?: PeerTls;
   containerCheckIntervalMs: number;
   containerMaxPerMinute: number;
   containerMaxNeverUsedIntervalMs: number;
@@ -228,6 +234,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'tlsCertFile':
       case 'tlsKeyFile':
       case 'tlsClientCaFile':
+      case 'peerTlsCertFile':
+      case 'peerTlsKeyFile':
+      case 'peerTlsCaFile':
         if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
         cfg[key] = isAbsolute(value) ? value : resolve(baseDir, value);
         break;
@@ -363,6 +372,7 @@ export function loadConfig(o: CliOverrides): Config {
   if (o.logLevel !== undefined) cfg.logLevel = o.logLevel;
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
+  peerTlsFiles(cfg);
   if (cfg.metricsPort === cfg.httpPort && (cfg.metricsHost ?? cfg.httpHost) === cfg.httpHost) {
     throw new ConfigError('metricsPort', `metricsPort ${cfg.metricsPort} is the HTTP port: the metrics listener needs a port of its own`);
   }
@@ -387,8 +397,20 @@ export function readServerFiles(cfg: Config): HttpsServerOptions | undefined {
     if (secret === '') throw new ConfigError('ensembleSecretFile', `ensembleSecretFile: ${file} is empty`);
     cfg.ensembleSecret = secret;
   }
+  const peer = peerTlsFiles(cfg);
+  if (peer) cfg.peerTls = peerTlsMaterial(peer);
   const tls = tlsSettings(cfg);
   return tls && tlsServerOptions(tls);
+}
+
+/** The peer channel's TLS files: all three keys or none, since each side must both show and check a certificate. */
+function peerTlsFiles(cfg: Config): { certFile: string; keyFile: string; caFile: string } | undefined {
+  const { peerTlsCertFile: certFile, peerTlsKeyFile: keyFile, peerTlsCaFile: caFile } = cfg;
+  if (certFile === undefined && keyFile === undefined && caFile === undefined) return undefined;
+  for (const [k, v] of [['peerTlsCertFile', certFile], ['peerTlsKeyFile', keyFile], ['peerTlsCaFile', caFile]] as const) {
+    if (v === undefined) throw new ConfigError(k, `${k} is missing: peer TLS needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile (each peer shows its certificate and checks the other's)`);
+  }
+  return { certFile: certFile as string, keyFile: keyFile as string, caFile: caFile as string };
 }
 
 /** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */

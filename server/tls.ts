@@ -25,15 +25,15 @@ function read(key: string, file: string): Buffer {
   }
 }
 
-/** The HTTPS server's options, read now; a file that is missing or not PEM, or a key not matching, names its key. */
-export function tlsServerOptions(t: TlsSettings): ServerOptions {
-  const cert = read('tlsCertFile', t.certFile);
-  const key = read('tlsKeyFile', t.keyFile);
-  const ca = t.clientCaFile === undefined ? undefined : read('tlsClientCaFile', t.clientCaFile);
+/** PEM files read and checked now: a file that is missing or not PEM, or a key not matching, names its config key. */
+function loadPem(files: { cert: [string, string]; key: [string, string]; ca?: [string, string] }): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const cert = read(...files.cert);
+  const key = read(...files.key);
+  const ca = files.ca && read(...files.ca);
   for (const [k, opts] of [
-    ['tlsCertFile', { cert }],
-    ['tlsKeyFile', { cert, key }],
-    ['tlsClientCaFile', { ca }],
+    [files.cert[0], { cert }],
+    [files.key[0], { cert, key }],
+    ...(files.ca ? [[files.ca[0], { ca }] as const] : []),
   ] as const) {
     try {
       createSecureContext(opts);
@@ -41,8 +41,30 @@ export function tlsServerOptions(t: TlsSettings): ServerOptions {
       throw new ConfigError(k, `${k}: ${(e as Error).message}`);
     }
   }
+  return { cert, key, ca };
+}
+
+/** The HTTPS server's options, read now (server start). */
+export function tlsServerOptions(t: TlsSettings): ServerOptions {
+  const { cert, key, ca } = loadPem({
+    cert: ['tlsCertFile', t.certFile],
+    key: ['tlsKeyFile', t.keyFile],
+    ca: t.clientCaFile === undefined ? undefined : ['tlsClientCaFile', t.clientCaFile],
+  });
   if (ca === undefined) return { cert, key };
   return { cert, key, ca, requestCert: true, rejectUnauthorized: t.clientAuth === 'need' };
+}
+
+/** Mutual TLS between ensemble peers: each presents `cert` and accepts only a peer whose certificate `ca` signed. */
+export interface PeerTls {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
+export function peerTlsMaterial(files: { certFile: string; keyFile: string; caFile: string }): PeerTls {
+  const { cert, key, ca } = loadPem({ cert: ['peerTlsCertFile', files.certFile], key: ['peerTlsKeyFile', files.keyFile], ca: ['peerTlsCaFile', files.caFile] });
+  return { cert, key, ca: ca as Buffer };
 }
 
 const RFC2253_SPECIAL = /[,+"\\<>;]/g;

@@ -17,6 +17,7 @@ export function transportOptions(cfg: Config, log: Logger): TransportOptions {
     peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
     membership: cfg.servers,
     secret: cfg.ensembleSecret as string,
+    tls: cfg.peerTls,
     maxFrameBytes: cfg.peerMaxFrameBytes,
     maxQueueBytes: cfg.peerMaxQueueBytes,
     log,

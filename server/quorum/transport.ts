@@ -2,6 +2,8 @@
 // bounded send queues, reconnect with backoff. Raft tolerates loss, so a full or broken link drops messages.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { PeerTls } from '../tls.js';
 import type { Logger } from 'pino';
 import { FrameDecoder, decodeValue, encodeValue, frame } from './frames.js';
 import type { Member } from './membership.js';
@@ -22,6 +24,11 @@ export interface TransportOptions {
   /** Every server.N line, this member's included: a peer whose list differs is refused. */
   membership: readonly Member[];
   secret: string;
+  /**
+   * Mutual TLS under the handshake: each side shows its certificate and accepts only one the CA signed. Host names
+   * are not checked: the CA is the ensemble's, and the secret and the membership check still run inside.
+   */
+  tls?: PeerTls;
   /** Largest frame accepted from a peer. */
   maxFrameBytes: number;
   /** Bytes queued for one peer before further messages to it are dropped. */
@@ -36,6 +43,7 @@ const BACKOFF_MIN_MS = 50;
 const BACKOFF_MAX_MS = 2000;
 /** A few of the dialer's longest backoffs: a peer that has not dialed us by then is probably down or misconfigured. */
 const NOT_DIALED_WARN_MS = 5000;
+const MAX_TLS_REFUSALS_REMEMBERED = 256;
 
 /** The reason a peer that fails the secret is given, and logs: the words an operator searches for. */
 const SECRET_MISMATCH = 'ensembleSecret mismatch';
@@ -84,6 +92,11 @@ function onFrames(s: net.Socket, decoder: FrameDecoder, handle: (frames: Buffer[
   });
 }
 
+/** An error from the TLS layer rather than from TCP (those carry errno codes such as ECONNREFUSED). */
+function isTlsError(e: NodeJS.ErrnoException): boolean {
+  return !/^E[A-Z]+$/.test(e.code ?? '') || e.code === 'EPROTO';
+}
+
 export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private server?: net.Server;
   private readonly links = new Map<number, Link>();
@@ -95,6 +108,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
   private readonly members: MembershipCheck;
+  /** Last TLS failure logged per remote address (bounded), so a peer retrying every 2 s is one line, not hundreds. */
+  private readonly tlsRefusals = new Map<string, string>();
 
   constructor(private readonly o: TransportOptions) {
     super();
@@ -102,7 +117,16 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   }
 
   async start(): Promise<void> {
-    this.server = net.createServer((s) => this.accept(s));
+    const t = this.o.tls;
+    this.server = t
+      ? tls.createServer({ ...t, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (s) => this.accept(s))
+      : net.createServer((s) => this.accept(s));
+    this.server.on('tlsClientError', (e: NodeJS.ErrnoException, s: tls.TLSSocket) => {
+      // A dialer that rejects this member's certificate just closes: that shows here as a reset, from an address
+      // Node no longer knows. Its own log names the certificate problem.
+      const why = e.code ?? e.message;
+      this.tlsRefused(s.remoteAddress, why, `failed the TLS handshake (${why}): is peer TLS configured alike on every member?`);
+    });
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.o.listenPort, this.o.listenHost, () => resolve());
@@ -174,14 +198,16 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
 
   private dial(p: PeerAddr): void {
     if (this.stopped) return;
-    const s = this.track(net.connect({ host: p.host, port: p.port }));
+    const t = this.o.tls;
+    // The peer's certificate must come from the CA; its names are not checked against p.host (see TransportOptions.tls).
+    const s = this.track(t ? tls.connect({ host: p.host, port: p.port, ...t, checkServerIdentity: () => undefined }) : net.connect({ host: p.host, port: p.port }));
     s.setNoDelay(true);
     const myNonce = nonce();
     let theirNonce: Buffer | undefined;
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
     const link = new Link(s, p.id);
     const timer = setTimeout(() => s.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
-    s.on('connect', () => s.write(frame(encodeValue({ t: 'hello', id: this.o.myId, nonce: myNonce } satisfies Handshake))));
+    s.on(t ? 'secureConnect' : 'connect', () => s.write(frame(encodeValue({ t: 'hello', id: this.o.myId, nonce: myNonce } satisfies Handshake))));
     onFrames(s, decoder, (frames) => {
       for (const f of frames) {
         if (link.ready) {
@@ -232,7 +258,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       }
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
-      this.report(p.id, `peer ${p.id} unreachable at ${p.host}:${p.port}: ${e.code ?? e.message}`, () =>
+      // A TLS failure names itself (ERR_SSL_*, a certificate code): an operator must tell it from a dead peer.
+      this.report(p.id, `peer ${p.id} unreachable at ${p.host}:${p.port}: ${e.code ?? e.message}${t && isTlsError(e) ? ` (TLS: ${e.message})` : ''}`, () =>
         this.o.log.warn({ peer: p.id, address: `${p.host}:${p.port}`, err: e.code ?? e.message }, 'peer unreachable'),
       );
     });
@@ -245,8 +272,26 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     });
   }
 
+  /** Before a hello there is no peer id to report under: the remote address stands in, logged once per reason. */
+  private tlsRefused(from: string | undefined, why: string, what: string): void {
+    const key = from ?? '';
+    if (this.tlsRefusals.get(key) === why) return;
+    if (this.tlsRefusals.size >= MAX_TLS_REFUSALS_REMEMBERED) this.tlsRefusals.clear();
+    this.tlsRefusals.set(key, why);
+    this.o.log.error({ remote: from, err: why }, `${from === undefined ? 'a peer connection' : `peer connection from ${from}`} ${what}`);
+  }
+
   private accept(s: net.Socket): void {
     this.track(s);
+    if (!this.o.tls) {
+      // A TLS record (handshake type 22, version 3.x) where a hello frame should be: the dialer has peer TLS and
+      // this member has not. Without this line it would see only resets, and this side nothing at all.
+      s.once('data', (d: Buffer) => {
+        if (d[0] !== 0x16 || d[1] !== 0x03) return;
+        this.tlsRefused(s.remoteAddress, 'speaks TLS', 'speaks TLS, and this member has no peer TLS (peerTlsCertFile, peerTlsKeyFile, peerTlsCaFile)');
+        s.destroy();
+      });
+    }
     s.setNoDelay(true);
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
     const myNonce = nonce();

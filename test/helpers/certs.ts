@@ -1,5 +1,5 @@
 // Test certificates made at test time (nothing secret is committed): a CA, a server certificate for 127.0.0.1 and
-// localhost, and client certificates, all signed by that CA. Keys come from Node's crypto (fast); node-forge only
+// localhost, client certificates and ensemble peers' certificates, all signed by that CA. Keys come from Node's crypto (fast); node-forge only
 // builds and signs the X.509 structures.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -39,6 +39,8 @@ export interface TestPki {
   server: Pem;
   /** A client certificate for `subject` (attributes in certificate order: C, O, OU, CN, …), signed by the CA. */
   client(subject: [string, string][]): Pem;
+  /** An ensemble peer's certificate: it both accepts (serverAuth) and dials (clientAuth), signed by the CA. */
+  peer(cn: string): Pem;
   /** Writes a PEM to `dir` and returns its path. */
   file(dir: string, name: string, pem: string): string;
 }
@@ -66,6 +68,11 @@ export function makePki(): TestPki {
           { name: 'extKeyUsage', clientAuth: true },
         ],
       ),
+    peer: (cn) =>
+      build([{ shortName: 'CN', value: cn }], issuer, [
+        { name: 'basicConstraints', cA: false },
+        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      ]),
     file: (dir, name, pem) => {
       const p = join(dir, name);
       writeFileSync(p, pem);

@@ -31,6 +31,8 @@ export interface EnsembleOptions {
   secret?: string;
   /** Extra zoo.cfg lines. */
   extra?: string[];
+  /** Per-node extra zoo.cfg lines; asked again at every (re)start. */
+  extraFor?: (id: number) => string[];
   /** Ids that join as non-voting observers. */
   observers?: number[];
   /** Per-node secret override (to test a mismatched secret). */
@@ -62,7 +64,7 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
   const servers = nodes.map((n) => `server.${n.id}=127.0.0.1:${n.peerPort}:${n.peerPort}${o.observers?.includes(n.id) ? ':observer' : ''};127.0.0.1:${n.httpPort}`);
   const cfgFor = (id: number) => {
     const p = join(root, `zoo-${id}.cfg`);
-    const lines = ['tickTime=500', 'initLimit=20', 'syncLimit=5', ...(o.serversFor ? o.serversFor(id, servers) : servers), ...(o.extra ?? [])];
+    const lines = ['tickTime=500', 'initLimit=20', 'syncLimit=5', ...(o.serversFor ? o.serversFor(id, servers) : servers), ...(o.extra ?? []), ...(o.extraFor?.(id) ?? [])];
     const secret = o.secretFor ? o.secretFor(id) : (o.secret ?? 'test-secret');
     if (o.secretInFile?.includes(id)) {
       writeFileSync(join(root, `secret-${id}`), `${secret}\n`, { mode: 0o600 });

@@ -1,0 +1,76 @@
+// Mutual TLS on the peer channel (peerTlsCertFile, peerTlsKeyFile, peerTlsCaFile) on a real 3-process ensemble:
+// members whose certificates the ensemble's CA signed link and replicate; a member whose certificate another CA
+// signed, or that speaks plain TCP, is refused in the TLS handshake and both sides say so; restarted with the
+// right certificate it joins and catches up.
+import t from 'tap';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makePki, type TestPki } from '../helpers/certs.js';
+import { tempDir } from '../helpers/server.js';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req, retry } from './client.js';
+
+interface Member {
+  id: number;
+  connected: boolean;
+  linkError: string | null;
+}
+
+const dir = tempDir('zkgate-peer-tls-');
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const ensembleCa = makePki();
+const otherCa = makePki();
+
+function tlsLines(pki: TestPki, name: string, id: number): string[] {
+  const peer = pki.peer(`zkgate peer ${id}`);
+  return [
+    `peerTlsCertFile=${pki.file(dir, `${name}-${id}.pem`, peer.cert)}`,
+    `peerTlsKeyFile=${pki.file(dir, `${name}-${id}-key.pem`, peer.key)}`,
+    `peerTlsCaFile=${pki.file(dir, `${name}-ca.pem`, pki.ca.cert)}`,
+  ];
+}
+
+const members = async (url: string) => (await req(`${url}/v1/admin/cluster`)).body.members as Member[];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused, and both sides say so', async (t) => {
+  const good = [1, 2, 3].map((id) => tlsLines(ensembleCa, 'ensemble', id));
+  let three: 'other CA' | 'plain' | 'ensemble CA' = 'other CA';
+  const ens = await startEnsemble({
+    extraFor: (id) => (id !== 3 || three === 'ensemble CA' ? (good[id - 1] as string[]) : three === 'other CA' ? tlsLines(otherCa, 'other', 3) : []),
+  });
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader(30000, [1, 2]);
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/peer-tls`, 'POST', 'x')).status, 201, 'members 1 and 2 link over TLS, elect a leader and take writes');
+  t.equal((await req(`${ens.node(3 - leader).url}/v1/znodes/peer-tls`)).status, 200, 'and the write reaches the other one');
+
+  // Member 1 dials 3: it checks 3's certificate against the ensemble CA and gives up in the handshake.
+  const seen = await retry(() => members(ens.node(1).url), (ms) => /TLS/.test(ms.find((m) => m.id === 3)?.linkError ?? ''));
+  t.match(seen.find((m) => m.id === 3), { connected: false, linkError: /^peer 3 unreachable at 127\.0\.0\.1:\d+: \S+ \(TLS: .+\)$/ }, "member 1's cluster view says the TLS handshake failed");
+  await retry(async () => ens.node(3).child?.stdout() ?? '', (out) => /failed the TLS handshake/.test(out));
+  t.match(ens.node(3).child?.stdout(), /"msg":"(peer connection from 127\.0\.0\.1|a peer connection) failed the TLS handshake \([^)]+\): is peer TLS configured alike on every member\?"/, 'member 3 logs the refusals');
+  await sleep(2000); // several election timeouts
+  t.equal((await req(`${ens.node(3).url}/v1/admin/srvr`)).body.mode, 'looking', 'member 3 never joins');
+  t.equal((await req(`${ens.node(3).url}/v1/znodes/peer-tls`)).status, 404, 'nor receives the data');
+
+  three = 'plain';
+  await ens.kill(3);
+  await ens.start(3);
+  await retry(async () => ens.node(3).child?.stdout() ?? '', (out) => /speaks TLS/.test(out));
+  t.match(ens.node(3).child?.stdout(), /"msg":"peer connection from 127\.0\.0\.1 speaks TLS, and this member has no peer TLS \(peerTlsCertFile, peerTlsKeyFile, peerTlsCaFile\)"/, 'a member without peer TLS names what it lacks');
+  await sleep(1000);
+  t.equal((await req(`${ens.node(3).url}/v1/admin/srvr`)).body.mode, 'looking', 'and does not join');
+
+  three = 'ensemble CA';
+  await ens.kill(3);
+  await ens.start(3);
+  const joined = await retry(() => req(`${ens.node(3).url}/v1/znodes/peer-tls`), (r) => r.status === 200, 20000);
+  t.equal(joined.status, 200, 'with a certificate from the ensemble CA it joins and catches up');
+  const healed = await retry(() => members(ens.node(1).url), (ms) => ms.find((m) => m.id === 3)?.connected === true);
+  t.match(healed.find((m) => m.id === 3), { connected: true, linkError: null }, 'and the cluster view shows it linked');
+  t.equal((await req(`${ens.node(3).url}/v1/znodes/after-join`, 'POST', 'y')).status, 201, 'a write through member 3 is forwarded over TLS');
+  t.equal((await retry(() => req(`${ens.node(1).url}/v1/znodes/after-join`), (r) => r.status === 200)).status, 200, 'and replicated');
+  const conf = (await req(`${ens.node(1).url}/v1/admin/conf`)).body as Record<string, unknown>;
+  t.equal(conf.peerTlsKeyFile, join(dir, 'ensemble-1-key.pem'), '/v1/admin/conf shows the key file path');
+  t.notOk('peerTls' in conf, 'but never the PEM contents');
+});
