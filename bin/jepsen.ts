@@ -9,6 +9,7 @@ import { parseNemesis } from '../test/jepsen/nemesis.js';
 import { writeReport } from '../test/jepsen/report.js';
 import { copyBuild } from '../test/jepsen/build-copy.js';
 import { wholeNumber } from './options.js';
+import { makePki } from '../test/helpers/certs.js';
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -20,11 +21,12 @@ const program = new Command()
   .option('--runs <n>', 'runs, with consecutive seeds', '1')
   .option('--nodes <n>', 'ensemble size', '3')
   .option('--out <dir>', 'results folder', join(repo, 'jepsen-results'))
-  .option('--keep', 'keep data dirs and node logs of passing runs too');
+  .option('--keep', 'keep data dirs and node logs of passing runs too')
+  .option('--peer-tls', 'run the peer channel over mutual TLS (a test CA and certificate made for the run)');
 
 async function main(): Promise<number> {
   program.parse();
-  const o = program.opts<{ time: string; nemesis: string; seed?: string; runs: string; nodes: string; out: string; keep?: boolean }>();
+  const o = program.opts<{ time: string; nemesis: string; seed?: string; runs: string; nodes: string; out: string; keep?: boolean; peerTls?: boolean }>();
   let faults: ReturnType<typeof parseNemesis>;
   try {
     faults = parseNemesis(o.nemesis);
@@ -38,12 +40,15 @@ async function main(): Promise<number> {
   const first = o.seed !== undefined ? wholeNumber('seed', o.seed, 0) : Math.floor(Math.random() * 2 ** 31);
   let failed = 0;
   const build = copyBuild(o.out);
+  // One certificate for every member is enough here: the CA decides, and host names are not checked.
+  const peerTls = o.peerTls ? peerTlsLines(build.dir) : [];
   try {
   for (let i = 0; i < runs; i++) {
     const seed = first + i;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const dir = join(o.out, `${stamp}-seed${seed}`);
-    const opts = { ...defaultRunOptions(seed, time * 1000, faults), nodes, logDir: join(dir, 'logs'), bin: build.bin, log: (l: string) => console.log(`[seed ${seed}] ${l}`) };
+    const base = defaultRunOptions(seed, time * 1000, faults);
+    const opts = { ...base, zooCfg: [...base.zooCfg, ...peerTls], nodes, logDir: join(dir, 'logs'), bin: build.bin, log: (l: string) => console.log(`[seed ${seed}] ${l}`) };
     const r = await runJepsen(opts);
     writeReport(r, dir);
     for (const c of r.checks) {
@@ -53,13 +58,23 @@ async function main(): Promise<number> {
     console.log(`seed ${seed}: ${r.verdict.toUpperCase()} — ${r.ops.length} ops, ${r.timeline.length} faults, ${(r.durationMs / 1000).toFixed(0)} s; report ${join(dir, 'report.html')}`);
     if (r.verdict !== 'ok') {
       failed++;
-      console.log(`replay: npm run jepsen -- --seed ${seed} --time ${o.time} --nemesis ${o.nemesis} --nodes ${o.nodes}`);
+      console.log(`replay: npm run jepsen -- --seed ${seed} --time ${o.time} --nemesis ${o.nemesis} --nodes ${o.nodes}${o.peerTls ? ' --peer-tls' : ''}`);
     }
   }
   } finally {
     build.remove();
   }
   return failed > 0 ? 1 : 0;
+}
+
+function peerTlsLines(dir: string): string[] {
+  const pki = makePki();
+  const peer = pki.peer('zkgate jepsen peer');
+  return [
+    `peerTlsCertFile=${pki.file(dir, 'peer.pem', peer.cert)}`,
+    `peerTlsKeyFile=${pki.file(dir, 'peer-key.pem', peer.key)}`,
+    `peerTlsCaFile=${pki.file(dir, 'ca.pem', pki.ca.cert)}`,
+  ];
 }
 
 main().then(

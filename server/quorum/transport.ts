@@ -121,6 +121,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.server = t
       ? tls.createServer({ ...t, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (s) => this.accept(s))
       : net.createServer((s) => this.accept(s));
+    // Tracked from the first byte, so stop() also closes a connection still in its TLS handshake.
+    if (t) this.server.on('connection', (raw: net.Socket) => this.track(raw));
     this.server.on('tlsClientError', (e: NodeJS.ErrnoException, s: tls.TLSSocket) => {
       // A dialer that rejects this member's certificate just closes: that shows here as a reset, from an address
       // Node no longer knows. Its own log names the certificate problem.

@@ -8,9 +8,9 @@ import { ZKGATE_BIN } from '../helpers/server.js';
 const DIST = join(ZKGATE_BIN, '..', '..');
 const PARTS = ['bin', 'server', 'routes', 'storage', 'openapi', 'cli', 'client'];
 
-export function copyBuild(resultsDir: string): { bin: string; remove(): void } {
+export function copyBuild(resultsDir: string): { dir: string; bin: string; remove(): void } {
   mkdirSync(resultsDir, { recursive: true });
   const dir = mkdtempSync(join(resultsDir, '.dist-'));
   for (const p of PARTS) cpSync(join(DIST, p), join(dir, p), { recursive: true });
-  return { bin: join(dir, 'bin', 'zkgate.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, bin: join(dir, 'bin', 'zkgate.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
