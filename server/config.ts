@@ -62,6 +62,11 @@ export interface Config {
   maxBatchBytes: number;
   /** Live sessions; past it session creation is 503. */
   maxSessions: number;
+  /**
+   * Open connections on the HTTP port, WebSockets included (ZooKeeper's maxCnxns); past it a new connection is
+   * closed at once. Unset: wsMaxConnections + 10,000 (see httpConnectionLimit).
+   */
+  maxCnxns?: number;
   /** Longest a ZK-Min-Zxid request waits for this node to catch up before 503. */
   minZxidWaitMs: number;
   // ---- watches (API.md §5) and blocking reads ----
@@ -301,6 +306,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'maxSessions':
         cfg.maxSessions = int(key, value, 1, 10_000_000);
         break;
+      case 'maxCnxns':
+        cfg.maxCnxns = int(key, value, 1, 10_000_000);
+        break;
       case 'wsMaxConnections':
       case 'wsMaxConnectionsPerIp':
       case 'wsMaxWatchesPerConnection':
@@ -373,6 +381,9 @@ export function loadConfig(o: CliOverrides): Config {
   cfg.dataDir = resolve(cfg.dataDir);
   if (cfg.servers.length > 0) resolveEnsembleIdentity(cfg, seen);
   peerTlsFiles(cfg);
+  if (cfg.maxCnxns !== undefined && cfg.maxCnxns <= cfg.wsMaxConnections) {
+    throw new ConfigError('maxCnxns', `maxCnxns (${cfg.maxCnxns}) must be larger than wsMaxConnections (${cfg.wsMaxConnections}): every WebSocket is a connection too`);
+  }
   if (cfg.metricsPort === cfg.httpPort && (cfg.metricsHost ?? cfg.httpHost) === cfg.httpHost) {
     throw new ConfigError('metricsPort', `metricsPort ${cfg.metricsPort} is the HTTP port: the metrics listener needs a port of its own`);
   }
@@ -411,6 +422,14 @@ function peerTlsFiles(cfg: Config): { certFile: string; keyFile: string; caFile:
     if (v === undefined) throw new ConfigError(k, `${k} is missing: peer TLS needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile (each peer shows its certificate and checks the other's)`);
   }
   return { certFile: certFile as string, keyFile: keyFile as string, caFile: caFile as string };
+}
+
+/** Room for this many plain HTTP connections besides the WebSockets when maxCnxns is not set. */
+const HTTP_CONNECTIONS_BESIDES_WEBSOCKETS = 10_000;
+
+/** The HTTP port's bound on open connections: maxCnxns, else every WebSocket allowed plus room for HTTP clients. */
+export function httpConnectionLimit(cfg: Config): number {
+  return cfg.maxCnxns ?? cfg.wsMaxConnections + HTTP_CONNECTIONS_BESIDES_WEBSOCKETS;
 }
 
 /** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */

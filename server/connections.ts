@@ -24,8 +24,13 @@ export class ConnectionRegistry {
   private nextId = 1;
   private ws = 0;
 
+  /** Connections closed at once because the server had maxCnxns open (zkgate_connections_dropped_total). */
+  dropped = 0;
+
   /** Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. */
   attach(server: Server): void {
+    // net.Server closes a connection past maxConnections before any byte is read, and says so only by this event.
+    server.on('drop', () => this.dropped++);
     server.on('connection', (sock: Socket) => {
       const c: ConnectionStats = {
         id: this.nextId++,

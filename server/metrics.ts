@@ -117,6 +117,15 @@ export class NodeMetrics {
       },
     });
     new Counter({
+      name: 'zkgate_connections_dropped_total',
+      help: 'Connections to the HTTP port closed on arrival because maxCnxns were open',
+      registers: register,
+      collect() {
+        this.reset();
+        this.inc(conns.dropped);
+      },
+    });
+    new Counter({
       name: 'zkgate_elections_total',
       help: 'Leader elections this node has taken part in since it started',
       registers: register,

@@ -10,6 +10,9 @@ import { ZkError } from './errors.js';
 import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 
+/** Open connections on the metrics port; past it a new one is closed on arrival. */
+const MAX_CONNECTIONS = 256;
+
 /** Starts the metrics listener on cfg.metricsPort (metricsHost, else the client port's address). */
 export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<FastifyInstance> {
   const { cfg } = node;
@@ -20,6 +23,8 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
     const err = new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, srvr, mntr, cluster and /metrics)`);
     return reply.code(err.status).type('application/json').send(err.toBody());
   });
+  // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
+  app.server.maxConnections = MAX_CONNECTIONS;
   await app.register(openAdminRoutes, { node });
   await app.register(metricsRoutes, { metrics });
   await app.listen({ host: cfg.metricsHost ?? cfg.httpHost, port: cfg.metricsPort });
