@@ -44,6 +44,9 @@ const BACKOFF_MAX_MS = 2000;
 /** A few of the dialer's longest backoffs: a peer that has not dialed us by then is probably down or misconfigured. */
 const NOT_DIALED_WARN_MS = 5000;
 const MAX_TLS_REFUSALS_REMEMBERED = 256;
+/** The peer port's bound on open connections: this many per peer, plus the spare. */
+const PEER_CONNECTIONS_PER_PEER = 4;
+const PEER_CONNECTIONS_SPARE = 32;
 
 /** The reason a peer that fails the secret is given, and logs: the words an operator searches for. */
 const SECRET_MISMATCH = 'ensembleSecret mismatch';
@@ -121,6 +124,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.server = t
       ? tls.createServer({ ...t, requestCert: true, rejectUnauthorized: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (s) => this.accept(s))
       : net.createServer((s) => this.accept(s));
+    // Each peer keeps one link, and a reconnecting one briefly two; the rest of the room is for handshakes that
+    // will fail. Bounded, so a flood of connections to the peer port cannot take every file descriptor.
+    this.server.maxConnections = PEER_CONNECTIONS_PER_PEER * this.o.peers.length + PEER_CONNECTIONS_SPARE;
     // Tracked from the first byte, so stop() also closes a connection still in its TLS handshake.
     if (t) this.server.on('connection', (raw: net.Socket) => this.track(raw));
     this.server.on('tlsClientError', (e: NodeJS.ErrnoException, s: tls.TLSSocket) => {

@@ -103,3 +103,31 @@ t.test('refusals sent by a process that has proved nothing log only the reasons 
   t.equal(refusals.length, 1, 'one line, however the reason varies');
   t.match(refusals[0]?.msg, /refused us: an unrecognised reason$/, 'and not the sender\'s text');
 });
+
+t.test('the peer port holds a bounded number of connections: a flood is closed on arrival, and peers still link after it', async (t) => {
+  const peers = await addrs(2);
+  const [log1, log2]: Line[][] = [[], []];
+  const b = node(2, peers, 's', log2);
+  t.teardown(() => b.stop());
+  await b.start();
+  const me = peers[1] as PeerAddr;
+  // One peer: 4 connections for it and 32 spare (PEER_CONNECTIONS_PER_PEER, PEER_CONNECTIONS_SPARE).
+  const flood: net.Socket[] = [];
+  const closedAt: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const s = net.connect(me.port, me.host);
+    s.on('error', () => {});
+    s.once('close', () => closedAt.push(i));
+    flood.push(s);
+    await new Promise((r) => s.once('connect', r));
+  }
+  await sleep(200);
+  t.same(closedAt, [36, 37, 38, 39], 'past 36 open connections each new one is closed at once; the first 36 stay (until their handshake times out)');
+  for (const s of flood) s.destroy();
+  await sleep(200);
+  const a = node(1, peers, 's', log1);
+  t.teardown(() => a.stop());
+  await a.start();
+  for (let i = 0; i < 100 && !b.isConnected(1); i++) await sleep(50);
+  t.ok(b.isConnected(1), 'once the flood is gone the peer links');
+});
