@@ -40,7 +40,8 @@ program
     try {
       server = await startServer(cfg, log);
     } catch (e) {
-      // The TLS PEM files are read here, by the server alone (not by client commands that load the same zoo.cfg).
+      // The server's own files (the secret file, the TLS PEM files) are read in startServer, not by loadConfig, so
+      // that client commands loading the same zoo.cfg never need them.
       if (e instanceof ConfigError) exitOnConfigError(e);
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {

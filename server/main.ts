@@ -78,7 +78,8 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
   const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
-  log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${cfg.metricsHost ?? host}:${cfg.metricsPort}` }) }, 'zkgate serving');
+  const metricsHost = cfg.metricsHost === undefined ? host : cfg.metricsHost.includes(':') ? `[${cfg.metricsHost}]` : cfg.metricsHost;
+  log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
   let closed: Promise<void> | undefined;
   return {
     node,

@@ -89,15 +89,17 @@ t.test('a port in use exits 1 saying whether it is the HTTP port or the peer por
   const taken = await new Promise<number>((r) => busy.listen(0, '127.0.0.1', () => r((busy.address() as net.AddressInfo).port)));
   t.teardown(() => busy.close());
   const free = await freePort();
-  const cases: [string, string][] = [
-    [`server.1=127.0.0.1:${taken}:${taken};127.0.0.1:${free}`, `cannot listen on 127.0.0.1:${taken} (the peer port of server.1): EADDRINUSE`],
-    [`server.1=127.0.0.1:${free}:${free};127.0.0.1:${taken}`, `cannot listen on 127.0.0.1:${taken} (the HTTP port): EADDRINUSE`],
+  const [peer, http] = [await freePort(), await freePort()];
+  const cases: [string[], string][] = [
+    [[`server.1=127.0.0.1:${taken}:${taken};127.0.0.1:${free}`], `cannot listen on 127.0.0.1:${taken} (the peer port of server.1): EADDRINUSE`],
+    [[`server.1=127.0.0.1:${free}:${free};127.0.0.1:${taken}`], `cannot listen on 127.0.0.1:${taken} (the HTTP port): EADDRINUSE`],
+    [[`server.1=127.0.0.1:${peer}:${peer};127.0.0.1:${http}`, `metricsPort=${taken}`], `cannot listen on 127.0.0.1:${taken} (the metrics port, metricsPort): EADDRINUSE`],
   ];
-  for (const [i, [line, message]] of cases.entries()) {
+  for (const [i, [lines, message]] of cases.entries()) {
     const data = join(dir, `inuse${i}`);
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'myid'), '1\n');
-    const s = await spawnServer(['--config', cfgFile(`inuse${i}.cfg`, [`dataDir=${data}`, 'ensembleSecret=s', line])]);
+    const s = await spawnServer(['--config', cfgFile(`inuse${i}.cfg`, [`dataDir=${data}`, 'ensembleSecret=s', ...lines])]);
     const { code } = await s.exited;
     t.equal(code, 1);
     t.match(s.stderr(), message);
