@@ -14,6 +14,7 @@ import { prepareZkgate } from './zkgate.js';
 import { zookeeperInstalled, ZK_MISSING_HELP } from './zookeeper.js';
 import { closeClients, connectClients, prepareZk, runZkPhase, type ZkPhase } from './zk-load.js';
 import { runJavaZkPhases } from './java-load.js';
+import { sharedPeerTlsLines } from '../test/helpers/certs.js';
 import { startZkgateEnsemble, type ZkgateEnsemble } from './zkgate-ensemble.js';
 import { startZkEnsemble, waitZkMemberUp, type ZkEnsemble } from './zk-ensemble.js';
 import { etcdInstalled, etcdRequestsFor, ETCD_MISSING_HELP, prepareEtcd, startEtcdCluster, type EtcdCluster } from './etcd.js';
@@ -38,6 +39,8 @@ export interface EnsembleBenchOptions {
   failoverRounds?: number;
   /** Run the zkgate members under node --cpu-prof (profiles here); skips failover (a SIGKILLed node writes none). */
   cpuProfDir?: string;
+  /** zkgate's peer links over mutual TLS (a CA and one certificate made for the run), to measure what TLS costs. */
+  peerTls?: boolean;
   log?: (m: string) => void;
 }
 
@@ -85,7 +88,8 @@ export async function runEnsembleBench(opts: EnsembleBenchOptions): Promise<Ense
   let zkClients: Awaited<ReturnType<typeof connectClients>> = [];
   log(`load average (1 min) at start: ${result.load1Start.toFixed(2)}; temp dir ${root}`);
   try {
-    zg = await startZkgateEnsemble({ size: opts.size, root, cpuProfDir: opts.cpuProfDir, track });
+    zg = await startZkgateEnsemble({ size: opts.size, root, cpuProfDir: opts.cpuProfDir, track, extra: opts.peerTls ? sharedPeerTlsLines(root, 'zkgate bench peer') : [] });
+    if (opts.peerTls) result.notes.push('zkgate ran with peer TLS (--peer-tls): every link between its members is mutual TLS.');
     const zgLeader = zg.members[(await zg.leader()) - 1]!;
     log(`zkgate ×${opts.size} up, leader ${zgLeader.id}`);
     await prepareZkgate(zgLeader.url, shape.valueBytes);
@@ -255,11 +259,12 @@ const program = new Command()
   .option('--no-java', "skip ZooKeeper's Java client")
   .option('--cpu-prof', 'zkgate members under node --cpu-prof (profiles in bench/results/prof-ensemble-<date>/; no failover)', false)
   .option('--nice <n>', 'run the bench and every process it starts at this nice level, and its autogroup too when started with setsid (e.g. -10 on a machine shared with other work; needs root)', '0')
+  .option('--peer-tls', "zkgate's peer links over mutual TLS (test certificates made for the run)", false)
   .option('--out <file>', 'where to write the report', join(BENCH_DIR, 'ENSEMBLE-RESULTS.md'));
 
 async function main(): Promise<void> {
   program.parse();
-  const o = program.opts<{ nice: string; size: string; duration: string; warmup: string; connections: string; valueBytes: string; phases: string; failoverRounds: string; zookeeper: boolean; etcd: boolean; java: boolean; cpuProf: boolean; out: string }>();
+  const o = program.opts<{ nice: string; size: string; duration: string; warmup: string; connections: string; valueBytes: string; phases: string; failoverRounds: string; zookeeper: boolean; etcd: boolean; java: boolean; cpuProf: boolean; peerTls: boolean; out: string }>();
   if (Number(o.nice) !== 0) raisePriority(Number(o.nice));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profDir = o.cpuProf ? join(BENCH_DIR, 'results', `prof-ensemble-${stamp}`) : undefined;
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
     java: o.java,
     failoverRounds: Number(o.failoverRounds),
     cpuProfDir: profDir,
+    peerTls: o.peerTls,
   });
   r.nice = Number(o.nice);
   const md = renderEnsemble(r, o.out);

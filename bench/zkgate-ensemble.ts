@@ -33,6 +33,8 @@ export interface ZkgateEnsembleOptions {
   cpuProfDir?: string;
   /** Called with each child as it is spawned, so the caller can stop it even if this module fails. */
   track?: TrackChild;
+  /** More zoo.cfg lines (e.g. peer TLS). */
+  extra?: string[];
 }
 
 async function srvrMode(url: string): Promise<string | undefined> {
@@ -60,6 +62,7 @@ export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<Zkg
     [
       ...members.map((m, i) => `server.${m.id}=127.0.0.1:${peerPorts[i]}:${peerPorts[i]};127.0.0.1:${m.httpPort}`),
       `ensembleSecret=bench-${process.pid}-${Date.now().toString(36)}`,
+      ...(o.extra ?? []),
       '',
     ].join('\n'),
   );

@@ -9,7 +9,7 @@ import { parseNemesis } from '../test/jepsen/nemesis.js';
 import { writeReport } from '../test/jepsen/report.js';
 import { copyBuild } from '../test/jepsen/build-copy.js';
 import { wholeNumber } from './options.js';
-import { makePki } from '../test/helpers/certs.js';
+import { sharedPeerTlsLines } from '../test/helpers/certs.js';
 
 const repo = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   let failed = 0;
   const build = copyBuild(o.out);
   // One certificate for every member is enough here: the CA decides, and host names are not checked.
-  const peerTls = o.peerTls ? peerTlsLines(build.dir) : [];
+  const peerTls = o.peerTls ? sharedPeerTlsLines(build.dir, 'zkgate jepsen peer') : [];
   try {
   for (let i = 0; i < runs; i++) {
     const seed = first + i;
@@ -65,16 +65,6 @@ async function main(): Promise<number> {
     build.remove();
   }
   return failed > 0 ? 1 : 0;
-}
-
-function peerTlsLines(dir: string): string[] {
-  const pki = makePki();
-  const peer = pki.peer('zkgate jepsen peer');
-  return [
-    `peerTlsCertFile=${pki.file(dir, 'peer.pem', peer.cert)}`,
-    `peerTlsKeyFile=${pki.file(dir, 'peer-key.pem', peer.key)}`,
-    `peerTlsCaFile=${pki.file(dir, 'ca.pem', pki.ca.cert)}`,
-  ];
 }
 
 main().then(

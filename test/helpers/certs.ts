@@ -80,3 +80,17 @@ export function makePki(): TestPki {
     },
   };
 }
+
+/**
+ * zoo.cfg lines for peer TLS with a fresh CA and one certificate that every member shows (the CA decides; names are
+ * not checked), written to `dir`: for harnesses that only need the links encrypted (Jepsen, the ensemble bench).
+ */
+export function sharedPeerTlsLines(dir: string, cn: string): string[] {
+  const pki = makePki();
+  const peer = pki.peer(cn);
+  return [
+    `peerTlsCertFile=${pki.file(dir, 'peer.pem', peer.cert)}`,
+    `peerTlsKeyFile=${pki.file(dir, 'peer-key.pem', peer.key)}`,
+    `peerTlsCaFile=${pki.file(dir, 'ca.pem', pki.ca.cert)}`,
+  ];
+}
