@@ -69,6 +69,7 @@ export class ZkClient extends ZkRest {
       await c.open();
     } catch (e) {
       c.conn.close();
+      await c.transport.close();
       throw e;
     }
     return c;
@@ -179,5 +180,6 @@ export class ZkClient extends ZkRest {
         // Expired already, or no server reachable: the session will expire on its own.
       }
     }
+    await this.transport.close();
   }
 }

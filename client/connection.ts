@@ -151,7 +151,8 @@ export class Connection extends EventEmitter {
   private async connectTo(url: string): Promise<void> {
     const headers: Record<string, string> = {};
     if (this.opts.auth) headers.Authorization = 'Basic ' + Buffer.from(`${this.opts.auth.user}:${this.opts.auth.password}`).toString('base64');
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/watch', { headers, handshakeTimeout: this.opts.connectTimeoutMs, perMessageDeflate: false });
+    const tls = this.transport.opts.tls;
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/watch', { headers, handshakeTimeout: this.opts.connectTimeoutMs, perMessageDeflate: false, ...(tls && { ca: tls.ca, cert: tls.cert, key: tls.key }) });
     const deadline = Date.now() + this.opts.connectTimeoutMs;
     try {
       await new Promise<void>((resolve, reject) => {

@@ -1,8 +1,18 @@
 // HTTP transport: one request against a list of servers, with failover, bounded retries with backoff for what is safe
 // to retry (reads, and writes the server says were never proposed), and ZK-Min-Zxid carried so that a client never
 // reads an older state than it has already seen, whichever node answers (ZooKeeper's single system image).
+import { Agent } from 'undici';
 import { ZkClientError } from './errors.js';
 import type { ErrorBody } from './types.js';
+
+/** For `https://` servers: PEM contents (not paths), as Node's tls options take them. */
+export interface ClientTls {
+  /** CA(s) to trust besides the system's: a private CA that signed the servers' certificates. */
+  ca?: string | Buffer;
+  /** A client certificate and its key, for a server with tlsClientCaFile (it authenticates as `x509:<subject DN>`). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
 
 export interface TransportOptions {
   /** Base URLs, e.g. `http://127.0.0.1:8080`; tried in turn. */
@@ -17,6 +27,7 @@ export interface TransportOptions {
   auth?: { user: string; password: string };
   /** Try the servers in the given order (default: start at a random one, as ZooKeeper shuffles its connect string). */
   ordered?: boolean;
+  tls?: ClientTls;
 }
 
 export const DEFAULT_TRANSPORT: Omit<TransportOptions, 'servers'> = {
@@ -78,10 +89,20 @@ export class Transport {
   /** Told when any response says the session is gone (410). */
   onSessionExpired: () => void = () => {};
 
+  /** Connections with this client's TLS settings; fetch's shared default otherwise. */
+  private readonly dispatcher: Agent | undefined;
+
   constructor(readonly opts: TransportOptions) {
     if (opts.servers.length === 0) throw new ZkClientError('BadArguments', 'at least one server URL is needed');
+    if (opts.tls && !opts.tls.cert !== !opts.tls.key) throw new ZkClientError('BadArguments', 'tls.cert and tls.key go together');
+    this.dispatcher = opts.tls && new Agent({ connect: { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key } });
     // Clients spread over the list, as ZooKeeper's shuffled connect string does.
     this.current = opts.ordered ? 0 : Math.floor(Math.random() * opts.servers.length);
+  }
+
+  /** Closes the connections kept for this client's TLS settings (the shared default pool is not ours to close). */
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
   }
 
   get server(): string {
@@ -126,7 +147,8 @@ export class Transport {
           // Node's fetch takes any Uint8Array; the DOM typings only admit ArrayBuffer-backed views.
           body: spec.body as BodyInit | undefined,
           signal: spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout,
-        });
+          ...(this.dispatcher && { dispatcher: this.dispatcher }),
+        } as RequestInit);
       } catch (e) {
         const code = causeCode(e);
         const neverSent = code !== undefined && NEVER_SENT.has(code);

@@ -1,7 +1,7 @@
 // zkgate's TypeScript SDK (`zkgate/client`): the client, its types and errors, and the coordination recipes.
 export { ZkClient, parseServers, type ClientOptions, type WatchHandle, type WatchOptions } from './client.js';
 export { ZkRest, znodeUrl } from './rest.js';
-export { Transport, DEFAULT_TRANSPORT, type TransportOptions } from './http.js';
+export { Transport, DEFAULT_TRANSPORT, type TransportOptions, type ClientTls } from './http.js';
 export { ZkClientError, isZkError } from './errors.js';
 export * from './types.js';
 export { Mutex, ReadWriteLock, InterProcessLock, type Held } from './recipes/lock.js';
