@@ -74,6 +74,9 @@ program
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // A certificate rotation: read the PEM files again now rather than at the next minute's check. Without TLS,
+    // SIGHUP keeps its default (the process ends), as before.
+    if (server.hasTls) process.on('SIGHUP', () => void server.reloadTls('SIGHUP'));
   });
 
 registerClientCommands(program);

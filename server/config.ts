@@ -415,7 +415,7 @@ export function readServerFiles(cfg: Config): HttpsServerOptions | undefined {
 }
 
 /** The peer channel's TLS files: all three keys or none, since each side must both show and check a certificate. */
-function peerTlsFiles(cfg: Config): { certFile: string; keyFile: string; caFile: string } | undefined {
+export function peerTlsFiles(cfg: Config): { certFile: string; keyFile: string; caFile: string } | undefined {
   const { peerTlsCertFile: certFile, peerTlsKeyFile: keyFile, peerTlsCaFile: caFile } = cfg;
   if (certFile === undefined && keyFile === undefined && caFile === undefined) return undefined;
   for (const [k, v] of [['peerTlsCertFile', certFile], ['peerTlsKeyFile', keyFile], ['peerTlsCaFile', caFile]] as const) {

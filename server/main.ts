@@ -9,6 +9,8 @@ import { raftClusterSource } from './quorum/cluster-source.js';
 import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
 import { startMonitor } from './monitor.js';
+import { TlsReloader } from './tls-reload.js';
+import type { Server as HttpsServer } from 'node:https';
 import { WatchHub } from './watches/hub.js';
 import { installWatchRoutes } from '../routes/watch.js';
 import { watchAdminRoutes } from '../routes/watch-admin.js';
@@ -23,6 +25,10 @@ export interface RunningServer {
   port: number;
   /** Stop accepting, finish in-flight writes, flush and close LMDB. */
   close(): Promise<void>;
+  /** Reads the TLS PEM files again now (SIGHUP); true when new certificates took over. */
+  reloadTls(reason: string): boolean;
+  /** Whether any TLS PEM files are configured, so that there is something to reload. */
+  readonly hasTls: boolean;
 }
 
 export function makeLogger(level: string): Logger {
@@ -72,6 +78,10 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     await node.stop();
     throw e;
   }
+  const reloader = new TlsReloader(cfg, log, {
+    client: tls ? (o) => (app.server as HttpsServer).setSecureContext(o) : undefined,
+    peer: cfg.peerTls && raft ? (t) => raft?.peers.setTls(t) : undefined,
+  });
   // Sessions restored from disk get their full timeout from the moment clients can reach us again.
   node.sessions.renewAll(Date.now());
   const addr = app.server.address();
@@ -86,9 +96,12 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     app,
     port,
     url,
+    hasTls: tls !== undefined || cfg.peerTls !== undefined,
+    reloadTls: (reason) => reloader.check(reason, true),
     close() {
       closed ??= (async () => {
         closing = true;
+        reloader.stop();
         // New connections are refused from now (a refused connect was plainly never processed), but an open keep-alive
         // connection is not cut at once: a request its client is sending on it right now would become a reset, whose
         // outcome the client cannot know. For SHUTDOWN_QUIET_MS requests are still read and answered, each answer

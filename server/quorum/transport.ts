@@ -168,6 +168,13 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.lastError.set(peer, msg);
   }
 
+  /** New peer certificates (a rotation): connections accepted or dialed from now on use them; open links stay. */
+  setTls(t: PeerTls): void {
+    if (!this.o.tls) return;
+    this.o.tls = t;
+    if (this.server instanceof tls.Server) this.server.setSecureContext({ ...t });
+  }
+
   isConnected(id: number): boolean {
     return this.links.get(id)?.ready === true;
   }

@@ -1,7 +1,7 @@
 // Mutual TLS on the peer channel (peerTlsCertFile, peerTlsKeyFile, peerTlsCaFile) on a real 3-process ensemble:
 // members whose certificates the ensemble's CA signed link and replicate; a member whose certificate another CA
 // signed, or that speaks plain TCP, is refused in the TLS handshake and both sides say so; restarted with the
-// right certificate it joins and catches up.
+// right certificate it joins and catches up; after a rotation to a new CA, SIGHUP makes the members reload.
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,4 +73,19 @@ t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused
   const conf = (await req(`${ens.node(1).url}/v1/admin/conf`)).body as Record<string, unknown>;
   t.equal(conf.peerTlsKeyFile, join(dir, 'ensemble-1-key.pem'), '/v1/admin/conf shows the key file path');
   t.notOk('peerTls' in conf, 'but never the PEM contents');
+
+  // Rotation: a new CA and certificates for every member, written over the same files. Member 3 restarts on them;
+  // 1 and 2 still hold the old CA, so it cannot link with them until they reload, here by SIGHUP.
+  const rotated = makePki();
+  for (const id of [1, 2, 3]) tlsLines(rotated, 'ensemble', id);
+  await ens.kill(3);
+  await ens.start(3);
+  const refused = await retry(() => members(ens.node(1).url), (ms) => /TLS/.test(ms.find((m) => m.id === 3)?.linkError ?? ''));
+  t.match(refused.find((m) => m.id === 3), { connected: false }, 'member 3 on the new CA cannot link with members still on the old one');
+  for (const id of [1, 2]) ens.node(id).child?.proc.kill('SIGHUP');
+  const rotatedIn = await retry(() => members(ens.node(1).url), (ms) => ms.find((m) => m.id === 3)?.connected === true, 20000);
+  t.match(rotatedIn.find((m) => m.id === 3), { connected: true, linkError: null }, 'once members 1 and 2 reload their certificates (SIGHUP), it links');
+  t.match(ens.node(1).child?.stdout(), /"msg":"TLS certificates reloaded; new connections use them"/, 'member 1 logs the reload');
+  t.equal((await req(`${ens.node(3).url}/v1/znodes/after-rotation`, 'POST', 'z')).status, 201, 'and writes through member 3 go on');
+  for (const id of [1, 2]) t.ok(ens.node(id).child && ens.node(id).child?.proc.exitCode === null, `member ${id} is still running after SIGHUP`);
 });

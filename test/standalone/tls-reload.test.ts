@@ -1,0 +1,71 @@
+// Certificate rotation without a restart (server/tls-reload.ts): changed PEM files are read, validated and then take
+// over new connections; unchanged files are not read again; a bad set is refused and the current certificates stay.
+import t from 'tap';
+import { request } from 'node:https';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { ServerOptions } from 'node:https';
+import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
+import { startTestServer, tempDir } from '../helpers/server.js';
+import { TlsReloader } from '../../server/tls-reload.js';
+import { defaultConfig } from '../../server/config.js';
+
+const dir = tempDir('zkgate-tls-reload-');
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const [one, two] = [makePki(), makePki()];
+
+/** Writes `pki`'s server certificate, key and CA as the files a zoo.cfg names (the key may come from another set). */
+function install(d: string, pki: TestPki, keyFrom: TestPki = pki): { tlsCertFile: string; tlsKeyFile: string; tlsClientCaFile: string } {
+  const files = { tlsCertFile: join(d, 'server.pem'), tlsKeyFile: join(d, 'server-key.pem'), tlsClientCaFile: join(d, 'ca.pem') };
+  writeFileSync(files.tlsCertFile, pki.server.cert);
+  writeFileSync(files.tlsKeyFile, keyFrom.server.key);
+  writeFileSync(files.tlsClientCaFile, pki.ca.cert);
+  return files;
+}
+
+function status(url: string, ca: string, client: Pem): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/admin/ruok`, { ca, cert: client.cert, key: client.key, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the current one, then takes the fixed one', async (t) => {
+  const d = join(dir, 'unit');
+  mkdirSync(d, { recursive: true });
+  const files = install(d, one);
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  const taken: ServerOptions[] = [];
+  const r = new TlsReloader({ ...defaultConfig(), ...files }, log, { client: (o) => taken.push(o) });
+  t.teardown(() => r.stop());
+  t.equal(r.check('files changed'), false, 'nothing changed: nothing read');
+  install(d, two, one);
+  t.equal(r.check('files changed'), false, "a certificate whose key does not match (a rotation half-written) is refused");
+  t.equal(taken.length, 0, 'and nothing taken over');
+  t.match(lines.at(-1), { level: 50, msg: /TLS certificates not reloaded, the current ones stay: tlsKeyFile: / });
+  install(d, two);
+  t.equal(r.check('files changed'), true, 'the completed rotation is taken');
+  t.equal(String(taken[0]?.cert), two.server.cert, 'with the new certificate');
+  t.equal(String(taken[0]?.ca), two.ca.cert, 'and the new client CA');
+  t.match(lines.at(-1), { level: 30, msg: 'TLS certificates reloaded; new connections use them' });
+  t.equal(r.check('files changed'), false, 'and not read again until they change');
+});
+
+t.test('a running server rotates its certificate and client CA on reload, for new connections', async (t) => {
+  const d = join(dir, 'server');
+  mkdirSync(d, { recursive: true });
+  const s = await startTestServer(install(d, one));
+  t.teardown(() => s.destroy());
+  const [c1, c2] = [one.client([['CN', 'old']]), two.client([['CN', 'new']])];
+  t.equal(await status(s.url, one.ca.cert, c1), 200, 'before: the first CA and its client certificate');
+  install(d, two);
+  t.equal(s.reloadTls('test'), true, 'reloaded');
+  t.equal(await status(s.url, two.ca.cert, c2), 200, 'after: a new connection gets the new certificate and the new client CA accepts its client');
+  await t.rejects(status(s.url, one.ca.cert, c1), 'and the old CA no longer verifies the server');
+});
