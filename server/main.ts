@@ -10,6 +10,7 @@ import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
 import { startMonitor } from './monitor.js';
 import { TlsReloader } from './tls-reload.js';
+import { certNotAfter } from './tls.js';
 import type { Server as HttpsServer } from 'node:https';
 import { WatchHub } from './watches/hub.js';
 import { installWatchRoutes } from '../routes/watch.js';
@@ -78,9 +79,22 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
     await node.stop();
     throw e;
   }
+  node.tlsNotAfter.client = certNotAfter(tls?.cert as Buffer | undefined);
+  node.tlsNotAfter.peer = certNotAfter(cfg.peerTls?.cert);
   const reloader = new TlsReloader(cfg, log, {
-    client: tls ? (o) => (app.server as HttpsServer).setSecureContext(o) : undefined,
-    peer: cfg.peerTls && raft ? (t) => raft?.peers.setTls(t) : undefined,
+    client: tls
+      ? (o) => {
+          (app.server as HttpsServer).setSecureContext(o);
+          node.tlsNotAfter.client = certNotAfter(o.cert as Buffer);
+        }
+      : undefined,
+    peer:
+      cfg.peerTls && raft
+        ? (t) => {
+            raft?.peers.setTls(t);
+            node.tlsNotAfter.peer = certNotAfter(t.cert);
+          }
+        : undefined,
   });
   // Sessions restored from disk get their full timeout from the moment clients can reach us again.
   node.sessions.renewAll(Date.now());

@@ -116,6 +116,16 @@ export class NodeMetrics {
         for (const m of clusterInfo(node).members) this.labels(String(m.id)).set(m.lagEntries);
       },
     });
+    new Gauge({
+      name: 'zkgate_tls_certificate_not_after_seconds',
+      help: 'When the certificate in use expires (Unix time), by port: client (HTTPS) and peer (peer TLS); absent without TLS. Alert well before it',
+      labelNames: ['port'],
+      registers: register,
+      collect() {
+        this.reset();
+        for (const [port, t] of Object.entries(node.tlsNotAfter)) if (t !== undefined) this.labels(port).set(t);
+      },
+    });
     new Counter({
       name: 'zkgate_connections_dropped_total',
       help: 'Connections to the HTTP port closed on arrival because maxCnxns were open',

@@ -41,6 +41,8 @@ export class ZkNode extends EventEmitter {
   readonly engine: Engine;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
+  readonly tlsNotAfter: { client?: number; peer?: number } = {};
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
 
   constructor(

@@ -4,6 +4,7 @@
 // ACLs read as in ZooKeeper.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { ConfigError } from './config-values.js';
@@ -92,4 +93,14 @@ export function x509Identity(socket: Socket): AuthId | undefined {
   const cert = tls.getPeerCertificate();
   if (!cert || !cert.subject) return undefined;
   return { scheme: 'x509', id: subjectDn(cert.subject) };
+}
+
+/** When a PEM chain's first certificate expires, in Unix seconds (for zkgate_tls_certificate_not_after_seconds). */
+export function certNotAfter(pem: string | Buffer | undefined): number | undefined {
+  if (pem === undefined) return undefined;
+  try {
+    return Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
+  } catch {
+    return undefined;
+  }
 }

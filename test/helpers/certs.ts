@@ -20,13 +20,13 @@ function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki
   return { privateKey: sk, publicKey: forge.pki.setRsaPublicKey(sk.n, sk.e), pem };
 }
 
-function build(subject: forge.pki.CertificateField[], issuer: { subject: forge.pki.CertificateField[]; key: forge.pki.rsa.PrivateKey } | null, extensions: object[]): Pem & { sk: forge.pki.rsa.PrivateKey; subject: forge.pki.CertificateField[] } {
+function build(subject: forge.pki.CertificateField[], issuer: { subject: forge.pki.CertificateField[]; key: forge.pki.rsa.PrivateKey } | null, extensions: object[], validHours = 24): Pem & { sk: forge.pki.rsa.PrivateKey; subject: forge.pki.CertificateField[] } {
   const k = keyPair();
   const c = forge.pki.createCertificate();
   c.publicKey = k.publicKey;
   c.serialNumber = String(serial++).padStart(2, '0');
   c.validity.notBefore = new Date(Date.now() - 60_000);
-  c.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
+  c.validity.notAfter = new Date(Date.now() + validHours * 3600_000);
   c.setSubject(subject);
   c.setIssuer(issuer ? issuer.subject : subject);
   c.setExtensions(extensions);
@@ -45,7 +45,8 @@ export interface TestPki {
   file(dir: string, name: string, pem: string): string;
 }
 
-export function makePki(): TestPki {
+/** `validHours`: how long the server certificate is valid (the others: 24 h). */
+export function makePki(validHours = 24): TestPki {
   const ca = build([{ shortName: 'CN', value: 'zkgate test CA' }], null, [
     { name: 'basicConstraints', cA: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true },
@@ -55,7 +56,7 @@ export function makePki(): TestPki {
     { name: 'basicConstraints', cA: false },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-  ]);
+  ], validHours);
   return {
     ca,
     server,

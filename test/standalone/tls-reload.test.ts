@@ -5,6 +5,7 @@ import { request } from 'node:https';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
@@ -13,7 +14,8 @@ import { defaultConfig } from '../../server/config.js';
 
 const dir = tempDir('zkgate-tls-reload-');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const [one, two] = [makePki(), makePki()];
+// The second set's server certificate lives longer, so the expiry gauge tells the two apart.
+const [one, two] = [makePki(), makePki(48)];
 
 /** Writes `pki`'s server certificate, key and CA as the files a zoo.cfg names (the key may come from another set). */
 function install(d: string, pki: TestPki, keyFrom: TestPki = pki): { tlsCertFile: string; tlsKeyFile: string; tlsClientCaFile: string } {
@@ -24,16 +26,27 @@ function install(d: string, pki: TestPki, keyFrom: TestPki = pki): { tlsCertFile
   return files;
 }
 
-function status(url: string, ca: string, client: Pem): Promise<number> {
+function get(url: string, path: string, ca: string, client: Pem): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/admin/ruok`, { ca, cert: client.cert, key: client.key, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    const req = request(`${url}${path}`, { ca, cert: client.cert, key: client.key, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.once('error', reject);
     req.end();
   });
 }
+
+const status = async (url: string, ca: string, client: Pem) => (await get(url, '/v1/admin/ruok', ca, client)).status;
+
+/** The expiry gauge of the client port's certificate, as /metrics gives it. */
+async function notAfter(url: string, ca: string, client: Pem): Promise<number | undefined> {
+  const m = /^zkgate_tls_certificate_not_after_seconds\{port="client"\} (\d+)$/m.exec((await get(url, '/metrics', ca, client)).text);
+  return m ? Number(m[1]) : undefined;
+}
+
+const expiry = (pem: string) => Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
 
 t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the current one, then takes the fixed one', async (t) => {
   const d = join(dir, 'unit');
@@ -64,8 +77,11 @@ t.test('a running server rotates its certificate and client CA on reload, for ne
   t.teardown(() => s.destroy());
   const [c1, c2] = [one.client([['CN', 'old']]), two.client([['CN', 'new']])];
   t.equal(await status(s.url, one.ca.cert, c1), 200, 'before: the first CA and its client certificate');
+  t.equal(await notAfter(s.url, one.ca.cert, c1), expiry(one.server.cert), "the expiry gauge gives the certificate's notAfter");
   install(d, two);
   t.equal(s.reloadTls('test'), true, 'reloaded');
   t.equal(await status(s.url, two.ca.cert, c2), 200, 'after: a new connection gets the new certificate and the new client CA accepts its client');
   await t.rejects(status(s.url, one.ca.cert, c1), 'and the old CA no longer verifies the server');
+  t.equal(await notAfter(s.url, two.ca.cert, c2), expiry(two.server.cert), 'the expiry gauge follows the new certificate');
+  t.not(expiry(two.server.cert), expiry(one.server.cert));
 });
