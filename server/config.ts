@@ -62,6 +62,10 @@ export interface Config {
   maxBatchBytes: number;
   /** Live sessions; past it session creation is 503. */
   maxSessions: number;
+  /** ZooKeeper's audit.enable: one JSON line per state-changing request in auditLogFile (server/audit.ts). */
+  auditEnable: boolean;
+  /** Where the audit log goes; unset: audit.log in the dataDir. */
+  auditLogFile?: string;
   /**
    * Open connections on the HTTP port, WebSockets included (ZooKeeper's maxCnxns); past it a new connection is
    * closed at once. Unset: wsMaxConnections + 10,000 (see httpConnectionLimit).
@@ -144,6 +148,7 @@ export function defaultConfig(): Config {
     maxBatchTxns: 1000,
     maxBatchBytes: 16 * 1024 * 1024,
     maxSessions: 100000,
+    auditEnable: false,
     minZxidWaitMs: 5000,
     wsMaxConnections: 10000,
     wsMaxConnectionsPerIp: 60,
@@ -305,6 +310,14 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'maxSessions':
         cfg.maxSessions = int(key, value, 1, 10_000_000);
+        break;
+      case 'audit.enable':
+        if (value !== 'true' && value !== 'false') throw new ConfigError(key, `audit.enable: true or false, got ${JSON.stringify(value)}`);
+        cfg.auditEnable = value === 'true';
+        break;
+      case 'auditLogFile':
+        if (value === '') throw new ConfigError(key, 'auditLogFile: must not be empty');
+        cfg.auditLogFile = isAbsolute(value) ? value : resolve(baseDir, value);
         break;
       case 'maxCnxns':
         cfg.maxCnxns = int(key, value, 1, 10_000_000);

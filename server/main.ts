@@ -10,6 +10,8 @@ import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
 import { startMonitor } from './monitor.js';
 import { TlsReloader } from './tls-reload.js';
+import { AuditLog } from './audit.js';
+import { join } from 'node:path';
 import { certNotAfter } from './tls.js';
 import type { Server as HttpsServer } from 'node:https';
 import { WatchHub } from './watches/hub.js';
@@ -41,18 +43,21 @@ const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   const tls = readServerFiles(cfg);
+  const audit = cfg.auditEnable ? new AuditLog(cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log')) : undefined;
   let raft: RaftEngine | undefined;
   const node = new ZkNode(
     cfg,
     log,
     cfg.servers.length > 0 ? (store, hooks) => (raft = new RaftEngine(store, cfg, hooks, log)) : undefined,
   );
+  node.audit = audit;
   if (raft) setClusterSource(node, raftClusterSource(cfg, raft));
   try {
     await node.start();
   } catch (e) {
     // A start refused (a hole in the write-ahead log, a bad myid…) must not leave LMDB open in this process.
     await node.store.close().catch(() => {});
+    audit?.close();
     throw e;
   }
   let closing = false;
@@ -77,6 +82,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   } catch (e) {
     await app.close();
     await node.stop();
+    audit?.close();
     throw e;
   }
   node.tlsNotAfter.client = certNotAfter(tls?.cert as Buffer | undefined);
@@ -103,6 +109,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
   const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
   const metricsHost = cfg.metricsHost === undefined ? host : cfg.metricsHost.includes(':') ? `[${cfg.metricsHost}]` : cfg.metricsHost;
+  audit?.serverStart();
   log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
   let closed: Promise<void> | undefined;
   return {
@@ -128,6 +135,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
         app.server.closeIdleConnections?.();
         await Promise.race([Promise.all([app.close(), ended, monitor?.close()]), new Promise((r) => setTimeout(r, 5000).unref())]);
         await node.stop();
+        audit?.close();
       })();
       return closed;
     },

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import type { AuditLog } from './audit.js';
 import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
 import { negotiateTimeout, type Config } from './config.js';
@@ -43,6 +44,8 @@ export class ZkNode extends EventEmitter {
   private stopped = false;
   /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
+  /** Who changed what (audit.enable); set by startServer, absent when off. */
+  audit?: AuditLog;
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
 
   constructor(
@@ -226,22 +229,26 @@ export class ZkNode extends EventEmitter {
     await this.awaitSession(id);
     this.checkSession(id);
     this.sessions.markClosing(id);
+    const ephemerals = this.audit ? this.store.sessionEphemerals(id) : [];
     let result: ApplyResult;
     try {
       ({ result } = await this.submit({ type: 'closeSession', sessionId: id, reason }));
     } catch (e) {
       // Not committed (or not known to be): the session stays usable until a close does commit.
       if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
+      this.audit?.sessionEphemerals(id, ephemerals, 'failure');
       throw e;
     }
     this.unwrap(result);
+    this.audit?.sessionEphemerals(id, ephemerals, 'success');
   }
 
   private expireSessions(): void {
     if (!this.engine.isWriter) return;
     for (const id of this.sessions.takeExpired(Date.now())) {
       this.log.info({ sessionId: id }, 'session expired');
-      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).catch((e) => {
+      const ephemerals = this.audit ? this.store.sessionEphemerals(id) : [];
+      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).then(() => this.audit?.sessionEphemerals(id, ephemerals, 'success'), (e) => {
         // The expiry did not commit (e.g. leadership moved): let the next check try again.
         if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
         this.log.warn({ err: e, sessionId: id }, 'expiring session failed; will retry');
@@ -270,27 +277,48 @@ export class ZkNode extends EventEmitter {
 
   /** create / set / delete: prepare, commit durably, answer. */
   async write(op: MultiOp, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
-    this.checkSession(req.session);
-    const { zxid, result } = await this.submit(prepareOp(op, req, Date.now()));
-    return { zxid, value: this.unwrap(result) };
+    try {
+      this.checkSession(req.session);
+      const { zxid, result } = await this.submit(prepareOp(op, req, Date.now()));
+      const value = this.unwrap(result);
+      this.audit?.op(op, req, 'success', value);
+      return { zxid, value };
+    } catch (e) {
+      this.audit?.op(op, req, 'failure');
+      throw e;
+    }
   }
 
   async setAcl(path: string, acl: Acl[], aversion: number, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
-    this.checkSession(req.session);
-    const { zxid, result } = await this.submit(prepareSetAcl(path, acl, aversion, req, Date.now()));
-    return { zxid, value: this.unwrap(result) };
+    try {
+      this.checkSession(req.session);
+      const { zxid, result } = await this.submit(prepareSetAcl(path, acl, aversion, req, Date.now()));
+      const value = this.unwrap(result);
+      this.audit?.setAcl(path, acl, req, 'success');
+      return { zxid, value };
+    } catch (e) {
+      this.audit?.setAcl(path, acl, req, 'failure');
+      throw e;
+    }
   }
 
   /** Returns the per-op results; a failed multi carries ZooKeeper's per-op error results. */
   async multi(ops: (MultiOp | ZkError)[], req: RequestContext): Promise<{ ok: true; value: TxnValue } | { ok: false; error: ZkError; results: unknown[] }> {
-    this.checkSession(req.session);
-    const prepared = prepareMulti(ops, req, Date.now());
-    if ('error' in prepared) return { ok: false, error: prepared.error, results: prepared.results };
-    const { result } = await this.submit(prepared.txn);
-    const o = result.outcome;
-    if (o.ok) return { ok: true, value: o.value };
-    if (o.results) return { ok: false, error: o.error, results: o.results };
-    throw o.error;
+    const audited = this.audit ? ops.filter((o): o is MultiOp => !(o instanceof ZkError)) : [];
+    let ok = false;
+    try {
+      this.checkSession(req.session);
+      const prepared = prepareMulti(ops, req, Date.now());
+      if ('error' in prepared) return { ok: false, error: prepared.error, results: prepared.results };
+      const { result } = await this.submit(prepared.txn);
+      const o = result.outcome;
+      ok = o.ok;
+      if (o.ok) return { ok: true, value: o.value };
+      if (o.results) return { ok: false, error: o.error, results: o.results };
+      throw o.error;
+    } finally {
+      this.audit?.multi(audited, req, ok ? 'success' : 'failure');
+    }
   }
 
   /** `?consistency=linearizable` and sync: wait until this node has applied everything committed before now. */
