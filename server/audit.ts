@@ -2,7 +2,9 @@
 // asked (session, authenticated ids, client address), what (operation, znode, its type or the new ACL) and whether it
 // succeeded, written by the node that took the request, to its own file (auditLogFile) apart from the server log.
 // Operations and field names are ZooKeeper's (AuditConstants, AuditEvent), so existing tooling reads them.
-import pino from 'pino';
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError } from './config-values.js';
 import type { Acl, AuthId } from '../storage/records.js';
 import type { MultiOp, TxnValue } from './tree/types.js';
 import { permsToString } from './tree/acl.js';
@@ -28,17 +30,41 @@ function who(req: Who): { session: string; user: string; ip: string } {
 
 const aclString = (acl: Acl[]) => acl.map((a) => `${a.scheme}:${a.id}:${permsToString(a.perms)}`).join(',');
 
-export class AuditLog {
-  private readonly dest: ReturnType<typeof pino.destination>;
+/** Bytes of entries waiting for the disk; past it entries are dropped and counted (`lost`), never held without bound. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-  constructor(file: string) {
-    // pino's file writer, buffered (4 KiB) and written off the request path; close() flushes what is left.
-    this.dest = pino.destination({ dest: file, mkdir: true, sync: false, minLength: 4096 });
+export class AuditLog {
+  private readonly out: WriteStream;
+  /** Entries the file did not take (its writer broken, or too far behind). */
+  lost = 0;
+
+  /** Opens (appends to) `file` now, so that a path that cannot be written is an error at start naming the key. */
+  constructor(file: string, onError: (e: Error) => void) {
+    let fd: number;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      fd = openSync(file, 'a');
+    } catch (e) {
+      throw new ConfigError('auditLogFile', `auditLogFile: cannot write ${file}: ${(e as Error).message}`);
+    }
+    this.out = createWriteStream('', { fd });
+    // A disk that fills up or fails later is reported, never a crash.
+    this.out.on('error', (e) => {
+      this.lost++;
+      onError(e);
+    });
   }
 
-  /** The event's fields and its time, nothing else (no level, pid or host: every line is an audit event). */
+  /**
+   * The event's fields and its time, nothing else (no level, pid or host: every line is an audit event). Never
+   * throws: the change it records is already committed, and its client must hear so whatever the log file does.
+   */
   private entry(fields: Record<string, string>): void {
-    this.dest.write(JSON.stringify({ time: new Date().toISOString(), ...fields }) + '\n');
+    if (this.out.destroyed || this.out.writableEnded || this.out.writableLength > MAX_BUFFERED_BYTES) {
+      this.lost++;
+      return;
+    }
+    this.out.write(JSON.stringify({ time: new Date().toISOString(), ...fields }) + '\n');
   }
 
   serverStart(): void {
@@ -75,14 +101,10 @@ export class AuditLog {
     this.entry({ session: sessionId, operation: 'ephemeralZNodeDeletionOnSessionCloseOrExpire', znode: shown + more, result });
   }
 
-  /** Writes what is buffered; the process may exit right after. */
-  close(): void {
+  /** Writes what is buffered and closes the file; resolves once it is written. */
+  close(): Promise<void> {
     this.serverStop();
-    try {
-      this.dest.flushSync();
-    } catch {
-      // Not open yet (a stop right after start): end() below still writes the buffer once it is.
-    }
-    this.dest.end();
+    if (this.out.destroyed || this.out.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => this.out.end(() => resolve()));
   }
 }

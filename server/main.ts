@@ -43,7 +43,8 @@ const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   const tls = readServerFiles(cfg);
-  const audit = cfg.auditEnable ? new AuditLog(cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log')) : undefined;
+  const auditFile = cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log');
+  const audit = cfg.auditEnable ? new AuditLog(auditFile, (e) => log.error({ err: e.message, file: auditFile }, `audit log: ${e.message}`)) : undefined;
   let raft: RaftEngine | undefined;
   const node = new ZkNode(
     cfg,
@@ -57,7 +58,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   } catch (e) {
     // A start refused (a hole in the write-ahead log, a bad myid…) must not leave LMDB open in this process.
     await node.store.close().catch(() => {});
-    audit?.close();
+    await audit?.close();
     throw e;
   }
   let closing = false;
@@ -82,7 +83,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   } catch (e) {
     await app.close();
     await node.stop();
-    audit?.close();
+    await audit?.close();
     throw e;
   }
   node.tlsNotAfter.client = certNotAfter(tls?.cert as Buffer | undefined);
@@ -135,7 +136,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
         app.server.closeIdleConnections?.();
         await Promise.race([Promise.all([app.close(), ended, monitor?.close()]), new Promise((r) => setTimeout(r, 5000).unref())]);
         await node.stop();
-        audit?.close();
+        await audit?.close();
       })();
       return closed;
     },

@@ -127,6 +127,15 @@ export class NodeMetrics {
       },
     });
     new Counter({
+      name: 'zkgate_audit_entries_lost_total',
+      help: 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)',
+      registers: register,
+      collect() {
+        this.reset();
+        this.inc(node.audit?.lost ?? 0);
+      },
+    });
+    new Counter({
       name: 'zkgate_connections_dropped_total',
       help: 'Connections to the HTTP port closed on arrival because maxCnxns were open',
       registers: register,

@@ -2,7 +2,7 @@
 // and field names, who (session, authenticated ids, address), what, and the result; nothing for reads; the
 // ephemerals a closed session took with it; serverStart and serverStop.
 import t from 'tap';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, tempDir } from '../helpers/server.js';
 import { Client, basic } from '../standalone/http.js';
@@ -57,4 +57,12 @@ t.test('audit.enable: who changed what, and whether it worked', async (t) => {
   t.match(eph, { session: sid, znode_type: 'ephemeral' });
   t.match(gone, { session: sid, znode: '/eph', result: 'success' }, 'the ephemerals a closed session took with it');
   t.ok(entries.every((e) => !Number.isNaN(Date.parse(e.time))), 'each entry has its time');
+});
+
+t.test('an audit log file that cannot be written is an error at start, naming the key', async (t) => {
+  const d = tempDir('zkgate-audit-bad-');
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  const notADir = join(d, 'a-file');
+  writeFileSync(notADir, 'x');
+  await t.rejects(startTestServer({ auditEnable: true, auditLogFile: join(notADir, 'audit.log'), dataDir: join(d, 'data') }), { key: 'auditLogFile', message: /auditLogFile: cannot write .*a-file\/audit\.log/ });
 });
