@@ -38,20 +38,33 @@ function signature(files: string[]): string {
   return h.digest('hex');
 }
 
+/** The PEM files a node serves with: the client port's, and the peers' in an ensemble. */
+function watchedFiles(cfg: Config): string[] {
+  const client = tlsSettings(cfg);
+  const peer = cfg.servers.length > 0 ? peerTlsFiles(cfg) : undefined;
+  return [client?.certFile, client?.keyFile, client?.clientCaFile, peer?.certFile, peer?.keyFile, peer?.caFile].filter((f): f is string => f !== undefined);
+}
+
+/**
+ * The files' signature, taken before the server reads them at start: a rotation landing between that read and
+ * the reloader's start is then seen at the first check, not missed until the next one.
+ */
+export function tlsFilesSignature(cfg: Config): string {
+  return signature(watchedFiles(cfg));
+}
+
 export class TlsReloader {
   private readonly files: string[];
-  private last: string;
   private readonly timer: NodeJS.Timeout | undefined;
 
+  /** `last`: tlsFilesSignature(cfg) from before the files were loaded. */
   constructor(
     private readonly cfg: Config,
     private readonly log: Logger,
     private readonly targets: TlsTargets,
+    private last: string,
   ) {
-    const client = targets.client && tlsSettings(cfg);
-    const peer = targets.peer && peerTlsFiles(cfg);
-    this.files = [client?.certFile, client?.keyFile, client?.clientCaFile, peer?.certFile, peer?.keyFile, peer?.caFile].filter((f): f is string => f !== undefined);
-    this.last = signature(this.files);
+    this.files = watchedFiles(cfg);
     if (this.files.length > 0) {
       this.timer = setInterval(() => this.check('files changed'), TLS_RELOAD_CHECK_MS);
       this.timer.unref();

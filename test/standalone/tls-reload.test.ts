@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
-import { TlsReloader } from '../../server/tls-reload.js';
+import { TlsReloader, tlsFilesSignature } from '../../server/tls-reload.js';
 import { defaultConfig } from '../../server/config.js';
 
 const dir = tempDir('zkgate-tls-reload-');
@@ -55,7 +55,8 @@ t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the c
   const lines: { level: number; msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
   const taken: ServerOptions[] = [];
-  const r = new TlsReloader({ ...defaultConfig(), ...files }, log, { client: (o) => taken.push(o) });
+  const cfg = { ...defaultConfig(), ...files };
+  const r = new TlsReloader(cfg, log, { client: (o) => taken.push(o) }, tlsFilesSignature(cfg));
   t.teardown(() => r.stop());
   t.equal(r.check('files changed'), false, 'nothing changed: nothing read');
   install(d, two, one);
