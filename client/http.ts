@@ -7,7 +7,7 @@ import type { ErrorBody } from './types.js';
 
 /** For `https://` servers: PEM contents (not paths), as Node's tls options take them. */
 export interface ClientTls {
-  /** CA(s) to trust besides the system's: a private CA that signed the servers' certificates. */
+  /** The CA(s) to trust, in place of Node's built-in list (as Node's `ca` does): a private CA that signed the servers' certificates. */
   ca?: string | Buffer;
   /** A client certificate and its key, for a server with tlsClientCaFile (it authenticates as `x509:<subject DN>`). */
   cert?: string | Buffer;
