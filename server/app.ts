@@ -95,12 +95,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
           handler(req, res);
         }
       };
-      const server = tlsOptions ? createHttpsServer(tlsOptions, listener) : createServer(listener);
+      // Node checks the timeouts below on this interval, so a short httpRequestTimeoutMs is checked often enough.
+      const timeouts = { requestTimeout: node.cfg.httpRequestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(50, node.cfg.httpRequestTimeoutMs / 4)) };
+      const server = tlsOptions ? createHttpsServer({ ...tlsOptions, ...timeouts }, listener) : createServer(timeouts, listener);
       server.prependListener('upgrade', toOriginForm);
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.
       server.keepAliveTimeout = Number(o.keepAliveTimeout ?? 72_000);
-      server.requestTimeout = Number(o.requestTimeout ?? 0);
       server.setTimeout(Number(o.connectionTimeout ?? 0));
       // Bounded, so that a flood of connections runs into this limit, not into the process's file descriptors (which
       // the peer port and LMDB need too).

@@ -73,6 +73,11 @@ export interface Config {
   maxCnxns?: number;
   /** Longest a ZK-Min-Zxid request waits for this node to catch up before 503. */
   minZxidWaitMs: number;
+  /**
+   * Longest a client may take to send one whole request (headers and body); past it 408 and the connection closes.
+   * Without it a client sending a body a byte at a time would hold its connection for ever.
+   */
+  httpRequestTimeoutMs: number;
   // ---- watches (API.md §5) and blocking reads ----
   /** Open WebSockets on /v1/watch; past it an upgrade is 503 ConnectionLoss. */
   wsMaxConnections: number;
@@ -150,6 +155,7 @@ export function defaultConfig(): Config {
     maxSessions: 100000,
     auditEnable: false,
     minZxidWaitMs: 5000,
+    httpRequestTimeoutMs: 120_000,
     wsMaxConnections: 10000,
     wsMaxConnectionsPerIp: 60,
     wsMaxWatchesPerConnection: 10000,
@@ -318,6 +324,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'auditLogFile':
         if (value === '') throw new ConfigError(key, 'auditLogFile: must not be empty');
         cfg.auditLogFile = isAbsolute(value) ? value : resolve(baseDir, value);
+        break;
+      case 'httpRequestTimeoutMs':
+        cfg.httpRequestTimeoutMs = int(key, value, 100, 3_600_000);
         break;
       case 'maxCnxns':
         cfg.maxCnxns = int(key, value, 1, 10_000_000);

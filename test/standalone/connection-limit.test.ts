@@ -1,5 +1,6 @@
-// maxCnxns (ZooKeeper's): the HTTP port holds at most that many open connections, WebSockets included; one more is
-// closed on arrival without an answer and counted in zkgate_connections_dropped_total; a freed slot is usable again.
+// Bounds on the HTTP port's connections. maxCnxns (ZooKeeper's): at most that many open, WebSockets included; one more
+// is closed on arrival without an answer and counted in zkgate_connections_dropped_total; a freed slot is usable again.
+// httpRequestTimeoutMs: a request not received whole in time is answered 408 and its connection closed.
 import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
@@ -70,4 +71,23 @@ t.test('maxCnxns bounds open connections on the HTTP port, WebSockets included',
     answer = await retry.get('/v1/admin/ruok');
   }
   t.match(answer, /imok$/, 'a freed slot takes a new connection');
+});
+
+t.test('httpRequestTimeoutMs: a request whose body never finishes gets 408 and its connection is closed', async (t) => {
+  const s = await startTestServer({ httpRequestTimeoutMs: 300 });
+  t.teardown(() => s.destroy());
+  const slow = await RawClient.open(s.port);
+  t.teardown(() => slow.sock.destroy());
+  let got = '';
+  slow.sock.on('data', (d: string) => (got += d));
+  // Headers and 2 of the 10 body bytes announced, then nothing: a slow (or stalled) client.
+  slow.sock.write('POST /v1/znodes/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\nab');
+  const startedAt = Date.now();
+  await slow.closed;
+  t.ok(Date.now() - startedAt < 10_000, `closed after ${Date.now() - startedAt} ms`);
+  t.match(got, /^HTTP\/1\.1 408 /, 'answered 408');
+  t.match(got, /"error":"MarshallingError".*"message":"the request was not received in time"/s, 'with a ZooKeeper-style error');
+  const check = await RawClient.open(s.port);
+  t.teardown(() => check.sock.destroy());
+  t.match(await check.get('/v1/znodes/slow?stat'), /^HTTP\/1\.1 404 /, 'and nothing was created');
 });
