@@ -3,6 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, int, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
+import { applyZkTlsKeys, readZkTlsKey, type ZkTlsKeys } from './zk-tls-keys.js';
 import { peerTlsMaterial, tlsServerOptions, type PeerTls, type TlsSettings } from './tls.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
@@ -190,6 +191,8 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
   const seen = { httpPortSet: false, clientPortAddressSet: false };
   let minSet = false;
   let maxSet = false;
+  // ZooKeeper's ssl.* keys, applied after the loop so that zkgate's own TLS keys win whatever their order.
+  const zkTls: ZkTlsKeys = {};
   for (const rawLine of text.split(/\r?\n/)) {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -259,6 +262,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'tlsClientAuth':
         if (value !== 'need' && value !== 'want') throw new ConfigError(key, `tlsClientAuth: need or want, got ${JSON.stringify(value)}`);
         cfg.tlsClientAuth = value;
+        zkTls.ownClientAuth = true;
         break;
       case 'corsAllowOrigins':
         cfg.corsAllowOrigins = parseOrigins(key, value);
@@ -360,7 +364,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.snapshotTimeoutMs = int(key, value, 1000);
         break;
       default:
-        cfg.unknownKeys.push(key);
+        if (!readZkTlsKey(zkTls, key, value, baseDir)) cfg.unknownKeys.push(key);
     }
   }
   if (!minSet) cfg.minSessionTimeout = 2 * cfg.tickTime;
@@ -368,6 +372,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
   if (cfg.minSessionTimeout > cfg.maxSessionTimeout) {
     throw new ConfigError('minSessionTimeout', `minSessionTimeout (${cfg.minSessionTimeout}) is larger than maxSessionTimeout (${cfg.maxSessionTimeout})`);
   }
+  applyZkTlsKeys(zkTls, cfg);
   // Which TLS keys go together is checked here; the PEM files are read only by the server (startServer), so a
   // client command given this zoo.cfg (`zkgate status --config`) never needs the server's private key.
   tlsSettings(cfg);

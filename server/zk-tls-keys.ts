@@ -1,0 +1,101 @@
+// ZooKeeper's own TLS keys in zoo.cfg, read as zkgate's, so that a ZooKeeper 3.8 configuration with PEM stores keeps
+// its TLS here instead of being served in plain text with "unknown key" warnings:
+//   ssl.keyStore.location (a PEM with the key and the certificate chain)  → tlsCertFile and tlsKeyFile
+//   ssl.trustStore.location (PEM CA certificates)                        → tlsClientCaFile
+//   ssl.clientAuth=need|want|none                                        → tlsClientAuth (none: no client CA)
+//   sslQuorum=true with ssl.quorum.keyStore.location / trustStore.location → peerTlsCertFile, KeyFile, CaFile
+// zkgate reads PEM only: a JKS or PKCS#12 store, or a store password (an encrypted key), is refused naming the key,
+// with the command that converts it. zkgate's own keys win over these whatever their order.
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from './config-values.js';
+
+export interface ZkTlsKeys {
+  keyStore?: string;
+  trustStore?: string;
+  clientAuth?: 'need' | 'want' | 'none';
+  sslQuorum?: boolean;
+  quorumKeyStore?: string;
+  quorumTrustStore?: string;
+  /** zoo.cfg set tlsClientAuth itself, which then wins over ssl.clientAuth. */
+  ownClientAuth?: boolean;
+}
+
+/** The fields this fills in: a subset of Config, so that this module needs nothing else of it. */
+export interface TlsTarget {
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsClientCaFile?: string;
+  tlsClientAuth: 'need' | 'want';
+  peerTlsCertFile?: string;
+  peerTlsKeyFile?: string;
+  peerTlsCaFile?: string;
+}
+
+const NOT_PEM = /\.(jks|p12|pfx|bcfks)$/i;
+const CONVERT =
+  'zkgate reads PEM only: convert the store, e.g. `keytool -importkeystore -srckeystore ks.jks -destkeystore ks.p12 -deststoretype PKCS12` then `openssl pkcs12 -in ks.p12 -nodes -out ks.pem`';
+
+/** The store locations and where each goes. */
+const STORES = new Map<string, 'keyStore' | 'trustStore' | 'quorumKeyStore' | 'quorumTrustStore'>([
+  ['ssl.keyStore.location', 'keyStore'],
+  ['ssl.trustStore.location', 'trustStore'],
+  ['ssl.quorum.keyStore.location', 'quorumKeyStore'],
+  ['ssl.quorum.trustStore.location', 'quorumTrustStore'],
+]);
+
+function store(key: string, value: string, baseDir: string): string {
+  if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
+  if (NOT_PEM.test(value)) throw new ConfigError(key, `${key}: ${value} is not a PEM file. ${CONVERT}`);
+  return isAbsolute(value) ? value : resolve(baseDir, value);
+}
+
+/** Takes `key` if it is one of ZooKeeper's TLS keys zkgate understands; false for any other key. */
+export function readZkTlsKey(acc: ZkTlsKeys, key: string, value: string, baseDir: string): boolean {
+  const field = STORES.get(key);
+  if (field !== undefined) {
+    acc[field] = store(key, value, baseDir);
+    return true;
+  }
+  switch (key) {
+    case 'ssl.keyStore.type':
+    case 'ssl.trustStore.type':
+    case 'ssl.quorum.keyStore.type':
+    case 'ssl.quorum.trustStore.type':
+      if (value.toUpperCase() !== 'PEM') throw new ConfigError(key, `${key}: ${value} is not supported. ${CONVERT}`);
+      return true;
+    case 'ssl.keyStore.password':
+    case 'ssl.quorum.keyStore.password':
+      if (value !== '') throw new ConfigError(key, `${key}: encrypted private keys are not supported; decrypt it once (\`openssl pkey -in key.pem -out plain.pem\`) and keep that file readable by the server's user only`);
+      return true;
+    case 'ssl.trustStore.password':
+    case 'ssl.quorum.trustStore.password':
+      return true; // a PEM trust store has no password; ZooKeeper's configs often carry one anyway
+    case 'ssl.clientAuth':
+      if (value !== 'need' && value !== 'want' && value !== 'none') throw new ConfigError(key, `ssl.clientAuth: need, want or none, got ${JSON.stringify(value)}`);
+      acc.clientAuth = value;
+      return true;
+    case 'sslQuorum':
+      if (value !== 'true' && value !== 'false') throw new ConfigError(key, `sslQuorum: true or false, got ${JSON.stringify(value)}`);
+      acc.sslQuorum = value === 'true';
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** After the whole file: fills what zkgate's own keys left unset. */
+export function applyZkTlsKeys(acc: ZkTlsKeys, cfg: TlsTarget): void {
+  if (acc.keyStore !== undefined) {
+    cfg.tlsCertFile ??= acc.keyStore;
+    cfg.tlsKeyFile ??= acc.keyStore;
+  }
+  if (acc.trustStore !== undefined && acc.clientAuth !== 'none') cfg.tlsClientCaFile ??= acc.trustStore;
+  if (!acc.ownClientAuth && (acc.clientAuth === 'need' || acc.clientAuth === 'want')) cfg.tlsClientAuth = acc.clientAuth;
+  if (acc.sslQuorum) {
+    if (acc.quorumKeyStore === undefined) throw new ConfigError('ssl.quorum.keyStore.location', 'sslQuorum=true needs ssl.quorum.keyStore.location (a PEM with the key and certificate chain)');
+    if (acc.quorumTrustStore === undefined) throw new ConfigError('ssl.quorum.trustStore.location', 'sslQuorum=true needs ssl.quorum.trustStore.location (the PEM CA certificates peers are checked against)');
+    cfg.peerTlsCertFile ??= acc.quorumKeyStore;
+    cfg.peerTlsKeyFile ??= acc.quorumKeyStore;
+    cfg.peerTlsCaFile ??= acc.quorumTrustStore;
+  }
+}
