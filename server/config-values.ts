@@ -1,4 +1,5 @@
 // Parsing one zoo.cfg value: the errors name the key, as an operator reads it in zoo.cfg.
+import { isAbsolute, resolve } from 'node:path';
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -15,4 +16,15 @@ export function int(key: string, raw: string, min: number, max = Number.MAX_SAFE
 
 export function port(key: string, raw: string): number {
   return int(key, raw, 1, 65535);
+}
+
+/** A file or directory; a relative one is read from zoo.cfg's folder, as ZooKeeper reads dataDir. */
+export function pathValue(key: string, raw: string, baseDir: string): string {
+  if (raw === '') throw new ConfigError(key, `${key}: must not be empty`);
+  return isAbsolute(raw) ? raw : resolve(baseDir, raw);
+}
+
+export function bool(key: string, raw: string): boolean {
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(key, `${key}: true or false, got ${JSON.stringify(raw)}`);
+  return raw === 'true';
 }

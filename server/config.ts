@@ -1,7 +1,7 @@
 // Every setting and limit in one place: defaults, zoo.cfg parsing (ZooKeeper's key=value format), validation.
 import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { ConfigError, int, port } from './config-values.js';
+import { ConfigError, bool, int, pathValue, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
 import { applyZkTlsKeys, readZkTlsKey, type ZkTlsKeys } from './zk-tls-keys.js';
 import { peerTlsMaterial, tlsServerOptions, type PeerTls, type TlsSettings } from './tls.js';
@@ -209,8 +209,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.tickTime = int(key, value, 1, 600000);
         break;
       case 'dataDir':
-        if (value === '') throw new ConfigError(key, 'dataDir: must not be empty');
-        cfg.dataDir = isAbsolute(value) ? value : resolve(baseDir, value);
+        cfg.dataDir = pathValue(key, value, baseDir);
         break;
       case 'httpPort':
         cfg.httpPort = port(key, value);
@@ -256,8 +255,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'peerTlsCertFile':
       case 'peerTlsKeyFile':
       case 'peerTlsCaFile':
-        if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
-        cfg[key] = isAbsolute(value) ? value : resolve(baseDir, value);
+        cfg[key] = pathValue(key, value, baseDir);
         break;
       case 'tlsClientAuth':
         if (value !== 'need' && value !== 'want') throw new ConfigError(key, `tlsClientAuth: need or want, got ${JSON.stringify(value)}`);
@@ -322,12 +320,10 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.maxSessions = int(key, value, 1, 10_000_000);
         break;
       case 'audit.enable':
-        if (value !== 'true' && value !== 'false') throw new ConfigError(key, `audit.enable: true or false, got ${JSON.stringify(value)}`);
-        cfg.auditEnable = value === 'true';
+        cfg.auditEnable = bool(key, value);
         break;
       case 'auditLogFile':
-        if (value === '') throw new ConfigError(key, 'auditLogFile: must not be empty');
-        cfg.auditLogFile = isAbsolute(value) ? value : resolve(baseDir, value);
+        cfg.auditLogFile = pathValue(key, value, baseDir);
         break;
       case 'httpRequestTimeoutMs':
         cfg.httpRequestTimeoutMs = int(key, value, 100, 3_600_000);

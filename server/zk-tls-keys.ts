@@ -6,8 +6,8 @@
 //   sslQuorum=true with ssl.quorum.keyStore.location / trustStore.location → peerTlsCertFile, KeyFile, CaFile
 // zkgate reads PEM only: a JKS or PKCS#12 store, or a store password (an encrypted key), is refused naming the key,
 // with the command that converts it. zkgate's own keys win over these whatever their order.
-import { isAbsolute, resolve } from 'node:path';
-import { ConfigError } from './config-values.js';
+import type { Config } from './config.js';
+import { ConfigError, bool, pathValue } from './config-values.js';
 
 export interface ZkTlsKeys {
   keyStore?: string;
@@ -20,16 +20,8 @@ export interface ZkTlsKeys {
   ownClientAuth?: boolean;
 }
 
-/** The fields this fills in: a subset of Config, so that this module needs nothing else of it. */
-export interface TlsTarget {
-  tlsCertFile?: string;
-  tlsKeyFile?: string;
-  tlsClientCaFile?: string;
-  tlsClientAuth: 'need' | 'want';
-  peerTlsCertFile?: string;
-  peerTlsKeyFile?: string;
-  peerTlsCaFile?: string;
-}
+/** The fields this fills in. */
+export type TlsTarget = Pick<Config, 'tlsCertFile' | 'tlsKeyFile' | 'tlsClientCaFile' | 'tlsClientAuth' | 'peerTlsCertFile' | 'peerTlsKeyFile' | 'peerTlsCaFile'>;
 
 const NOT_PEM = /\.(jks|p12|pfx|bcfks)$/i;
 const CONVERT =
@@ -44,9 +36,8 @@ const STORES = new Map<string, 'keyStore' | 'trustStore' | 'quorumKeyStore' | 'q
 ]);
 
 function store(key: string, value: string, baseDir: string): string {
-  if (value === '') throw new ConfigError(key, `${key}: must not be empty`);
   if (NOT_PEM.test(value)) throw new ConfigError(key, `${key}: ${value} is not a PEM file. ${CONVERT}`);
-  return isAbsolute(value) ? value : resolve(baseDir, value);
+  return pathValue(key, value, baseDir);
 }
 
 /** Takes `key` if it is one of ZooKeeper's TLS keys zkgate understands; false for any other key. */
@@ -75,8 +66,7 @@ export function readZkTlsKey(acc: ZkTlsKeys, key: string, value: string, baseDir
       acc.clientAuth = value;
       return true;
     case 'sslQuorum':
-      if (value !== 'true' && value !== 'false') throw new ConfigError(key, `sslQuorum: true or false, got ${JSON.stringify(value)}`);
-      acc.sslQuorum = value === 'true';
+      acc.sslQuorum = bool(key, value);
       return true;
     default:
       return false;
