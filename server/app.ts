@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
-import { SYSTEM_ERROR_BODY, ZkError } from './errors.js';
+import { SYSTEM_ERROR_BODY, ZkError, errorReply } from './errors.js';
 import type { ZkNode } from './node.js';
 import { sessionIdOf } from './sessions/session-id.js';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
@@ -55,10 +55,6 @@ export interface AppOptions {
   isClosing?: () => boolean;
   /** HTTPS (and WSS) on the client port: the PEM files as startServer read them, once, before LMDB opened. */
   tls?: HttpsServerOptions;
-}
-
-function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
-  return reply.code(err.status).type('application/json').send(err.toBody());
 }
 
 const SLASH = 0x2f;

@@ -1,4 +1,5 @@
 // ZooKeeper's error vocabulary (KeeperException.Code) as a value type, and the one table that maps it to HTTP.
+import type { FastifyReply } from 'fastify';
 
 export const ZK_CODES = {
   Ok: 0,
@@ -110,4 +111,9 @@ export function zkError(name: ZkErrorName, path?: string, message?: string): ZkE
 
 export function isZkError(e: unknown): e is ZkError {
   return e instanceof ZkError;
+}
+
+/** A fastify answer carrying `err`: its HTTP status and the ZooKeeper-style body (API.md §6). */
+export function errorReply(reply: FastifyReply, err: ZkError): FastifyReply {
+  return reply.code(err.status).type('application/json').send(err.toBody());
 }

@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
 import type { NodeMetrics } from './metrics.js';
-import { ZkError } from './errors.js';
+import { ZkError, errorReply } from './errors.js';
 import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 
@@ -20,8 +20,7 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
   const app = Fastify({ logger: false, bodyLimit: 1024, connectionTimeout: 10_000, requestTimeout: 10_000 });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    const err = new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, srvr, mntr, cluster and /metrics)`);
-    return reply.code(err.status).type('application/json').send(err.toBody());
+    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, srvr, mntr, cluster and /metrics)`));
   });
   // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
   app.server.maxConnections = MAX_CONNECTIONS;
