@@ -86,6 +86,17 @@ export class NodeMetrics {
           this.set(read());
         },
       });
+    // A count the node keeps itself, read at scrape time.
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: register,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     gauge('zkgate_znodes', 'Znodes in the tree', () => node.store.counters().znodes);
     gauge('zkgate_data_bytes', 'Bytes of znode data in the tree', () => node.store.counters().dataBytes);
     gauge('zkgate_sessions', 'Live sessions', () => node.sessions.size);
@@ -126,33 +137,9 @@ export class NodeMetrics {
         for (const [port, t] of Object.entries(node.tlsNotAfter)) if (t !== undefined) this.labels(port).set(t);
       },
     });
-    new Counter({
-      name: 'zkgate_audit_entries_lost_total',
-      help: 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)',
-      registers: register,
-      collect() {
-        this.reset();
-        this.inc(node.audit?.lost ?? 0);
-      },
-    });
-    new Counter({
-      name: 'zkgate_connections_dropped_total',
-      help: 'Connections to the HTTP port closed on arrival because maxCnxns were open',
-      registers: register,
-      collect() {
-        this.reset();
-        this.inc(conns.dropped);
-      },
-    });
-    new Counter({
-      name: 'zkgate_elections_total',
-      help: 'Leader elections this node has taken part in since it started',
-      registers: register,
-      collect() {
-        this.reset();
-        this.inc(electionsTotal(node));
-      },
-    });
+    counter('zkgate_audit_entries_lost_total', 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)', () => node.audit?.lost ?? 0);
+    counter('zkgate_connections_dropped_total', 'Connections to the HTTP port closed on arrival because maxCnxns were open', () => conns.dropped);
+    counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
   }
 
   /** Records one answered request: map lookups and number updates, no allocation once the op has been seen. */
