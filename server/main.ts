@@ -9,7 +9,7 @@ import { raftClusterSource } from './quorum/cluster-source.js';
 import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
 import { startMonitor } from './monitor.js';
-import { TlsReloader, tlsFilesSignature } from './tls-reload.js';
+import { TlsReloader } from './tls-reload.js';
 import { AuditLog } from './audit.js';
 import { join } from 'node:path';
 import { certNotAfter } from './tls.js';
@@ -42,7 +42,6 @@ export function makeLogger(level: string): Logger {
 const SHUTDOWN_QUIET_MS = 100;
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
-  const tlsSignature = tlsFilesSignature(cfg);
   const tls = readServerFiles(cfg);
   const auditFile = cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log');
   const audit = cfg.auditEnable ? new AuditLog(auditFile, (e) => log.error({ err: e.message, file: auditFile }, `audit log: ${e.message}`)) : undefined;
@@ -103,7 +102,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
             node.tlsNotAfter.peer = certNotAfter(t.cert);
           }
         : undefined,
-  }, tlsSignature);
+  }, { client: tls, peer: cfg.peerTls });
   // Sessions restored from disk get their full timeout from the moment clients can reach us again.
   node.sessions.renewAll(Date.now());
   const addr = app.server.address();

@@ -1,17 +1,16 @@
 // Certificate rotation without a restart, as etcd and ZooKeeper (its certReload) offer: the TLS PEM files of the
-// client port and of the peer channel are checked every TLS_RELOAD_CHECK_MS and on SIGHUP; when any changed, the
-// new set is read and validated, and only then takes over new connections (open ones keep their session). A bad
+// client port and of the peer channel are read and validated every TLS_RELOAD_CHECK_MS and on SIGHUP; when they
+// differ from the set in use, the new set takes over new connections (open ones keep their session). A bad
 // set (half-written, a key that does not match) is logged and the current certificates stay: a rotation must never
 // take a serving node down. Which settings apply (tlsClientAuth, which keys are set) is read at start only.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { peerTlsFiles, tlsSettings } from './config.js';
 import { peerTlsMaterial, tlsServerOptions, type PeerTls } from './tls.js';
 
-/** How often the PEM files are compared with what was loaded; a SIGHUP reloads at once. */
+/** How often the PEM files are read and compared with the set in use; a SIGHUP reloads at once. */
 export const TLS_RELOAD_CHECK_MS = 60_000;
 
 export interface TlsTargets {
@@ -21,18 +20,11 @@ export interface TlsTargets {
   peer?: (t: PeerTls) => void;
 }
 
-/**
- * What the files hold, hashed: a few KB read once a minute. Their stat would do less reading, but file times are
- * coarse (a rewrite within the same clock tick, of the same size, would go unseen).
- */
-function signature(files: string[]): string {
+/** What a loaded set holds, hashed in a fixed order: compared to tell a rotation from an unchanged set. */
+function signature(client: ServerOptions | undefined, peer: PeerTls | undefined): string {
   const h = createHash('sha256');
-  for (const f of files) {
-    try {
-      h.update(readFileSync(f));
-    } catch (e) {
-      h.update(`${f}:${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
+  for (const part of [client?.cert, client?.key, client?.ca, peer?.cert, peer?.key, peer?.ca]) {
+    h.update(part === undefined ? '-' : (part as Buffer));
     h.update('\0');
   }
   return h.digest('hex');
@@ -45,37 +37,37 @@ function watchedFiles(cfg: Config): string[] {
   return [client?.certFile, client?.keyFile, client?.clientCaFile, peer?.certFile, peer?.keyFile, peer?.caFile].filter((f): f is string => f !== undefined);
 }
 
-/**
- * The files' signature, taken before the server reads them at start: a rotation landing between that read and
- * the reloader's start is then seen at the first check, not missed until the next one.
- */
-export function tlsFilesSignature(cfg: Config): string {
-  return signature(watchedFiles(cfg));
-}
-
 export class TlsReloader {
   private readonly files: string[];
   private readonly timer: NodeJS.Timeout | undefined;
+  private last: string;
 
-  /** `last`: tlsFilesSignature(cfg) from before the files were loaded. */
+  /** `loaded`: the sets the server started with, as readServerFiles read them (not read again here). */
   constructor(
     private readonly cfg: Config,
     private readonly log: Logger,
     private readonly targets: TlsTargets,
-    private last: string,
+    loaded: { client?: ServerOptions; peer?: PeerTls },
   ) {
     this.files = watchedFiles(cfg);
-    if (this.files.length > 0) {
+    this.last = signature(loaded.client, loaded.peer);
+    if (this.active) {
       this.timer = setInterval(() => this.check('files changed'), TLS_RELOAD_CHECK_MS);
       this.timer.unref();
     }
   }
 
-  /** Reloads if any file changed since the last load (or always, with `force`); true when new certificates took over. */
+  /** Whether there is anything to reload (TLS on the client port, or between peers). */
+  get active(): boolean {
+    return this.files.length > 0;
+  }
+
+  /**
+   * Reads and validates the files (one read each) and, if they differ from the set in use (or always, with
+   * `force`), hands them over; true when new certificates took over.
+   */
   check(reason: string, force = false): boolean {
-    if (this.files.length === 0) return false;
-    const now = signature(this.files);
-    if (!force && now === this.last) return false;
+    if (!this.active) return false;
     let client: ServerOptions | undefined;
     let peer: PeerTls | undefined;
     try {
@@ -84,10 +76,13 @@ export class TlsReloader {
       client = c && tlsServerOptions(c);
       peer = p && peerTlsMaterial(p);
     } catch (e) {
-      // Not remembered as loaded: the next check tries again, so a rotation written in two steps completes.
+      // The set in use stays, and so does its signature: the next check tries again, so a rotation written in two
+      // steps completes.
       this.log.error({ reason, err: (e as Error).message }, `TLS certificates not reloaded, the current ones stay: ${(e as Error).message}`);
       return false;
     }
+    const now = signature(client, peer);
+    if (!force && now === this.last) return false;
     if (client) this.targets.client?.(client);
     if (peer) this.targets.peer?.(peer);
     this.last = now;

@@ -1,5 +1,5 @@
 // Certificate rotation without a restart (server/tls-reload.ts): changed PEM files are read, validated and then take
-// over new connections; unchanged files are not read again; a bad set is refused and the current certificates stay.
+// over new connections; an unchanged set is not handed over again; a bad set is refused and the current certificates stay.
 import t from 'tap';
 import { request } from 'node:https';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
-import { TlsReloader, tlsFilesSignature } from '../../server/tls-reload.js';
-import { defaultConfig } from '../../server/config.js';
+import { TlsReloader } from '../../server/tls-reload.js';
+import { tlsServerOptions, type TlsSettings } from '../../server/tls.js';
+import { defaultConfig, tlsSettings } from '../../server/config.js';
 
 const dir = tempDir('zkgate-tls-reload-');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +49,7 @@ async function notAfter(url: string, ca: string, client: Pem): Promise<number | 
 
 const expiry = (pem: string) => Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
 
-t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the current one, then takes the fixed one', async (t) => {
+t.test('TlsReloader: takes only changed files, refuses a bad set and keeps the current one, then takes the fixed one', async (t) => {
   const d = join(dir, 'unit');
   mkdirSync(d, { recursive: true });
   const files = install(d, one);
@@ -56,9 +57,9 @@ t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the c
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
   const taken: ServerOptions[] = [];
   const cfg = { ...defaultConfig(), ...files };
-  const r = new TlsReloader(cfg, log, { client: (o) => taken.push(o) }, tlsFilesSignature(cfg));
+  const r = new TlsReloader(cfg, log, { client: (o) => taken.push(o) }, { client: tlsServerOptions(tlsSettings(cfg) as TlsSettings) });
   t.teardown(() => r.stop());
-  t.equal(r.check('files changed'), false, 'nothing changed: nothing read');
+  t.equal(r.check('files changed'), false, 'nothing changed: nothing taken');
   install(d, two, one);
   t.equal(r.check('files changed'), false, "a certificate whose key does not match (a rotation half-written) is refused");
   t.equal(taken.length, 0, 'and nothing taken over');
@@ -68,7 +69,7 @@ t.test('TlsReloader: reads only changed files, refuses a bad set and keeps the c
   t.equal(String(taken[0]?.cert), two.server.cert, 'with the new certificate');
   t.equal(String(taken[0]?.ca), two.ca.cert, 'and the new client CA');
   t.match(lines.at(-1), { level: 30, msg: 'TLS certificates reloaded; new connections use them' });
-  t.equal(r.check('files changed'), false, 'and not read again until they change');
+  t.equal(r.check('files changed'), false, 'and not taken again until they change');
 });
 
 t.test('a running server rotates its certificate and client CA on reload, for new connections', async (t) => {
