@@ -5,7 +5,7 @@
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makePki, type TestPki } from '../helpers/certs.js';
+import { makePki, peerTlsLines, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/server.js';
 import { startEnsemble } from '../helpers/ensemble.js';
 import { req, retry } from './client.js';
@@ -21,14 +21,8 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const ensembleCa = makePki();
 const otherCa = makePki();
 
-function tlsLines(pki: TestPki, name: string, id: number): string[] {
-  const peer = pki.peer(`zkgate peer ${id}`);
-  return [
-    `peerTlsCertFile=${pki.file(dir, `${name}-${id}.pem`, peer.cert)}`,
-    `peerTlsKeyFile=${pki.file(dir, `${name}-${id}-key.pem`, peer.key)}`,
-    `peerTlsCaFile=${pki.file(dir, `${name}-ca.pem`, pki.ca.cert)}`,
-  ];
-}
+/** Member `id`'s peer TLS lines from `pki`, its files named after the CA's `name` (rewritten in place by a rotation). */
+const tlsLines = (pki: TestPki, name: string, id: number) => peerTlsLines(dir, pki, `zkgate peer ${id}`, `${name}-${id}-`);
 
 const members = async (url: string) => (await req(`${url}/v1/admin/cluster`)).body.members as Member[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +66,7 @@ t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused
   t.equal((await req(`${ens.node(3).url}/v1/znodes/after-join`, 'POST', 'y')).status, 201, 'a write through member 3 is forwarded over TLS');
   t.equal((await retry(() => req(`${ens.node(1).url}/v1/znodes/after-join`), (r) => r.status === 200)).status, 200, 'and replicated');
   const conf = (await req(`${ens.node(1).url}/v1/admin/conf`)).body as Record<string, unknown>;
-  t.equal(conf.peerTlsKeyFile, join(dir, 'ensemble-1-key.pem'), '/v1/admin/conf shows the key file path');
+  t.equal(conf.peerTlsKeyFile, join(dir, 'ensemble-1-peer-key.pem'), '/v1/admin/conf shows the key file path');
   t.notOk('peerTls' in conf, 'but never the PEM contents');
 
   // Rotation: a new CA and certificates for every member, written over the same files. Member 3 restarts on them;

@@ -83,15 +83,20 @@ export function makePki(validHours = 24): TestPki {
 }
 
 /**
- * zoo.cfg lines for peer TLS with a fresh CA and one certificate that every member shows (the CA decides; names are
- * not checked), written to `dir`: for harnesses that only need the links encrypted (Jepsen, the ensemble bench).
+ * zoo.cfg lines for peer TLS: `pki`'s CA and a peer certificate for `cn`, written to `dir` as `<prefix>peer.pem`,
+ * `<prefix>peer-key.pem` and `<prefix>ca.pem`.
  */
-export function sharedPeerTlsLines(dir: string, cn: string): string[] {
-  const pki = makePki();
+export function peerTlsLines(dir: string, pki: TestPki, cn: string, prefix = ''): string[] {
   const peer = pki.peer(cn);
   return [
-    `peerTlsCertFile=${pki.file(dir, 'peer.pem', peer.cert)}`,
-    `peerTlsKeyFile=${pki.file(dir, 'peer-key.pem', peer.key)}`,
-    `peerTlsCaFile=${pki.file(dir, 'ca.pem', pki.ca.cert)}`,
+    `peerTlsCertFile=${pki.file(dir, `${prefix}peer.pem`, peer.cert)}`,
+    `peerTlsKeyFile=${pki.file(dir, `${prefix}peer-key.pem`, peer.key)}`,
+    `peerTlsCaFile=${pki.file(dir, `${prefix}ca.pem`, pki.ca.cert)}`,
   ];
+}
+
+/** The same with a fresh CA and one certificate every member shows (the CA decides; names are not checked): for
+ * harnesses that only need the links encrypted (Jepsen, the ensemble bench). */
+export function sharedPeerTlsLines(dir: string, cn: string): string[] {
+  return peerTlsLines(dir, makePki(), cn);
 }
