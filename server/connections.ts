@@ -2,6 +2,7 @@
 // for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 
 export interface ConnectionStats {
   id: number;
@@ -27,39 +28,44 @@ export class ConnectionRegistry {
   /** Connections closed at once because the server had maxCnxns open (zkgate_connections_dropped_total). */
   dropped = 0;
 
-  /** Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. */
+  /**
+   * Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. On a TLS server the
+   * requests and upgrades arrive on the TLS socket, not on the TCP one the server accepted, so that is the one kept.
+   */
   attach(server: Server): void {
     // net.Server closes a connection past maxConnections before any byte is read, and says so only by this event.
     server.on('drop', () => this.dropped++);
-    server.on('connection', (sock: Socket) => {
-      const c: ConnectionStats = {
-        id: this.nextId++,
-        remoteAddress: sock.remoteAddress ?? '',
-        remotePort: sock.remotePort ?? 0,
-        kind: 'http',
-        establishedAt: Date.now(),
-        requests: 0,
-        lastOp: '',
-        lastSessionId: '',
-        lastResponseAt: 0,
-        lastLatencyMs: 0,
-        minLatencyMs: 0,
-        maxLatencyMs: 0,
-        totalLatencyMs: 0,
-      };
-      this.open.set(sock, c);
-      sock.once('close', () => {
-        const gone = this.open.get(sock);
-        if (gone?.kind === 'ws') this.ws--;
-        this.open.delete(sock);
-      });
-    });
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (sock: Socket) => this.follow(sock));
     server.on('upgrade', (_req, sock: Socket) => {
       const c = this.open.get(sock);
       if (c && c.kind === 'http') {
         c.kind = 'ws';
         this.ws++;
       }
+    });
+  }
+
+  private follow(sock: Socket): void {
+    const c: ConnectionStats = {
+      id: this.nextId++,
+      remoteAddress: sock.remoteAddress ?? '',
+      remotePort: sock.remotePort ?? 0,
+      kind: 'http',
+      establishedAt: Date.now(),
+      requests: 0,
+      lastOp: '',
+      lastSessionId: '',
+      lastResponseAt: 0,
+      lastLatencyMs: 0,
+      minLatencyMs: 0,
+      maxLatencyMs: 0,
+      totalLatencyMs: 0,
+    };
+    this.open.set(sock, c);
+    sock.once('close', () => {
+      const gone = this.open.get(sock);
+      if (gone?.kind === 'ws') this.ws--;
+      this.open.delete(sock);
     });
   }
 

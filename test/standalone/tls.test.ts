@@ -102,6 +102,10 @@ t.test('tlsCertFile + tlsKeyFile: the client port speaks HTTPS and WSS only', as
   t.equal((await https(url, 'PUT', '/v1/znodes/tls-a', { body: 'v2' })).status, 200, 'a plain set (fast path) over TLS');
   t.match(await event, { type: 'event', event: 'NodeDataChanged', path: '/tls-a' }, 'its event arrives over WSS');
   t.same((await https(url, 'GET', '/v1/znodes/tls-a')).body.data, 'v2', 'a plain read (fast path) over TLS');
+  // The connection bookkeeping follows the TLS socket the requests and the upgrade arrive on, not the TCP one under it.
+  t.match((await https(url, 'GET', '/metrics')).body, /^zkgate_ws_connections 1$/m, 'the WSS connection is counted as a WebSocket');
+  const cons = (await https(url, 'GET', '/v1/admin/cons')).body as { connections: { kind: string; requests: number }[] };
+  t.same(cons.connections.filter((c) => c.kind === 'ws').length, 1, 'cons lists it as one');
 });
 
 t.test('tlsClientCaFile (need): a client certificate is required and authenticates as x509:<subject DN>', async (t) => {
