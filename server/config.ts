@@ -82,7 +82,12 @@ export interface Config {
   // ---- watches (API.md §5) and blocking reads ----
   /** Open WebSockets on /v1/watch; past it an upgrade is 503 ConnectionLoss. */
   wsMaxConnections: number;
-  /** Open WebSockets from one client address (ZooKeeper's maxClientCnxns, default 60); past it 503. */
+  /**
+   * Open connections on the HTTP port from one client address, WebSockets included (ZooKeeper's maxClientCnxns;
+   * 0: no bound). Past it a new connection is closed on arrival.
+   */
+  maxClientCnxns: number;
+  /** Open WebSockets from one client address (as ZooKeeper's maxClientCnxns default, 60); past it 503. */
   wsMaxConnectionsPerIp: number;
   /** Watches one connection may hold (each path × kind counts one); past it a watch is BadArguments. */
   wsMaxWatchesPerConnection: number;
@@ -131,6 +136,14 @@ export interface Config {
   unknownKeys: string[];
 }
 
+/**
+ * maxClientCnxns when zoo.cfg does not set it: no bound. ZooKeeper's default of 60 counts native clients, which hold
+ * one connection per session; an HTTP client opens a connection per request in flight (fetch with 500 requests at
+ * once opens 500), and a proxy brings many clients from one address, so 60 (or Consul's 200) would refuse ordinary
+ * clients. maxCnxns bounds the total; wsMaxConnectionsPerIp bounds one address's WebSockets.
+ */
+export const DEFAULT_MAX_CLIENT_CNXNS = 0;
+
 export function defaultConfig(): Config {
   const tickTime = 2000;
   return {
@@ -158,6 +171,7 @@ export function defaultConfig(): Config {
     minZxidWaitMs: 5000,
     httpRequestTimeoutMs: 120_000,
     wsMaxConnections: 10000,
+    maxClientCnxns: DEFAULT_MAX_CLIENT_CNXNS,
     wsMaxConnectionsPerIp: 60,
     wsMaxWatchesPerConnection: 10000,
     wsMaxFrameBytes: 16 * 1024,
@@ -330,6 +344,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'maxCnxns':
         cfg.maxCnxns = int(key, value, 1, 10_000_000);
+        break;
+      case 'maxClientCnxns':
+        cfg.maxClientCnxns = int(key, value, 0, 10_000_000);
         break;
       case 'wsMaxConnections':
       case 'wsMaxConnectionsPerIp':

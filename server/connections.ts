@@ -1,5 +1,6 @@
 // Open client connections (HTTP keep-alive and upgraded WebSockets) with ZooKeeper's per-connection stats,
-// for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge.
+// for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge; and ZooKeeper's maxClientCnxns,
+// the bound on connections open from one client address.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
@@ -20,22 +21,51 @@ export interface ConnectionStats {
   totalLatencyMs: number;
 }
 
+export interface ClientLimit {
+  /** Connections one client address may have open (0: no bound). */
+  maxPerAddress: number;
+  /** Told of each connection closed on arrival because its address had maxPerAddress open. */
+  onRefused: (address: string) => void;
+}
+
 export class ConnectionRegistry {
   private readonly open = new Map<Socket, ConnectionStats>();
+  private readonly perAddress = new Map<string, number>();
   private nextId = 1;
   private ws = 0;
 
   /** Connections closed at once because the server had maxCnxns open (zkgate_connections_dropped_total). */
   dropped = 0;
+  /** Connections closed at once because their address had maxClientCnxns open. */
+  refusedPerAddress = 0;
 
   /**
    * Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. On a TLS server the
    * requests and upgrades arrive on the TLS socket, not on the TCP one the server accepted, so that is the one kept.
    */
-  attach(server: Server): void {
+  attach(server: Server, limit: ClientLimit): void {
     // net.Server closes a connection past maxConnections before any byte is read, and says so only by this event.
     server.on('drop', () => this.dropped++);
-    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (sock: Socket) => this.follow(sock));
+    const tls = server instanceof TlsServer;
+    // Counted on the TCP connection, so that a refused one costs no TLS handshake.
+    server.on('connection', (sock: Socket) => {
+      const address = sock.remoteAddress ?? '';
+      const n = this.perAddress.get(address) ?? 0;
+      if (limit.maxPerAddress > 0 && n >= limit.maxPerAddress) {
+        this.refusedPerAddress++;
+        sock.destroy();
+        limit.onRefused(address);
+        return;
+      }
+      this.perAddress.set(address, n + 1);
+      sock.once('close', () => {
+        const left = (this.perAddress.get(address) ?? 1) - 1;
+        if (left > 0) this.perAddress.set(address, left);
+        else this.perAddress.delete(address);
+      });
+      if (!tls) this.follow(sock);
+    });
+    if (tls) server.on('secureConnection', (sock: Socket) => this.follow(sock));
     server.on('upgrade', (_req, sock: Socket) => {
       const c = this.open.get(sock);
       if (c && c.kind === 'http') {

@@ -139,6 +139,7 @@ export class NodeMetrics {
     });
     counter('zkgate_audit_entries_lost_total', 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)', () => node.audit?.lost ?? 0);
     counter('zkgate_connections_dropped_total', 'Connections to the HTTP port closed on arrival because maxCnxns were open', () => conns.dropped);
+    counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
     counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
   }
 
@@ -172,9 +173,21 @@ export class NodeMetrics {
  * Wires metrics and connection stats into the root app (not an encapsulated plugin, so the hook sees
  * every route), and the store's durable-write timer into the fsync histogram.
  */
+/** At most one log line per this interval while connections are refused at maxClientCnxns. */
+const REFUSED_WARN_EVERY_MS = 10_000;
+
 export function installMetrics(app: FastifyInstance, node: ZkNode, conns: ConnectionRegistry): NodeMetrics {
   const metrics = new NodeMetrics(node, conns);
-  conns.attach(app.server);
+  let warnedAt = -Infinity;
+  conns.attach(app.server, {
+    maxPerAddress: node.cfg.maxClientCnxns,
+    onRefused: (address) => {
+      // One line per REFUSED_WARN_EVERY_MS at most: a client retrying in a loop would otherwise flood the log.
+      if (Date.now() - warnedAt < REFUSED_WARN_EVERY_MS) return;
+      warnedAt = Date.now();
+      node.log.warn({ maxClientCnxns: node.cfg.maxClientCnxns, remote: address }, `too many connections from ${address}: max is ${node.cfg.maxClientCnxns} (maxClientCnxns); new ones are closed on arrival (zkgate_client_connections_refused_total counts them)`);
+    },
+  });
   node.store.durableWriteObserver = (seconds) => metrics.fsync.observe(seconds);
   if (node.engine instanceof WritePipeline) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {

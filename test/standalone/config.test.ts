@@ -46,6 +46,7 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['metricsPort=0'], 'metricsPort'],
     [['audit.enable=yes'], 'audit.enable: true or false'],
     [['maxCnxns=100'], 'maxCnxns (100) must be larger than wsMaxConnections (10000)'],
+    [['maxClientCnxns=-1'], 'maxClientCnxns'],
     [['peerTlsCertFile=peer.pem'], 'peerTlsKeyFile is missing: peer TLS needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile'],
     [['peerTlsCertFile', 'peerTlsKeyFile', 'peerTlsCaFile'].map((k) => `${k}=${join(dir, 'garbage.pem')}`), 'configuration error (peerTlsCertFile)'],
     [['ensembleSecretFile=no-such-secret'], /ensembleSecretFile: \S+no-such-secret does not exist/],

@@ -1,7 +1,8 @@
 // Bounds on the HTTP port's connections. maxCnxns (ZooKeeper's): at most that many open, WebSockets included; one more
 // is closed on arrival without an answer and counted in zkgate_connections_dropped_total; a freed slot is usable again.
+// maxClientCnxns (ZooKeeper's): the same, per client address, counted in zkgate_client_connections_refused_total.
 // httpRequestTimeoutMs: a request not received whole in time is answered 408 and its connection closed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import { startTestServer } from '../helpers/server.js';
@@ -17,9 +18,9 @@ class RawClient {
     this.closed = new Promise((r) => sock.once('close', () => r()));
   }
 
-  static open(port: number): Promise<RawClient> {
+  static open(port: number, localAddress = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
@@ -40,17 +41,44 @@ class RawClient {
   }
 }
 
+/** Opens `n` connections from `localAddress` and returns them once each has been answered (so the server holds them). */
+async function openServed(t: Test, port: number, n: number, localAddress = '127.0.0.1'): Promise<RawClient[]> {
+  const out: RawClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = await RawClient.open(port, localAddress);
+    t.teardown(() => c.sock.destroy());
+    out.push(c);
+  }
+  const answers = await Promise.all(out.map((c) => c.get('/v1/admin/ruok')));
+  t.equal(answers.filter((a) => a !== null && /imok$/.test(a)).length, n, `${n} connections from ${localAddress} served`);
+  return out;
+}
+
+/** A new connection from `localAddress` gets its answer, retrying while the server has not yet seen a freed slot. */
+async function servedSoon(t: Test, port: number, localAddress: string): Promise<string | null> {
+  let answer: string | null = null;
+  for (let i = 0; i < 50 && answer === null; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 20));
+    const c = await RawClient.open(port, localAddress);
+    t.teardown(() => c.sock.destroy());
+    answer = await c.get('/v1/admin/ruok');
+  }
+  return answer;
+}
+
+/** A WebSocket on /v1/watch, open. */
+async function openWebSocket(t: Test, port: number): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/watch`);
+  t.teardown(() => ws.close());
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  return ws;
+}
+
 t.test('maxCnxns bounds open connections on the HTTP port, WebSockets included', async (t) => {
   const s = await startTestServer({ maxCnxns: 3, wsMaxConnections: 2 });
   t.teardown(() => s.destroy());
-  const a = await RawClient.open(s.port);
-  const b = await RawClient.open(s.port);
-  t.teardown(() => [a, b].forEach((c) => c.sock.destroy()));
-  t.match(await a.get('/v1/admin/ruok'), /imok$/, 'first connection served');
-  t.match(await b.get('/v1/admin/ruok'), /imok$/, 'second connection served');
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/v1/watch`);
-  t.teardown(() => ws.close());
-  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  const [a, b] = (await openServed(t, s.port, 2)) as [RawClient, RawClient];
+  await openWebSocket(t, s.port);
   t.pass('a WebSocket takes the third slot');
 
   const extra = await RawClient.open(s.port);
@@ -60,17 +88,36 @@ t.test('maxCnxns bounds open connections on the HTTP port, WebSockets included',
 
   b.sock.destroy();
   await b.closed;
-  const again = await RawClient.open(s.port);
-  t.teardown(() => again.sock.destroy());
-  let answer = await again.get('/v1/admin/ruok');
   // The server learns of the freed slot when its side of the socket closes, a moment after ours.
-  for (let i = 0; i < 50 && answer === null; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    const retry = await RawClient.open(s.port);
-    t.teardown(() => retry.sock.destroy());
-    answer = await retry.get('/v1/admin/ruok');
-  }
-  t.match(answer, /imok$/, 'a freed slot takes a new connection');
+  t.match(await servedSoon(t, s.port, '127.0.0.1'), /imok$/, 'a freed slot takes a new connection');
+});
+
+t.test('maxClientCnxns bounds the connections from one client address, WebSockets included', async (t) => {
+  const s = await startTestServer({ maxClientCnxns: 3 });
+  t.teardown(() => s.destroy());
+  const [a, b] = (await openServed(t, s.port, 2)) as [RawClient, RawClient];
+  await openWebSocket(t, s.port);
+  t.pass('a WebSocket takes the third connection of 127.0.0.1');
+
+  const extra = await RawClient.open(s.port);
+  t.equal(await extra.get('/v1/admin/ruok'), null, 'a fourth from 127.0.0.1 is closed without an answer');
+  const other = await openServed(t, s.port, 3, '127.0.0.2');
+  t.match(await (other[0] as RawClient).get('/metrics'), /^zkgate_client_connections_refused_total 1$/m, 'the refusal is counted');
+  t.match(await (other[0] as RawClient).get('/metrics'), /^zkgate_connections_dropped_total 0$/m, 'apart from maxCnxns drops');
+
+  b.sock.destroy();
+  await b.closed;
+  t.match(await servedSoon(t, s.port, '127.0.0.1'), /imok$/, 'a connection closed frees its slot for that address');
+  t.match(await a.get('/v1/admin/ruok'), /imok$/, 'the connections kept are served throughout');
+});
+
+t.test('maxClientCnxns bounds nothing unless set', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  t.equal(s.cfg.maxClientCnxns, 0, 'the default');
+  // As many as fetch opens for a Promise.all of 250 requests, past ZooKeeper's 60 and Consul's 200.
+  await openServed(t, s.port, 250);
+  t.match(await (await RawClient.open(s.port)).get('/metrics'), /^zkgate_client_connections_refused_total 0$/m, 'none refused');
 });
 
 t.test('httpRequestTimeoutMs: a request whose body never finishes gets 408 and its connection is closed', async (t) => {

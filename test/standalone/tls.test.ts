@@ -108,6 +108,26 @@ t.test('tlsCertFile + tlsKeyFile: the client port speaks HTTPS and WSS only', as
   t.same(cons.connections.filter((c) => c.kind === 'ws').length, 1, 'cons lists it as one');
 });
 
+t.test('maxClientCnxns over TLS: the connection past the bound is closed before its handshake', async (t) => {
+  const s = await startTestServer({ ...files, maxClientCnxns: 1 });
+  t.teardown(() => s.destroy());
+  const held = await wss(s.url);
+  t.teardown(() => held.close());
+  await t.rejects(https(s.url, 'GET', '/v1/admin/ruok'), /socket hang up|ECONNRESET|disconnected/i, 'a second connection from 127.0.0.1 gets no handshake');
+  held.close();
+  await new Promise((r) => held.once('close', r));
+  let status = 0;
+  let refused = 1;
+  // The server frees the slot when its side of the socket closes, a moment after ours; a try before that is refused too.
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    status = await https(s.url, 'GET', '/metrics').then((r) => r.status, () => 0);
+    if (status === 0) refused++;
+  }
+  t.equal(status, 200, 'served once the first is closed');
+  t.match((await https(s.url, 'GET', '/metrics')).body, new RegExp(`^zkgate_client_connections_refused_total ${refused}$`, 'm'), 'and every refusal counted');
+});
+
 t.test('tlsClientCaFile (need): a client certificate is required and authenticates as x509:<subject DN>', async (t) => {
   const s = await startTestServer({ ...files, tlsClientCaFile: caFile });
   t.teardown(() => s.destroy());
