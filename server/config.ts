@@ -4,7 +4,8 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { ConfigError, bool, int, pathValue, port } from './config-values.js';
 import { parseOrigins } from './origins.js';
 import { applyZkTlsKeys, readZkTlsKey, type ZkTlsKeys } from './zk-tls-keys.js';
-import { peerTlsMaterial, tlsServerOptions, type PeerTls, type TlsSettings } from './tls.js';
+import { peerTlsMaterial, tlsServerOptions, type PeerTls, type PeerTlsFiles, type TlsSettings } from './tls.js';
+import { parseCiphers, parseProtocols, type TlsProtocol } from './tls-policy.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { parseServerLine, resolveEnsembleIdentity, type ServerLine } from './ensemble-config.js';
 
@@ -46,10 +47,16 @@ export interface Config {
   tlsClientAuth: 'need' | 'want';
   /** A client certificate with this subject DN (RFC 2253, as x509 ACL ids) is the super user, as superDigest's user is. */
   x509SuperUser?: string;
+  /** TLS versions and cipher suites the client port accepts (server/tls-policy.ts); unset, Node's defaults. */
+  tlsProtocols?: TlsProtocol[];
+  tlsCiphers?: string;
   /** Mutual TLS between ensemble peers when all three are set (server/tls.ts); paths relative to zoo.cfg's folder. */
   peerTlsCertFile?: string;
   peerTlsKeyFile?: string;
   peerTlsCaFile?: string;
+  /** TLS versions and cipher suites of the peer links, both ways; unset, Node's defaults. */
+  peerTlsProtocols?: TlsProtocol[];
+  peerTlsCiphers?: string;
   /** Those files' contents, read by readServerFiles at start (never shown by /v1/admin/conf). */
   peerTls?: PeerTls;
   containerCheckIntervalMs: number;
@@ -271,6 +278,14 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'peerTlsCaFile':
         cfg[key] = pathValue(key, value, baseDir);
         break;
+      case 'tlsProtocols':
+      case 'peerTlsProtocols':
+        cfg[key] = parseProtocols(key, value);
+        break;
+      case 'tlsCiphers':
+      case 'peerTlsCiphers':
+        cfg[key] = parseCiphers(key, value);
+        break;
       case 'tlsClientAuth':
         if (value !== 'need' && value !== 'want') throw new ConfigError(key, `tlsClientAuth: need or want, got ${JSON.stringify(value)}`);
         cfg.tlsClientAuth = value;
@@ -455,13 +470,18 @@ export function readServerFiles(cfg: Config): HttpsServerOptions | undefined {
 }
 
 /** The peer channel's TLS files: all three keys or none, since each side must both show and check a certificate. */
-export function peerTlsFiles(cfg: Config): { certFile: string; keyFile: string; caFile: string } | undefined {
+export function peerTlsFiles(cfg: Config): PeerTlsFiles | undefined {
   const { peerTlsCertFile: certFile, peerTlsKeyFile: keyFile, peerTlsCaFile: caFile } = cfg;
-  if (certFile === undefined && keyFile === undefined && caFile === undefined) return undefined;
+  if (certFile === undefined && keyFile === undefined && caFile === undefined) {
+    for (const k of ['peerTlsProtocols', 'peerTlsCiphers'] as const) {
+      if (cfg[k] !== undefined) throw new ConfigError(k, `${k} needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile: the peer links are not TLS without them`);
+    }
+    return undefined;
+  }
   for (const [k, v] of [['peerTlsCertFile', certFile], ['peerTlsKeyFile', keyFile], ['peerTlsCaFile', caFile]] as const) {
     if (v === undefined) throw new ConfigError(k, `${k} is missing: peer TLS needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile (each peer shows its certificate and checks the other's)`);
   }
-  return { certFile: certFile as string, keyFile: keyFile as string, caFile: caFile as string };
+  return { certFile: certFile as string, keyFile: keyFile as string, caFile: caFile as string, policy: { protocols: cfg.peerTlsProtocols, ciphers: cfg.peerTlsCiphers } };
 }
 
 /** Room for this many plain HTTP connections besides the WebSockets when maxCnxns is not set. */
@@ -477,6 +497,9 @@ export function tlsSettings(cfg: Config): TlsSettings | undefined {
   const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsClientCaFile: clientCaFile } = cfg;
   if (certFile === undefined && keyFile === undefined) {
     if (clientCaFile !== undefined) throw new ConfigError('tlsClientCaFile', 'tlsClientCaFile needs tlsCertFile and tlsKeyFile (client certificates are a TLS feature)');
+    for (const k of ['tlsProtocols', 'tlsCiphers'] as const) {
+      if (cfg[k] !== undefined) throw new ConfigError(k, `${k} needs tlsCertFile and tlsKeyFile: the client port speaks plain HTTP without them`);
+    }
     if (cfg.x509SuperUser !== undefined) throw new ConfigError('x509SuperUser', 'x509SuperUser needs tlsCertFile, tlsKeyFile and tlsClientCaFile (a client certificate names it)');
     return undefined;
   }
@@ -485,7 +508,7 @@ export function tlsSettings(cfg: Config): TlsSettings | undefined {
   if (cfg.x509SuperUser !== undefined && clientCaFile === undefined) {
     throw new ConfigError('x509SuperUser', 'x509SuperUser needs tlsClientCaFile: only a certificate that CA signed can name it');
   }
-  return { certFile, keyFile, clientCaFile, clientAuth: cfg.tlsClientAuth };
+  return { certFile, keyFile, clientCaFile, clientAuth: cfg.tlsClientAuth, policy: { protocols: cfg.tlsProtocols, ciphers: cfg.tlsCiphers } };
 }
 
 /** Clamps a requested session timeout into [min, max] as ZooKeeper negotiates it. */

@@ -3,12 +3,13 @@
 // ZooKeeper's X509AuthenticationProvider does: ACL id `x509:<subject DN>`, the DN written as RFC 2253 (CN first), so
 // ACLs read as in ZooKeeper.
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { createSecureContext, type PeerCertificate, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { ConfigError } from './config-values.js';
 import type { AuthId } from './tree/types.js';
+import { policyOptions, type TlsPolicy } from './tls-policy.js';
 
 export interface TlsSettings {
   certFile: string;
@@ -16,6 +17,7 @@ export interface TlsSettings {
   /** Client certificates signed by this CA authenticate as x509; `need` refuses a client without one. */
   clientCaFile?: string;
   clientAuth: 'need' | 'want';
+  policy: TlsPolicy;
 }
 
 function read(key: string, file: string): Buffer {
@@ -52,20 +54,32 @@ export function tlsServerOptions(t: TlsSettings): ServerOptions {
     key: ['tlsKeyFile', t.keyFile],
     ca: t.clientCaFile === undefined ? undefined : ['tlsClientCaFile', t.clientCaFile],
   });
-  if (ca === undefined) return { cert, key };
-  return { cert, key, ca, requestCert: true, rejectUnauthorized: t.clientAuth === 'need' };
+  const policy = policyOptions(t.policy);
+  if (ca === undefined) return { cert, key, ...policy };
+  return { cert, key, ca, requestCert: true, rejectUnauthorized: t.clientAuth === 'need', ...policy };
 }
 
-/** Mutual TLS between ensemble peers: each presents `cert` and accepts only a peer whose certificate `ca` signed. */
-export interface PeerTls {
+/**
+ * Mutual TLS between ensemble peers: each presents `cert` and accepts only a peer whose certificate `ca` signed, over
+ * the versions and ciphers of peerTlsProtocols / peerTlsCiphers (the same both ways: they go into the server's and
+ * the dialer's options).
+ */
+export interface PeerTls extends Pick<SecureContextOptions, 'minVersion' | 'maxVersion' | 'ciphers'> {
   cert: Buffer;
   key: Buffer;
   ca: Buffer;
 }
 
-export function peerTlsMaterial(files: { certFile: string; keyFile: string; caFile: string }): PeerTls {
+export interface PeerTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  policy: TlsPolicy;
+}
+
+export function peerTlsMaterial(files: PeerTlsFiles): PeerTls {
   const { cert, key, ca } = loadPem({ cert: ['peerTlsCertFile', files.certFile], key: ['peerTlsKeyFile', files.keyFile], ca: ['peerTlsCaFile', files.caFile] });
-  return { cert, key, ca: ca as Buffer };
+  return { cert, key, ca: ca as Buffer, ...policyOptions(files.policy) };
 }
 
 const RFC2253_SPECIAL = /[,+"\\<>;]/g;

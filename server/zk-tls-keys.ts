@@ -4,10 +4,13 @@
 //   ssl.trustStore.location (PEM CA certificates)                        → tlsClientCaFile
 //   ssl.clientAuth=need|want|none                                        → tlsClientAuth (none: no client CA)
 //   sslQuorum=true with ssl.quorum.keyStore.location / trustStore.location → peerTlsCertFile, KeyFile, CaFile
+//   ssl[.quorum].enabledProtocols, else ssl[.quorum].protocol              → tlsProtocols / peerTlsProtocols
+//   ssl[.quorum].ciphersuites (Java's names)                             → tlsCiphers / peerTlsCiphers (OpenSSL's)
 // zkgate reads PEM only: a JKS or PKCS#12 store, or a store password (an encrypted key), is refused naming the key,
 // with the command that converts it. zkgate's own keys win over these whatever their order.
 import type { Config } from './config.js';
 import { ConfigError, bool, pathValue } from './config-values.js';
+import { parseProtocols, zkCiphers, zkProtocol, zkProtocols, type TlsProtocol } from './tls-policy.js';
 
 export interface ZkTlsKeys {
   keyStore?: string;
@@ -18,10 +21,43 @@ export interface ZkTlsKeys {
   quorumTrustStore?: string;
   /** zoo.cfg set tlsClientAuth itself, which then wins over ssl.clientAuth. */
   ownClientAuth?: boolean;
+  /** ssl.protocol, ssl.enabledProtocols and ssl.ciphersuites, and their ssl.quorum. twins. */
+  policy?: ZkTlsPolicy;
+  quorumPolicy?: ZkTlsPolicy;
 }
 
+interface ZkTlsPolicy {
+  /** `null`: any version (ssl.protocol=TLS). */
+  protocol?: TlsProtocol[] | null;
+  enabledProtocols?: TlsProtocol[];
+  ciphers?: string;
+}
+
+/** The protocol and cipher keys, after `ssl.` or `ssl.quorum.`. */
+function readPolicyKey(p: ZkTlsPolicy, name: string, key: string, value: string): boolean {
+  switch (name) {
+    case 'protocol':
+      p.protocol = zkProtocol(key, value) ?? null;
+      return true;
+    case 'enabledProtocols':
+      p.enabledProtocols = parseProtocols(key, value);
+      return true;
+    case 'ciphersuites':
+      p.ciphers = zkCiphers(key, value);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** As in ZooKeeper, enabledProtocols defaults to protocol, and only versions a listed suite belongs to are spoken. */
+const protocolsOf = (p: ZkTlsPolicy | undefined, ciphersKey: string) => zkProtocols(ciphersKey, p?.enabledProtocols ?? p?.protocol ?? undefined, p?.ciphers);
+
 /** The fields this fills in. */
-export type TlsTarget = Pick<Config, 'tlsCertFile' | 'tlsKeyFile' | 'tlsClientCaFile' | 'tlsClientAuth' | 'peerTlsCertFile' | 'peerTlsKeyFile' | 'peerTlsCaFile'>;
+export type TlsTarget = Pick<
+  Config,
+  'tlsCertFile' | 'tlsKeyFile' | 'tlsClientCaFile' | 'tlsClientAuth' | 'peerTlsCertFile' | 'peerTlsKeyFile' | 'peerTlsCaFile' | 'tlsProtocols' | 'tlsCiphers' | 'peerTlsProtocols' | 'peerTlsCiphers'
+>;
 
 const NOT_PEM = /\.(jks|p12|pfx|bcfks)$/i;
 const CONVERT =
@@ -69,6 +105,8 @@ export function readZkTlsKey(acc: ZkTlsKeys, key: string, value: string, baseDir
       acc.sslQuorum = bool(key, value);
       return true;
     default:
+      if (key.startsWith('ssl.quorum.')) return readPolicyKey((acc.quorumPolicy ??= {}), key.slice('ssl.quorum.'.length), key, value);
+      if (key.startsWith('ssl.')) return readPolicyKey((acc.policy ??= {}), key.slice('ssl.'.length), key, value);
       return false;
   }
 }
@@ -87,5 +125,14 @@ export function applyZkTlsKeys(acc: ZkTlsKeys, cfg: TlsTarget): void {
     cfg.peerTlsCertFile ??= acc.quorumKeyStore;
     cfg.peerTlsKeyFile ??= acc.quorumKeyStore;
     cfg.peerTlsCaFile ??= acc.quorumTrustStore;
+  }
+  // Like ZooKeeper's, they matter only where TLS is on.
+  if (cfg.tlsCertFile !== undefined) {
+    cfg.tlsProtocols ??= protocolsOf(acc.policy, 'ssl.ciphersuites');
+    cfg.tlsCiphers ??= acc.policy?.ciphers;
+  }
+  if (cfg.peerTlsCertFile !== undefined) {
+    cfg.peerTlsProtocols ??= protocolsOf(acc.quorumPolicy, 'ssl.quorum.ciphersuites');
+    cfg.peerTlsCiphers ??= acc.quorumPolicy?.ciphers;
   }
 }

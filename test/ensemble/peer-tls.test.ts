@@ -4,6 +4,7 @@
 // right certificate it joins and catches up; after a rotation to a new CA, SIGHUP makes the members reload.
 import t from 'tap';
 import { rmSync } from 'node:fs';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { makePki, peerTlsLines, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/server.js';
@@ -83,4 +84,31 @@ t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused
   t.match(ens.node(1).child?.stdout(), /"msg":"TLS certificates reloaded; new connections use them"/, 'member 1 logs the reload');
   t.equal((await req(`${ens.node(3).url}/v1/znodes/after-rotation`, 'POST', 'z')).status, 201, 'and writes through member 3 go on');
   for (const id of [1, 2]) t.ok(ens.node(id).child && ens.node(id).child?.proc.exitCode === null, `member ${id} is still running after SIGHUP`);
+});
+
+/** A TLS handshake with member `port`'s peer listener, as a peer with a certificate from `pki` would start one. */
+function handshake(pki: TestPki, port: number, opts: tls.ConnectionOptions): Promise<{ protocol: string | null; cipher: string }> {
+  const probe = pki.peer('probe');
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, cert: probe.cert, key: probe.key, ca: pki.ca.cert, checkServerIdentity: () => undefined, ...opts }, () => {
+      resolve({ protocol: s.getProtocol(), cipher: s.getCipher().name });
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
+t.test('peerTlsProtocols and peerTlsCiphers: members link over what they allow, and a peer offering less is refused', async (t) => {
+  const ens = await startEnsemble({
+    extraFor: (id) => [...tlsLines(ensembleCa, 'policy', id), 'peerTlsProtocols=TLSv1.3', 'peerTlsCiphers=TLS_AES_256_GCM_SHA384'],
+  });
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader(30000);
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/peer-policy`, 'POST', 'x')).status, 201, 'the members link, elect a leader and take writes');
+  const other = leader === 1 ? 2 : 1;
+  t.equal((await retry(() => req(`${ens.node(other).url}/v1/znodes/peer-policy`), (r) => r.status === 200)).status, 200, 'and replicate');
+  const port = ens.node(other).peerPort;
+  t.same(await handshake(ensembleCa, port, {}), { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' }, 'a peer link is TLSv1.3 with the configured suite');
+  await t.rejects(handshake(ensembleCa, port, { maxVersion: 'TLSv1.2' }), 'a peer offering only TLSv1.2 is refused');
+  await t.rejects(handshake(ensembleCa, port, { ciphers: 'TLS_AES_128_GCM_SHA256' }), 'and one offering only another suite');
 });

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { X509Certificate } from 'node:crypto';
-import type { ServerOptions } from 'node:https';
+import type { RequestOptions, ServerOptions } from 'node:https';
 import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
 import { TlsReloader } from '../../server/tls-reload.js';
@@ -27,9 +27,9 @@ function install(d: string, pki: TestPki, keyFrom: TestPki = pki): { tlsCertFile
   return files;
 }
 
-function get(url: string, path: string, ca: string, client: Pem): Promise<{ status: number; text: string }> {
+function get(url: string, path: string, ca: string, client: Pem, extra: RequestOptions = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { ca, cert: client.cert, key: client.key, agent: false }, (res) => {
+    const req = request(`${url}${path}`, { ca, cert: client.cert, key: client.key, agent: false, ...extra }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
@@ -39,7 +39,7 @@ function get(url: string, path: string, ca: string, client: Pem): Promise<{ stat
   });
 }
 
-const status = async (url: string, ca: string, client: Pem) => (await get(url, '/v1/admin/ruok', ca, client)).status;
+const status = async (url: string, ca: string, client: Pem, extra: RequestOptions = {}) => (await get(url, '/v1/admin/ruok', ca, client, extra)).status;
 
 /** The expiry gauge of the client port's certificate, as /metrics gives it. */
 async function notAfter(url: string, ca: string, client: Pem): Promise<number | undefined> {
@@ -86,4 +86,19 @@ t.test('a running server rotates its certificate and client CA on reload, for ne
   await t.rejects(status(s.url, one.ca.cert, c1), 'and the old CA no longer verifies the server');
   t.equal(await notAfter(s.url, two.ca.cert, c2), expiry(two.server.cert), 'the expiry gauge follows the new certificate');
   t.not(expiry(two.server.cert), expiry(one.server.cert));
+});
+
+t.test('a reload keeps tlsProtocols and tlsCiphers: only the certificates change', async (t) => {
+  const d = join(dir, 'policy');
+  mkdirSync(d, { recursive: true });
+  const s = await startTestServer({ ...install(d, one), tlsProtocols: ['TLSv1.3'], tlsCiphers: 'TLS_AES_256_GCM_SHA384' });
+  t.teardown(() => s.destroy());
+  const [c1, c2] = [one.client([['CN', 'old']]), two.client([['CN', 'new']])];
+  t.equal(await status(s.url, one.ca.cert, c1), 200, 'before: a TLSv1.3 client is served');
+  await t.rejects(status(s.url, one.ca.cert, c1, { maxVersion: 'TLSv1.2' }), 'and a TLSv1.2 one refused');
+  install(d, two);
+  t.equal(s.reloadTls('test'), true, 'reloaded');
+  t.equal(await status(s.url, two.ca.cert, c2), 200, 'after: the new certificate serves TLSv1.3');
+  await t.rejects(status(s.url, two.ca.cert, c2, { maxVersion: 'TLSv1.2' }), 'and still refuses TLSv1.2');
+  await t.rejects(status(s.url, two.ca.cert, c2, { ciphers: 'TLS_AES_128_GCM_SHA256' }), 'and a TLSv1.3 suite not configured');
 });

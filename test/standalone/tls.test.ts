@@ -3,6 +3,7 @@
 // clients without one and `want` serves them unauthenticated.
 import t from 'tap';
 import { request } from 'node:https';
+import tls from 'node:tls';
 import { request as plainRequest } from 'node:http';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -126,6 +127,32 @@ t.test('maxClientCnxns over TLS: the connection past the bound is closed before 
   }
   t.equal(status, 200, 'served once the first is closed');
   t.match((await https(s.url, 'GET', '/metrics')).body, new RegExp(`^zkgate_client_connections_refused_total ${refused}$`, 'm'), 'and every refusal counted');
+});
+
+/** A TLS handshake with the client port: the version and suite it settles on, or the handshake's error. */
+function handshake(url: string, opts: tls.ConnectionOptions = {}): Promise<{ protocol: string | null; cipher: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: Number(port), ca: pki.ca.cert, servername: 'localhost', ...opts }, () => {
+      resolve({ protocol: s.getProtocol(), cipher: s.getCipher().name });
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
+t.test('tlsProtocols and tlsCiphers: the client port accepts only those versions and suites', async (t) => {
+  const only13 = await startTestServer({ ...files, tlsProtocols: ['TLSv1.3'] });
+  t.teardown(() => only13.destroy());
+  t.match(await handshake(only13.url), { protocol: 'TLSv1.3' }, 'tlsProtocols=TLSv1.3: a TLSv1.3 client is served');
+  await t.rejects(handshake(only13.url, { maxVersion: 'TLSv1.2' }), 'and a TLSv1.2 one refused');
+  t.equal((await https(only13.url, 'GET', '/v1/admin/ruok')).status, 200, 'HTTPS works over it');
+
+  const suite = await startTestServer({ ...files, tlsProtocols: ['TLSv1.2'], tlsCiphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+  t.teardown(() => suite.destroy());
+  t.same(await handshake(suite.url), { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' }, 'tlsProtocols=TLSv1.2 with one suite: a default client gets exactly that');
+  await t.rejects(handshake(suite.url, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }), 'a client offering only another suite is refused');
+  await t.rejects(handshake(suite.url, { minVersion: 'TLSv1.3' }), 'and a TLSv1.3-only client');
 });
 
 t.test('tlsClientCaFile (need): a client certificate is required and authenticates as x509:<subject DN>', async (t) => {

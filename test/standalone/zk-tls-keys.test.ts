@@ -40,6 +40,34 @@ t.test('sslQuorum=true with quorum stores becomes peer TLS; without it they are 
   t.throws(() => load(['sslQuorum=true', 'ssl.quorum.keyStore.location=keystore.pem']), { key: 'ssl.quorum.trustStore.location', message: /sslQuorum=true needs/ });
 });
 
+t.test("ssl.enabledProtocols, ssl.protocol and ssl.ciphersuites become the TLS policy, in OpenSSL's names", async (t) => {
+  const ks = ['ssl.keyStore.location=keystore.pem'];
+  const suites = 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_AES_256_GCM_SHA384';
+  t.match(load([...ks, 'ssl.enabledProtocols=TLSv1.3,TLSv1.2', `ssl.ciphersuites=${suites}`]), {
+    tlsProtocols: ['TLSv1.2', 'TLSv1.3'],
+    tlsCiphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:TLS_AES_256_GCM_SHA384',
+  });
+  t.same(load([...ks, 'ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256']).tlsProtocols, ['TLSv1.2'], "TLSv1.2 suites alone: TLSv1.2 only, as Java would speak (OpenSSL would keep its TLSv1.3 suites)");
+  t.same(load([...ks, 'ssl.ciphersuites=TLS_AES_128_GCM_SHA256']).tlsProtocols, ['TLSv1.3'], 'TLSv1.3 suites alone: TLSv1.3 only');
+  t.throws(() => load([...ks, 'ssl.enabledProtocols=TLSv1.3', 'ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256']), { key: 'ssl.ciphersuites', message: /none of these suites belongs to an enabled protocol \(TLSv1\.3\)/ });
+  t.same(load([...ks, 'ssl.protocol=TLSv1.3']).tlsProtocols, ['TLSv1.3'], 'enabledProtocols defaults to protocol, as in ZooKeeper');
+  t.same(load([...ks, 'ssl.protocol=TLSv1.3', 'ssl.enabledProtocols=TLSv1.2']).tlsProtocols, ['TLSv1.2'], 'and enabledProtocols wins over it');
+  t.equal(load([...ks, 'ssl.protocol=TLS']).tlsProtocols, undefined, "protocol=TLS (Java's any version): no bound");
+  t.same(load([...ks, 'tlsProtocols=TLSv1.2', 'ssl.protocol=TLSv1.3']).tlsProtocols, ['TLSv1.2'], "zkgate's own key wins");
+  t.equal(load(['ssl.protocol=TLSv1.3']).tlsProtocols, undefined, 'without TLS on the client port they do not apply');
+  const q = ['sslQuorum=true', 'ssl.quorum.keyStore.location=keystore.pem', 'ssl.quorum.trustStore.location=truststore.pem'];
+  t.match(load([...q, 'ssl.quorum.enabledProtocols=TLSv1.3', 'ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256']), {
+    peerTlsProtocols: ['TLSv1.3'],
+    peerTlsCiphers: 'TLS_AES_128_GCM_SHA256',
+    tlsProtocols: undefined,
+  });
+  t.throws(() => load([...ks, 'ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_NULL_SHA']), {
+    key: 'ssl.ciphersuites',
+    message: /TLS_RSA_WITH_NULL_SHA has no OpenSSL name zkgate knows; list the suites in OpenSSL's names under tlsCiphers instead/,
+  }, 'a name it cannot translate is refused, not dropped (that would allow more than the operator wrote)');
+  t.throws(() => load([...ks, 'ssl.enabledProtocols=TLSv1.1']), { key: 'ssl.enabledProtocols', message: /TLSv1\.1 is not offered; zkgate speaks TLSv1\.2 and TLSv1\.3/ });
+});
+
 t.test('what zkgate cannot read is refused naming the key, never served in plain text', async (t) => {
   const cases: [string[], string, RegExp][] = [
     [['ssl.keyStore.location=keystore.jks'], 'ssl.keyStore.location', /not a PEM file.*openssl pkcs12/],
