@@ -50,8 +50,17 @@ function readPolicyKey(p: ZkTlsPolicy, name: string, key: string, value: string)
   }
 }
 
-/** As in ZooKeeper, enabledProtocols defaults to protocol, and only versions a listed suite belongs to are spoken. */
-const protocolsOf = (p: ZkTlsPolicy | undefined, ciphersKey: string) => zkProtocols(ciphersKey, p?.enabledProtocols ?? p?.protocol ?? undefined, p?.ciphers);
+/**
+ * ZooKeeper's versions and suites, for what zkgate's own keys left unset. As in ZooKeeper, enabledProtocols defaults
+ * to protocol, and only versions a listed suite belongs to are spoken (unless zkgate's own key chose the suites).
+ */
+function applyPolicy(p: ZkTlsPolicy | undefined, own: { protocols?: TlsProtocol[]; ciphers?: string }, ciphersKey: string): { protocols?: TlsProtocol[]; ciphers?: string } {
+  const zkCiphersUsed = own.ciphers === undefined ? p?.ciphers : undefined;
+  return {
+    protocols: own.protocols ?? zkProtocols(ciphersKey, p?.enabledProtocols ?? p?.protocol ?? undefined, zkCiphersUsed),
+    ciphers: own.ciphers ?? zkCiphersUsed,
+  };
+}
 
 /** The fields this fills in. */
 export type TlsTarget = Pick<
@@ -128,11 +137,9 @@ export function applyZkTlsKeys(acc: ZkTlsKeys, cfg: TlsTarget): void {
   }
   // Like ZooKeeper's, they matter only where TLS is on.
   if (cfg.tlsCertFile !== undefined) {
-    cfg.tlsProtocols ??= protocolsOf(acc.policy, 'ssl.ciphersuites');
-    cfg.tlsCiphers ??= acc.policy?.ciphers;
+    ({ protocols: cfg.tlsProtocols, ciphers: cfg.tlsCiphers } = applyPolicy(acc.policy, { protocols: cfg.tlsProtocols, ciphers: cfg.tlsCiphers }, 'ssl.ciphersuites'));
   }
   if (cfg.peerTlsCertFile !== undefined) {
-    cfg.peerTlsProtocols ??= protocolsOf(acc.quorumPolicy, 'ssl.quorum.ciphersuites');
-    cfg.peerTlsCiphers ??= acc.quorumPolicy?.ciphers;
+    ({ protocols: cfg.peerTlsProtocols, ciphers: cfg.peerTlsCiphers } = applyPolicy(acc.quorumPolicy, { protocols: cfg.peerTlsProtocols, ciphers: cfg.peerTlsCiphers }, 'ssl.quorum.ciphersuites'));
   }
 }

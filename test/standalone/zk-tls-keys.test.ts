@@ -54,6 +54,7 @@ t.test("ssl.enabledProtocols, ssl.protocol and ssl.ciphersuites become the TLS p
   t.same(load([...ks, 'ssl.protocol=TLSv1.3', 'ssl.enabledProtocols=TLSv1.2']).tlsProtocols, ['TLSv1.2'], 'and enabledProtocols wins over it');
   t.equal(load([...ks, 'ssl.protocol=TLS']).tlsProtocols, undefined, "protocol=TLS (Java's any version): no bound");
   t.same(load([...ks, 'tlsProtocols=TLSv1.2', 'ssl.protocol=TLSv1.3']).tlsProtocols, ['TLSv1.2'], "zkgate's own key wins");
+  t.match(load([...ks, 'tlsCiphers=TLS_AES_128_GCM_SHA256', 'ssl.ciphersuites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256']), { tlsCiphers: 'TLS_AES_128_GCM_SHA256', tlsProtocols: undefined }, "and zkgate's own suites are not narrowed by ZooKeeper's");
   t.equal(load(['ssl.protocol=TLSv1.3']).tlsProtocols, undefined, 'without TLS on the client port they do not apply');
   const q = ['sslQuorum=true', 'ssl.quorum.keyStore.location=keystore.pem', 'ssl.quorum.trustStore.location=truststore.pem'];
   t.match(load([...q, 'ssl.quorum.enabledProtocols=TLSv1.3', 'ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256']), {
