@@ -169,13 +169,13 @@ export class NodeMetrics {
   }
 }
 
+/** At most one log line per this interval while connections are refused at maxClientCnxns. */
+const REFUSED_WARN_EVERY_MS = 10_000;
+
 /**
  * Wires metrics and connection stats into the root app (not an encapsulated plugin, so the hook sees
  * every route), and the store's durable-write timer into the fsync histogram.
  */
-/** At most one log line per this interval while connections are refused at maxClientCnxns. */
-const REFUSED_WARN_EVERY_MS = 10_000;
-
 export function installMetrics(app: FastifyInstance, node: ZkNode, conns: ConnectionRegistry): NodeMetrics {
   const metrics = new NodeMetrics(node, conns);
   let warnedAt = -Infinity;
