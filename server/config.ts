@@ -57,6 +57,12 @@ export interface Config {
   /** TLS versions and cipher suites of the peer links, both ways; unset, Node's defaults. */
   peerTlsProtocols?: TlsProtocol[];
   peerTlsCiphers?: string;
+  /**
+   * A peer's certificate must also name the host its server.N line gives (a DNS name or IP address in its
+   * subjectAltName), checked by the dialer and the acceptor alike (ZooKeeper's ssl.quorum.hostnameVerification).
+   * Unset: off, unless ZooKeeper's sslQuorum keys turned peer TLS on (ZooKeeper's default is on).
+   */
+  peerTlsVerifyHostname?: boolean;
   /** Those files' contents, read by readServerFiles at start (never shown by /v1/admin/conf). */
   peerTls?: PeerTls;
   containerCheckIntervalMs: number;
@@ -286,6 +292,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'peerTlsCiphers':
         cfg[key] = parseCiphers(key, value);
         break;
+      case 'peerTlsVerifyHostname':
+        cfg.peerTlsVerifyHostname = bool(key, value);
+        break;
       case 'tlsClientAuth':
         if (value !== 'need' && value !== 'want') throw new ConfigError(key, `tlsClientAuth: need or want, got ${JSON.stringify(value)}`);
         cfg.tlsClientAuth = value;
@@ -473,7 +482,7 @@ export function readServerFiles(cfg: Config): HttpsServerOptions | undefined {
 export function peerTlsFiles(cfg: Config): PeerTlsFiles | undefined {
   const { peerTlsCertFile: certFile, peerTlsKeyFile: keyFile, peerTlsCaFile: caFile } = cfg;
   if (certFile === undefined && keyFile === undefined && caFile === undefined) {
-    for (const k of ['peerTlsProtocols', 'peerTlsCiphers'] as const) {
+    for (const k of ['peerTlsProtocols', 'peerTlsCiphers', 'peerTlsVerifyHostname'] as const) {
       if (cfg[k] !== undefined) throw new ConfigError(k, `${k} needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile: the peer links are not TLS without them`);
     }
     return undefined;

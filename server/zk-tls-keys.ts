@@ -6,6 +6,7 @@
 //   sslQuorum=true with ssl.quorum.keyStore.location / trustStore.location → peerTlsCertFile, KeyFile, CaFile
 //   ssl[.quorum].enabledProtocols, else ssl[.quorum].protocol              → tlsProtocols / peerTlsProtocols
 //   ssl[.quorum].ciphersuites (Java's names)                             → tlsCiphers / peerTlsCiphers (OpenSSL's)
+//   ssl.quorum.hostnameVerification (default true with sslQuorum)        → peerTlsVerifyHostname
 // zkgate reads PEM only: a JKS or PKCS#12 store, or a store password (an encrypted key), is refused naming the key,
 // with the command that converts it. zkgate's own keys win over these whatever their order.
 import type { Config } from './config.js';
@@ -24,6 +25,7 @@ export interface ZkTlsKeys {
   /** ssl.protocol, ssl.enabledProtocols and ssl.ciphersuites, and their ssl.quorum. twins. */
   policy?: ZkTlsPolicy;
   quorumPolicy?: ZkTlsPolicy;
+  quorumHostnameVerification?: boolean;
 }
 
 interface ZkTlsPolicy {
@@ -65,7 +67,18 @@ function applyPolicy(p: ZkTlsPolicy | undefined, own: { protocols?: TlsProtocol[
 /** The fields this fills in. */
 export type TlsTarget = Pick<
   Config,
-  'tlsCertFile' | 'tlsKeyFile' | 'tlsClientCaFile' | 'tlsClientAuth' | 'peerTlsCertFile' | 'peerTlsKeyFile' | 'peerTlsCaFile' | 'tlsProtocols' | 'tlsCiphers' | 'peerTlsProtocols' | 'peerTlsCiphers'
+  | 'tlsCertFile'
+  | 'tlsKeyFile'
+  | 'tlsClientCaFile'
+  | 'tlsClientAuth'
+  | 'peerTlsCertFile'
+  | 'peerTlsKeyFile'
+  | 'peerTlsCaFile'
+  | 'tlsProtocols'
+  | 'tlsCiphers'
+  | 'peerTlsProtocols'
+  | 'peerTlsCiphers'
+  | 'peerTlsVerifyHostname'
 >;
 
 const NOT_PEM = /\.(jks|p12|pfx|bcfks)$/i;
@@ -113,6 +126,9 @@ export function readZkTlsKey(acc: ZkTlsKeys, key: string, value: string, baseDir
     case 'sslQuorum':
       acc.sslQuorum = bool(key, value);
       return true;
+    case 'ssl.quorum.hostnameVerification':
+      acc.quorumHostnameVerification = bool(key, value);
+      return true;
     default:
       if (key.startsWith('ssl.quorum.')) return readPolicyKey((acc.quorumPolicy ??= {}), key.slice('ssl.quorum.'.length), key, value);
       if (key.startsWith('ssl.')) return readPolicyKey((acc.policy ??= {}), key.slice('ssl.'.length), key, value);
@@ -141,5 +157,7 @@ export function applyZkTlsKeys(acc: ZkTlsKeys, cfg: TlsTarget): void {
   }
   if (cfg.peerTlsCertFile !== undefined) {
     ({ protocols: cfg.peerTlsProtocols, ciphers: cfg.peerTlsCiphers } = applyPolicy(acc.quorumPolicy, { protocols: cfg.peerTlsProtocols, ciphers: cfg.peerTlsCiphers }, 'ssl.quorum.ciphersuites'));
+    // ZooKeeper checks peers' host names unless told not to; zkgate's own peer TLS keys do not, unless told to.
+    cfg.peerTlsVerifyHostname ??= acc.quorumHostnameVerification ?? (acc.sslQuorum ? true : undefined);
   }
 }

@@ -18,6 +18,7 @@ export function transportOptions(cfg: Config, log: Logger): TransportOptions {
     membership: cfg.servers,
     secret: cfg.ensembleSecret as string,
     tls: cfg.peerTls,
+    verifyHostnames: cfg.peerTlsVerifyHostname === true,
     maxFrameBytes: cfg.peerMaxFrameBytes,
     maxQueueBytes: cfg.peerMaxQueueBytes,
     log,

@@ -25,10 +25,15 @@ export interface TransportOptions {
   membership: readonly Member[];
   secret: string;
   /**
-   * Mutual TLS under the handshake: each side shows its certificate and accepts only one the CA signed. Host names
-   * are not checked: the CA is the ensemble's, and the secret and the membership check still run inside.
+   * Mutual TLS under the handshake: each side shows its certificate and accepts only one the CA signed; the secret
+   * and the membership check still run inside.
    */
   tls?: PeerTls;
+  /**
+   * With tls, a peer's certificate must also name the host of its server.N line: the dialer checks the acceptor's,
+   * the acceptor the dialer's once its hello says which member it is (peerTlsVerifyHostname).
+   */
+  verifyHostnames?: boolean;
   /** Largest frame accepted from a peer. */
   maxFrameBytes: number;
   /** Bytes queued for one peer before further messages to it are dropped. */
@@ -214,8 +219,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private dial(p: PeerAddr): void {
     if (this.stopped) return;
     const t = this.o.tls;
-    // The peer's certificate must come from the CA; its names are not checked against p.host (see TransportOptions.tls).
-    const s = this.track(t ? tls.connect({ host: p.host, port: p.port, ...t, checkServerIdentity: () => undefined }) : net.connect({ host: p.host, port: p.port }));
+    // The peer's certificate must come from the CA; its names are checked against p.host only when asked to.
+    const checkServerIdentity = this.o.verifyHostnames ? tls.checkServerIdentity : () => undefined;
+    const s = this.track(t ? tls.connect({ host: p.host, port: p.port, ...t, checkServerIdentity }) : net.connect({ host: p.host, port: p.port }));
     s.setNoDelay(true);
     const myNonce = nonce();
     let theirNonce: Buffer | undefined;
@@ -337,6 +343,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
         if (h.t === 'hello' && !peer) {
           peer = this.o.peers.find((x) => x.id === h.id);
           if (!peer || h.id >= this.o.myId) return deny(`unknown or unexpected peer id ${h.id}`);
+          if (this.o.tls && this.o.verifyHostnames && !this.certNames(s as tls.TLSSocket, peer)) return deny(`certificate does not name ${peer.host}`);
           theirNonce = Buffer.from(h.nonce);
           s.write(frame(encodeValue({ t: 'challenge', id: this.o.myId, nonce: myNonce, proof: proof(this.o.secret, 'S', theirNonce, myNonce, h.id, this.o.myId) } satisfies Handshake)));
         } else if (h.t === 'auth' && peer && theirNonce) {
@@ -381,6 +388,17 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       clearTimeout(timer);
       if (link) this.down(link);
     });
+  }
+
+  /** Whether the dialer's certificate names `peer`'s host (as a client checks a server's); reported when not. */
+  private certNames(s: tls.TLSSocket, peer: PeerAddr): boolean {
+    const err = tls.checkServerIdentity(peer.host, s.getPeerCertificate());
+    if (err === undefined) return true;
+    const { id, host, port } = peer;
+    this.report(id, `peer ${id} at ${host}:${port} was refused: its certificate does not name ${host} (${err.message})`, (msg) =>
+      this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, err: err.message }, msg),
+    );
+    return false;
   }
 
   private track(s: net.Socket): net.Socket {

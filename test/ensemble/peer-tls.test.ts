@@ -112,3 +112,26 @@ t.test('peerTlsProtocols and peerTlsCiphers: members link over what they allow, 
   await t.rejects(handshake(ensembleCa, port, { maxVersion: 'TLSv1.2' }), 'a peer offering only TLSv1.2 is refused');
   await t.rejects(handshake(ensembleCa, port, { ciphers: 'TLS_AES_128_GCM_SHA256' }), 'and one offering only another suite');
 });
+
+t.test('peerTlsVerifyHostname: a peer certificate that does not name its server.N host is refused, dialing or accepting', async (t) => {
+  // Member 2's certificate names another host: member 1 dials it (the dialer's check) and it dials member 3 (the
+  // acceptor's check). Members 1 and 3 name 127.0.0.1, the host of every server.N line here.
+  let twoNames = ['zk2.example'];
+  const ens = await startEnsemble({
+    extraFor: (id) => [...peerTlsLines(dir, ensembleCa, `zkgate peer ${id}`, `names-${id}-`, id === 2 ? twoNames : ['127.0.0.1', 'localhost']), 'peerTlsVerifyHostname=true'],
+  });
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader(30000, [1, 3]);
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/named`, 'POST', 'x')).status, 201, 'members 1 and 3, whose certificates name their hosts, link and take writes');
+  const linkError = async (at: number, of: number, re: RegExp) =>
+    (await retry(() => members(ens.node(at).url), (ms) => re.test(ms.find((m) => m.id === of)?.linkError ?? ''))).find((m) => m.id === of)?.linkError;
+  t.match(await linkError(1, 2, /altnames/), /^peer 2 unreachable at 127\.0\.0\.1:\d+: ERR_TLS_CERT_ALTNAME_INVALID \(TLS: .*127\.0\.0\.1.*\)$/, 'member 1, dialing 2, refuses its certificate');
+  t.match(await linkError(3, 2, /does not name/), /^peer 2 at 127\.0\.0\.1:\d+ was refused: its certificate does not name 127\.0\.0\.1 \(/, 'member 3, accepting 2, refuses it too');
+  t.match(await linkError(2, 3, /refused us/), /^peer 3 at 127\.0\.0\.1:\d+ refused us: certificate does not name 127\.0\.0\.1$/, 'and member 2 is told why');
+  t.equal((await req(`${ens.node(2).url}/v1/admin/srvr`)).body.mode, 'looking', 'member 2 does not join');
+
+  twoNames = ['127.0.0.1'];
+  await ens.kill(2);
+  await ens.start(2);
+  t.equal((await retry(() => req(`${ens.node(2).url}/v1/znodes/named`), (r) => r.status === 200, 20000)).status, 200, 'with a certificate naming its host it joins and catches up');
+});

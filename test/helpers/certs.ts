@@ -4,6 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import forge from 'node-forge';
 
 export interface Pem {
@@ -39,8 +40,11 @@ export interface TestPki {
   server: Pem;
   /** A client certificate for `subject` (attributes in certificate order: C, O, OU, CN, …), signed by the CA. */
   client(subject: [string, string][]): Pem;
-  /** An ensemble peer's certificate: it both accepts (serverAuth) and dials (clientAuth), signed by the CA. */
-  peer(cn: string): Pem;
+  /**
+   * An ensemble peer's certificate: it both accepts (serverAuth) and dials (clientAuth), signed by the CA; with
+   * `names`, a subjectAltName of those host names and IP addresses.
+   */
+  peer(cn: string, names?: string[]): Pem;
   /** Writes a PEM to `dir` and returns its path. */
   file(dir: string, name: string, pem: string): string;
 }
@@ -69,10 +73,11 @@ export function makePki(validHours = 24): TestPki {
           { name: 'extKeyUsage', clientAuth: true },
         ],
       ),
-    peer: (cn) =>
+    peer: (cn, names) =>
       build([{ shortName: 'CN', value: cn }], issuer, [
         { name: 'basicConstraints', cA: false },
         { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+        ...(names ? [{ name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) }] : []),
       ]),
     file: (dir, name, pem) => {
       const p = join(dir, name);
@@ -86,8 +91,8 @@ export function makePki(validHours = 24): TestPki {
  * zoo.cfg lines for peer TLS: `pki`'s CA and a peer certificate for `cn`, written to `dir` as `<prefix>peer.pem`,
  * `<prefix>peer-key.pem` and `<prefix>ca.pem`.
  */
-export function peerTlsLines(dir: string, pki: TestPki, cn: string, prefix = ''): string[] {
-  const peer = pki.peer(cn);
+export function peerTlsLines(dir: string, pki: TestPki, cn: string, prefix = '', names?: string[]): string[] {
+  const peer = pki.peer(cn, names);
   return [
     `peerTlsCertFile=${pki.file(dir, `${prefix}peer.pem`, peer.cert)}`,
     `peerTlsKeyFile=${pki.file(dir, `${prefix}peer-key.pem`, peer.key)}`,

@@ -49,6 +49,8 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['maxClientCnxns=-1'], 'maxClientCnxns'],
     [['tlsProtocols=TLSv1.2'], 'tlsProtocols needs tlsCertFile and tlsKeyFile'],
     [['peerTlsCiphers=ECDHE-RSA-AES128-GCM-SHA256'], 'peerTlsCiphers needs peerTlsCertFile'],
+    [['peerTlsVerifyHostname=true'], 'peerTlsVerifyHostname needs peerTlsCertFile'],
+    [['peerTlsVerifyHostname=yes'], 'peerTlsVerifyHostname: true or false'],
     [['tlsCiphers=NO-SUCH-CIPHER'], 'tlsCiphers: '],
     [['peerTlsCertFile=peer.pem'], 'peerTlsKeyFile is missing: peer TLS needs peerTlsCertFile, peerTlsKeyFile and peerTlsCaFile'],
     [['peerTlsCertFile', 'peerTlsKeyFile', 'peerTlsCaFile'].map((k) => `${k}=${join(dir, 'garbage.pem')}`), 'configuration error (peerTlsCertFile)'],

@@ -37,6 +37,10 @@ t.test('sslQuorum=true with quorum stores becomes peer TLS; without it they are 
   const q = ['ssl.quorum.keyStore.location=keystore.pem', 'ssl.quorum.trustStore.location=truststore.pem'];
   t.match(load(['sslQuorum=true', ...q]), { peerTlsCertFile: keyStore, peerTlsKeyFile: keyStore, peerTlsCaFile: trustStore });
   t.equal(load(q).peerTlsCertFile, undefined, 'as in ZooKeeper, the stores alone do not turn it on');
+  t.equal(load(['sslQuorum=true', ...q]).peerTlsVerifyHostname, true, "with them, peers' host names are checked, ZooKeeper's default");
+  t.equal(load(['sslQuorum=true', ...q, 'ssl.quorum.hostnameVerification=false']).peerTlsVerifyHostname, false, 'unless ssl.quorum.hostnameVerification=false');
+  t.equal(load(['sslQuorum=true', ...q, 'peerTlsVerifyHostname=false']).peerTlsVerifyHostname, false, "or zkgate's own key says so");
+  t.equal(load(['peerTlsCertFile=peer.pem', 'peerTlsKeyFile=peer-key.pem', 'peerTlsCaFile=ca.pem']).peerTlsVerifyHostname, undefined, "zkgate's own peer TLS keys alone: not checked (off)");
   t.throws(() => load(['sslQuorum=true', 'ssl.quorum.keyStore.location=keystore.pem']), { key: 'ssl.quorum.trustStore.location', message: /sslQuorum=true needs/ });
 });
 
