@@ -1,6 +1,6 @@
 // The zkgate command: `zkgate server` runs a node; the client commands (ls, get, create, ...) are registered from cli/.
 import { Command, Option } from 'commander';
-import { loadConfig } from '../server/config.js';
+import { loadConfig, UNUSED_ZK_KEYS } from '../server/config.js';
 import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 
@@ -35,7 +35,10 @@ program
     // The server's modules load only for `zkgate server`, so client commands start fast.
     const { makeLogger, startServer } = await import('../server/main.js');
     const log = makeLogger(cfg.logLevel);
-    for (const k of cfg.unknownKeys) log.warn({ key: k }, `zoo.cfg: unknown key ${k} ignored`);
+    for (const k of cfg.unknownKeys) {
+      const unused = UNUSED_ZK_KEYS.get(k);
+      log.warn({ key: k }, unused === undefined ? `zoo.cfg: unknown key ${k} ignored` : `zoo.cfg: ${k} is not used: ${unused}`);
+    }
     let server;
     try {
       server = await startServer(cfg, log);

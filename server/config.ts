@@ -157,6 +157,15 @@ export interface Config {
  */
 export const DEFAULT_MAX_CLIENT_CNXNS = 0;
 
+/**
+ * ZooKeeper keys a zoo.cfg may well carry that zkgate reads but does not use: warned about with the reason, so an
+ * operator does not take the setting for granted.
+ */
+export const UNUSED_ZK_KEYS: ReadonlyMap<string, string> = new Map([
+  ['secureClientPort', 'zkgate has no second, TLS-only port: tlsCertFile and tlsKeyFile (or ssl.keyStore.location) turn TLS on for the HTTP port itself'],
+  ['ssl.hostnameVerification', 'a client certificate is checked against tlsClientCaFile only, not against the client\'s address (ssl.quorum.hostnameVerification is used, for peers)'],
+]);
+
 export function defaultConfig(): Config {
   const tickTime = 2000;
   return {

@@ -117,11 +117,12 @@ t.test('unknown keys are warnings, the server starts, and a relative dataDir res
   const sub = join(dir, 'relcfg');
   mkdirSync(sub, { recursive: true });
   const cfg = join(sub, 'zoo.cfg');
-  writeFileSync(cfg, ['# a comment', 'dataDir=rel-data', 'fancyNewKey=1', 'clientPort=2181', ''].join('\n'));
+  writeFileSync(cfg, ['# a comment', 'dataDir=rel-data', 'fancyNewKey=1', 'clientPort=2181', 'secureClientPort=2281', ''].join('\n'));
   const s = await spawnUp(['--config', cfg, '--http-port', String(await freePort())]);
   t.teardown(() => stop(s));
   t.ok(await answers(s.url), 'answers ruok');
   t.match(s.stdout() + s.stderr(), /fancyNewKey/, 'the warning names the key');
+  t.match(s.stdout() + s.stderr(), /zoo\.cfg: secureClientPort is not used: zkgate has no second, TLS-only port/, "a ZooKeeper key zkgate does not use is warned about with the reason");
   t.notMatch(s.stdout() + s.stderr(), /clientPort/, 'clientPort is known (reserved), not warned about');
   t.ok(existsSync(join(sub, 'rel-data', 'zkgate.mdb')), 'data under the folder of zoo.cfg');
   t.equal((await stop(s)).code, 0, 'SIGTERM exits 0');
