@@ -47,25 +47,25 @@ export class ConnectionRegistry {
     // net.Server closes a connection past maxConnections before any byte is read, and says so only by this event.
     server.on('drop', () => this.dropped++);
     const tls = server instanceof TlsServer;
-    // Counted on the TCP connection, so that a refused one costs no TLS handshake.
+    // Counted on the TCP connection, so that a refused one costs no TLS handshake; and only when bounded, so that
+    // the default costs no listener per connection (10,000 WebSockets each carry every listener).
     server.on('connection', (sock: Socket) => {
-      const address = sock.remoteAddress ?? '';
-      const n = this.perAddress.get(address) ?? 0;
-      if (limit.maxPerAddress > 0 && n >= limit.maxPerAddress) {
-        this.refusedPerAddress++;
-        sock.destroy();
-        limit.onRefused(address);
-        return;
+      let address: string | undefined;
+      if (limit.maxPerAddress > 0) {
+        address = sock.remoteAddress ?? '';
+        const n = this.perAddress.get(address) ?? 0;
+        if (n >= limit.maxPerAddress) {
+          this.refusedPerAddress++;
+          sock.destroy();
+          limit.onRefused(address);
+          return;
+        }
+        this.perAddress.set(address, n + 1);
       }
-      this.perAddress.set(address, n + 1);
-      sock.once('close', () => {
-        const left = (this.perAddress.get(address) ?? 1) - 1;
-        if (left > 0) this.perAddress.set(address, left);
-        else this.perAddress.delete(address);
-      });
-      if (!tls) this.follow(sock);
+      if (!tls) this.follow(sock, address);
+      else if (address !== undefined) sock.once('close', () => this.release(address));
     });
-    if (tls) server.on('secureConnection', (sock: Socket) => this.follow(sock));
+    if (tls) server.on('secureConnection', (sock: Socket) => this.follow(sock, undefined));
     server.on('upgrade', (_req, sock: Socket) => {
       const c = this.open.get(sock);
       if (c && c.kind === 'http') {
@@ -75,7 +75,15 @@ export class ConnectionRegistry {
     });
   }
 
-  private follow(sock: Socket): void {
+  /** One connection fewer from `address`. */
+  private release(address: string): void {
+    const left = (this.perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(address, left);
+    else this.perAddress.delete(address);
+  }
+
+  /** Keeps `sock`'s stats until it closes, and then gives back its address's slot (`address`, when counted). */
+  private follow(sock: Socket, address: string | undefined): void {
     const c: ConnectionStats = {
       id: this.nextId++,
       remoteAddress: sock.remoteAddress ?? '',
@@ -96,6 +104,7 @@ export class ConnectionRegistry {
       const gone = this.open.get(sock);
       if (gone?.kind === 'ws') this.ws--;
       this.open.delete(sock);
+      if (address !== undefined) this.release(address);
     });
   }
 
