@@ -58,8 +58,6 @@ export interface AppOptions {
 }
 
 const SLASH = 0x2f;
-/** At most one log line per this interval while connections are dropped at maxCnxns. */
-const DROP_WARN_EVERY_MS = 10_000;
 const MAX_ZXID = 2n ** 64n - 1n;
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
@@ -102,12 +100,6 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       // Bounded, so that a flood of connections runs into this limit, not into the process's file descriptors (which
       // the peer port and LMDB need too).
       server.maxConnections = httpConnectionLimit(node.cfg);
-      let warnedAt = -Infinity;
-      server.on('drop', (d?: { remoteAddress?: string }) => {
-        if (Date.now() - warnedAt < DROP_WARN_EVERY_MS) return;
-        warnedAt = Date.now();
-        opts.logger.warn({ maxCnxns: server.maxConnections, remote: d?.remoteAddress }, `the HTTP port has maxCnxns (${server.maxConnections}) connections open: new ones are closed on arrival (zkgate_connections_dropped_total counts them)`);
-      });
       const perSocket = Number(o.maxRequestsPerSocket ?? 0);
       if (perSocket > 0) server.maxRequestsPerSocket = perSocket;
       return server;

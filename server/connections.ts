@@ -26,6 +26,8 @@ export interface ClientLimit {
   maxPerAddress: number;
   /** Told of each connection closed on arrival because its address had maxPerAddress open. */
   onRefused: (address: string) => void;
+  /** Told of each connection the server closed on arrival because it had its maxConnections open. */
+  onDropped: (address: string | undefined) => void;
 }
 
 export class ConnectionRegistry {
@@ -45,7 +47,10 @@ export class ConnectionRegistry {
    */
   attach(server: Server, limit: ClientLimit): void {
     // net.Server closes a connection past maxConnections before any byte is read, and says so only by this event.
-    server.on('drop', () => this.dropped++);
+    server.on('drop', (d?: { remoteAddress?: string }) => {
+      this.dropped++;
+      limit.onDropped(d?.remoteAddress);
+    });
     const tls = server instanceof TlsServer;
     // Counted on the TCP connection, so that a refused one costs no TLS handshake; and only when bounded, so that
     // the default costs no listener per connection (10,000 WebSockets each carry every listener).

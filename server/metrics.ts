@@ -8,6 +8,7 @@ import type { ConnectionRegistry } from './connections.js';
 import { clusterInfo, electionsTotal } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
 import { WritePipeline } from './pipeline.js';
+import { httpConnectionLimit } from './config.js';
 
 const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
 
@@ -169,8 +170,18 @@ export class NodeMetrics {
   }
 }
 
-/** At most one log line per this interval while connections are refused at maxClientCnxns. */
-const REFUSED_WARN_EVERY_MS = 10_000;
+/** At most one log line per this interval while connections are closed on arrival (maxCnxns, maxClientCnxns). */
+const CONNECTION_WARN_EVERY_MS = 10_000;
+
+/** Runs the log call it is given at most once per `ms`: a client retrying in a loop would otherwise flood the log. */
+function onceEvery(ms: number): (log: () => void) => void {
+  let at = -Infinity;
+  return (log) => {
+    if (Date.now() - at < ms) return;
+    at = Date.now();
+    log();
+  };
+}
 
 /**
  * Wires metrics and connection stats into the root app (not an encapsulated plugin, so the hook sees
@@ -178,15 +189,20 @@ const REFUSED_WARN_EVERY_MS = 10_000;
  */
 export function installMetrics(app: FastifyInstance, node: ZkNode, conns: ConnectionRegistry): NodeMetrics {
   const metrics = new NodeMetrics(node, conns);
-  let warnedAt = -Infinity;
+  const warnRefused = onceEvery(CONNECTION_WARN_EVERY_MS);
+  const warnDropped = onceEvery(CONNECTION_WARN_EVERY_MS);
+  const { maxClientCnxns } = node.cfg;
+  const maxCnxns = httpConnectionLimit(node.cfg);
   conns.attach(app.server, {
-    maxPerAddress: node.cfg.maxClientCnxns,
-    onRefused: (address) => {
-      // One line per REFUSED_WARN_EVERY_MS at most: a client retrying in a loop would otherwise flood the log.
-      if (Date.now() - warnedAt < REFUSED_WARN_EVERY_MS) return;
-      warnedAt = Date.now();
-      node.log.warn({ maxClientCnxns: node.cfg.maxClientCnxns, remote: address }, `too many connections from ${address}: max is ${node.cfg.maxClientCnxns} (maxClientCnxns); new ones are closed on arrival (zkgate_client_connections_refused_total counts them)`);
-    },
+    maxPerAddress: maxClientCnxns,
+    onRefused: (address) =>
+      warnRefused(() =>
+        node.log.warn({ maxClientCnxns, remote: address }, `too many connections from ${address}: max is ${maxClientCnxns} (maxClientCnxns); new ones are closed on arrival (zkgate_client_connections_refused_total counts them)`),
+      ),
+    onDropped: (address) =>
+      warnDropped(() =>
+        node.log.warn({ maxCnxns, remote: address }, `the HTTP port has maxCnxns (${maxCnxns}) connections open: new ones are closed on arrival (zkgate_connections_dropped_total counts them)`),
+      ),
   });
   node.store.durableWriteObserver = (seconds) => metrics.fsync.observe(seconds);
   if (node.engine instanceof WritePipeline) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { defaultConfig, type Config } from '../../server/config.js';
 import { makeLogger, startServer, type RunningServer } from '../../server/main.js';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
+import type { Logger } from 'pino';
 
 export function tempDir(prefix = 'zkgate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -21,10 +22,11 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a node on 127.0.0.1 with an ephemeral port; `overrides` patch the config. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** `log`: where the server logs (default: nowhere, or stdout at `overrides.logLevel`). */
+export async function startTestServer(overrides: Partial<Config> = {}, log?: Logger): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const cfg: Config = { ...defaultConfig(), httpHost: '127.0.0.1', httpPort: 0, logLevel: 'silent', ...overrides, dataDir };
-  const s = await startServer(cfg, makeLogger(cfg.logLevel));
+  const s = await startServer(cfg, log ?? makeLogger(cfg.logLevel));
   return {
     ...s,
     dataDir,

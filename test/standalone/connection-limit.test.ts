@@ -5,6 +5,7 @@
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
+import pino from 'pino';
 import { startTestServer } from '../helpers/server.js';
 
 /** A keep-alive connection that sends one GET at a time and returns each answer's raw text. */
@@ -118,6 +119,28 @@ t.test('maxClientCnxns bounds nothing unless set', async (t) => {
   // As many as fetch opens for a Promise.all of 250 requests, past ZooKeeper's 60 and Consul's 200.
   const [first] = (await openServed(t, s.port, 250)) as [RawClient];
   t.match(await first.get('/metrics'), /^zkgate_client_connections_refused_total 0$/m, 'none refused');
+});
+
+t.test('connections closed on arrival are logged once per 10 s, naming the bound', async (t) => {
+  const lines: { level: number; msg: string }[] = [];
+  const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+  const s = await startTestServer({ maxCnxns: 3, wsMaxConnections: 1, maxClientCnxns: 2 }, log);
+  t.teardown(() => s.destroy());
+  await openServed(t, s.port, 2);
+  for (let i = 0; i < 3; i++) t.equal(await (await RawClient.open(s.port)).get('/v1/admin/ruok'), null, `connection ${i + 3} from 127.0.0.1 refused`);
+  await openServed(t, s.port, 1, '127.0.0.2');
+  for (let i = 0; i < 3; i++) t.equal(await (await RawClient.open(s.port, '127.0.0.3')).get('/v1/admin/ruok'), null, `connection ${i + 1} from 127.0.0.3 dropped`);
+  const warned = lines.filter((l) => l.level === 40).map((l) => l.msg);
+  t.same(
+    warned.filter((m) => /maxClientCnxns/.test(m)),
+    ['too many connections from 127.0.0.1: max is 2 (maxClientCnxns); new ones are closed on arrival (zkgate_client_connections_refused_total counts them)'],
+    'three refusals, one line',
+  );
+  t.same(
+    warned.filter((m) => /maxCnxns \(/.test(m)),
+    ['the HTTP port has maxCnxns (3) connections open: new ones are closed on arrival (zkgate_connections_dropped_total counts them)'],
+    'three drops, one line',
+  );
 });
 
 t.test('httpRequestTimeoutMs: a request whose body never finishes gets 408 and its connection is closed', async (t) => {
