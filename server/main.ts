@@ -41,6 +41,11 @@ export function makeLogger(level: string): Logger {
 /** How long a stopping server goes on reading requests on open keep-alive connections before closing the idle ones. */
 const SHUTDOWN_QUIET_MS = 100;
 
+/** A listen address as a URL names it: an IPv6 address in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   const tls = readServerFiles(cfg);
   const auditFile = cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log');
@@ -107,9 +112,8 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   node.sessions.renewAll(Date.now());
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-  const host = cfg.httpHost.includes(':') ? `[${cfg.httpHost}]` : cfg.httpHost;
-  const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${port}`;
-  const metricsHost = cfg.metricsHost === undefined ? host : cfg.metricsHost.includes(':') ? `[${cfg.metricsHost}]` : cfg.metricsHost;
+  const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${urlHost(cfg.httpHost)}:${port}`;
+  const metricsHost = urlHost(cfg.metricsHost ?? cfg.httpHost);
   audit?.serverStart();
   log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
   let closed: Promise<void> | undefined;
