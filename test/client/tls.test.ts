@@ -3,7 +3,7 @@
 // authenticates as x509:<subject DN>, and without a certificate the client cannot connect.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import { makePki } from '../helpers/certs.js';
+import { makePki, serverTlsFiles } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
 import { ZkClient, ZkClientError, isZkError } from '../../client/index.js';
 
@@ -14,11 +14,7 @@ const app = pki.client([['O', 'Example'], ['CN', 'app']]);
 const other = pki.client([['CN', 'other']]);
 
 t.test('tls: the SDK connects with a private CA and a client certificate, and is that x509 identity', async (t) => {
-  const s = await startTestServer({
-    tlsCertFile: pki.file(dir, 'server.pem', pki.server.cert),
-    tlsKeyFile: pki.file(dir, 'server-key.pem', pki.server.key),
-    tlsClientCaFile: pki.file(dir, 'ca.pem', pki.ca.cert),
-  });
+  const s = await startTestServer(serverTlsFiles(dir, pki));
   t.teardown(() => s.destroy());
   const c = await ZkClient.connect({ servers: s.url, tls: { ca: pki.ca.cert, cert: app.cert, key: app.key } });
   t.teardown(() => c.close());

@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../server/config.js';
-import { makePki } from '../helpers/certs.js';
+import { makePki, serverTlsFiles } from '../helpers/certs.js';
 import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -239,12 +239,7 @@ t.test("the image's and compose's health checks pass on a node serving TLS, thro
   if (image === undefined) throw new Error('no HEALTHCHECK CMD node -e "..." line in the Dockerfile');
   const pki = makePki();
   const metricsPort = await freePort();
-  const s = await startTestServer({
-    tlsCertFile: pki.file(dir, 'hc.pem', pki.server.cert),
-    tlsKeyFile: pki.file(dir, 'hc-key.pem', pki.server.key),
-    tlsClientCaFile: pki.file(dir, 'hc-ca.pem', pki.ca.cert),
-    metricsPort,
-  });
+  const s = await startTestServer({ ...serverTlsFiles(dir, pki, 'hc-'), metricsPort });
   t.teardown(() => s.destroy());
   const httpPort = String(s.port);
   for (const [name, script] of [['Dockerfile', image], ['docker-compose.yml', composeTest[3] as string]] as const) {

@@ -4,9 +4,9 @@
 // right certificate it joins and catches up; after a rotation to a new CA, SIGHUP makes the members reload.
 import t from 'tap';
 import { rmSync } from 'node:fs';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { join } from 'node:path';
-import { makePki, peerTlsLines, type TestPki } from '../helpers/certs.js';
+import { makePki, peerTlsLines, tlsHandshake, type TestPki } from '../helpers/certs.js';
 import { tempDir } from '../helpers/server.js';
 import { startEnsemble } from '../helpers/ensemble.js';
 import { req, retry } from './client.js';
@@ -89,13 +89,7 @@ t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused
 /** A TLS handshake with member `port`'s peer listener, as a peer with a certificate from `pki` would start one. */
 function handshake(pki: TestPki, port: number, opts: tls.ConnectionOptions): Promise<{ protocol: string | null; cipher: string }> {
   const probe = pki.peer('probe');
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, cert: probe.cert, key: probe.key, ca: pki.ca.cert, checkServerIdentity: () => undefined, ...opts }, () => {
-      resolve({ protocol: s.getProtocol(), cipher: s.getCipher().name });
-      s.destroy();
-    });
-    s.once('error', reject);
-  });
+  return tlsHandshake({ port, cert: probe.cert, key: probe.key, ca: pki.ca.cert, checkServerIdentity: () => undefined, ...opts });
 }
 
 t.test('peerTlsProtocols and peerTlsCiphers: members link over what they allow, and a peer offering less is refused', async (t) => {

@@ -1,10 +1,11 @@
 // Test certificates made at test time (nothing secret is committed): a CA, a server certificate for 127.0.0.1 and
 // localhost, client certificates and ensemble peers' certificates, all signed by that CA. Keys come from Node's crypto (fast); node-forge only
-// builds and signs the X.509 structures.
+// builds and signs the X.509 structures. Also the zoo.cfg keys that name such files, and a TLS handshake probe.
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import forge from 'node-forge';
 
 export interface Pem {
@@ -104,4 +105,24 @@ export function peerTlsLines(dir: string, pki: TestPki, cn: string, prefix = '',
  * harnesses that only need the links encrypted (Jepsen, the ensemble bench). */
 export function sharedPeerTlsLines(dir: string, cn: string): string[] {
   return peerTlsLines(dir, makePki(), cn);
+}
+
+/** The client port's TLS keys: `pki`'s server certificate, its key and the CA, written to `dir` with names after `prefix`. */
+export function serverTlsFiles(dir: string, pki: TestPki, prefix = ''): { tlsCertFile: string; tlsKeyFile: string; tlsClientCaFile: string } {
+  return {
+    tlsCertFile: pki.file(dir, `${prefix}server.pem`, pki.server.cert),
+    tlsKeyFile: pki.file(dir, `${prefix}server-key.pem`, pki.server.key),
+    tlsClientCaFile: pki.file(dir, `${prefix}ca.pem`, pki.ca.cert),
+  };
+}
+
+/** A TLS handshake (to 127.0.0.1 unless `opts` say otherwise): the version and suite it settles on, or its error. */
+export function tlsHandshake(opts: ConnectionOptions): Promise<{ protocol: string | null; cipher: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', ...opts }, () => {
+      resolve({ protocol: s.getProtocol(), cipher: s.getCipher().name });
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
 }

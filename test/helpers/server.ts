@@ -21,8 +21,10 @@ export interface TestServer extends RunningServer {
   destroy(): Promise<void>;
 }
 
-/** Starts a node on 127.0.0.1 with an ephemeral port; `overrides` patch the config. */
-/** `log`: where the server logs (default: nowhere, or stdout at `overrides.logLevel`). */
+/**
+ * Starts a node on 127.0.0.1 with an ephemeral port; `overrides` patch the config. `log`: where the server logs
+ * (default: nowhere, or stdout at `overrides.logLevel`).
+ */
 export async function startTestServer(overrides: Partial<Config> = {}, log?: Logger): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const cfg: Config = { ...defaultConfig(), httpHost: '127.0.0.1', httpPort: 0, logLevel: 'silent', ...overrides, dataDir };

@@ -3,22 +3,18 @@
 // clients without one and `want` serves them unauthenticated.
 import t from 'tap';
 import { request } from 'node:https';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { request as plainRequest } from 'node:http';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
-import { makePki, type Pem } from '../helpers/certs.js';
+import { makePki, serverTlsFiles, tlsHandshake, type Pem } from '../helpers/certs.js';
 import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 import { subjectDn } from '../../server/tls.js';
 
 const pki = makePki();
 const dir = tempDir('zkgate-tls-');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const files = {
-  tlsCertFile: pki.file(dir, 'server.pem', pki.server.cert),
-  tlsKeyFile: pki.file(dir, 'server-key.pem', pki.server.key),
-};
-const caFile = pki.file(dir, 'ca.pem', pki.ca.cert);
+const { tlsClientCaFile: caFile, ...files } = serverTlsFiles(dir, pki);
 const alice = pki.client([['O', 'Example'], ['OU', 'eng'], ['CN', 'alice']]);
 const bob = pki.client([['O', 'Example'], ['CN', 'bob']]);
 const ALICE = 'CN=alice,OU=eng,O=Example';
@@ -131,14 +127,7 @@ t.test('maxClientCnxns over TLS: the connection past the bound is closed before 
 
 /** A TLS handshake with the client port: the version and suite it settles on, or the handshake's error. */
 function handshake(url: string, opts: tls.ConnectionOptions = {}): Promise<{ protocol: string | null; cipher: string }> {
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port: Number(port), ca: pki.ca.cert, servername: 'localhost', ...opts }, () => {
-      resolve({ protocol: s.getProtocol(), cipher: s.getCipher().name });
-      s.destroy();
-    });
-    s.once('error', reject);
-  });
+  return tlsHandshake({ port: Number(new URL(url).port), ca: pki.ca.cert, servername: 'localhost', ...opts });
 }
 
 t.test('tlsProtocols and tlsCiphers: the client port accepts only those versions and suites', async (t) => {
