@@ -14,9 +14,17 @@ interface SnapPoint {
   term: number;
 }
 
+/** Bounds of the in-memory copy of the log's newest entries (RaftLog.recent). */
+export const RECENT_ENTRIES_MAX = 4096;
+export const RECENT_ENTRIES_MAX_BYTES = 8 * 1024 * 1024;
+
 /**
  * Terms of the retained log are mirrored in memory (8 bytes an entry, bounded by compaction) because the
- * core asks for terms constantly and entries can be megabytes. Everything else is read from LMDB.
+ * core asks for terms constantly and entries can be megabytes. The newest entries are kept too, within
+ * RECENT_ENTRIES_MAX and RECENT_ENTRIES_MAX_BYTES: every entry is read back once to be applied soon after it
+ * is written (and by the leader to send to a follower that is a little behind), and reading it from LMDB
+ * (a range cursor and a msgpack decode per entry) was a tenth of a follower's main thread. Older entries are
+ * read from LMDB.
  */
 export class RaftLog implements Storage {
   private readonly entriesDb: Database<StoredEntry, number>;
@@ -25,6 +33,11 @@ export class RaftLog implements Storage {
   private snap: SnapPoint;
   /** terms[i] is the term of index snap.index + 1 + i. */
   private terms: number[] = [];
+  /** recent[recentHead + i] is the entry at recentFrom + i; when any is kept, the last is at lastIndex(). */
+  private recent: (Entry | undefined)[] = [];
+  private recentHead = 0;
+  private recentFrom = 0;
+  private recentBytes = 0;
 
   constructor(
     private readonly store: Store,
@@ -68,6 +81,15 @@ export class RaftLog implements Storage {
     if (hi > this.lastIndex() + 1) throw new StorageError('unavailable', `entries to ${hi} beyond ${this.lastIndex()}`);
     const out: Entry[] = [];
     let bytes = 0;
+    if (this.recent.length > this.recentHead && lo >= this.recentFrom) {
+      for (let i = lo; i < hi; i++) {
+        const e = this.recent[this.recentHead + i - this.recentFrom] as Entry;
+        bytes += e.data.byteLength + 16;
+        if (out.length > 0 && bytes > maxBytes) break;
+        out.push(e);
+      }
+      return out;
+    }
     for (const { key, value } of this.entriesDb.getRange({ start: lo, end: hi, snapshot: false })) {
       bytes += value.data.byteLength + 16;
       if (out.length > 0 && bytes > maxBytes) break;
@@ -105,6 +127,7 @@ export class RaftLog implements Storage {
         const keep = Math.max(0, first - this.snap.index - 1);
         this.terms.length = Math.min(this.terms.length, keep);
         for (const e of entries) if (e.index > this.snap.index) this.terms.push(e.term);
+        this.remember(entries);
       };
     }
     if (hard) this.store.metaPut('raft.hard', hard);
@@ -126,6 +149,7 @@ export class RaftLog implements Storage {
     return () => {
       this.terms.splice(0, index - this.snap.index);
       this.snap = { index, term };
+      this.forgetThrough(index);
     };
   }
 
@@ -139,7 +163,48 @@ export class RaftLog implements Storage {
     return () => {
       this.terms = [];
       this.snap = { index, term };
+      this.forgetThrough(Number.MAX_SAFE_INTEGER);
     };
+  }
+
+  /** The mirror of persist: `entries` replaced everything from their first index on. */
+  private remember(entries: Entry[]): void {
+    const first = (entries[0] as Entry).index;
+    const kept = this.recent.length - this.recentHead;
+    if (kept === 0 || first < this.recentFrom || first > this.recentFrom + kept) {
+      this.recent = [];
+      this.recentHead = 0;
+      this.recentBytes = 0;
+      this.recentFrom = first;
+    } else {
+      for (const e of this.recent.splice(this.recentHead + first - this.recentFrom)) this.recentBytes -= (e as Entry).data.byteLength;
+    }
+    for (const e of entries) {
+      this.recent.push(e);
+      this.recentBytes += e.data.byteLength;
+    }
+    // Entries at or below the compaction point are not stored, so neither are they kept here.
+    this.forgetThrough(this.snap.index);
+    while (this.recent.length - this.recentHead > 1 && (this.recent.length - this.recentHead > RECENT_ENTRIES_MAX || this.recentBytes > RECENT_ENTRIES_MAX_BYTES)) {
+      this.forgetThrough(this.recentFrom);
+    }
+  }
+
+  /** Drops the kept entries up to `index`. */
+  private forgetThrough(index: number): void {
+    while (this.recentHead < this.recent.length && this.recentFrom <= index) {
+      this.recentBytes -= (this.recent[this.recentHead] as Entry).data.byteLength;
+      this.recent[this.recentHead++] = undefined;
+      this.recentFrom++;
+    }
+    // The dropped front is cut off once it is most of the array, so each entry is moved at most once on average.
+    if (this.recentHead === this.recent.length) {
+      this.recent = [];
+      this.recentHead = 0;
+    } else if (this.recentHead > 1024 && this.recentHead * 2 > this.recent.length) {
+      this.recent = this.recent.slice(this.recentHead);
+      this.recentHead = 0;
+    }
   }
 
   get compactedTo(): number {

@@ -11,7 +11,8 @@ interface WriteWaiter {
   timer: NodeJS.Timeout;
 }
 
-/** Results kept after apply for a writer that registers late (a follower learns its index by message). */
+/** Results kept after apply for a writer that registers late (a follower learns its index by message): the newest
+ * RECENT_RESULTS at least, twice that at most. */
 const RECENT_RESULTS = 4096;
 
 export class ZkWaiters {
@@ -91,7 +92,9 @@ export class ZkWaiters {
       if (w.term === e.term && result) w.resolve(result);
       else w.reject(lost(e.index));
     }
-    while (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value as number);
+    // Cut back to the newest RECENT_RESULTS once twice that many are kept: dropping the oldest one at a time
+    // costs a walk over the deleted slots at the front of the Map's table on every write.
+    if (this.recent.size > 2 * RECENT_RESULTS) this.recent = new Map([...this.recent].slice(-RECENT_RESULTS));
     this.applied = Math.max(this.applied, appliedIndex);
     if (this.zxids.length > 0) {
       const ready = this.zxids.filter((w) => w.zxid <= this.applied);

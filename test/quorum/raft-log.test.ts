@@ -1,0 +1,144 @@
+// The consensus log in LMDB keeps its newest entries in memory as well: what it answers from memory must be what
+// LMDB holds, through appends that overwrite a conflicting suffix, compaction, a reset to a snapshot, and its
+// bounds. Each answer is checked against a model and against a second RaftLog on the same store, which has
+// nothing in memory and reads every entry from LMDB.
+
+import { rmSync } from 'node:fs';
+import fc from 'fast-check';
+import t, { type Test } from 'tap';
+import type { Entry } from '../../server/quorum/core/index.js';
+import { RECENT_ENTRIES_MAX, RECENT_ENTRIES_MAX_BYTES, RaftLog } from '../../storage/raft-log.js';
+import { Store } from '../../storage/store.js';
+import { tempDir } from '../helpers/server.js';
+
+const CONF = { voters: [1, 2, 3], learners: [] };
+
+function openLog(tt: Test): { store: Store; log: RaftLog } {
+  const dir = tempDir('zkgate-raft-log-');
+  const store = Store.open({ dataDir: dir });
+  tt.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, log: new RaftLog(store, CONF) };
+}
+
+/** Runs one of the log's writes in a store transaction, then its mirror update, as the engine does. */
+async function write(store: Store, fn: () => () => void): Promise<void> {
+  let mirror = () => {};
+  await store.writeDurably(() => {
+    mirror = fn();
+  });
+  mirror();
+}
+
+function entry(index: number, term: number, size: number): Entry {
+  const data = new Uint8Array(size);
+  data.fill((index * 31 + term) & 0xff);
+  if (size >= 8) new DataView(data.buffer).setFloat64(0, index);
+  return { index, term, type: 'normal', data };
+}
+
+/** The first entries of `es` within `max` bytes (16 more per entry), at least one: the Storage contract. */
+function limited(es: Entry[], max: number): Entry[] {
+  const out: Entry[] = [];
+  let bytes = 0;
+  for (const e of es) {
+    bytes += e.data.byteLength + 16;
+    if (out.length > 0 && bytes > max) break;
+    out.push(e);
+  }
+  return out;
+}
+
+const plain = (es: Entry[]) => es.map((e) => ({ index: e.index, term: e.term, type: e.type, data: Buffer.from(e.data).toString('hex') }));
+
+t.test('entries served from memory are the entries LMDB holds, through overwrites, compaction and resets', async (tt) => {
+  const op = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ k: fc.constant('append' as const), back: fc.nat(6), count: fc.integer({ min: 1, max: 40 }), size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.constant(300 * 1024)) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('compact' as const), back: fc.nat(30) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('reset' as const), ahead: fc.integer({ min: -20, max: 50 }) }) },
+  );
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
+      runs++;
+      await tt.test(`run ${runs}`, async (rt) => {
+        const { store, log } = openLog(rt);
+        /** The model: the retained entries by index, and the compaction point. */
+        const model = new Map<number, Entry>();
+        let snap = 0;
+        let term = 1;
+        for (const o of ops) {
+          const last = log.lastIndex();
+          if (o.k === 'append') {
+            const first = Math.max(snap + 1, last + 1 - o.back);
+            term++;
+            const es = Array.from({ length: o.count }, (_x, i) => entry(first + i, term, o.size));
+            for (let i = first; i <= last; i++) model.delete(i);
+            for (const e of es) model.set(e.index, e);
+            await write(store, () => log.persist(es, { term, vote: 1, commit: 0 }));
+          } else if (o.k === 'compact') {
+            const upTo = Math.max(snap, last - o.back);
+            if (upTo > snap) {
+              await write(store, () => log.compact(upTo));
+              for (let i = snap + 1; i <= upTo; i++) model.delete(i);
+              snap = upTo;
+            }
+          } else {
+            // A snapshot past the log, or inside it (a follower whose log conflicts with the leader's).
+            snap = Math.max(snap + 1, last + o.ahead);
+            model.clear();
+            await write(store, () => log.resetTo(snap, term));
+          }
+          rt.equal(log.firstIndex(), snap + 1);
+          rt.equal(log.lastIndex(), snap + model.size);
+        }
+        const fromLmdb = new RaftLog(store, CONF);
+        const first = log.firstIndex();
+        const last = log.lastIndex();
+        for (let lo = first; lo <= last; lo += Math.max(1, Math.floor((last - first) / 7))) {
+          for (const max of [0, 1024, Number.MAX_SAFE_INTEGER]) {
+            const got = log.entries(lo, last + 1, max);
+            const want = Array.from({ length: last + 1 - lo }, (_x, i) => model.get(lo + i) as Entry);
+            rt.same(plain(got), plain(limited(want, max)), `entries(${lo}, ${last + 1}, ${max}) as the model`);
+            rt.same(plain(got), plain(fromLmdb.entries(lo, last + 1, max)), `entries(${lo}, ${last + 1}, ${max}) as LMDB holds them`);
+          }
+        }
+      });
+    }),
+    { numRuns: 40 },
+  );
+});
+
+t.test('the newest entries come from memory, within the count and byte bounds; older ones from LMDB', async (tt) => {
+  const { store, log } = openLog(tt);
+  const written: Entry[] = [];
+  for (let b = 0; b < 5; b++) {
+    const batch = Array.from({ length: 1000 }, (_x, i) => entry(b * 1000 + i + 1, 1, 16));
+    written.push(...batch);
+    await write(store, () => log.persist(batch, { term: 1, vote: 1, commit: 0 }));
+  }
+  const last = written.length;
+  const newest = log.entries(last - RECENT_ENTRIES_MAX + 1, last + 1, Number.MAX_SAFE_INTEGER);
+  tt.equal(newest.length, RECENT_ENTRIES_MAX);
+  tt.ok(
+    newest.every((e) => e === written[e.index - 1]),
+    `the newest ${RECENT_ENTRIES_MAX} entries are the very objects written (kept in memory)`,
+  );
+  const older = log.entries(last - RECENT_ENTRIES_MAX, last - RECENT_ENTRIES_MAX + 1, Number.MAX_SAFE_INTEGER);
+  tt.not(older[0], written[last - RECENT_ENTRIES_MAX - 1], 'the one before them is read from LMDB');
+  tt.same(plain(older), plain([written[last - RECENT_ENTRIES_MAX - 1] as Entry]));
+
+  // Large entries: the byte bound keeps fewer.
+  const big = 1024 * 1024;
+  const bigs = Array.from({ length: 12 }, (_x, i) => entry(last + 1 + i, 2, big));
+  await write(store, () => log.persist(bigs, { term: 2, vote: 1, commit: 0 }));
+  const kept = Math.floor(RECENT_ENTRIES_MAX_BYTES / big);
+  const end = last + bigs.length;
+  const fromMemory = log.entries(end - kept + 1, end + 1, Number.MAX_SAFE_INTEGER);
+  tt.ok(fromMemory.every((e) => e === bigs[e.index - last - 1]), `the newest ${kept} MB-sized entries are kept in memory`);
+  const beyond = log.entries(end - kept, end - kept + 1, Number.MAX_SAFE_INTEGER);
+  tt.not(beyond[0], bigs[bigs.length - kept - 1], `the ${kept + 1}th newest is read from LMDB`);
+  tt.same(plain(beyond), plain([bigs[bigs.length - kept - 1] as Entry]));
+});
