@@ -4,4 +4,9 @@
 // collections) let bursts of in-flight work promoted to the old generation sit there as garbage: 10,000 WebSockets
 // with 100,000 watches measured 340 MB RSS with the defaults and 190 MB with these (bench/RESULTS.md), at a cost of
 // a few per cent of request throughput. ZKGATE_NODE_FLAGS replaces them in bin/zkgate (empty = V8's defaults).
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=20'];
+//
+// --v8-pool-size=1: one background thread for V8 (concurrent marking and sweeping, parallel scavenges) instead of
+// Node's 4 whatever the machine. A heap this small (4 MB semi-spaces, no tree) gains little from more; on 2 cores
+// the 4 ran beside the main thread and the log's fsync thread, and the durable write p99 halved with 1
+// (bench/RESULTS.md, session 12).
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=20', '--v8-pool-size=1'];
