@@ -14,9 +14,15 @@ interface SnapPoint {
   term: number;
 }
 
-/** Bounds of the in-memory copy of the log's newest entries (RaftLog.recent). */
+/**
+ * Bounds of the in-memory copy of the log's newest entries (RaftLog.recent). The bytes are those of the buffers the
+ * entries' data are views of (Node's 8 KB allocation pool on the leader, a received frame on a follower), each counted
+ * for every entry that holds it: never less than the memory kept.
+ */
 export const RECENT_ENTRIES_MAX = 4096;
 export const RECENT_ENTRIES_MAX_BYTES = 8 * 1024 * 1024;
+
+const heldBytes = (e: Entry): number => e.data.buffer.byteLength;
 
 /**
  * Terms of the retained log are mirrored in memory (8 bytes an entry, bounded by compaction) because the
@@ -177,11 +183,11 @@ export class RaftLog implements Storage {
       this.recentBytes = 0;
       this.recentFrom = first;
     } else {
-      for (const e of this.recent.splice(this.recentHead + first - this.recentFrom)) this.recentBytes -= (e as Entry).data.byteLength;
+      for (const e of this.recent.splice(this.recentHead + first - this.recentFrom)) this.recentBytes -= heldBytes(e as Entry);
     }
     for (const e of entries) {
       this.recent.push(e);
-      this.recentBytes += e.data.byteLength;
+      this.recentBytes += heldBytes(e);
     }
     // Entries at or below the compaction point are not stored, so neither are they kept here.
     this.forgetThrough(this.snap.index);
@@ -193,7 +199,7 @@ export class RaftLog implements Storage {
   /** Drops the kept entries up to `index`. */
   private forgetThrough(index: number): void {
     while (this.recentHead < this.recent.length && this.recentFrom <= index) {
-      this.recentBytes -= (this.recent[this.recentHead] as Entry).data.byteLength;
+      this.recentBytes -= heldBytes(this.recent[this.recentHead] as Entry);
       this.recent[this.recentHead++] = undefined;
       this.recentFrom++;
     }

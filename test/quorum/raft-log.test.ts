@@ -111,7 +111,7 @@ t.test('entries served from memory are the entries LMDB holds, through overwrite
   );
 });
 
-t.test('the newest entries come from memory, within the count and byte bounds; older ones from LMDB', async (tt) => {
+t.test('the newest entries come from memory, within the count and byte bounds (bytes of the buffers they hold); older ones from LMDB', async (tt) => {
   const { store, log } = openLog(tt);
   const written: Entry[] = [];
   for (let b = 0; b < 5; b++) {
@@ -141,4 +141,16 @@ t.test('the newest entries come from memory, within the count and byte bounds; o
   const beyond = log.entries(end - kept, end - kept + 1, Number.MAX_SAFE_INTEGER);
   tt.not(beyond[0], bigs[bigs.length - kept - 1], `the ${kept + 1}th newest is read from LMDB`);
   tt.same(plain(beyond), plain([bigs[bigs.length - kept - 1] as Entry]));
+
+  // Small entries that are views of one large buffer (a received frame) keep all of it: each counts it whole.
+  const frame = new ArrayBuffer(1024 * 1024);
+  const views = Array.from({ length: 20 }, (_x, i): Entry => ({ index: end + 1 + i, term: 3, type: 'normal', data: new Uint8Array(frame, i * 64, 64) }));
+  await write(store, () => log.persist(views, { term: 3, vote: 1, commit: 0 }));
+  const last3 = end + views.length;
+  const viewsKept = Math.floor(RECENT_ENTRIES_MAX_BYTES / frame.byteLength);
+  const held = log.entries(last3 - viewsKept + 1, last3 + 1, Number.MAX_SAFE_INTEGER);
+  tt.ok(held.every((e) => e === views[e.index - end - 1]), `the newest ${viewsKept} views of a 1 MB buffer are kept in memory`);
+  const notHeld = log.entries(last3 - viewsKept, last3 - viewsKept + 1, Number.MAX_SAFE_INTEGER);
+  tt.not(notHeld[0], views[views.length - viewsKept - 1], 'the one before them is read from LMDB, though its own bytes are few');
+  tt.same(plain(notHeld), plain([views[views.length - viewsKept - 1] as Entry]));
 });
