@@ -413,7 +413,11 @@ export class Raft {
   }
 
   private handleHeartbeat(m: HeartbeatMessage): void {
-    this.log.commitTo(m.commit);
+    // The leader never sends a commit past the follower's match, so this clamps only for a follower whose log went
+    // back below what it had acknowledged: one that discarded an interrupted snapshot install and restarted empty
+    // (the leader keeps its old match). Its entries all came from this leader since, so those up to its last index
+    // are committed; asserting instead crashed it on every heartbeat until the leader changed.
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
     this.send({ type: 'heartbeatResp', to: m.from, term: this.term, ctx: m.ctx });
   }
 
