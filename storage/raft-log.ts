@@ -169,7 +169,7 @@ export class RaftLog implements Storage {
     return () => {
       this.terms = [];
       this.snap = { index, term };
-      this.forgetThrough(Number.MAX_SAFE_INTEGER);
+      this.clearRecent(index + 1);
     };
   }
 
@@ -178,10 +178,7 @@ export class RaftLog implements Storage {
     const first = (entries[0] as Entry).index;
     const kept = this.recent.length - this.recentHead;
     if (kept === 0 || first < this.recentFrom || first > this.recentFrom + kept) {
-      this.recent = [];
-      this.recentHead = 0;
-      this.recentBytes = 0;
-      this.recentFrom = first;
+      this.clearRecent(first);
     } else {
       for (const e of this.recent.splice(this.recentHead + first - this.recentFrom)) this.recentBytes -= heldBytes(e as Entry);
     }
@@ -194,6 +191,14 @@ export class RaftLog implements Storage {
     while (this.recent.length - this.recentHead > 1 && (this.recent.length - this.recentHead > RECENT_ENTRIES_MAX || this.recentBytes > RECENT_ENTRIES_MAX_BYTES)) {
       this.forgetThrough(this.recentFrom);
     }
+  }
+
+  /** Keeps nothing; the next entry kept will be `from`. */
+  private clearRecent(from: number): void {
+    this.recent = [];
+    this.recentHead = 0;
+    this.recentBytes = 0;
+    this.recentFrom = from;
   }
 
   /** Drops the kept entries up to `index`. */
