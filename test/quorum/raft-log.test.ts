@@ -3,23 +3,17 @@
 // bounds. Each answer is checked against a model and against a second RaftLog on the same store, which has
 // nothing in memory and reads every entry from LMDB.
 
-import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import type { Entry } from '../../server/quorum/core/index.js';
 import { RECENT_ENTRIES_MAX, RECENT_ENTRIES_MAX_BYTES, RaftLog } from '../../storage/raft-log.js';
-import { Store } from '../../storage/store.js';
-import { tempDir } from '../helpers/server.js';
+import type { Store } from '../../storage/store.js';
+import { openTestStore } from '../helpers/store.js';
 
 const CONF = { voters: [1, 2, 3], learners: [] };
 
 function openLog(tt: Test): { store: Store; log: RaftLog } {
-  const dir = tempDir('zkgate-raft-log-');
-  const store = Store.open({ dataDir: dir });
-  tt.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store } = openTestStore(tt, 'zkgate-raft-log-');
   return { store, log: new RaftLog(store, CONF) };
 }
 

@@ -17,6 +17,7 @@ import { OPEN_ACL_UNSAFE } from '../../server/tree/acl.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { Store } from '../../storage/store.js';
 import { tempDir } from '../helpers/server.js';
+import { openTestStore } from '../helpers/store.js';
 
 const VOTERS = [1, 2, 3];
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -87,16 +88,6 @@ interface EngineInside {
   onPeer(from: number, msg: SnapshotFrame | { k: 'raft'; m: Message }): void;
 }
 
-function openStore(tt: Test, prefix: string): { store: Store; dir: string } {
-  const dir = tempDir(prefix);
-  const store = Store.open({ dataDir: dir });
-  tt.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { store, dir };
-}
-
 async function create(store: Store, path: string, zxid: number): Promise<void> {
   await store.writeDurably((view, setLastZxid) => {
     const stamp = { czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0 };
@@ -140,8 +131,8 @@ function followerEngine(tt: Test, local: { store: Store; dir: string }): { engin
 }
 
 t.test('engine: a streamed copy older than the applied state is not installed; a newer one is', async (tt) => {
-  const leader = openStore(tt, 'zkgate-stale-leader-');
-  const local = openStore(tt, 'zkgate-stale-follower-');
+  const leader = openTestStore(tt, 'zkgate-stale-leader-');
+  const local = openTestStore(tt, 'zkgate-stale-follower-');
   await create(leader.store, '/', 1);
   await create(leader.store, '/old', 3);
   await create(local.store, '/', 1);
@@ -163,8 +154,8 @@ t.test('engine: a streamed copy older than the applied state is not installed; a
 });
 
 t.test('engine: a snapshot offer whose stream was not installed never reaches the core', async (tt) => {
-  const leader = openStore(tt, 'zkgate-offer-leader-');
-  const local = openStore(tt, 'zkgate-offer-follower-');
+  const leader = openTestStore(tt, 'zkgate-offer-leader-');
+  const local = openTestStore(tt, 'zkgate-offer-follower-');
   await create(leader.store, '/', 1);
   await create(leader.store, '/theirs', 9);
   // A new member: nothing applied, nothing in its log.
@@ -186,7 +177,7 @@ t.test('engine: a snapshot offer whose stream was not installed never reaches th
 });
 
 t.test('leader: a stream stops at the next frame once its sender is no longer the leader that began it', async (tt) => {
-  const leader = openStore(tt, 'zkgate-deposed-leader-');
+  const leader = openTestStore(tt, 'zkgate-deposed-leader-');
   await create(leader.store, '/', 1);
   // Enough data for several 1 MiB chunks.
   const big = 'x'.repeat(900_000);
