@@ -1,5 +1,6 @@
 // What a node commits through: the standalone write loop or the replicated consensus driver. The node,
 // routes and watches see only this interface, so the same prepare → apply path serves both.
+import type { StartupStep } from './startup-trace.js';
 import type { ApplyResult, Txn } from './tree/types.js';
 import type { Committed } from './pipeline.js';
 
@@ -15,7 +16,8 @@ export interface Engine {
   readonly isWriter: boolean;
   /** Repairs what a crash can leave half-done, before the tree is read. */
   recover?(): Promise<void>;
-  start(): Promise<void>;
+  /** `step` names each step as it begins, for the start-up trace. */
+  start(step?: StartupStep): Promise<void>;
   /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */
   submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }>;
   waitForZxid(zxid: number, timeoutMs: number): Promise<void>;

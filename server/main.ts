@@ -20,6 +20,7 @@ import { watchAdminRoutes } from '../routes/watch-admin.js';
 import { blockingReadVia } from '../routes/watch-blocking.js';
 import { recipeRoutes } from '../routes/recipes.js';
 import type { WatchConnection } from '../routes/watch-connection.js';
+import { StartupTrace, type StartupStep } from './startup-trace.js';
 
 export interface RunningServer {
   node: ZkNode;
@@ -47,10 +48,22 @@ function urlHost(host: string): string {
 }
 
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
+  const trace = new StartupTrace(log);
+  log.info({ dataDir: cfg.dataDir, myid: cfg.servers.length > 0 ? cfg.myid : undefined, node: process.version, nodeFlags: process.execArgv }, 'zkgate starting');
+  try {
+    return await start(cfg, log, trace.at);
+  } finally {
+    trace.done();
+  }
+}
+
+async function start(cfg: Config, log: Logger, step: StartupStep): Promise<RunningServer> {
+  step('reading the TLS and secret files');
   const tls = readServerFiles(cfg);
   const auditFile = cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log');
   const audit = cfg.auditEnable ? new AuditLog(auditFile, (e) => log.error({ err: e.message, file: auditFile }, `audit log: ${e.message}`)) : undefined;
   let raft: RaftEngine | undefined;
+  step(`opening the store in ${cfg.dataDir}`);
   const node = new ZkNode(
     cfg,
     log,
@@ -59,7 +72,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   node.audit = audit;
   if (raft) setClusterSource(node, raftClusterSource(cfg, raft));
   try {
-    await node.start();
+    await node.start(step);
   } catch (e) {
     // A start refused (a hole in the write-ahead log, a bad myid…) must not leave LMDB open in this process.
     await node.store.close().catch(() => {});
@@ -69,6 +82,7 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
   let closing = false;
   // Subscribed before anything can commit, so no change goes unseen by watches.
   const hub = new WatchHub<WatchConnection>(node);
+  step('building the HTTP routes');
   const { app, metrics } = await buildApp({
     node,
     logger: log,
@@ -81,10 +95,14 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
       await a.register(recipeRoutes, { node, blocking: hub.blocking });
     },
   });
+  step(`binding the HTTP port ${cfg.httpHost}:${cfg.httpPort}`);
   await app.listen({ host: cfg.httpHost, port: cfg.httpPort });
   let monitor: FastifyInstance | undefined;
   try {
-    if (cfg.metricsPort !== undefined) monitor = await startMonitor(node, metrics);
+    if (cfg.metricsPort !== undefined) {
+      step(`binding the metrics port ${cfg.metricsHost ?? cfg.httpHost}:${cfg.metricsPort}`);
+      monitor = await startMonitor(node, metrics);
+    }
   } catch (e) {
     await app.close();
     await node.stop();

@@ -1,5 +1,6 @@
 // A zkgate node: owns the store, the write pipeline, sessions and sweeps, and answers reads with ACL checks.
 // Routes talk only to this class.
+import type { StartupStep } from './startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,12 +96,18 @@ export class ZkNode extends EventEmitter {
     return this.engine.pending;
   }
 
-  async start(): Promise<void> {
-    if (!(this.engine instanceof WritePipeline)) await this.retireWal();
+  async start(step: StartupStep = () => {}): Promise<void> {
+    if (!(this.engine instanceof WritePipeline)) {
+      step('applying a standalone write-ahead log left in the data dir, if any');
+      await this.retireWal();
+    }
+    step('recovering from an interrupted snapshot install, if any');
     await this.engine.recover?.();
+    step('reading the tree');
     if (!this.store.getNode('/')) await this.initTree();
     if (this.cfg.servers.length > 0) this.store.showConfig(Buffer.from(zookeeperConfigText(this.cfg.servers)));
-    await this.engine.start();
+    await this.engine.start(step);
+    step('restoring sessions');
     const now = Date.now();
     for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
     const tick = Math.max(10, Math.min(this.cfg.tickTime, 1000));

@@ -4,6 +4,7 @@
 // from their own apply of the entry, so a client's next read on the same node sees its write.
 // The store writes are in persist.ts, the leader's batching in proposals.ts, followers' writes in forwards.ts,
 // snapshot catch-up in snapshot-transfer.ts.
+import type { StartupStep } from '../startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
@@ -107,11 +108,14 @@ export class RaftEngine implements Engine {
     return this.rawnode.status();
   }
 
-  async start(): Promise<void> {
+  async start(step: StartupStep = () => {}): Promise<void> {
+    step('reading the consensus log');
     this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
+    const me = this.cfg.servers.find((s) => s.id === this.cfg.myid);
+    step(`binding the peer port ${me?.host}:${me?.peerPort}`);
     await this.transport.start();
     this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
     this.kick();
