@@ -12,8 +12,8 @@
 //
 // --initial-old-space-size=96: a floor under the old generation's collection limit, which is otherwise 1.2× what
 // survived the last full collection. A write-loaded node has ~30 MB live, so 20 % growth meant a full (incremental)
-// collection for every ~6 MB promoted, 4–8 a second; with the floor it waits for 96 MB. A large live heap (the watch
-// bench's ~100 MB) is above the floor and keeps the 20 % rule, so its memory does not change (bench/RESULTS.md,
-// session 13: standalone sets +20–45 %, 37–41 µs of CPU against 54–66; 100,000 watches 190–195 MB against 193–195;
-// ~60 MB more anonymous RSS on a node that holds little).
+// collection for every ~6 MB promoted, up to 4 a second; with the floor it waits for 96 MB. A large live heap (the
+// watch bench's ~100 MB) is above the floor and keeps the 20 % rule, so its memory does not change (bench/RESULTS.md,
+// session 13: standalone sets +31 %, median of 7 pairs, 37–47 µs of CPU against 50–66; 100,000 watches 190–195 MB
+// against 193–195; ~60 MB more anonymous RSS on a node that holds little).
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=20', '--initial-old-space-size=96', '--v8-pool-size=1'];
