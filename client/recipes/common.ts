@@ -72,6 +72,11 @@ export async function createProtected(client: ZkClient, dir: string, prefix: str
         await ensureDir(client, dir);
       } else if (isZkError(e, 'ConnectionLoss') && attempt < MAX_CREATE_ATTEMPTS) {
         await client.waitConnected().catch(() => {});
+        // The lost create may still commit: a new leader commits what it kept of the old one's log with its first
+        // entry, and the member answering may not have applied it yet. A sync settles both (it waits for an entry
+        // of the current leader's term and for this member's apply), so a create not listed now never will be, and
+        // a second create cannot leave the first behind as an orphan that no one deletes and everyone queues after.
+        await retrying(client, () => client.sync());
         const found = await retrying(client, () => client.getChildren(dir)).then(
           (r) => r.children.find((c) => c.startsWith(tag)),
           (err: unknown) => (isZkError(err, 'NoNode') ? undefined : Promise.reject(err)),
