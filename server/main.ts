@@ -21,6 +21,7 @@ import { blockingReadVia } from '../routes/watch-blocking.js';
 import { recipeRoutes } from '../routes/recipes.js';
 import type { WatchConnection } from '../routes/watch-connection.js';
 import { StartupTrace, type StartupStep } from './startup-trace.js';
+import { stdoutDestination } from './log-destination.js';
 
 export interface RunningServer {
   node: ZkNode;
@@ -36,7 +37,7 @@ export interface RunningServer {
 }
 
 export function makeLogger(level: string): Logger {
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, stdoutDestination());
 }
 
 /** How long a stopping server goes on reading requests on open keep-alive connections before closing the idle ones. */

@@ -1,0 +1,34 @@
+// The server's log never keeps the process from exiting (server/log-destination.ts). pino's default destination
+// flushed pending lines at exit in a loop that retried EPIPE for ever: a node whose stdout reader was gone and that
+// exited with lines pending never exited. A real child process, a real pipe, the server's own makeLogger.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { stdoutDestination } from '../../server/log-destination.js';
+
+const mainJs = new URL('../../server/main.js', import.meta.url).href;
+
+t.test('a process logging through makeLogger exits at once when its stdout reader has gone', async (t) => {
+  const script = `
+    const { makeLogger } = await import(${JSON.stringify(mainJs)});
+    const log = makeLogger('info');
+    process.stdin.once('data', () => {
+      for (let i = 0; i < 200; i++) log.info({ i }, 'a line the reader will never see');
+      process.exit(0);
+    });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // Wait until the child listens, then take its reader away and let it log and exit.
+  await new Promise((r) => setTimeout(r, 1000));
+  child.stdout?.destroy();
+  child.stdin?.write('go\n');
+  const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10000).unref())]);
+  t.equal(code, 0, 'exited with its own code within 10 s');
+});
+
+t.test('a closed fd drops lines instead of retrying them', async (t) => {
+  const d = stdoutDestination(987654);
+  d.write('{"msg":"a"}\n');
+  d.write('{"msg":"b"}\n');
+  t.equal(d.dropped, 2);
+});
