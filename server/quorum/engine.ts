@@ -114,8 +114,7 @@ export class RaftEngine implements Engine {
     this.appliedZxid = this.store.lastZxid();
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
-    const me = this.cfg.servers.find((s) => s.id === this.cfg.myid);
-    step(`binding the peer port ${me?.host}:${me?.peerPort}`);
+    step(`binding the peer port ${this.transport.listenAddress}`);
     await this.transport.start();
     this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
     this.kick();

@@ -124,6 +124,11 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     this.members = new MembershipCheck(o.membership, o.myId, o.secret, o.log, (peer, msg, log) => this.report(peer, msg, log));
   }
 
+  /** host:port of the peer listener, as zoo.cfg's server.N line for this member gives it. */
+  get listenAddress(): string {
+    return `${this.o.listenHost}:${this.o.listenPort}`;
+  }
+
   async start(): Promise<void> {
     const t = this.o.tls;
     this.server = t

@@ -1,7 +1,7 @@
 // A starting server says where it is: a first line naming the process, a line per step, and a warning naming the
 // step when start-up is slow (server/startup-trace.ts).
 import t from 'tap';
-import pino from 'pino';
+import { logInto } from '../helpers/log.js';
 import { StartupTrace } from '../../server/startup-trace.js';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
 import { startEnsemble } from '../helpers/ensemble.js';
@@ -16,9 +16,9 @@ interface Line {
   nodeFlags?: string[];
 }
 
-function capture(level = 'info') {
+function capture() {
   const lines: Line[] = [];
-  return { lines, log: pino({ level }, { write: (l: string) => void lines.push(JSON.parse(l) as Line) }) };
+  return { lines, log: logInto(lines, 'info') };
 }
 
 /** The messages in `lines` that are in `wanted`, in the order logged. */

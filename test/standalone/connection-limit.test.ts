@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
-import pino from 'pino';
+import { logInto } from '../helpers/log.js';
 import { startTestServer } from '../helpers/server.js';
 
 /** A keep-alive connection that sends one GET at a time and returns each answer's raw text. */
@@ -123,7 +123,7 @@ t.test('maxClientCnxns bounds nothing unless set', async (t) => {
 
 t.test('connections closed on arrival are logged once per 10 s, naming the bound', async (t) => {
   const lines: { level: number; msg: string }[] = [];
-  const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+  const log = logInto(lines, 'warn');
   const s = await startTestServer({ maxCnxns: 3, wsMaxConnections: 1, maxClientCnxns: 2 }, log);
   t.teardown(() => s.destroy());
   await openServed(t, s.port, 2);

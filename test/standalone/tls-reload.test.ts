@@ -4,7 +4,7 @@ import t from 'tap';
 import { request } from 'node:https';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
+import { logInto } from '../helpers/log.js';
 import { X509Certificate } from 'node:crypto';
 import type { RequestOptions, ServerOptions } from 'node:https';
 import { makePki, type Pem, type TestPki } from '../helpers/certs.js';
@@ -54,7 +54,7 @@ t.test('TlsReloader: takes only changed files, refuses a bad set and keeps the c
   mkdirSync(d, { recursive: true });
   const files = install(d, one);
   const lines: { level: number; msg: string }[] = [];
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+  const log = logInto(lines, 'info');
   const taken: ServerOptions[] = [];
   const cfg = { ...defaultConfig(), ...files };
   const r = new TlsReloader(cfg, log, { client: (o) => taken.push(o) }, { client: tlsServerOptions(tlsSettings(cfg) as TlsSettings) });

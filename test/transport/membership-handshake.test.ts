@@ -4,7 +4,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
+import { logInto } from '../helpers/log.js';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
 import type { Member } from '../../server/quorum/membership.js';
 import { membershipProof, proof } from '../../server/quorum/peer-auth.js';
@@ -24,7 +24,7 @@ const SECRET = 'the secret';
 
 function node(id: number, peers: PeerAddr[], membership: Member[], lines: Line[]) {
   const me = peers.find((p) => p.id === id) as PeerAddr;
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
+  const log = logInto(lines, 'info');
   return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), membership, secret: SECRET, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs: 60_000, log });
 }
 

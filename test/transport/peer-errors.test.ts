@@ -2,7 +2,7 @@
 // only accepts) names a peer with the wrong secret and a peer that never dials; repeated refusals log once.
 import t from 'tap';
 import net from 'node:net';
-import pino from 'pino';
+import { logInto } from '../helpers/log.js';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
 import { PeerTransport, type PeerAddr } from '../../server/quorum/transport.js';
 import { membersOf } from '../helpers/peers.js';
@@ -17,7 +17,7 @@ interface Line {
 
 function node(id: number, peers: PeerAddr[], secret: string, lines: Line[], notDialedWarnMs?: number) {
   const me = peers.find((p) => p.id === id) as PeerAddr;
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Line) });
+  const log = logInto(lines, 'info');
   return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), membership: membersOf(peers), secret, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs, log });
 }
 
