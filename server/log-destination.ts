@@ -9,6 +9,13 @@ export const LOG_STALL_MS = 1000;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/** Lines dropped by every destination of this process: a count an operator can alert on (the log cannot say it). */
+let droppedInProcess = 0;
+
+export function logLinesDropped(): number {
+  return droppedInProcess;
+}
+
 export interface LogDestination {
   write(line: string): void;
   /** Lines not written: the pipe stayed full for LOG_STALL_MS, or its reader is gone (then every later line). */
@@ -25,6 +32,7 @@ export function stdoutDestination(fd = 1): LogDestination {
     write(line: string): void {
       if (closed) {
         dropped++;
+        droppedInProcess++;
         return;
       }
       let buf = Buffer.from(line, 'utf8');
@@ -43,6 +51,7 @@ export function stdoutDestination(fd = 1): LogDestination {
           // EPIPE and the like: nobody will read this fd again.
           if (!full) closed = true;
           dropped++;
+          droppedInProcess++;
           return;
         }
       }

@@ -9,6 +9,7 @@ import { clusterInfo, electionsTotal } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
 import { WritePipeline } from './pipeline.js';
 import { httpConnectionLimit } from './config.js';
+import { logLinesDropped } from './log-destination.js';
 
 const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
 
@@ -141,6 +142,7 @@ export class NodeMetrics {
     counter('zkgate_audit_entries_lost_total', 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)', () => node.audit?.lost ?? 0);
     counter('zkgate_connections_dropped_total', 'Connections to the HTTP port closed on arrival because maxCnxns were open', () => conns.dropped);
     counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
+    counter('zkgate_log_lines_dropped_total', 'Log lines not written to stdout: the pipe stayed full for 1 s, or its reader is gone (then every later line)', logLinesDropped);
     counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
   }
 

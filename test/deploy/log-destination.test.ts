@@ -3,7 +3,8 @@
 // exited with lines pending never exited. A real child process, a real pipe, the server's own makeLogger.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { stdoutDestination } from '../../server/log-destination.js';
+import { logLinesDropped, stdoutDestination } from '../../server/log-destination.js';
+import { freePort, spawnServer, tempDir } from '../helpers/server.js';
 
 const mainJs = new URL('../../server/main.js', import.meta.url).href;
 
@@ -31,4 +32,17 @@ t.test('a closed fd drops lines instead of retrying them', async (t) => {
   d.write('{"msg":"a"}\n');
   d.write('{"msg":"b"}\n');
   t.equal(d.dropped, 2);
+  t.ok(logLinesDropped() >= 2, 'and counted for the process');
+});
+
+t.test('a server whose stdout reader has gone counts its dropped lines in zkgate_log_lines_dropped_total', async (t) => {
+  const port = await freePort();
+  // At debug every request is a log line, so requests make lines on demand.
+  const s = await spawnServer(['--data-dir', tempDir(), '--http-port', String(port), '--log-level', 'debug']);
+  t.teardown(() => void s.proc.kill('SIGKILL'));
+  const dropped = async () => /^zkgate_log_lines_dropped_total (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1];
+  t.equal(await dropped(), '0', 'none while the reader reads');
+  s.proc.stdout?.destroy();
+  for (let i = 0; i < 5; i++) t.equal((await fetch(`${s.url}/v1/admin/ruok`)).status, 200, 'the server answers with no one reading its log');
+  t.ok(Number(await dropped()) >= 5, 'each line written since is counted as dropped');
 });
