@@ -25,14 +25,17 @@ export interface LogDestination {
 export function stdoutDestination(fd = 1): LogDestination {
   let closed = false;
   let dropped = 0;
+  const drop = () => {
+    dropped++;
+    droppedInProcess++;
+  };
   return {
     get dropped() {
       return dropped;
     },
     write(line: string): void {
       if (closed) {
-        dropped++;
-        droppedInProcess++;
+        drop();
         return;
       }
       let buf = Buffer.from(line, 'utf8');
@@ -50,8 +53,7 @@ export function stdoutDestination(fd = 1): LogDestination {
           }
           // EPIPE and the like: nobody will read this fd again.
           if (!full) closed = true;
-          dropped++;
-          droppedInProcess++;
+          drop();
           return;
         }
       }
