@@ -1,8 +1,8 @@
 // Recipes across a leader failover in a real 3-process ensemble: the mutex never has two holders and the counter it
 // guards loses nothing, a watch re-arms on another node and sees what changed meanwhile (single system image), and
 // leader election converges to one leader again.
-import t from 'tap';
-import { startEnsemble } from '../helpers/ensemble.js';
+import t, { type Test } from 'tap';
+import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
 import { LeaderLatch, Mutex, ZkClient, isZkError, type WatchedEvent } from '../../client/index.js';
 import { closeAll, eventually } from '../client/fixtures.js';
 
@@ -35,6 +35,36 @@ async function increment(c: ZkClient): Promise<boolean> {
       if (verdict !== undefined) return verdict;
     }
   }
+}
+
+/** Past this after the new leader's election, the contention is taken to be stalled and described (the test goes on). */
+const STALL_MS = 45000;
+
+/**
+ * Where a stalled contention stands: each client's session and server, the lock's queue with each node's owning
+ * session (an orphan is a node of a live session that no contender is waiting on), and each member's last log lines.
+ */
+async function describeStall(t: Test, ens: Ensemble, cs: ZkClient[], progress: object): Promise<void> {
+  const lines = [`contention still running ${STALL_MS} ms after the new leader was elected: ${JSON.stringify(progress)}`];
+  cs.forEach((c, i) => lines.push(`client ${i}: session ${c.sessionId} on ${c.conn.server} (${c.state})`));
+  const live = ens.nodes.filter((n) => n.child);
+  for (const n of live) {
+    try {
+      const r = await fetch(`${n.url}/v1/znodes/locks/failover?children`, { signal: AbortSignal.timeout(2000) });
+      const { children = [] } = (await r.json()) as { children?: string[] };
+      const owners = await Promise.all(
+        children.map(async (k) => {
+          const st = await fetch(`${n.url}/v1/znodes/locks/failover/${k}?stat`, { signal: AbortSignal.timeout(2000) });
+          return `${k} owner ${st.ok ? ((await st.json()) as { stat: { ephemeralOwner: string } }).stat.ephemeralOwner : st.status}`;
+        }),
+      );
+      lines.push(`node ${n.id} lists /locks/failover: ${owners.join(', ') || '(empty)'}`);
+    } catch (e) {
+      lines.push(`node ${n.id}: ${(e as Error).message}`);
+    }
+  }
+  for (const n of live) lines.push(`node ${n.id} log tail:`, ...(n.child?.stdout().trim().split('\n').slice(-15) ?? []));
+  t.comment(lines.join('\n'));
 }
 
 t.test('across a leader failover: one mutex holder at a time, watches re-armed elsewhere, one elected leader', async (t) => {
@@ -92,7 +122,10 @@ t.test('across a leader failover: one mutex holder at a time, watches re-armed e
   const others = ens.nodes.map((n) => n.id).filter((id) => id !== leaderId);
   const newLeader = await ens.waitForLeader(90000, others);
   t.comment(`node ${newLeader} leads ${Date.now() - t0} ms after node ${leaderId} was killed`);
-  await Promise.all(running);
+  // CI once saw the contenders stall here until tap's timeout, with nothing to go on. The contention takes a few
+  // seconds once a leader is back; if it runs past STALL_MS, say where it stands before the timeout ends the test.
+  const stall = setTimeout(() => void describeStall(t, ens, cs, { grants, grantsAfterKill, holders: [...holders] }), STALL_MS);
+  await Promise.all(running).finally(() => clearTimeout(stall));
 
   t.equal(maxHolders, 1, 'the mutex never had two holders, before, during or after the failover');
   t.ok(grantsAfterKill >= 4, `${grantsAfterKill} acquisitions after the leader was killed`);
