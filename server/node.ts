@@ -101,7 +101,8 @@ export class ZkNode extends EventEmitter {
       step('applying a standalone write-ahead log left in the data dir, if any');
       await this.retireWal();
     }
-    step('recovering from an interrupted snapshot install, if any');
+    // Standalone, recovery is the write-ahead log's replay: after a crash, the records LMDB had not flushed.
+    step(this.engine instanceof WritePipeline ? "replaying the write-ahead log past LMDB's last flush, if anything" : 'recovering from an interrupted snapshot install, if any');
     await this.engine.recover?.();
     step('reading the tree');
     if (!this.store.getNode('/')) await this.initTree();
