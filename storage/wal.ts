@@ -7,7 +7,7 @@
 // Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = the transaction, storage/txn-codec.ts]. A segment is named by the zxid
 // of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
 // checksum or breaks the sequence: the torn tail of a write that was never acknowledged.
-import { close, closeSync, constants, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, write } from 'node:fs';
+import { close, closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeTxn, encodeTxn } from './txn-codec.js';
@@ -45,6 +45,8 @@ interface Segment {
   end: number;
   /** Bytes of the file known to be allocated (zero-filled ahead of `end`). */
   allocated: number;
+  /** Where some records start (every MARK_EVERY-th found when the segment was scanned at open), in zxid order. */
+  marks: { zxid: number; offset: number }[];
 }
 
 interface Queued {
@@ -70,21 +72,47 @@ function encodeRecord(zxid: number, value: unknown): Buffer {
   return buf;
 }
 
-/** Walks the valid records of a segment's bytes: calls `each` with the zxid and payload of each, returns the end. */
-function walk(buf: Buffer, first: number, each: (zxid: number, payload: Buffer) => void): number {
-  let pos = 0;
-  let expect = first;
-  while (pos + HEADER <= buf.length) {
-    const len = buf.readUInt32LE(pos);
-    if (len === 0 || pos + HEADER + len > buf.length) break;
-    if (crc32(buf.subarray(pos + 8, pos + HEADER + len)) !== buf.readUInt32LE(pos + 4)) break;
-    const zxid = buf.readDoubleLE(pos + 8);
-    if (zxid !== expect) break;
-    each(zxid, buf.subarray(pos + HEADER, pos + HEADER + len));
-    expect++;
-    pos += HEADER + len;
+/** Bytes read from a segment at a time when it is scanned: a segment is never held whole in memory. */
+const READ_CHUNK = 1 << 20;
+/** Every this many records, a scanned segment remembers where one starts, so that a replay reads from near its first. */
+const MARK_EVERY = 1024;
+
+/**
+ * Walks the valid records of segment `file` from byte `offset`, where record `zxid` starts, up to byte `limit`: calls
+ * `each` with each record's zxid, payload and offset, and returns where the valid records end. Reads READ_CHUNK bytes
+ * at a time (a longer record in one read of its own); each read fills a new buffer, so a payload stays valid after.
+ */
+function walkFile(file: string, zxid: number, offset: number, limit: number, each: (zxid: number, payload: Buffer, at: number) => void): number {
+  const fd = openSync(file, 'r');
+  try {
+    const size = Math.min(fstatSync(fd).size, limit);
+    let buf = Buffer.alloc(0);
+    let base = offset;
+    let pos = offset;
+    /** Makes bytes [pos, pos + need) of the file available in buf; false when the file ends first. */
+    const load = (need: number): boolean => {
+      if (pos + need > size) return false;
+      if (pos + need <= base + buf.length) return true;
+      const want = Math.min(size - pos, Math.max(need, READ_CHUNK));
+      const next = Buffer.allocUnsafe(want);
+      let got = 0;
+      for (let n = -1; got < want && n !== 0; got += n) n = readSync(fd, next, got, want - got, pos + got);
+      buf = next.subarray(0, got);
+      base = pos;
+      return got >= need;
+    };
+    for (let expect = zxid; load(HEADER); expect++) {
+      const len = buf.readUInt32LE(pos - base);
+      if (len === 0 || !load(HEADER + len)) break;
+      const rec = buf.subarray(pos - base, pos - base + HEADER + len);
+      if (crc32(rec.subarray(8)) !== rec.readUInt32LE(4) || rec.readDoubleLE(8) !== expect) break;
+      each(expect, rec.subarray(HEADER), pos);
+      pos += HEADER + len;
+    }
+    return pos;
+  } finally {
+    closeSync(fd);
   }
-  return pos;
 }
 
 // Callback fs calls wrapped by hand: they run on libuv's pool like fs/promises, without a FileHandle.
@@ -142,8 +170,12 @@ export class Wal<T = unknown> {
       .sort((a, b) => a.first - b.first);
     for (const { first, file } of names) {
       let last = first - 1;
-      const end = walk(readFileSync(file), first, (z) => (last = z));
-      this.segments.push({ first, last, file, end, allocated: end });
+      const marks: Segment['marks'] = [];
+      const end = walkFile(file, first, 0, Infinity, (z, _, at) => {
+        last = z;
+        if ((z - first) % MARK_EVERY === 0) marks.push({ zxid: z, offset: at });
+      });
+      this.segments.push({ first, last, file, end, allocated: end, marks });
     }
     // A torn tail is cut off, so that a shorter append over it cannot leave a stale whole record behind it.
     const active = this.segments[this.segments.length - 1];
@@ -178,7 +210,10 @@ export class Wal<T = unknown> {
     for (const s of this.segments) {
       if (s.last <= after) continue;
       if (s.first > expect) throw new Error(`write-ahead log ${this.dir} is missing zxids ${expect}..${s.first - 1} (store is at ${after})`);
-      walk(readFileSync(s.file).subarray(0, s.end), s.first, (zxid, payload) => {
+      // From the last mark at or before the first record wanted: the records LMDB already holds are not read again.
+      let from = { zxid: s.first, offset: 0 };
+      for (const m of s.marks) if (m.zxid <= expect) from = m;
+      walkFile(s.file, from.zxid, from.offset, s.end, (zxid, payload) => {
         if (zxid < expect) return;
         out.push({ zxid, value: decodeTxn(payload) as T });
         expect = zxid + 1;
@@ -292,7 +327,7 @@ export class Wal<T = unknown> {
     }
     closeSync(openSync(file, 'w'));
     fsyncPath(this.dir);
-    this.segments.push({ first, last: first - 1, file, end: 0, allocated: 0 });
+    this.segments.push({ first, last: first - 1, file, end: 0, allocated: 0, marks: [] });
   }
 
   /**

@@ -444,3 +444,38 @@ t.test('appends go through a descriptor opened O_DSYNC', async (t) => {
   t.ok(((flags[0] ?? 0) & O_DSYNC) !== 0, `its flags (0${(flags[0] ?? 0).toString(8)}) include O_DSYNC`);
   await w.close();
 });
+
+t.test('records that straddle the 1 MiB read chunk, or are longer than it, come back whole after a reopen', async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  // Sizes around and past the chunk: small ones that end just before or after a chunk edge, and 1.5 MiB ones.
+  const sizes = [100, 700_000, 348_000, 1_048_560, 1, 1_500_000, 20, 900_000, 1_600_000, 5];
+  const bytesOf = (z: number) => Buffer.alloc(sizes[z - 1] as number, z);
+  for (let z = 1; z <= sizes.length; z++) await w.append([rec(z, { bytes: bytesOf(z) })]);
+  await w.close();
+  const r = Wal.open<Val>(d);
+  t.equal(r.lastZxid, sizes.length, 'the scan at open finds every record');
+  const got = all(r).records;
+  t.same(zxids(got), seq(1, sizes.length));
+  for (const x of got) t.ok(Buffer.from(x.value.bytes as Uint8Array).equals(bytesOf(x.zxid)), `record ${x.zxid} (${sizes[x.zxid - 1]} bytes) intact`);
+  await r.close();
+});
+
+t.test('a replay reads a segment from near its first wanted record, not from the start', async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  for (let z = 1; z <= 5000; z += 500) await w.append(range(z, z + 499));
+  await w.close();
+  const r = Wal.open<Val>(d);
+  // Around the points where the scan at open marks where a record starts (every 1,024th record).
+  for (const after of [0, 1, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4999, 5000]) {
+    t.same(zxids(all(r, after, 700).records), seq(after + 1, 5000), `recordsAfter(${after})`);
+  }
+  // Records the store already holds are not read again: with the first record now unreadable, a replay from the
+  // 3,000th still gets every record after it.
+  const file = onlySegment(t, d);
+  patch(file, 4, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+  t.same(zxids(all(r, 3000).records), seq(3001, 5000), 'read from the mark before zxid 3001');
+  await r.close();
+  t.equal(Wal.open<Val>(d).lastZxid, 0, 'reopened, the corrupt first record ends the log there, as before');
+});
