@@ -86,6 +86,12 @@ export function rssMb(pid: number): number {
   return rssSplitMb(pid).rssMb;
 }
 
+/** The most resident memory the process has had since it started (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
 /** Told when a cluster member's process starts (true) or is gone (false), so the caller can account for it. */
 export type TrackChild = (c: Child, alive: boolean) => void;
 

@@ -163,6 +163,12 @@ export function render(r: Report, keepAnalysisFrom?: string): string {
     if (z.rssAnonAfterReadsMb !== undefined && z.rssFileAfterReadsMb !== undefined) {
       out.push(`| of which anonymous (heap, buffers) / file-backed (LMDB map pages, reclaimable page cache) | ${f0(z.rssAnonAfterReadsMb)} MB / ${f0(z.rssFileAfterReadsMb)} MB | |`);
     }
+    if (z.crash) {
+      const c = z.crash;
+      out.push(`| crash: SIGKILL after ${f0(c.setsAcked)} sets acknowledged (write-ahead log ${f0(c.walMb)} MB) | server counts ${f0(c.serverZnodeCount)} znodes after | |`);
+      out.push(`| crash restart: spawn → first successful getData (replaying the log's tail) | ${f0(c.restartToFirstReadMs)} ms | < 2000 ms ${c.restartToFirstReadMs < 2000 ? 'met' : 'MISSED'} |`);
+      out.push(`| crash restart: peak RSS until then / RSS after start | ${f0(c.peakRssMb)} MB / ${f0(c.rssAfterStartMb)} MB | < 200 MB ${c.peakRssMb < 200 ? 'met' : 'MISSED'} |`);
+    }
     out.push('');
   }
   if (r.watches !== undefined) {

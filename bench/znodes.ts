@@ -1,9 +1,10 @@
 // The large-tree phase: fill a data dir with N znodes through the REST API (multi batches, several in flight),
 // restart zkgate on it as a fresh child, and measure spawn → first successful read, and RSS after start and
-// after reading across the whole tree (the data must live in LMDB, not in the heap).
+// after reading across the whole tree (the data must live in LMDB, not in the heap). Then the same after a crash:
+// SIGKILL under sets, so that the restart replays the write-ahead log's tail.
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
-import { httpOk, rssMb, rssSplitMb, sleep, stopChild, waitUntil } from './procs.js';
+import { httpOk, peakRssMb, rssMb, rssSplitMb, sleep, stopChild, waitUntil, type Child } from './procs.js';
 import { value } from './http-load.js';
 import { Latencies } from './stats.js';
 import { spawnZkgate, START_TIMEOUT_MS } from './zkgate.js';
@@ -31,7 +32,24 @@ export interface ZnodesResult {
   rssAnonAfterReadsMb?: number;
   rssFileAfterReadsMb?: number;
   serverZnodeCount: number;
+  /** After a SIGKILL under sets (absent in runs before these fields). */
+  crash?: CrashResult;
 }
+
+export interface CrashResult {
+  /** Sets answered before the kill, and the write-ahead log's size on disk then. */
+  setsAcked: number;
+  walMb: number;
+  /** Spawn of the process that recovers → first successful getData of a deep node. */
+  restartToFirstReadMs: number;
+  /** The recovering process's most resident memory until then (VmHWM), and its RSS just after. */
+  peakRssMb: number;
+  rssAfterStartMb: number;
+  serverZnodeCount: number;
+}
+
+/** Seconds of sets before the SIGKILL: long enough for the log to hold tens of MB that LMDB has not yet flushed. */
+const CRASH_AFTER_S = 10;
 
 /** Children per directory node, so no parent grows a huge child list. */
 const FANOUT = 1000;
@@ -121,6 +139,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
     const split = rssSplitMb(child.pid);
     const rssAfterReadsMb = split.rssMb;
     const serverZnodeCount = await znodeCount(url);
+    const crash = await crashAndRestart(dataDir, child, url, n, valueBytes, connections);
     return {
       znodes: n,
       valueBytes,
@@ -140,8 +159,50 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       rssAnonAfterReadsMb: split.anonMb,
       rssFileAfterReadsMb: split.fileMb,
       serverZnodeCount,
+      crash,
     };
   } finally {
     await stopChild(child);
+  }
+}
+
+/** Sets on random nodes of the tree, SIGKILL of `child` in their midst, then a restart on the same data dir. */
+async function crashAndRestart(dataDir: string, child: Child, url: string, n: number, valueBytes: number, connections: number): Promise<CrashResult> {
+  const body = value(valueBytes);
+  let i = 0;
+  let setsAcked = 0;
+  const inst = autocannon({
+    url,
+    connections,
+    duration: CRASH_AFTER_S + 2,
+    requests: [{ method: 'PUT', path: '/v1/znodes/big', body, setupRequest: () => ({ method: 'PUT', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, body, headers: {} }) }],
+  });
+  inst.on('response', (_c: unknown, status: number) => {
+    if (status === 200) setsAcked++;
+  });
+  await sleep(CRASH_AFTER_S * 1000);
+  child.proc.kill('SIGKILL');
+  await child.exited;
+  const acked = setsAcked;
+  const walMb = Number(execFileSync('du', ['-sm', `${dataDir}/wal`], { encoding: 'utf8' }).split('\t')[0]);
+  inst.stop();
+  await inst;
+  const port = await freePort();
+  const probe = `http://127.0.0.1:${port}/v1/znodes${nodePath(Math.floor(n / 3))}`;
+  const again = spawnZkgate({ dataDir }, port);
+  try {
+    await waitUntil(again, () => httpOk(probe), START_TIMEOUT_MS, 2);
+    const restartToFirstReadMs = performance.now() - again.spawnedAtMs;
+    await sleep(200);
+    return {
+      setsAcked: acked,
+      walMb,
+      restartToFirstReadMs,
+      peakRssMb: peakRssMb(again.pid),
+      rssAfterStartMb: rssMb(again.pid),
+      serverZnodeCount: await znodeCount(`http://127.0.0.1:${port}`),
+    };
+  } finally {
+    await stopChild(again);
   }
 }

@@ -43,3 +43,17 @@ t.test('the order line is printed only for a run that took the phases system by 
   t.match(render({ ...report(phases), interleaved: true }), /^- order: phase by phase, each system in turn/m);
   t.notMatch(render(report(phases)), /^- order:/m, 'an older run (re-rendered from its JSON) does not claim it');
 });
+
+t.test('the large tree says whether a restart after a crash met the start-up and memory standards', async (t) => {
+  const znodes = {
+    znodes: 1000, valueBytes: 256, fillS: 1, fillPerS: 1000, dataDirMb: 1, rssAfterFillMb: 50, emptyStartToFirstReadMs: 100,
+    restartToFirstReadMs: 300, rssAfterStartMb: 80, readOps: 10, readOpsPerS: 10, readErrors: 0, readP50Ms: 1, readP99Ms: 2,
+    rssAfterReadsMb: 90, serverZnodeCount: 1000,
+  };
+  const crash = { setsAcked: 5000, walMb: 40, restartToFirstReadMs: 2500, peakRssMb: 150, rssAfterStartMb: 120, serverZnodeCount: 1000 };
+  const md = render({ ...report([]), znodes: { ...znodes, crash } });
+  t.match(md, /crash: SIGKILL after 5,000 sets acknowledged \(write-ahead log 40 MB\)/);
+  t.match(md, /crash restart: spawn → first successful getData .* \| 2,500 ms \| < 2000 ms MISSED \|/);
+  t.match(md, /crash restart: peak RSS until then \/ RSS after start \| 150 MB \/ 120 MB \| < 200 MB met \|/);
+  t.notMatch(render({ ...report([]), znodes }), /crash/, 'a run from before the crash measurement has no such rows');
+});
