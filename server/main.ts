@@ -135,6 +135,10 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   const metricsHost = urlHost(cfg.metricsHost ?? cfg.httpHost);
   audit?.serverStart();
   log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
+  // A zoo.cfg brought over from ZooKeeper keeps its clientPort, and its users' native clients would find nothing there.
+  if (cfg.clientPort !== undefined) {
+    log.warn({ clientPort: cfg.clientPort, url }, `clientPort ${cfg.clientPort} (ZooKeeper's wire protocol) is not served: clients reach this node over HTTP at ${url}`);
+  }
   let closed: Promise<void> | undefined;
   return {
     node,

@@ -84,3 +84,16 @@ t.test('a start slower than the interval is named with its step, until it is don
   await new Promise((r) => setTimeout(r, 150));
   t.equal(lines.length, after, 'nothing more once done');
 });
+
+t.test("a zoo.cfg's clientPort is named at start as not served, with where clients go instead", async (t) => {
+  const { lines, log } = capture();
+  const s = await startTestServer({ clientPort: 2181 }, log);
+  t.teardown(() => s.destroy());
+  const warning = lines.find((l) => l.msg.startsWith('clientPort 2181'));
+  t.equal(warning?.level, 40, 'a warning');
+  t.equal(warning?.msg, `clientPort 2181 (ZooKeeper's wire protocol) is not served: clients reach this node over HTTP at ${s.url}`);
+  const { lines: plain, log: plainLog } = capture();
+  const p = await startTestServer({}, plainLog);
+  t.teardown(() => p.destroy());
+  t.notOk(plain.some((l) => l.msg.includes('clientPort')), 'nothing without one');
+});
