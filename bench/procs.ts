@@ -137,16 +137,31 @@ export async function pollLeader<M extends Member & { id: number }>(members: M[]
 }
 
 /** A free loopback port (bind to 0, read it, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const p = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(p));
+/**
+ * A free loopback port. Ports handed to child processes come from below Linux's ephemeral range (32768–60999): a port the kernel
+ * picked and we released can be taken again as the source port of any outgoing connection before the child
+ * binds it — seen as EADDRINUSE at a Jepsen node's start, whose proxies open connections all the time. The tests
+ * take their ports here too (test/helpers/server.ts).
+ */
+const PORT_LOW = 20000;
+const PORT_SPAN = 12000;
+const handedOut = new Set<number>();
+
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const p = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
+    if (handedOut.has(p)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) {
+      handedOut.add(p);
+      return p;
+    }
+  }
+  throw new Error(`no free port found in ${PORT_LOW}..${PORT_LOW + PORT_SPAN - 1}`);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -113,29 +113,5 @@ export async function spawnServer(
   return { proc, url, port, stderr: () => err, stdout: () => out, exited };
 }
 
-/**
- * A free loopback port. Ports handed to child processes come from below Linux's ephemeral range (32768–60999): a port the kernel
- * picked and we released can be taken again as the source port of any outgoing connection before the child
- * binds it — seen as EADDRINUSE at a Jepsen node's start, whose proxies open connections all the time.
- */
-const PORT_LOW = 20000;
-const PORT_SPAN = 12000;
-const handedOut = new Set<number>();
-
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const p = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
-    if (handedOut.has(p)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) {
-      handedOut.add(p);
-      return p;
-    }
-  }
-  throw new Error(`no free port found in ${PORT_LOW}..${PORT_LOW + PORT_SPAN - 1}`);
-}
+/** A free loopback port, below the kernel's ephemeral range (bench/procs.ts says why); bench and tests share it. */
+export { freePort } from '../../bench/procs.js';
