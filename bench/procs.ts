@@ -74,22 +74,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
 }
 
-/** Resident set size from one read of /proc/<pid>/status, in MB: the whole (VmRSS), and split into anonymous (heap
- * and other private memory) and file-backed (mapped files, here mostly LMDB's map: page cache the kernel can drop). */
-export function rssSplitMb(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
+/** Resident set size from one read of /proc/<pid>/status, in MB: the whole (VmRSS), split into anonymous (heap
+ * and other private memory) and file-backed (mapped files, here mostly LMDB's map: page cache the kernel can drop),
+ * and the most the process has had since it started (VmHWM). */
+export function rssSplitMb(pid: number): { rssMb: number; anonMb: number; fileMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rssMb: mb('VmRSS'), anonMb: mb('RssAnon'), fileMb: mb('RssFile') };
+  return { rssMb: mb('VmRSS'), anonMb: mb('RssAnon'), fileMb: mb('RssFile'), peakMb: mb('VmHWM') };
 }
 
 export function rssMb(pid: number): number {
   return rssSplitMb(pid).rssMb;
-}
-
-/** The most resident memory the process has had since it started (VmHWM), in MB. */
-export function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
 /** Told when a cluster member's process starts (true) or is gone (false), so the caller can account for it. */

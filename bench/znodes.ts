@@ -4,7 +4,7 @@
 // SIGKILL under sets, so that the restart replays the write-ahead log's tail.
 import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
-import { httpOk, peakRssMb, rssMb, rssSplitMb, sleep, stopChild, waitUntil, type Child } from './procs.js';
+import { httpOk, rssMb, rssSplitMb, sleep, stopChild, waitUntil, type Child } from './procs.js';
 import { value } from './http-load.js';
 import { Latencies } from './stats.js';
 import { spawnZkgate, START_TIMEOUT_MS } from './zkgate.js';
@@ -188,19 +188,20 @@ async function crashAndRestart(dataDir: string, child: Child, url: string, n: nu
   inst.stop();
   await inst;
   const port = await freePort();
-  const probe = `http://127.0.0.1:${port}/v1/znodes${nodePath(Math.floor(n / 3))}`;
+  const againUrl = `http://127.0.0.1:${port}`;
   const again = spawnZkgate({ dataDir }, port);
   try {
-    await waitUntil(again, () => httpOk(probe), START_TIMEOUT_MS, 2);
+    await waitUntil(again, () => httpOk(`${againUrl}/v1/znodes${nodePath(Math.floor(n / 3))}`), START_TIMEOUT_MS, 2);
     const restartToFirstReadMs = performance.now() - again.spawnedAtMs;
     await sleep(200);
+    const mem = rssSplitMb(again.pid);
     return {
       setsAcked: acked,
       walMb,
       restartToFirstReadMs,
-      peakRssMb: peakRssMb(again.pid),
-      rssAfterStartMb: rssMb(again.pid),
-      serverZnodeCount: await znodeCount(`http://127.0.0.1:${port}`),
+      peakRssMb: mem.peakMb,
+      rssAfterStartMb: mem.rssMb,
+      serverZnodeCount: await znodeCount(againUrl),
     };
   } finally {
     await stopChild(again);

@@ -14,8 +14,8 @@ export interface Engine {
   readonly pending: number;
   /** True where sessions are expired and containers swept: a standalone node or the leader. */
   readonly isWriter: boolean;
-  /** Repairs what a crash can leave half-done, before the tree is read. */
-  recover?(): Promise<void>;
+  /** Repairs what a crash can leave half-done, before the tree is read; `step` names it for the start-up trace. */
+  recover?(step?: StartupStep): Promise<void>;
   /** `step` names each step as it begins, for the start-up trace. */
   start(step?: StartupStep): Promise<void>;
   /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */

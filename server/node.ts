@@ -101,9 +101,7 @@ export class ZkNode extends EventEmitter {
       step('applying a standalone write-ahead log left in the data dir, if any');
       await this.retireWal();
     }
-    // Standalone, recovery is the write-ahead log's replay: after a crash, the records LMDB had not flushed.
-    step(this.engine instanceof WritePipeline ? "replaying the write-ahead log past LMDB's last flush, if anything" : 'recovering from an interrupted snapshot install, if any');
-    await this.engine.recover?.();
+    await this.engine.recover?.(step);
     step('reading the tree');
     if (!this.store.getNode('/')) await this.initTree();
     if (this.cfg.servers.length > 0) this.store.showConfig(Buffer.from(zookeeperConfigText(this.cfg.servers)));

@@ -9,6 +9,7 @@ import type { ApplyResult, Txn } from './tree/types.js';
 import type { Store } from '../storage/store.js';
 import type { Wal } from '../storage/wal.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
+import type { StartupStep } from './startup-trace.js';
 
 export interface Committed {
   zxid: number;
@@ -98,7 +99,9 @@ export class WritePipeline implements Engine {
     this.lastLogged = this.appliedZxid;
   }
 
-  async recover(): Promise<void> {
+  async recover(step: StartupStep = () => {}): Promise<void> {
+    // After a crash, the records LMDB had not flushed.
+    step("replaying the write-ahead log past LMDB's last flush, if anything");
     await replayWal(this.store, this.wal);
     this.appliedZxid = this.store.lastZxid();
     this.lastLogged = this.appliedZxid;

@@ -96,7 +96,11 @@ function walkFile(file: string, zxid: number, offset: number, limit: number, eac
       const want = Math.min(size - pos, Math.max(need, READ_CHUNK));
       const next = Buffer.allocUnsafe(want);
       let got = 0;
-      for (let n = -1; got < want && n !== 0; got += n) n = readSync(fd, next, got, want - got, pos + got);
+      while (got < want) {
+        const n = readSync(fd, next, got, want - got, pos + got);
+        if (n === 0) break;
+        got += n;
+      }
       buf = next.subarray(0, got);
       base = pos;
       return got >= need;

@@ -138,7 +138,8 @@ export class RaftEngine implements Engine {
   }
 
   /** Before the tree is opened: recovers from a snapshot install that was cut short. */
-  async recover(): Promise<void> {
+  async recover(step: StartupStep = () => {}): Promise<void> {
+    step('recovering from an interrupted snapshot install, if any');
     if (!this.store.installInterrupted) return;
     await discardInterruptedInstall(this.store, this.log);
     this.appliedZxid = 0;
