@@ -1,5 +1,5 @@
-// The Raft state machine: terms, roles and elections (with PreVote and CheckQuorum), and the
-// follower side of replication. Leader-only behaviour lives in leader.ts.
+// The Raft state machine: terms, roles and elections (with PreVote and CheckQuorum). Leader-only behaviour lives in
+// leader.ts, the follower side of replication in follower.ts.
 //
 // zxid: the ensemble uses the Raft log index as the zxid of the transaction an entry carries. It
 // is strictly increasing along the one committed history, exact as a JS number up to 2^53, and
@@ -12,18 +12,15 @@ import { Progress } from './progress.js';
 import { ReadOnlyQueue } from './readonly.js';
 import type { Storage } from './storage.js';
 import type {
-  AppendMessage,
-  HeartbeatMessage,
   Message,
   ReadState,
   Role,
-  Snapshot,
-  SnapshotMessage,
   VoteMessage,
   VoteResponseMessage,
 } from './types.js';
 import { NONE } from './types.js';
 import * as leader from './leader.js';
+import * as follower from './follower.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 type PollResult = 'won' | 'lost' | 'pending';
@@ -301,7 +298,7 @@ export class Raft {
         return;
       case 'follower':
       case 'learner':
-        this.stepFollower(m);
+        follower.stepFollower(this, m);
         return;
     }
   }
@@ -334,16 +331,10 @@ export class Raft {
   private stepCandidate(m: Message): void {
     switch (m.type) {
       case 'app':
-        this.becomeFollower(m.term, m.from);
-        this.handleAppend(m);
-        return;
       case 'heartbeat':
-        this.becomeFollower(m.term, m.from);
-        this.handleHeartbeat(m);
-        return;
       case 'snap':
         this.becomeFollower(m.term, m.from);
-        this.handleSnapshot(m);
+        follower.fromLeader(this, m);
         return;
       case 'voteResp':
       case 'preVoteResp':
@@ -365,86 +356,6 @@ export class Raft {
     } else if (result === 'lost') {
       this.becomeFollower(this.term, NONE);
     }
-  }
-
-  private stepFollower(m: Message): void {
-    switch (m.type) {
-      case 'app':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleAppend(m);
-        return;
-      case 'heartbeat':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleHeartbeat(m);
-        return;
-      case 'snap':
-        this.electionElapsed = 0;
-        this.lead = m.from;
-        this.handleSnapshot(m);
-        return;
-      case 'timeoutNow':
-        this.hup(true);
-        return;
-      case 'readIndexResp':
-        this.readStates.push({ index: m.index, ctx: m.ctx });
-        return;
-      default:
-        return;
-    }
-  }
-
-  // ---- follower side of replication --------------------------------------------------------
-
-  private handleAppend(m: AppendMessage): void {
-    const base = { to: m.from, term: this.term };
-    if (m.index < this.log.committed) {
-      this.send({ ...base, type: 'appResp', index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.send({ ...base, type: 'appResp', index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
-      return;
-    }
-    const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.send({ ...base, type: 'appResp', index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
-  }
-
-  private handleHeartbeat(m: HeartbeatMessage): void {
-    // The leader never sends a commit past the follower's match, so this clamps only for a follower whose log went
-    // back below what it had acknowledged: one that discarded an interrupted snapshot install and restarted empty
-    // (the leader keeps its old match). Its entries all came from this leader since, so those up to its last index
-    // are committed; asserting instead crashed it on every heartbeat until the leader changed.
-    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResp', to: m.from, term: this.term, ctx: m.ctx });
-  }
-
-  private handleSnapshot(m: SnapshotMessage): void {
-    const index = this.restore(m.snapshot) ? this.log.lastIndex() : this.log.committed;
-    this.send({ type: 'appResp', to: m.from, term: this.term, index, reject: false, rejectHint: 0, logTerm: 0 });
-  }
-
-  /** Installs a snapshot from the leader; false if it adds nothing to what we have committed. */
-  private restore(snapshot: Snapshot): boolean {
-    const { index, term, voters, learners } = snapshot.metadata;
-    if (index <= this.log.committed) {
-      return false;
-    }
-    if (this.log.matchTerm(index, term)) {
-      // We already hold the entry the snapshot ends at, so the log up to it is the leader's:
-      // just fast-forward the commit instead of throwing our log away.
-      this.log.commitTo(index);
-      return false;
-    }
-    this.log.restore(snapshot);
-    this.voters = [...voters].sort((a, b) => a - b);
-    this.learners = [...learners].sort((a, b) => a - b);
-    assert.ok(this.isMember(this.id), 'snapshot configuration excludes this node');
-    this.role = this.promotable() ? 'follower' : 'learner';
-    this.resetProgress();
-    return true;
   }
 
   // ---- persistence feedback ----------------------------------------------------------------
