@@ -12,7 +12,7 @@ const SERVING = new Set(['standalone', 'leader', 'follower', 'observer']);
 
 /** The address a zoo.cfg's node serves HTTP on, as a client reaches it (a wildcard bind is asked on loopback). */
 export async function urlFromConfig(file: string): Promise<{ url: string; myid?: number }> {
-  const { loadConfig } = await import('../server/config.js');
+  const { loadConfig, clientUrl } = await import('../server/config.js');
   const { ConfigError } = await import('../server/config-values.js');
   let cfg;
   try {
@@ -21,10 +21,8 @@ export async function urlFromConfig(file: string): Promise<{ url: string; myid?:
     if (e instanceof ConfigError) throw new UsageError(`configuration error (${e.key}): ${e.message}`);
     throw e;
   }
-  let host = cfg.httpHost;
-  if (host === '0.0.0.0' || host === '::' || host === '') host = '127.0.0.1';
-  if (host.includes(':')) host = `[${host}]`;
-  return { url: `${cfg.tlsCertFile ? 'https' : 'http'}://${host}:${cfg.httpPort}`, myid: cfg.myid };
+  const wildcard = cfg.httpHost === '0.0.0.0' || cfg.httpHost === '::' || cfg.httpHost === '';
+  return { url: clientUrl(cfg, wildcard ? '127.0.0.1' : cfg.httpHost), myid: cfg.myid };
 }
 
 async function statusOf(url: string, o: StatusOptions, expectMyid: number | undefined): Promise<void> {

@@ -534,3 +534,13 @@ export function negotiateTimeout(cfg: Config, requested: number | undefined): nu
   const want = requested ?? 30000;
   return Math.min(cfg.maxSessionTimeout, Math.max(cfg.minSessionTimeout, want));
 }
+
+/** A host as it goes in a URL (an IPv6 address in brackets). */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The URL of a node's client port: https when it serves TLS. `host` and `port` default to the configured ones. */
+export function clientUrl(cfg: Pick<Config, 'tlsCertFile' | 'httpHost' | 'httpPort'>, host = cfg.httpHost, port = cfg.httpPort): string {
+  return `${cfg.tlsCertFile ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+}

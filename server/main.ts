@@ -2,7 +2,7 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { readServerFiles, type Config } from './config.js';
+import { clientUrl, readServerFiles, urlHost, type Config } from './config.js';
 import { ZkNode } from './node.js';
 import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
@@ -44,10 +44,6 @@ export function makeLogger(level: string): Logger {
 const SHUTDOWN_QUIET_MS = 100;
 
 /** A listen address as a URL names it: an IPv6 address in brackets. */
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   const trace = new StartupTrace(log);
   log.info({ dataDir: cfg.dataDir, myid: cfg.servers.length > 0 ? cfg.myid : undefined, node: process.version, nodeFlags: process.execArgv }, 'zkgate starting');
@@ -131,7 +127,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   node.sessions.renewAll(Date.now());
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
-  const url = `${cfg.tlsCertFile ? 'https' : 'http'}://${urlHost(cfg.httpHost)}:${port}`;
+  const url = clientUrl(cfg, cfg.httpHost, port);
   const metricsHost = urlHost(cfg.metricsHost ?? cfg.httpHost);
   audit?.serverStart();
   log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
