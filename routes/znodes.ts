@@ -58,7 +58,9 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         'Default: the data and stat. `?children`: the sorted child names and stat. `?stat`: only the stat. ' +
         '`Accept: application/octet-stream` returns the raw bytes with the stat in the `ZK-Stat` header (JSON). ' +
         '`encoding` is utf8 when the bytes are valid UTF-8 and `?encoding=base64` was not asked. ' +
-        '`?wait=30s&index=<zxid>` blocks until the node (or its children) changes after `index` (capped).',
+        '`?wait=30s&index=<zxid>` blocks until the node (or its children) changes after `index` (capped). ' +
+        '503 ConnectionLoss (with `Retry-After`) when the node cannot answer yet: a `ZK-Min-Zxid` it has not reached, or a ' +
+        'follower installing a snapshot of the leader\'s state, whose tree is incomplete until that ends.',
       querystring: ZnodeGetQuery,
       headers: IfMatchHeaders,
       response: { 200: Type.Union([DataResponse, ChildrenResponse, PathStatResponse]), ...errors },

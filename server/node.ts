@@ -226,6 +226,7 @@ export class ZkNode extends EventEmitter {
 
   async getSession(id: string): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
     await this.awaitSession(id);
+    this.requireWholeTree();
     const s = this.store.getSession(id);
     if (!s || !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: this.store.sessionEphemerals(id) };
@@ -340,7 +341,20 @@ export class ZkNode extends EventEmitter {
 
   // ---- reads (local committed state; ZooKeeper's sequential consistency) ----
 
+  /**
+   * A follower installing the leader's snapshot has a tree that is neither its old state nor the new one (wiped, then
+   * refilled in batches): a read would show nodes missing that exist on both sides of the install, older than what
+   * the client may have read here before. ZooKeeper's followers serve no client while they sync; these reads are
+   * refused as retryable, so a client retries or goes to another server.
+   */
+  requireWholeTree(): void {
+    if (this.store.treeIncomplete) {
+      throw new ZkError('ConnectionLoss', 'this node is installing a snapshot of the leader\'s state (it had fallen behind) and serves no reads until that ends; retry, or use another server');
+    }
+  }
+
   private readable(path: string, req: RequestContext): NodeRecord {
+    this.requireWholeTree();
     validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });
@@ -364,6 +378,7 @@ export class ZkNode extends EventEmitter {
   }
 
   getAcl(path: string, req: RequestContext): { acl: Acl[]; stat: Stat; canAdmin: boolean } {
+    this.requireWholeTree();
     validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });

@@ -50,6 +50,8 @@ export class Store {
   /** Applied writes on their way into LMDB (WAL-backed stores only); every read looks here first. */
   private readonly pending = new PendingLayer();
   private readonly writeBehind: WriteBehind;
+  /** See treeIncomplete. */
+  private replacing: boolean;
 
   private constructor(opts: StoreOptions) {
     this.walBacked = opts.walBacked === true;
@@ -70,6 +72,7 @@ export class Store {
     this.dbs = openTreeDbs(this.env);
     ({ nodes: this.nodes, sessions: this.sessions, ephemerals: this.ephemerals, special: this.special, meta: this.meta } = this.dbs);
     this.writeBehind = new WriteBehind(this.env, this.dbs, this.pending);
+    this.replacing = this.installInterrupted;
   }
 
   /** Another named database in the same environment, so its writes commit atomically with the tree's. */
@@ -297,8 +300,22 @@ export class Store {
    * Replaces the tree, sessions and indexes with those of a snapshot file, in bounded batches. The
    * `snap.installing` mark makes a crash half-way visible at the next start (see wipeTree).
    */
-  replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
-    return replaceTree(this, this.dbs, file, inFinalTxn, batchKeys);
+  async replaceTreeFrom(file: string, inFinalTxn: (zxid: number) => void = () => {}, batchKeys = 10000): Promise<{ zxid: number }> {
+    this.replacing = true;
+    try {
+      return await replaceTree(this, this.dbs, file, inFinalTxn, batchKeys);
+    } finally {
+      // A replace that failed after its first write leaves the mark, and the tree stays incomplete until one succeeds.
+      this.replacing = this.installInterrupted;
+    }
+  }
+
+  /**
+   * While a replace runs, and after one failed half-way: the tree is neither the state before it nor the snapshot's
+   * (wiped, then refilled in batches), so nothing may be read from it.
+   */
+  get treeIncomplete(): boolean {
+    return this.replacing;
   }
 
   /** True when a snapshot install was interrupted: the tree is a mix and must be rebuilt from the leader. */
@@ -309,6 +326,7 @@ export class Store {
   /** Only inside writeDurably's callback. */
   clearInstallMark(): void {
     void this.meta.remove(INSTALL_MARK);
+    this.replacing = false;
   }
 
   /** Empties the tree, sessions, indexes and counters, in bounded batches. */

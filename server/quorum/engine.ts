@@ -247,8 +247,14 @@ export class RaftEngine implements Engine {
       this.hooks.onStateReplaced?.();
       this.log.info({ zxid: index }, 'snapshot installed');
     } catch (e) {
-      this.log.error({ err: e }, 'snapshot install failed; the leader will resend');
       this.receiver.discard();
+      // Failed after it began replacing the tree: what is left is neither state, and entries applied on top would
+      // make it diverge. A restart discards it and fetches a whole copy (recover); until then no read is served.
+      if (this.store.treeIncomplete) {
+        this.hooks.onFatal(e);
+        return;
+      }
+      this.log.error({ err: e }, 'snapshot install failed; the leader will resend');
     } finally {
       this.installing = false;
       const held = this.held;
