@@ -238,6 +238,7 @@ export class RaftEngine implements Engine {
       const { store, raftLog, receiver, log } = this;
       if (!(await installSnapshot({ store, raftLog, receiver, log, applied: this.appliedZxid }, sid, index, term, bytes))) return;
       this.appliedZxid = index;
+      this.waiters.onInstalled(index);
       // The core's in-memory log still describes the old one: start it afresh over the new storage, exactly as
       // a restart would (unsent messages and unpersisted state of the old core are dropped, which Raft allows).
       this.rawnode = this.makeRawNode();

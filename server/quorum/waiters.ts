@@ -107,6 +107,21 @@ export class ZkWaiters {
     this.checkIdle();
   }
 
+  /**
+   * The state jumped to `index` by a snapshot install: the entries up to it were applied on the leader's side, not
+   * here, so the writes waiting on them cannot learn their results. They are told at once that the outcome is
+   * unknown (the client re-reads), rather than when their timeout ends; waits for a zxid up to it are over.
+   */
+  onInstalled(index: number): void {
+    for (const [i, w] of this.writes) {
+      if (i > index) continue;
+      this.writes.delete(i);
+      clearTimeout(w.timer);
+      w.reject(new ZkError('ConnectionLoss', `write at ${i} was applied as part of a snapshot of the leader's state; its outcome is unknown`));
+    }
+    this.onApplied([], [], index);
+  }
+
   idle(timeoutMs: number): Promise<void> {
     if (this.writes.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
