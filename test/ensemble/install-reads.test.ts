@@ -56,5 +56,7 @@ t.test('a follower installing a snapshot answers no read from a half-installed t
   t.equal(refused?.headers.get('retry-after'), '1', 'with Retry-After');
   const logs = await retry(async () => lagging.child?.stdout() ?? '', (s) => /snapshot installed/.test(s), 10000);
   t.match(logs, /installing snapshot from the leader/, 'it caught up by snapshot');
+  const at = (msg: string) => Date.parse(String(JSON.parse(logs.split('\n').find((l) => l.includes(msg)) ?? '{}').time));
+  t.comment(`the install took ${at('"snapshot installed"') - at('"installing snapshot from the leader"')} ms; reads seen: ${JSON.stringify([...statuses])}`);
   t.equal((await children(lagging.url, '/bulk', zxid)).length, MULTIS * PER_MULTI, 'with the whole tree');
 });
