@@ -43,7 +43,6 @@ export function makeLogger(level: string): Logger {
 /** How long a stopping server goes on reading requests on open keep-alive connections before closing the idle ones. */
 const SHUTDOWN_QUIET_MS = 100;
 
-/** A listen address as a URL names it: an IPv6 address in brackets. */
 export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logLevel)): Promise<RunningServer> {
   const trace = new StartupTrace(log);
   log.info({ dataDir: cfg.dataDir, myid: cfg.servers.length > 0 ? cfg.myid : undefined, node: process.version, nodeFlags: process.execArgv }, 'zkgate starting');

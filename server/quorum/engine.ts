@@ -252,6 +252,7 @@ export class RaftEngine implements Engine {
       // Failed after it began replacing the tree: what is left is neither state, and entries applied on top would
       // make it diverge. A restart discards it and fetches a whole copy (recover); until then no read is served.
       if (this.store.treeIncomplete) {
+        this.log.error({ err: e }, 'snapshot install failed after it began replacing the tree; exiting, so that the restart fetches a whole copy');
         this.hooks.onFatal(e);
         return;
       }
