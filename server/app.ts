@@ -115,7 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     // URLs the router itself rejects (a malformed %-escape, an overlong path) get a ZooKeeper-style error too.
     frameworkErrors: (err, _req, reply) => {
-      reply.header('ZK-Zxid', String(node.appliedZxid));
+      reply.header('ZK-Zxid', String(node.responseZxid()));
       return errorReply(reply, new ZkError('BadArguments', err.message));
     },
   }) as unknown as FastifyInstance;
@@ -212,7 +212,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
 
   app.addHook('onSend', (req, reply, payload, done) => {
-    reply.header('ZK-Zxid', String(node.appliedZxid));
+    reply.header('ZK-Zxid', String(node.responseZxid()));
     if (closing()) reply.header('Connection', 'close');
     const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
     if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -52,7 +52,7 @@ export function sendAnswer(
   body: Buffer,
 ): void {
   headers['content-type'] = 'application/json; charset=utf-8';
-  headers['zk-zxid'] = String(node.appliedZxid);
+  headers['zk-zxid'] = String(node.responseZxid());
   headers['content-length'] = body.length;
   // A request taken just before shutdown began is answered; its keep-alive connection must not hold the close up.
   if (rec.closing()) headers.connection = 'close';

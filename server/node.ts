@@ -47,6 +47,8 @@ export class ZkNode extends EventEmitter {
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
   /** Who changed what (audit.enable); set by startServer, absent when off. */
   audit?: AuditLog;
+  /** An ensemble member (see responseZxid). */
+  private readonly replicated: boolean;
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
 
   constructor(
@@ -56,7 +58,8 @@ export class ZkNode extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(0);
-    this.store = Store.open({ dataDir: cfg.dataDir, walBacked: engineFactory === undefined });
+    this.replicated = engineFactory !== undefined;
+    this.store = Store.open({ dataDir: cfg.dataDir, walBacked: !this.replicated });
     const hooks = {
       onCommitted: (batch: Committed[]) => this.committed(batch),
       onFatal: (e: unknown) => {
@@ -90,6 +93,17 @@ export class ZkNode extends EventEmitter {
 
   get appliedZxid(): number {
     return this.engine.appliedZxid;
+  }
+
+  /**
+   * The zxid an answer reports (ZK-Zxid), which a client sends back as ZK-Min-Zxid, maybe to another member: at least
+   * that of any state the answer read. An ensemble member's LMDB makes a transaction readable as it commits, a
+   * moment before the engine counts it applied, so a read can show data newer than appliedZxid; the store's last
+   * zxid, read after the data, covers it. A standalone node applies and counts in one synchronous step.
+   */
+  responseZxid(): number {
+    const applied = this.engine.appliedZxid;
+    return this.replicated ? Math.max(applied, this.store.lastZxid()) : applied;
   }
 
   get pendingWrites(): number {

@@ -116,7 +116,9 @@ t.test('plain reads: never back in zxid per client, no phantom values, the writt
   const ryw = [w1, w2, rop({ id: 3, client: 1, f: 'read', call: 4, gotValue: 'a', mzxid: 10, gotVersion: 0, zxid: 13 })];
   t.same(checkPlainReads(ryw).map((a) => a.kind), ['stale-read'], 'a client reading older than its own acknowledged write');
   const zx = [w1, rop({ id: 3, client: 1, f: 'read', call: 4, gotValue: 'a', mzxid: 10, gotVersion: 0, zxid: 9 })];
-  t.same(checkPlainReads(zx).map((a) => a.kind), ['zxid-went-back']);
+  t.same(checkPlainReads(zx).map((a) => a.kind), ['zxid-went-back', 'zxid-behind-data']);
+  const behind = [w1, rop({ id: 3, client: 2, f: 'read', call: 4, gotValue: 'a', mzxid: 10, gotVersion: 0, zxid: 8 })];
+  t.same(checkPlainReads(behind).map((a) => a.kind), ['zxid-behind-data'], 'an answer whose ZK-Zxid is below the data it shows');
   t.same(checkPlainReads([rop({ id: 3, client: 1, f: 'read', call: 4, gotValue: 'zz', mzxid: 10, gotVersion: 0, zxid: 11 })]).map((a) => a.kind), ['phantom-read']);
   t.same(checkPlainReads([w1, rop({ id: 3, client: 2, f: 'read', call: 4, gotValue: 'a', mzxid: 11, gotVersion: 0, zxid: 11 })]).map((a) => a.kind), ['read-mismatch']);
 });

@@ -199,7 +199,7 @@ export async function runJepsen(o: RunOptions): Promise<RunResult> {
       .map((p) => ({ kind: 'not-linearizable', detail: `key ${p.key}: no linearization; longest prefix ${p.longest?.length ?? 0} of ${p.ops} ops; could not place next: ${(p.stuckAt ?? []).slice(-6).map(describeOp).join(' | ')}` }));
     checks.push({ name: 'linearizable registers (writes + ?consistency=linearizable reads)', verdict: lin.verdict === 'illegal' ? 'fail' : lin.verdict, anomalies: [...linAnomalies, ...convAnomalies], stats: { ops: linOps.length, elapsedMs: lin.elapsedMs, unknownOps: linOps.filter((x) => x.output === undefined).length } });
     const plain = checkPlainReads(registerOps);
-    checks.push({ name: 'plain reads: per-client order, never back in zxid', verdict: verdictOf(plain), anomalies: plain, stats: { reads: registerOps.filter((x) => x.f === 'read' && x.outcome === 'ok').length } });
+    checks.push({ name: 'plain reads: per-client order, never back in zxid, ZK-Zxid covers what was read', verdict: verdictOf(plain), anomalies: plain, stats: { reads: registerOps.filter((x) => x.f === 'read' && x.outcome === 'ok').length } });
     const q = checkQueue(history.ops.filter((x): x is QueueOp => x.type === 'queue'), { children: queueChildren });
     checks.push({ name: 'queue: dequeued at most once, nothing acknowledged lost', verdict: verdictOf(q.anomalies), anomalies: q.anomalies, stats: q.stats });
     const s = checkSessions(history.ops.filter((x): x is SessionOp => x.type === 'session'), { ephemerals, alive }, o.sessionTimeoutMs * 2 + EXPIRY_ELECTION_ALLOWANCE_MS);

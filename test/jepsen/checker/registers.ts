@@ -43,7 +43,7 @@ export function registerOperations(ops: RegisterOp[]): { ops: Operation<Register
 
 /**
  * Plain reads (served by the local replica, with ZK-Min-Zxid set to the client's last seen zxid):
- * the answering node's zxid never goes back for a client, a key's mzxid never goes back for a client
+ * the answering node's zxid never goes back for a client nor is below the mzxid a read shows, a key's mzxid never goes back for a client
  * (its own acknowledged writes included), and every value read was written by some create or set with that
  * mzxid and version when the write's answer is known.
  */
@@ -63,6 +63,10 @@ export function checkPlainReads(ops: RegisterOp[]): Anomaly[] {
       if (o.zxid !== undefined) {
         if (o.zxid < zxid) anomalies.push({ kind: 'zxid-went-back', detail: `client ${client}: #${o.id} answered at zxid ${o.zxid} after #${zxidOp} at ${zxid}`, ops: [zxidOp, o.id] });
         else (zxid = o.zxid), (zxidOp = o.id);
+        // The client sends that zxid back as ZK-Min-Zxid: below what it saw, another node may answer with older data.
+        if ((o.f === 'read' || o.f === 'get') && o.mzxid !== undefined && o.mzxid > o.zxid) {
+          anomalies.push({ kind: 'zxid-behind-data', detail: `client ${client}: #${o.id} ${o.f} ${o.key} showed mzxid ${o.mzxid} but answered ZK-Zxid ${o.zxid}`, ops: [o.id] });
+        }
       }
       if (o.mzxid === undefined || o.f === 'delete') continue;
       const prev = seen.get(o.key);
