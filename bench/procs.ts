@@ -131,17 +131,16 @@ export async function pollLeader<M extends Member & { id: number }>(members: M[]
   throw new Error(`no ${what} leader within ${timeoutMs} ms`);
 }
 
-/** A free loopback port (bind to 0, read it, release it). */
+const PORT_LOW = 20000;
+const PORT_SPAN = 12000;
+const handedOut = new Set<number>();
+
 /**
  * A free loopback port. Ports handed to child processes come from below Linux's ephemeral range (32768–60999): a port the kernel
  * picked and we released can be taken again as the source port of any outgoing connection before the child
  * binds it — seen as EADDRINUSE at a Jepsen node's start, whose proxies open connections all the time. The tests
  * take their ports here too (test/helpers/server.ts).
  */
-const PORT_LOW = 20000;
-const PORT_SPAN = 12000;
-const handedOut = new Set<number>();
-
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const p = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);

@@ -1,17 +1,23 @@
 // Replacing the tree from a snapshot copy (what a follower does on install) must not touch the tree when the copy
 // cannot be opened: a second, overlapping install once found its file gone and wiped a follower's whole tree.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { startTestServer, tempDir } from '../helpers/server.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { Client } from './http.js';
 import { WatchClient } from '../watches/client.js';
 
-t.test('a snapshot file that cannot be opened leaves the tree, and no install mark, behind', async (t) => {
+/** A server holding /keep with children n0..n4 (data v0..v4). */
+async function serverWithKeep(t: Test): Promise<{ s: TestServer; c: Client }> {
   const s = await startTestServer();
   t.teardown(() => s.close());
   const c = new Client(s.url);
   await c.create('/keep', 'v');
   for (let i = 0; i < 5; i++) await c.create(`/keep/n${i}`, `v${i}`);
+  return { s, c };
+}
+
+t.test('a snapshot file that cannot be opened leaves the tree, and no install mark, behind', async (t) => {
+  const { s, c } = await serverWithKeep(t);
   const zxid = s.node.store.lastZxid();
   await t.rejects(s.node.store.replaceTreeFrom(join(tempDir(), 'missing.mdb')), 'the install fails');
   t.equal(s.node.store.installInterrupted, false, 'no interrupted-install mark (a restart would discard the tree)');
@@ -21,11 +27,7 @@ t.test('a snapshot file that cannot be opened leaves the tree, and no install ma
 });
 
 t.test('a replace that fails half-way leaves reads refused as retryable until one succeeds', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.close());
-  const c = new Client(s.url);
-  await c.create('/keep', 'v');
-  for (let i = 0; i < 5; i++) await c.create(`/keep/n${i}`, `v${i}`);
+  const { s, c } = await serverWithKeep(t);
   const file = join(tempDir(), 'copy.mdb');
   await s.node.store.backupTo(file);
   t.equal((await c.get('/keep')).status, 200, 'read once, so the fast read path has the answer cached');
