@@ -43,6 +43,8 @@ export class ZkNode extends EventEmitter {
   readonly engine: Engine;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** Where the next container/TTL sweep goes on in the index (server/sweeper.ts); leader-local, not replicated. */
+  private sweepFrom: string | undefined;
   /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
   /** Who changed what (audit.enable); set by startServer, absent when off. */
@@ -279,9 +281,9 @@ export class ZkNode extends EventEmitter {
 
   private sweep(): void {
     if (!this.engine.isWriter) return;
-    for (const txn of findReapable(this.store, this.cfg, Date.now())) {
-      this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
-    }
+    const { txns, next } = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom);
+    this.sweepFrom = next;
+    for (const txn of txns) this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
   }
 
   // ---- writes ----

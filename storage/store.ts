@@ -168,12 +168,18 @@ export class Store {
     return [...set].sort(byUtf8);
   }
 
-  /** Container and TTL nodes, for the sweeper; an index, so the sweep never walks the tree. */
-  specialNodes(limit: number): { path: string; kind: NodeKind }[] {
+  /**
+   * Container and TTL nodes, for the sweeper; an index, so the sweep never walks the tree. In path order, from the
+   * first path after `after` (from the start without it), at most `limit`.
+   */
+  specialNodes(limit: number, after?: string): { path: string; kind: NodeKind }[] {
     const out = new Map<string, NodeKind>();
-    for (const e of this.special.getRange({ limit: limit + this.pending.special.size, snapshot: false })) out.set(e.key, e.value);
+    const beyond = (p: string) => after === undefined || byUtf8(p, after) > 0;
+    // `after` itself, when still indexed, is the range's first entry: one more read keeps the listing `limit` long.
+    const range = this.special.getRange({ start: after, limit: limit + 1 + this.pending.special.size, snapshot: false });
+    for (const e of range) if (beyond(e.key)) out.set(e.key, e.value);
     for (const [p, e] of this.pending.special) {
-      if (e.value) out.set(p, e.value);
+      if (e.value && beyond(p)) out.set(p, e.value);
       else out.delete(p);
     }
     const entries = [...out];

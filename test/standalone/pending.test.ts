@@ -278,6 +278,29 @@ t.test('specialNodes lists the same nodes in the same order before and after the
   t.same(pendingTwo, committedTwo, 'and bounds them to the same ones (a pending /c0 is not cut off)');
 });
 
+t.test('specialNodes after a path lists the ones past it, pending or committed alike', async (t) => {
+  const { store } = open(t);
+  await apply(store, 1, (v) => {
+    for (const p of ['/c1', '/c2', '/c3', '/c5']) v.setSpecial(p, 'container');
+  });
+  const g = apply(store, 2, (v) => {
+    v.setSpecial('/c4', 'ttl');
+    v.setSpecial('/c3', null);
+    v.setSpecial('/c0', 'container');
+  });
+  const listings = () => ({
+    afterC1: store.specialNodes(2, '/c1').map((s) => s.path),
+    afterGone: store.specialNodes(10, '/c3').map((s) => s.path),
+    afterAbsent: store.specialNodes(10, '/c45').map((s) => s.path),
+    afterLast: store.specialNodes(10, '/c5').map((s) => s.path),
+  });
+  const pending = listings();
+  await g;
+  const committed = listings();
+  t.same(committed, { afterC1: ['/c2', '/c4'], afterGone: ['/c4', '/c5'], afterAbsent: ['/c5'], afterLast: [] }, 'strictly after, by path, bounded');
+  t.same(pending, committed, 'the pending layer lists the same');
+});
+
 t.test('a later group that rewrites a key keeps it when the earlier group commits', async (t) => {
   const { store, dataDir } = open(t);
   await apply(store, 1, (v) => v.putNode('/k', node('')));

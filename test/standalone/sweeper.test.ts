@@ -53,3 +53,19 @@ t.test('a long TTL and plain persistent nodes are left alone', async (t) => {
   t.equal((await zk.stat('/sw-ttl-long')).status, 200);
   t.equal((await zk.stat('/sw-plain')).status, 200);
 });
+
+t.test('a sweep that examines only some candidates goes on from where the last one stopped', async (t) => {
+  // One reap per sweep (600 a minute at 100 ms), so a sweep looks at 20 entries of the container/TTL index. 30
+  // busy containers sort before the empty one: a sweep that always began at the start of the index never got to it.
+  const { zk: z } = await serverFor(t, { containerCheckIntervalMs: 100, containerMaxPerMinute: 600 });
+  for (let i = 0; i < 30; i++) {
+    const p = `/busy-${String(i).padStart(2, '0')}`;
+    await z.create(p, '', 'container');
+    await z.create(`${p}/kid`);
+  }
+  await z.create('/zz-cont', '', 'container');
+  await z.create('/zz-cont/kid');
+  await z.delete('/zz-cont/kid');
+  t.ok(await eventually(async () => (await z.stat('/zz-cont')).status === 404, 5000), 'the container past the first sweep\'s window is reaped');
+  t.equal((await z.stat('/busy-29')).status, 200, 'the busy ones stay');
+});
