@@ -26,6 +26,8 @@ export class ReadCache<V> {
   private readonly writing = new Map<string, number>();
   private bytes = 0;
   private suspended = 0;
+  /** Where eviction is in the entries' insertion order (see oldest). */
+  private order: Iterator<string> | undefined;
 
   constructor(
     readonly maxEntries = READ_CACHE_MAX_ENTRIES,
@@ -41,12 +43,27 @@ export class ReadCache<V> {
     if (this.suspended > 0 || bytes > READ_CACHE_MAX_ENTRY_BYTES || bytes > this.maxBytes || this.writing.has(path)) return;
     this.invalidate(path);
     while (this.entries.size >= this.maxEntries || this.bytes + bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.invalidate(oldest.value);
+      const oldest = this.oldest();
+      if (oldest === undefined) break;
+      this.invalidate(oldest);
     }
     this.entries.set(path, { value, bytes });
     this.bytes += bytes;
+  }
+
+  /**
+   * The entry set longest ago. One iterator walks the entries for as long as it lasts: everything it has passed was
+   * evicted, and an entry set again moves to the end, so its next entry is always the oldest. A fresh iterator per
+   * eviction would step over every entry deleted since V8 last rehashed the Map (thousands, at 10,000 entries
+   * with reads missing the cache: microseconds per read).
+   */
+  private oldest(): string | undefined {
+    this.order ??= this.entries.keys();
+    const next = this.order.next();
+    if (!next.done) return next.value;
+    // Only an empty cache ends the walk (nothing live lies behind it), and a finished iterator stays finished.
+    this.order = undefined;
+    return undefined;
   }
 
   /** The record at `path` changed, and reads already see the change. */
@@ -83,6 +100,7 @@ export class ReadCache<V> {
 
   clear(): void {
     this.entries.clear();
+    this.order = undefined;
     this.bytes = 0;
   }
 

@@ -1,6 +1,7 @@
 // The read cache's bounds and the store's invalidation of it: a write drops the path's answer when reads see the
 // write, and while an LMDB transaction holding it is uncommitted nothing for that path may be cached.
 import t, { type Test } from 'tap';
+import fc from 'fast-check';
 import { rmSync } from 'node:fs';
 import { open as openLmdb } from 'lmdb';
 import { Store } from '../../storage/store.js';
@@ -56,6 +57,44 @@ t.test('bounded by entries and by bytes, oldest out first; large answers are not
   const wide = new ReadCache<CachedRead>(10, 10 * READ_CACHE_MAX_ENTRY_BYTES);
   wide.set('/huge', answer('x'), READ_CACHE_MAX_ENTRY_BYTES + 1);
   t.equal(wide.get('/huge'), undefined);
+});
+
+t.test('under any mix of sets, invalidations and clears, the entry set longest ago is the one that goes', async (t) => {
+  // The model: a list in the order entries were last set.
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('set' as const), p: fc.integer({ min: 0, max: 11 }), bytes: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ k: fc.constant('invalidate' as const), p: fc.integer({ min: 0, max: 11 }) }),
+    fc.record({ k: fc.constant('clear' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+      const c = new ReadCache<CachedRead>(5, 100);
+      let model: { p: string; bytes: number }[] = [];
+      for (const o of ops) {
+        if (o.k === 'clear') {
+          c.clear();
+          model = [];
+          continue;
+        }
+        const p = `/n${o.p}`;
+        model = model.filter((e) => e.p !== p);
+        if (o.k === 'invalidate') c.invalidate(p);
+        else {
+          c.set(p, answer(p), o.bytes);
+          const used = () => model.reduce((n, e) => n + e.bytes, 0);
+          while (model.length >= 5 || used() + o.bytes > 100) model.shift();
+          model.push({ p, bytes: o.bytes });
+        }
+        for (let i = 0; i < 12; i++) {
+          if ((c.get(`/n${i}`) !== undefined) !== model.some((e) => e.p === `/n${i}`)) return false;
+        }
+        if (c.size !== model.length || c.byteSize !== model.reduce((n, e) => n + e.bytes, 0)) return false;
+      }
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('the cache held what the model held after every step');
 });
 
 t.test('a write on its way keeps its path out until it is visible; suspend keeps everything out', async (t) => {
