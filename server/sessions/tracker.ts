@@ -7,12 +7,13 @@ interface Entry {
   closing: boolean;
 }
 
-/** Bound on touches remembered between two forwards to the leader (the rest are picked up next time). */
-const MAX_PENDING_TOUCHES = 100_000;
-
 export class SessionTracker {
   private readonly sessions = new Map<string, Entry>();
-  /** On a follower: sessions touched since the last forward to the leader, which owns expiry. */
+  /**
+   * On a follower: sessions touched since the last forward to the leader, which owns expiry. Only known sessions
+   * get in, so it is bounded by the live sessions (maxSessions). A cap below that would drop the touches of the
+   * sessions that keep alive late in each tick, every tick, and the leader would expire them.
+   */
   private touched = new Set<string>();
 
   get size(): number {
@@ -37,7 +38,7 @@ export class SessionTracker {
     const e = this.sessions.get(id);
     if (!e || e.closing) return false;
     e.deadline = Math.max(e.deadline, now + e.timeoutMs);
-    if (this.touched.size < MAX_PENDING_TOUCHES) this.touched.add(id);
+    this.touched.add(id);
     return true;
   }
 

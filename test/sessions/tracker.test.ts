@@ -40,3 +40,15 @@ t.test('touches are remembered for the leader once, then forgotten', async (t) =
   t.same(s.takeTouched(), []);
   t.notOk(s.touch('0x5', 10), 'an unknown session cannot be touched');
 });
+
+t.test('every touched session is forwarded, however many there are (maxSessions may be set above 100,000)', async (t) => {
+  const s = new SessionTracker();
+  const n = 150_000;
+  for (let i = 0; i < n; i++) s.add(`0x${i.toString(16)}`, 30000, 0);
+  for (let i = n - 1; i >= 0; i--) s.touch(`0x${i.toString(16)}`, 1);
+  const touched = s.takeTouched();
+  t.equal(touched.length, n);
+  t.ok(touched.includes('0x0'), 'the last one touched too');
+  t.notOk(s.touch('0xunknown', 1), 'an unknown session is not remembered');
+  t.same(s.takeTouched(), []);
+});
