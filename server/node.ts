@@ -13,7 +13,7 @@ import { zookeeperConfigText } from './ensemble-config.js';
 import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
-import { findReapable } from './sweeper.js';
+import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
 import { Store } from '../storage/store.js';
 import { Wal } from '../storage/wal.js';
 import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
@@ -45,6 +45,8 @@ export class ZkNode extends EventEmitter {
   private stopped = false;
   /** Where the next container/TTL sweep goes on in the index (server/sweeper.ts); leader-local, not replicated. */
   private sweepFrom: string | undefined;
+  /** A sweep's chunks are still running: the next interval does not start another over them. */
+  private sweeping = false;
   /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
   /** Who changed what (audit.enable); set by startServer, absent when off. */
@@ -279,11 +281,25 @@ export class ZkNode extends EventEmitter {
     }
   }
 
+  /** One sweep: chunks of the index, each in its own turn of the event loop, until its budget or the index ends. */
   private sweep(): void {
-    if (!this.engine.isWriter) return;
-    const { txns, next } = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom);
-    this.sweepFrom = next;
-    for (const txn of txns) this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
+    if (!this.engine.isWriter || this.sweeping) return;
+    this.sweeping = true;
+    const budget = sweepBudget(this.cfg);
+    const chunk = () => {
+      if (this.stopped || !this.engine.isWriter) {
+        this.sweeping = false;
+        return;
+      }
+      const got = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom, Math.min(SWEEP_CHUNK, budget.scan), budget.reaps);
+      this.sweepFrom = got.next;
+      budget.scan -= got.examined;
+      budget.reaps -= got.txns.length;
+      for (const txn of got.txns) this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
+      if (got.next === undefined || budget.scan <= 0 || budget.reaps <= 0) this.sweeping = false;
+      else setImmediate(chunk);
+    };
+    chunk();
   }
 
   // ---- writes ----

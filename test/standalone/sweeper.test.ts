@@ -1,6 +1,7 @@
 // Container and TTL reaping (ZOOKEEPER.md §1.4–1.5) on a short containerCheckIntervalMs: what goes and what stays.
 import t from 'tap';
 import { eventually, serverFor, sleep } from './http.js';
+import { findReapable, sweepBudget } from '../../server/sweeper.js';
 
 const { zk } = await serverFor(t, { containerCheckIntervalMs: 100 });
 const gone = (p: string, ms: number) => eventually(async () => (await zk.stat(p)).status === 404, ms);
@@ -68,4 +69,26 @@ t.test('a sweep that examines only some candidates goes on from where the last o
   await z.delete('/zz-cont/kid');
   t.ok(await eventually(async () => (await z.stat('/zz-cont')).status === 404, 5000), 'the container past the first sweep\'s window is reaped');
   t.equal((await z.stat('/busy-29')).status, 200, 'the busy ones stay');
+});
+
+t.test('a chunk of the sweep examines at most its share, stops at its reaps, and says where the next goes on', async (t) => {
+  // A long interval: no sweep of the server's own runs while the test looks at the index.
+  const { server: srv, zk: z } = await serverFor(t, { containerCheckIntervalMs: 600_000 });
+  for (const name of ['a', 'b', 'c', 'd', 'e']) {
+    await z.create(`/ch-${name}`, '', 'container');
+    await z.create(`/ch-${name}/kid`);
+  }
+  for (const name of ['b', 'd']) await z.delete(`/ch-${name}/kid`);
+  const { store, cfg } = { store: srv.node.store, cfg: srv.cfg };
+  const now = Date.now();
+  const paths = (c: ReturnType<typeof findReapable>) => c.txns.map((x) => (x as { path: string }).path);
+  const first = findReapable(store, cfg, now, undefined, 2, 10);
+  t.same([paths(first), first.examined, first.next], [['/ch-b'], 2, '/ch-b'], 'two examined, the empty one found, goes on after it');
+  const second = findReapable(store, cfg, now, first.next, 2, 10);
+  t.same([paths(second), second.examined, second.next], [['/ch-d'], 2, '/ch-d']);
+  const third = findReapable(store, cfg, now, second.next, 2, 10);
+  t.same([paths(third), third.examined, third.next], [[], 1, undefined], 'the end of the index: the next starts over');
+  const capped = findReapable(store, cfg, now, undefined, 100, 1);
+  t.same([paths(capped), capped.examined, capped.next], [['/ch-b'], 2, '/ch-b'], 'stops at its reaps, and goes on after the last one');
+  t.same(sweepBudget({ ...cfg, containerMaxPerMinute: 10000, containerCheckIntervalMs: 60000 }), { scan: 200000, reaps: 10000 }, 'the defaults\' budget');
 });
