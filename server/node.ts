@@ -45,8 +45,12 @@ export class ZkNode extends EventEmitter {
   private stopped = false;
   /** Where the next container/TTL sweep goes on in the index (server/sweeper.ts); leader-local, not replicated. */
   private sweepFrom: string | undefined;
-  /** A sweep's chunks are still running: the next interval does not start another over them. */
+  /** A sweep's next chunk is scheduled: the next interval does not start another over it. */
   private sweeping = false;
+  /** What the current sweep may still examine and reap; kept while it waits for room in the write queue. */
+  private sweepLeft: { scan: number; reaps: number } | undefined;
+  /** The node's own writes (expiries, reaps) submitted and not yet settled (see housekeepingRoom). */
+  private housekeeping = 0;
   /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
   /** Who changed what (audit.enable); set by startServer, absent when off. */
@@ -268,12 +272,45 @@ export class ZkNode extends EventEmitter {
     this.audit?.sessionEphemerals(id, ephemerals, 'success');
   }
 
+  /**
+   * Room for the node's own writes (session expiries, reaps) in the write queue: a tenth of maxPendingWrites at
+   * once, so that thousands of sessions expiring together, or a sweep with thousands of reaps, cannot fill the queue
+   * and have clients' writes refused.
+   */
+  private housekeepingRoom(): number {
+    return Math.max(1, Math.floor(this.cfg.maxPendingWrites / 10)) - this.housekeeping;
+  }
+
+  /** Submits one of the node's own writes, counted against housekeepingRoom until it settles. */
+  private submitHousekeeping(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+    this.housekeeping++;
+    const p = this.submit(txn);
+    p.then(
+      () => this.housekept(true),
+      () => this.housekept(false),
+    );
+    return p;
+  }
+
+  private housekept(committed: boolean): void {
+    this.housekeeping--;
+    // Expiries and reaps held back for room go out as soon as a batch is through, not a tick or a sweep later; only
+    // after progress, so a queue that keeps refusing them is tried again on the next tick rather than in a loop.
+    if (!committed || this.housekeeping > 0 || this.stopped) return;
+    setImmediate(() => {
+      this.expireSessions();
+      if (this.sweepLeft && !this.sweeping) this.sweepChunk();
+    });
+  }
+
   private expireSessions(): void {
-    if (!this.engine.isWriter) return;
-    for (const id of this.sessions.takeExpired(Date.now())) {
+    if (!this.engine.isWriter || this.stopped) return;
+    const room = this.housekeepingRoom();
+    if (room <= 0) return;
+    for (const id of this.sessions.takeExpired(Date.now(), room)) {
       this.log.info({ sessionId: id }, 'session expired');
       const ephemerals = this.audit ? this.store.sessionEphemerals(id) : [];
-      this.submit({ type: 'closeSession', sessionId: id, reason: 'expired' }).then(() => this.audit?.sessionEphemerals(id, ephemerals, 'success'), (e) => {
+      this.submitHousekeeping({ type: 'closeSession', sessionId: id, reason: 'expired' }).then(() => this.audit?.sessionEphemerals(id, ephemerals, 'success'), (e) => {
         // The expiry did not commit (e.g. leadership moved): let the next check try again.
         if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
         this.log.warn({ err: e, sessionId: id }, 'expiring session failed; will retry');
@@ -281,25 +318,37 @@ export class ZkNode extends EventEmitter {
     }
   }
 
-  /** One sweep: chunks of the index, each in its own turn of the event loop, until its budget or the index ends. */
+  /** Every containerCheckIntervalMs: a sweep with a fresh budget, unless one is still going through its chunks. */
   private sweep(): void {
-    if (!this.engine.isWriter || this.sweeping) return;
+    if (this.sweeping) return;
+    this.sweepLeft = sweepBudget(this.cfg);
+    this.sweepChunk();
+  }
+
+  /**
+   * One chunk of the index, then the next in a later turn of the event loop, until the budget or the index ends.
+   * With no room for its reaps in the write queue the sweep pauses, and housekept goes on with it once there is.
+   */
+  private sweepChunk(): void {
+    this.sweeping = false;
+    const left = this.sweepLeft;
+    if (!left || this.stopped || !this.engine.isWriter) {
+      this.sweepLeft = undefined;
+      return;
+    }
+    const reaps = Math.min(left.reaps, this.housekeepingRoom());
+    if (reaps <= 0) return;
+    const got = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom, Math.min(SWEEP_CHUNK, left.scan), reaps);
+    this.sweepFrom = got.next;
+    left.scan -= got.examined;
+    left.reaps -= got.txns.length;
+    for (const txn of got.txns) this.submitHousekeeping(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
+    if (got.next === undefined || left.scan <= 0 || left.reaps <= 0) {
+      this.sweepLeft = undefined;
+      return;
+    }
     this.sweeping = true;
-    const budget = sweepBudget(this.cfg);
-    const chunk = () => {
-      if (this.stopped || !this.engine.isWriter) {
-        this.sweeping = false;
-        return;
-      }
-      const got = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom, Math.min(SWEEP_CHUNK, budget.scan), budget.reaps);
-      this.sweepFrom = got.next;
-      budget.scan -= got.examined;
-      budget.reaps -= got.txns.length;
-      for (const txn of got.txns) this.submit(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
-      if (got.next === undefined || budget.scan <= 0 || budget.reaps <= 0) this.sweeping = false;
-      else setImmediate(chunk);
-    };
-    chunk();
+    setImmediate(() => this.sweepChunk());
   }
 
   // ---- writes ----

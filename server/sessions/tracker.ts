@@ -58,10 +58,11 @@ export class SessionTracker {
     this.sessions.delete(id);
   }
 
-  /** Sessions past their deadline, marked closing so each is expired once. */
-  takeExpired(now: number): string[] {
+  /** Sessions past their deadline, at most `limit`, marked closing so each is expired once. */
+  takeExpired(now: number, limit = Infinity): string[] {
     const out: string[] = [];
     for (const [id, e] of this.sessions) {
+      if (out.length >= limit) break;
       if (!e.closing && e.deadline <= now) {
         e.closing = true;
         out.push(id);

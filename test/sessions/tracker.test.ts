@@ -52,3 +52,12 @@ t.test('every touched session is forwarded, however many there are (maxSessions 
   t.notOk(s.touch('0xunknown', 1), 'an unknown session is not remembered');
   t.same(s.takeTouched(), []);
 });
+
+t.test('takeExpired hands out at most its limit; the rest stay for the next call', async (t) => {
+  const s = new SessionTracker();
+  for (let i = 1; i <= 5; i++) s.add(`0x${i}`, 1000, 0);
+  t.same(s.takeExpired(1000, 2), ['0x1', '0x2']);
+  t.same(s.takeExpired(1000, 2), ['0x3', '0x4']);
+  t.same(s.takeExpired(1000), ['0x5']);
+  t.same(s.takeExpired(1000, 2), []);
+});

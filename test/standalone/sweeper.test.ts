@@ -92,3 +92,29 @@ t.test('a chunk of the sweep examines at most its share, stops at its reaps, and
   t.same([paths(capped), capped.examined, capped.next], [['/ch-b'], 2, '/ch-b'], 'stops at its reaps, and goes on after the last one');
   t.same(sweepBudget({ ...cfg, containerMaxPerMinute: 10000, containerCheckIntervalMs: 60000 }), { scan: 200000, reaps: 10000 }, 'the defaults\' budget');
 });
+
+t.test('reaps wait for room in a small write queue, go on as it drains, and leave clients\' writes alone', async (t) => {
+  // A queue of 50 leaves the node's own writes 5 at a time. 200 containers fall due at once; the sweep's budget
+  // (one sweep per 2 s) covers them all, so they must go within a few sweeps, not 40.
+  const { server: srv, zk: z } = await serverFor(t, { containerCheckIntervalMs: 2000, containerMaxPerMinute: 600_000, maxPendingWrites: 50 });
+  const multi = async (ops: object[]) => (await fetch(`${srv.url}/v1/multi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ops }) })).status;
+  const names = Array.from({ length: 200 }, (_, i) => `/rq-${String(i).padStart(3, '0')}`);
+  t.equal(await multi(names.flatMap((p) => [{ op: 'create', path: p, mode: 'CONTAINER' }, { op: 'create', path: `${p}/kid` }])), 200);
+  t.equal(await multi(names.map((p) => ({ op: 'delete', path: `${p}/kid` }))), 200);
+  await z.create('/rq-writes');
+  const refused: number[] = [];
+  let stop = false;
+  const writer = async () => {
+    while (!stop) {
+      const r = await z.set('/rq-writes', 'x');
+      if (r.status !== 200) refused.push(r.status);
+    }
+  };
+  const writers = Array.from({ length: 8 }, writer);
+  const left = async () => (await Promise.all(names.map(async (p) => (await z.stat(p)).status))).filter((s) => s === 200).length;
+  const allGone = await eventually(async () => (await left()) === 0, 10_000);
+  stop = true;
+  await Promise.all(writers);
+  t.ok(allGone, `all 200 reaped within 10 s (${await left()} left)`);
+  t.same(refused, [], 'no client write refused');
+});
