@@ -79,7 +79,8 @@ t.test('a chunk of the sweep examines at most its share, stops at its reaps, and
     await z.create(`/ch-${name}/kid`);
   }
   for (const name of ['b', 'd']) await z.delete(`/ch-${name}/kid`);
-  const { store, cfg } = { store: srv.node.store, cfg: srv.cfg };
+  const store = srv.node.store;
+  const cfg = srv.cfg;
   const now = Date.now();
   const paths = (c: ReturnType<typeof findReapable>) => c.txns.map((x) => (x as { path: string }).path);
   const first = findReapable(store, cfg, now, undefined, 2, 10);
@@ -95,7 +96,8 @@ t.test('a chunk of the sweep examines at most its share, stops at its reaps, and
 
 t.test('reaps wait for room in a small write queue, go on as it drains, and leave clients\' writes alone', async (t) => {
   // A queue of 50 leaves the node's own writes 5 at a time. 200 containers fall due at once; the sweep's budget
-  // (one sweep per 2 s) covers them all, so they must go within a few sweeps, not 40.
+  // (one sweep per 2 s) covers them all, so they must go within a few sweeps, not 40. (That the cap keeps clients'
+  // writes from being refused is shown where it matters more, test/sessions/mass-expiry.test.ts.)
   const { server: srv, zk: z } = await serverFor(t, { containerCheckIntervalMs: 2000, containerMaxPerMinute: 600_000, maxPendingWrites: 50 });
   const multi = async (ops: object[]) => (await fetch(`${srv.url}/v1/multi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ops }) })).status;
   const names = Array.from({ length: 200 }, (_, i) => `/rq-${String(i).padStart(3, '0')}`);
