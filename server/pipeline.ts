@@ -4,6 +4,7 @@
 // transaction, without waiting for LMDB's own flush; only then are their watchers told and writers answered.
 // While one group flushes the next one is already forming, so the disk's flush latency is paid once per group.
 import { ZkError } from './errors.js';
+import { ZxidWaits } from './zxid-waits.js';
 import { applyTxn } from './tree/apply.js';
 import type { ApplyResult, Txn } from './tree/types.js';
 import type { Store } from '../storage/store.js';
@@ -85,7 +86,7 @@ export class WritePipeline implements Engine {
   private stopping = false;
   private failed = false;
   private idleWaiters: (() => void)[] = [];
-  private zxidWaiters: { zxid: number; resolve: () => void }[] = [];
+  private readonly zxidWaits = new ZxidWaits();
   /** Highest zxid applied and durable; what ZK-Zxid reports. */
   appliedZxid: number;
 
@@ -144,18 +145,7 @@ export class WritePipeline implements Engine {
   /** Resolves once this node has applied `zxid`, or rejects with ConnectionLoss after `timeoutMs`. */
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
     if (zxid <= this.appliedZxid) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = { zxid, resolve: () => {} };
-      const timer = setTimeout(() => {
-        this.zxidWaiters = this.zxidWaiters.filter((x) => x !== w);
-        reject(new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.appliedZxid})`));
-      }, timeoutMs);
-      w.resolve = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.zxidWaiters.push(w);
-    });
+    return this.zxidWaits.wait(zxid, timeoutMs, () => new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.appliedZxid})`));
   }
 
   /** Stops taking writes and resolves when every accepted write is durable and answered. */
@@ -249,11 +239,7 @@ export class WritePipeline implements Engine {
         }
       }
       this.outstanding -= done.length;
-      if (this.zxidWaiters.length > 0) {
-        const ready = this.zxidWaiters.filter((w) => w.zxid <= zxid);
-        this.zxidWaiters = this.zxidWaiters.filter((w) => w.zxid > zxid);
-        for (const w of ready) w.resolve();
-      }
+      this.zxidWaits.release(zxid);
     }
     if (this.outstanding === 0) for (const r of this.idleWaiters.splice(0)) r();
   }

@@ -1,6 +1,7 @@
 // Requests waiting on the replicated log: a write waits for its index to apply (with the term it was
 // proposed in — another term there means it was lost), reads wait for a zxid or a ReadIndex answer.
 import { ZkError } from '../errors.js';
+import { ZxidWaits } from '../zxid-waits.js';
 import type { Committed } from '../pipeline.js';
 import type { ApplyResult } from '../tree/types.js';
 
@@ -17,7 +18,7 @@ const RECENT_RESULTS = 4096;
 
 export class ZkWaiters {
   private writes = new Map<number, WriteWaiter>();
-  private zxids: { zxid: number; resolve: () => void; timer: NodeJS.Timeout }[] = [];
+  private readonly zxids = new ZxidWaits();
   private reads = new Map<string, { resolve: (index: number) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
   private recent = new Map<number, { term: number; result?: ApplyResult }>();
   private idleWaiters: (() => void)[] = [];
@@ -48,17 +49,7 @@ export class ZkWaiters {
   waitApplied(zxid: number, current: number, timeoutMs: number): Promise<void> {
     this.applied = Math.max(this.applied, current);
     if (zxid <= this.applied) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = {
-        zxid,
-        resolve,
-        timer: setTimeout(() => {
-          this.zxids = this.zxids.filter((x) => x !== w);
-          reject(new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.applied})`));
-        }, timeoutMs),
-      };
-      this.zxids.push(w);
-    });
+    return this.zxids.wait(zxid, timeoutMs, () => new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.applied})`));
   }
 
   waitRead(ctx: string, timeoutMs: number): Promise<number> {
@@ -96,14 +87,7 @@ export class ZkWaiters {
     // costs a walk over the deleted slots at the front of the Map's table on every write.
     if (this.recent.size > 2 * RECENT_RESULTS) this.recent = new Map([...this.recent].slice(-RECENT_RESULTS));
     this.applied = Math.max(this.applied, appliedIndex);
-    if (this.zxids.length > 0) {
-      const ready = this.zxids.filter((w) => w.zxid <= this.applied);
-      this.zxids = this.zxids.filter((w) => w.zxid > this.applied);
-      for (const w of ready) {
-        clearTimeout(w.timer);
-        w.resolve();
-      }
-    }
+    this.zxids.release(this.applied);
     this.checkIdle();
   }
 
