@@ -19,10 +19,19 @@ export function transportOptions(cfg: Config, log: Logger): TransportOptions {
     secret: cfg.ensembleSecret as string,
     tls: cfg.peerTls,
     verifyHostnames: cfg.peerTlsVerifyHostname === true,
-    maxFrameBytes: cfg.peerMaxFrameBytes,
-    maxQueueBytes: cfg.peerMaxQueueBytes,
+    ...peerBounds(cfg),
     log,
   };
+}
+
+/**
+ * The peer channel's frame and queue bounds. A log entry travels to the followers whole, in one frame, and holds a
+ * whole request (up to jute.maxbuffer, plus what it encodes to). An entry larger than either bound could never
+ * replicate, and every write after it would wait behind it for good, so a raised jute.maxbuffer raises both.
+ */
+export function peerBounds(cfg: Pick<Config, 'juteMaxBuffer' | 'peerMaxFrameBytes' | 'peerMaxQueueBytes'>): { maxFrameBytes: number; maxQueueBytes: number } {
+  const maxFrameBytes = Math.max(cfg.peerMaxFrameBytes, 2 * cfg.juteMaxBuffer + (1 << 20));
+  return { maxFrameBytes, maxQueueBytes: Math.max(cfg.peerMaxQueueBytes, 2 * maxFrameBytes) };
 }
 
 /** Voters and learners as the server.N lines name them (participants and observers). */
