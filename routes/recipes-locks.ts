@@ -8,6 +8,7 @@ import { ZkError } from '../server/errors.js';
 import type { RequestContext } from '../server/tree/prepare.js';
 import type { Stat } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
+import { sessionClock } from '../server/sessions/tracker.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import {
   CampaignWaiting,
@@ -58,14 +59,14 @@ function ownedBy(node: ZkNode, dir: string, session: string, ctx: RequestContext
  */
 async function waitFirst(env: RecipeEnv, dir: string, key: string, session: string, ctx: RequestContext, waitMs: number, hangup: AbortSignal): Promise<Outcome> {
   const { node, blocking } = env;
-  const deadline = Date.now() + waitMs;
+  const deadline = performance.now() + waitMs;
   const ac = new AbortController();
   const stop = () => ac.abort();
   hangup.addEventListener('abort', stop, { once: true });
   const onEnded = (id: string) => id === session && ac.abort();
   node.on('sessionEnded', onEnded);
   const timeoutMs = node.sessions.timeoutOf(session) ?? node.cfg.minSessionTimeout;
-  const touch = setInterval(() => node.sessions.touch(session, Date.now()), Math.max(10, Math.floor(timeoutMs / 3)));
+  const touch = setInterval(() => node.sessions.touch(session, sessionClock()), Math.max(10, Math.floor(timeoutMs / 3)));
   try {
     const name = key.slice(dir.length + 1);
     for (;;) {
@@ -81,7 +82,7 @@ async function waitFirst(env: RecipeEnv, dir: string, key: string, session: stri
         if (!stat || stat.ephemeralOwner !== session) throw new ZkError('SessionExpired', `${key} is gone: its session ended`, { path: key });
         return { held: true, key, stat };
       }
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0 || ac.signal.aborted) return { held: false, key, position: i };
       await blocking.wait(`${dir}/${ordered[i - 1]}`, 'stat', index, left, ctx.auth, ac.signal);
       await new Promise((r) => setImmediate(r));

@@ -85,7 +85,7 @@ export const queueRoutes: FastifyPluginAsync<{ env: RecipeEnv }> = async (app, {
     handler: async (req, reply) => {
       const ctx = requestContext(req, node);
       const dir = recipeDir(RECIPE_ROOT.queues, req.params.name);
-      const deadline = Date.now() + waitMsOf(node, req.query.wait, 0);
+      const deadline = performance.now() + waitMsOf(node, req.query.wait, 0);
       const release = env.waiters.take(`queue ${dir}`);
       const hangup = hangupSignal(req, env.closing);
       try {
@@ -96,7 +96,7 @@ export const queueRoutes: FastifyPluginAsync<{ env: RecipeEnv }> = async (app, {
             const enc = encodeData(got.data, req.query.encoding === 'base64');
             return reply.code(200).send({ name: req.params.name, key: got.key, data: enc.data, encoding: enc.encoding });
           }
-          const left = deadline - Date.now();
+          const left = deadline - performance.now();
           if (left <= 0 || hangup.signal.aborted) return reply.code(204).send(null);
           // Wakes when the element list changes after `index` (an offer, another poller's take), not on unrelated writes.
           await blocking.wait(dir, 'children', index, left, ctx.auth, hangup.signal);

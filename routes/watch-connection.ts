@@ -15,6 +15,7 @@ import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { encodeData } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
+import { sessionClock } from '../server/sessions/tracker.js';
 
 type FrameId = string | number | null;
 type ResumeWatch = { path: string; kind: WatchKind; encoding?: string };
@@ -61,7 +62,7 @@ export class WatchConnection implements WatchSink {
    * its own as one. Bounded by wsMaxWatchesPerConnection watches and wsMaxResumeBytes of frames.
    */
   private held: { since: number; watches: ResumeWatch[]; bytes: number } | null = null;
-  private lastSeen = Date.now();
+  private lastSeen = sessionClock();
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   framesIn = 0;
@@ -118,7 +119,7 @@ export class WatchConnection implements WatchSink {
 
   /** Any pong or frame shows the client is there; only then does the bound session get touched. */
   private alive(): void {
-    this.lastSeen = Date.now();
+    this.lastSeen = sessionClock();
     if (this.sessionId) this.node.sessions.touch(this.sessionId, this.lastSeen);
   }
 
@@ -131,7 +132,7 @@ export class WatchConnection implements WatchSink {
       if (this.closed) return;
       // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
       // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
-      if (timeoutMs === undefined && Date.now() - this.lastSeen > 2 * intervalMs) {
+      if (timeoutMs === undefined && sessionClock() - this.lastSeen > 2 * intervalMs) {
         this.cleanup();
         this.ws.terminate();
         return;
@@ -196,7 +197,7 @@ export class WatchConnection implements WatchSink {
   /** Stops reading until the next commit (or the ZK-Min-Zxid-style deadline), then retries the head frame. */
   private wait(): void {
     this.waiting = true;
-    if (this.deferredAt === 0) this.deferredAt = Date.now();
+    if (this.deferredAt === 0) this.deferredAt = performance.now();
     this.ws.pause();
     const token = ++this.waitToken;
     const wake = () => {
@@ -284,7 +285,7 @@ export class WatchConnection implements WatchSink {
   /** sinceZxid as a number, undefined when absent; throws when this node has waited too long to reach it. */
   private sinceOf(raw: string | number | undefined): number | undefined {
     const since = raw === undefined ? undefined : zxidOf(raw);
-    if (since !== undefined && since > this.node.appliedZxid && Date.now() - (this.deferredAt || Date.now()) >= this.node.cfg.minZxidWaitMs) {
+    if (since !== undefined && since > this.node.appliedZxid && performance.now() - (this.deferredAt || performance.now()) >= this.node.cfg.minZxidWaitMs) {
       throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
     }
     if (since !== undefined) this.delivered.remember();

@@ -122,7 +122,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
       lookingSince = 0;
       return;
     }
-    const now = Date.now();
+    const now = performance.now();
     lookingSince ||= now;
     for (const c of conns) {
       const timeoutMs = c.sessionId ? node.sessions.timeoutOf(c.sessionId) : undefined;
@@ -141,8 +141,8 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     closing = true;
     hub.blocking.releaseAll();
     for (const c of conns) c.close(1001, 'server shutting down');
-    const deadline = Date.now() + cfg.wsCloseGraceMs + 100;
-    while (sockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const deadline = performance.now() + cfg.wsCloseGraceMs + 100;
+    while (sockets > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   });
 
   return { connections: () => [...conns] };

@@ -179,8 +179,8 @@ const CONNECTION_WARN_EVERY_MS = 10_000;
 function onceEvery(ms: number): (log: () => void) => void {
   let at = -Infinity;
   return (log) => {
-    if (Date.now() - at < ms) return;
-    at = Date.now();
+    if (performance.now() - at < ms) return;
+    at = performance.now();
     log();
   };
 }

@@ -97,7 +97,7 @@ export class RaftEngine implements Engine {
 
   /** ZooKeeper's synced: `id` acknowledged this leader within syncLimit × tickTime. */
   synced(id: number): boolean {
-    return this.role === 'leader' && Date.now() - (this.lastAckAt.get(id) ?? -Infinity) <= this.cfg.syncLimit * this.cfg.tickTime;
+    return this.role === 'leader' && performance.now() - (this.lastAckAt.get(id) ?? -Infinity) <= this.cfg.syncLimit * this.cfg.tickTime;
   }
 
   get peers(): PeerTransport {
@@ -157,7 +157,7 @@ export class RaftEngine implements Engine {
 
   /** Gets the transaction into the leader's log: proposes here, or forwards to the leader. */
   private async place(txn: Txn): Promise<{ index: number; term: number }> {
-    const deadline = Date.now() + this.cfg.leaderWaitMs;
+    const deadline = performance.now() + this.cfg.leaderWaitMs;
     for (;;) {
       if (this.role === 'leader') {
         const r = await this.proposals.add(txn, this.leaderId);
@@ -166,7 +166,7 @@ export class RaftEngine implements Engine {
       } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
         return this.forwards.forward(this.leaderId, txn);
       }
-      if (Date.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
+      if (performance.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
       await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));
     }
   }
@@ -209,7 +209,7 @@ export class RaftEngine implements Engine {
         }
         // Only this leadership's acknowledgements count: one from an earlier term says nothing of the follower now.
         if ((msg.m.type === 'appResp' || msg.m.type === 'heartbeatResp') && this.role === 'leader' && msg.m.term === this.term) {
-          this.lastAckAt.set(from, Date.now());
+          this.lastAckAt.set(from, performance.now());
         }
         this.rawnode.step(msg.m);
         this.kick();

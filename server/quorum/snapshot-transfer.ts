@@ -44,13 +44,13 @@ export async function sendSnapshot(opts: {
     const term = opts.termOf(info.zxid);
     let seq = 0;
     let bytes = 0;
-    const deadline = Date.now() + opts.deadlineMs;
+    const deadline = performance.now() + opts.deadlineMs;
     // The peer queue is bounded: wait for it to drain rather than drop a frame of the stream.
     const deliver = async (frame: SnapshotFrame) => {
       for (;;) {
         if (!opts.stillLeader()) throw new Error(`stopped the snapshot to peer ${opts.to}: no longer the leader that began it`);
         if (opts.send(frame)) return;
-        if (Date.now() > deadline) throw new Error(`snapshot to peer ${opts.to} did not finish within ${opts.deadlineMs} ms`);
+        if (performance.now() > deadline) throw new Error(`snapshot to peer ${opts.to} did not finish within ${opts.deadlineMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
     };

@@ -7,6 +7,15 @@ interface Entry {
   closing: boolean;
 }
 
+/**
+ * The clock session deadlines run on: monotonic, so that a step of the wall clock (NTP, a VM resumed, an operator's
+ * `date`) neither expires every session at once nor keeps dead ones alive. Deadlines live in memory only (a restart or
+ * a new leader gives every session a full timeout), so no other node or process ever compares them.
+ */
+export function sessionClock(): number {
+  return performance.now();
+}
+
 export class SessionTracker {
   private readonly sessions = new Map<string, Entry>();
   /**
