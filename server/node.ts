@@ -14,6 +14,7 @@ import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker, sessionClock } from './sessions/tracker.js';
 import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
+import { diskFullNote, freeSpace } from './disk-space.js';
 import { Store } from '../storage/store.js';
 import { Wal } from '../storage/wal.js';
 import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
@@ -71,7 +72,8 @@ export class ZkNode extends EventEmitter {
     const hooks = {
       onCommitted: (batch: Committed[]) => this.committed(batch),
       onFatal: (e: unknown) => {
-        this.log.fatal({ err: e }, 'storage write failed; exiting so a restart recovers from the last durable state');
+        const room = freeSpace(cfg.dataDir);
+        this.log.fatal({ err: e, ...room }, `storage write failed${diskFullNote(cfg.dataDir, room)}; exiting so a restart recovers from the last durable state`);
         process.exit(70);
       },
       onWriterChange: (isWriter: boolean) => {
