@@ -142,7 +142,8 @@ function applySet(s: Step, op: SetOp, ctx: TxnContext): TxnValue {
   const node = mustGet(s.v, op.path);
   requirePerm(node.acl, PERM_BITS.w, ctx.auth, op.path);
   checkVersion(op.version, node.version, op.path);
-  const rec: NodeRecord = { ...node, data: op.data, version: node.version + 1, mzxid: s.zxid, mtime: ctx.time };
+  // Versions are Java ints in ZooKeeper: past 2147483647 the next is -2147483648, which a client can still name.
+  const rec: NodeRecord = { ...node, data: op.data, version: (node.version + 1) | 0, mzxid: s.zxid, mtime: ctx.time };
   s.v.putNode(op.path, rec);
   s.v.bump('dataBytes', op.data.length - node.data.length);
   s.triggers.push({ type: 'NodeDataChanged', path: op.path, acl: node.acl });
@@ -266,7 +267,7 @@ export function applyTxn(view: TreeView, txn: Txn, zxid: number): ApplyResult {
         const node = mustGet(s.v, txn.path);
         requirePerm(node.acl, PERM_BITS.a, txn.auth, txn.path);
         checkVersion(txn.aversion, node.aversion, txn.path);
-        const rec = { ...node, acl: txn.acl, aversion: node.aversion + 1 };
+        const rec = { ...node, acl: txn.acl, aversion: (node.aversion + 1) | 0 };
         s.v.putNode(txn.path, rec);
         value = { kind: 'stat', stat: statOf(rec) };
         break;

@@ -26,8 +26,8 @@ export function statOf(rec: NodeRecord): Stat {
     ctime: rec.ctime,
     mtime: rec.mtime,
     version: rec.version,
-    // ZooKeeper stores child creates and reports creates + deletes = 2 × creates − numChildren.
-    cversion: 2 * rec.cversion - rec.numChildren,
+    // ZooKeeper stores child creates and reports creates + deletes = 2 × creates − numChildren, a Java int.
+    cversion: (2 * rec.cversion - rec.numChildren) | 0,
     aversion: rec.aversion,
     ephemeralOwner: ownerOf(rec),
     dataLength: rec.data.length,

@@ -89,3 +89,26 @@ t.test('ephemeralOwner is the session id for ephemerals, 0x0 for persistent node
   t.equal((await zk.create('/s-eph', '', 'ephemeral', { 'zk-session': sid })).body.stat.ephemeralOwner, sid);
   t.equal((await zk.create('/s-pers')).body.stat.ephemeralOwner, '0x0');
 });
+
+t.test('versions are 32-bit integers as in ZooKeeper: after 2147483647 comes -2147483648, and a client can name it', async (t) => {
+  const { server, zk: z } = await serverFor(t);
+  t.equal((await z.create('/wrap', 'x')).status, 201);
+  // Two billion sets would take a day here: put the node at the last positive version directly.
+  const at = server.node.store.getNode('/wrap');
+  if (!at) throw new Error('no /wrap');
+  await server.node.store.writeDurably((v) => v.putNode('/wrap', { ...at, version: 2147483647, aversion: 2147483647 }));
+  const put = (ifMatch: string) => fetch(`${server.url}/v1/znodes/wrap`, { method: 'PUT', headers: { 'if-match': ifMatch }, body: 'y' });
+  const first = await put('"2147483647"');
+  t.equal(first.status, 200);
+  t.equal(((await first.json()) as { stat: { version: number } }).stat.version, -2147483648);
+  const second = await put('"-2147483648"');
+  t.equal(second.status, 200, 'the wrapped version is a version a client can send');
+  t.equal(((await second.json()) as { stat: { version: number } }).stat.version, -2147483647);
+  const acl = await fetch(`${server.url}/v1/acl/wrap`, {
+    method: 'PUT',
+    headers: { 'if-match': '2147483647', 'content-type': 'application/json' },
+    body: JSON.stringify({ acl: [{ scheme: 'world', id: 'anyone', perms: 'cdrwa' }] }),
+  });
+  t.equal(acl.status, 200);
+  t.equal(((await acl.json()) as { stat: { aversion: number } }).stat.aversion, -2147483648, 'aversion wraps alike');
+});
