@@ -8,7 +8,6 @@ import { digestOf } from '../server/tree/acl.js';
 import type { AuthId } from '../server/tree/types.js';
 import { isVersion, type RequestContext } from '../server/tree/prepare.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
-import { sessionClock } from '../server/sessions/tracker.js';
 import { x509Identity } from '../server/tls.js';
 import type { ZkNode } from '../server/node.js';
 import type { Stat } from '../server/tree/types.js';
@@ -45,7 +44,7 @@ export function requestContext(req: FastifyRequest, node: ZkNode): RequestContex
   const session = typeof raw === 'string' ? sessionIdOf(raw) : '';
   if (session) {
     node.checkSession(session);
-    node.sessions.touch(session, sessionClock());
+    node.sessions.touch(session);
   }
   return { auth, session };
 }

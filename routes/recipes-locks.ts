@@ -8,7 +8,6 @@ import { ZkError } from '../server/errors.js';
 import type { RequestContext } from '../server/tree/prepare.js';
 import type { Stat } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
-import { sessionClock } from '../server/sessions/tracker.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import {
   CampaignWaiting,
@@ -66,7 +65,7 @@ async function waitFirst(env: RecipeEnv, dir: string, key: string, session: stri
   const onEnded = (id: string) => id === session && ac.abort();
   node.on('sessionEnded', onEnded);
   const timeoutMs = node.sessions.timeoutOf(session) ?? node.cfg.minSessionTimeout;
-  const touch = setInterval(() => node.sessions.touch(session, sessionClock()), Math.max(10, Math.floor(timeoutMs / 3)));
+  const touch = setInterval(() => node.sessions.touch(session), Math.max(10, Math.floor(timeoutMs / 3)));
   try {
     const name = key.slice(dir.length + 1);
     for (;;) {

@@ -15,7 +15,6 @@ import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { encodeData } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
-import { sessionClock } from '../server/sessions/tracker.js';
 
 type FrameId = string | number | null;
 type ResumeWatch = { path: string; kind: WatchKind; encoding?: string };
@@ -62,7 +61,7 @@ export class WatchConnection implements WatchSink {
    * its own as one. Bounded by wsMaxWatchesPerConnection watches and wsMaxResumeBytes of frames.
    */
   private held: { since: number; watches: ResumeWatch[]; bytes: number } | null = null;
-  private lastSeen = sessionClock();
+  private lastSeen = performance.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   framesIn = 0;
@@ -119,8 +118,8 @@ export class WatchConnection implements WatchSink {
 
   /** Any pong or frame shows the client is there; only then does the bound session get touched. */
   private alive(): void {
-    this.lastSeen = sessionClock();
-    if (this.sessionId) this.node.sessions.touch(this.sessionId, this.lastSeen);
+    this.lastSeen = performance.now();
+    if (this.sessionId) this.node.sessions.touch(this.sessionId);
   }
 
   private schedulePing(): void {
@@ -132,7 +131,7 @@ export class WatchConnection implements WatchSink {
       if (this.closed) return;
       // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
       // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
-      if (timeoutMs === undefined && sessionClock() - this.lastSeen > 2 * intervalMs) {
+      if (timeoutMs === undefined && performance.now() - this.lastSeen > 2 * intervalMs) {
         this.cleanup();
         this.ws.terminate();
         return;

@@ -4,7 +4,6 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { clientUrl, readServerFiles, urlHost, type Config } from './config.js';
 import { ZkNode } from './node.js';
-import { sessionClock } from './sessions/tracker.js';
 import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
 import { setClusterSource } from './cluster-info.js';
@@ -124,7 +123,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
         : undefined,
   }, { client: tls, peer: cfg.peerTls });
   // Sessions restored from disk get their full timeout from the moment clients can reach us again.
-  node.sessions.renewAll(sessionClock());
+  node.sessions.renewAll();
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.httpPort;
   const url = clientUrl(cfg, cfg.httpHost, port);

@@ -12,7 +12,7 @@ import { negotiateTimeout, type Config } from './config.js';
 import { zookeeperConfigText } from './ensemble-config.js';
 import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
-import { SessionTracker, sessionClock } from './sessions/tracker.js';
+import { SessionTracker } from './sessions/tracker.js';
 import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
 import { diskFullNote, freeSpace } from './disk-space.js';
 import { Store } from '../storage/store.js';
@@ -78,18 +78,16 @@ export class ZkNode extends EventEmitter {
       },
       onWriterChange: (isWriter: boolean) => {
         // A new leader gives every session a full timeout from now, as ZooKeeper's new leader does.
-        if (isWriter) this.sessions.renewAll(sessionClock());
+        if (isWriter) this.sessions.renewAll();
       },
       takeTouchedSessions: () => this.sessions.takeTouched(),
       onStateReplaced: () => {
-        const now = sessionClock();
         for (const id of this.sessions.ids()) this.sessions.remove(id);
-        for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
+        for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs);
         this.emit('stateReplaced');
       },
       touchSessions: (ids: string[]) => {
-        const now = sessionClock();
-        for (const id of ids) this.sessions.touch(id, now);
+        for (const id of ids) this.sessions.touch(id);
       },
     };
     this.engine = engineFactory
@@ -131,8 +129,7 @@ export class ZkNode extends EventEmitter {
     if (this.cfg.servers.length > 0) this.store.showConfig(Buffer.from(zookeeperConfigText(this.cfg.servers)));
     await this.engine.start(step);
     step('restoring sessions');
-    const now = sessionClock();
-    for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs, now);
+    for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs);
     const tick = Math.max(10, Math.min(this.cfg.tickTime, 1000));
     this.timers.push(setInterval(() => this.expireSessions(), tick));
     this.timers.push(setInterval(() => this.sweep(), this.cfg.containerCheckIntervalMs));
@@ -183,10 +180,9 @@ export class ZkNode extends EventEmitter {
   }
 
   private committed(batch: Committed[]): void {
-    const now = sessionClock();
     for (const c of batch) {
       // Every replica learns of sessions from the log, so any node can accept requests in them.
-      if (c.txn.type === 'createSession' && c.result.outcome.ok) this.sessions.add(c.txn.sessionId, c.txn.timeoutMs, now);
+      if (c.txn.type === 'createSession' && c.result.outcome.ok) this.sessions.add(c.txn.sessionId, c.txn.timeoutMs);
       for (const s of c.result.endedSessions ?? []) {
         this.sessions.remove(s.id);
         this.emit('sessionEnded', s.id, s.reason);
@@ -244,7 +240,7 @@ export class ZkNode extends EventEmitter {
   async keepalive(id: string): Promise<{ sessionId: string; timeoutMs: number }> {
     this.requireSessionKeeper();
     await this.awaitSession(id);
-    if (!this.sessions.touch(id, sessionClock())) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
+    if (!this.sessions.touch(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: this.sessions.timeoutOf(id) as number };
   }
 
@@ -309,7 +305,7 @@ export class ZkNode extends EventEmitter {
     if (!this.engine.isWriter || this.stopped) return;
     const room = this.housekeepingRoom();
     if (room <= 0) return;
-    for (const id of this.sessions.takeExpired(sessionClock(), room)) {
+    for (const id of this.sessions.takeExpired(room)) {
       this.log.info({ sessionId: id }, 'session expired');
       const ephemerals = this.audit ? this.store.sessionEphemerals(id) : [];
       this.submitHousekeeping({ type: 'closeSession', sessionId: id, reason: 'expired' }).then(() => this.audit?.sessionEphemerals(id, ephemerals, 'success'), (e) => {

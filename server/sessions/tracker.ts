@@ -12,11 +12,14 @@ interface Entry {
  * `date`) neither expires every session at once nor keeps dead ones alive. Deadlines live in memory only (a restart or
  * a new leader gives every session a full timeout), so no other node or process ever compares them.
  */
-export function sessionClock(): number {
+function sessionClock(): number {
   return performance.now();
 }
 
 export class SessionTracker {
+  /** `clock`: sessionClock; a test gives its own to step time. */
+  constructor(private readonly clock: () => number = sessionClock) {}
+
   private readonly sessions = new Map<string, Entry>();
   /**
    * On a follower: sessions touched since the last forward to the leader, which owns expiry. Only known sessions
@@ -30,8 +33,8 @@ export class SessionTracker {
   }
 
   /** After a restart every known session gets a full timeout from now, as ZooKeeper does on load. */
-  add(id: string, timeoutMs: number, now: number): void {
-    this.sessions.set(id, { timeoutMs, deadline: now + timeoutMs, closing: false });
+  add(id: string, timeoutMs: number): void {
+    this.sessions.set(id, { timeoutMs, deadline: this.clock() + timeoutMs, closing: false });
   }
 
   has(id: string): boolean {
@@ -43,10 +46,10 @@ export class SessionTracker {
     return this.sessions.get(id)?.timeoutMs;
   }
 
-  touch(id: string, now: number): boolean {
+  touch(id: string): boolean {
     const e = this.sessions.get(id);
     if (!e || e.closing) return false;
-    e.deadline = Math.max(e.deadline, now + e.timeoutMs);
+    e.deadline = Math.max(e.deadline, this.clock() + e.timeoutMs);
     this.touched.add(id);
     return true;
   }
@@ -68,7 +71,8 @@ export class SessionTracker {
   }
 
   /** Sessions past their deadline, at most `limit`, marked closing so each is expired once. */
-  takeExpired(now: number, limit = Infinity): string[] {
+  takeExpired(limit = Infinity): string[] {
+    const now = this.clock();
     const out: string[] = [];
     for (const [id, e] of this.sessions) {
       if (out.length >= limit) break;
@@ -80,8 +84,9 @@ export class SessionTracker {
     return out;
   }
 
-  /** A new leader (or a restart) gives every live session a full timeout from `now`. */
-  renewAll(now: number): void {
+  /** A new leader (or a restart) gives every live session a full timeout from now. */
+  renewAll(): void {
+    const now = this.clock();
     for (const e of this.sessions.values()) {
       e.deadline = now + e.timeoutMs;
       // A close this node proposed as an earlier leader may have been lost; expiry must be able to try again.

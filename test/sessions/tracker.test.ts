@@ -3,61 +3,70 @@
 import t from 'tap';
 import { SessionTracker } from '../../server/sessions/tracker.js';
 
+/** A tracker on a clock the test sets: `at(ms)` makes it that time. */
+function tracker(): { s: SessionTracker; at: (ms: number) => SessionTracker } {
+  let now = 0;
+  const s = new SessionTracker(() => now);
+  return { s, at: (ms) => ((now = ms), s) };
+}
+
 t.test('an expired session is handed out once, and not again while its close is in flight', async (t) => {
-  const s = new SessionTracker();
-  s.add('0x1', 1000, 0);
-  t.same(s.takeExpired(999), []);
-  t.same(s.takeExpired(1000), ['0x1']);
-  t.same(s.takeExpired(5000), [], 'closing: not expired twice');
+  const { s, at } = tracker();
+  at(0).add('0x1', 1000);
+  t.same(at(999).takeExpired(), []);
+  t.same(at(1000).takeExpired(), ['0x1']);
+  t.same(at(5000).takeExpired(), [], 'closing: not expired twice');
   t.notOk(s.has('0x1'), 'requests in a closing session are refused');
 });
 
 t.test('a close that did not commit leaves the session live, and expiry tries again', async (t) => {
-  const s = new SessionTracker();
-  s.add('0x2', 1000, 0);
-  t.same(s.takeExpired(2000), ['0x2']);
+  const { s, at } = tracker();
+  at(0).add('0x2', 1000);
+  t.same(at(2000).takeExpired(), ['0x2']);
   s.unmarkClosing('0x2');
   t.ok(s.has('0x2'), 'usable again');
-  t.same(s.takeExpired(2001), ['0x2'], 'and expired again at the next check');
+  t.same(at(2001).takeExpired(), ['0x2'], 'and expired again at the next check');
 });
 
 t.test('a node that becomes leader again gives every session a full timeout, closing or not', async (t) => {
-  const s = new SessionTracker();
-  s.add('0x3', 1000, 0);
-  t.same(s.takeExpired(1500), ['0x3']);
+  const { s, at } = tracker();
+  at(0).add('0x3', 1000);
+  t.same(at(1500).takeExpired(), ['0x3']);
   // Leadership moved away and back before the close committed: the old mark must not pin the session.
-  s.renewAll(10_000);
+  at(10_000).renewAll();
   t.ok(s.has('0x3'));
-  t.same(s.takeExpired(10_999), []);
-  t.same(s.takeExpired(11_000), ['0x3'], 'it expires on the new schedule');
+  t.same(at(10_999).takeExpired(), []);
+  t.same(at(11_000).takeExpired(), ['0x3'], 'it expires on the new schedule');
 });
 
 t.test('touches are remembered for the leader once, then forgotten', async (t) => {
-  const s = new SessionTracker();
-  s.add('0x4', 1000, 0);
-  t.ok(s.touch('0x4', 10));
+  const { s, at } = tracker();
+  at(0).add('0x4', 1000);
+  t.ok(at(10).touch('0x4'));
   t.same(s.takeTouched(), ['0x4']);
   t.same(s.takeTouched(), []);
-  t.notOk(s.touch('0x5', 10), 'an unknown session cannot be touched');
+  t.notOk(s.touch('0x5'), 'an unknown session cannot be touched');
 });
 
 t.test('every touched session is forwarded, however many there are (maxSessions may be set above 100,000)', async (t) => {
-  const s = new SessionTracker();
+  const { s, at } = tracker();
   const n = 150_000;
-  for (let i = 0; i < n; i++) s.add(`0x${i.toString(16)}`, 30000, 0);
-  for (let i = n - 1; i >= 0; i--) s.touch(`0x${i.toString(16)}`, 1);
+  for (let i = 0; i < n; i++) s.add(`0x${i.toString(16)}`, 30000);
+  at(1);
+  for (let i = n - 1; i >= 0; i--) s.touch(`0x${i.toString(16)}`);
   const touched = s.takeTouched();
   t.equal(touched.length, n);
   t.ok(touched.includes('0x0'), 'the last one touched too');
-  t.notOk(s.touch('0xunknown', 1), 'an unknown session is not remembered');
+  t.notOk(s.touch('0xunknown'), 'an unknown session is not remembered');
   t.same(s.takeTouched(), []);
 });
 
 t.test('takeExpired hands out at most its limit; the rest stay for the next call', async (t) => {
-  const s = new SessionTracker();
-  for (let i = 1; i <= 5; i++) s.add(`0x${i}`, 1000, 0);
-  t.same(s.takeExpired(1000, 2), ['0x1', '0x2']);
-  t.same(s.takeExpired(1000, 2), ['0x3', '0x4']);
-  t.same(s.takeExpired(1000), ['0x5']);
-  t.same(s.takeExpired(1000, 2), []);
+  const { s, at } = tracker();
+  for (let i = 1; i <= 5; i++) s.add(`0x${i}`, 1000);
+  at(1000);
+  t.same(s.takeExpired(2), ['0x1', '0x2']);
+  t.same(s.takeExpired(2), ['0x3', '0x4']);
+  t.same(s.takeExpired(), ['0x5']);
+  t.same(s.takeExpired(2), []);
 });
