@@ -144,8 +144,7 @@ export class WritePipeline implements Engine {
 
   /** Resolves once this node has applied `zxid`, or rejects with ConnectionLoss after `timeoutMs`. */
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
-    if (zxid <= this.appliedZxid) return Promise.resolve();
-    return this.zxidWaits.wait(zxid, timeoutMs, () => new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.appliedZxid})`));
+    return this.zxidWaits.wait(zxid, timeoutMs, () => this.appliedZxid);
   }
 
   /** Stops taking writes and resolves when every accepted write is durable and answered. */

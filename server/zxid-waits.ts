@@ -27,8 +27,12 @@ export class ZxidWaits {
     return this.live;
   }
 
-  /** Resolves once release() reaches `zxid`; rejects with timedOut() after `timeoutMs`, or at once when full. */
-  wait(zxid: number, timeoutMs: number, timedOut: () => Error): Promise<void> {
+  /**
+   * Resolves once release() reaches `zxid` (at once when `applied()` has); rejects with ConnectionLoss after
+   * `timeoutMs`, or at once when full.
+   */
+  wait(zxid: number, timeoutMs: number, applied: () => number): Promise<void> {
+    if (zxid <= applied()) return Promise.resolve();
     if (this.live >= this.max) {
       return Promise.reject(new ZkError('ConnectionLoss', `too many requests waiting for a zxid this node has not reached (${this.max})`));
     }
@@ -38,7 +42,7 @@ export class ZxidWaits {
         w.done = true;
         this.live--;
         this.compact();
-        reject(timedOut());
+        reject(new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${applied()})`));
       }, timeoutMs);
       this.push(w);
       this.live++;

@@ -48,8 +48,7 @@ export class ZkWaiters {
 
   waitApplied(zxid: number, current: number, timeoutMs: number): Promise<void> {
     this.applied = Math.max(this.applied, current);
-    if (zxid <= this.applied) return Promise.resolve();
-    return this.zxids.wait(zxid, timeoutMs, () => new ZkError('ConnectionLoss', `this node has not reached zxid ${zxid} within ${timeoutMs} ms (at ${this.applied})`));
+    return this.zxids.wait(zxid, timeoutMs, () => this.applied);
   }
 
   waitRead(ctx: string, timeoutMs: number): Promise<number> {

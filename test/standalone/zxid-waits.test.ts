@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { ZxidWaits } from '../../server/zxid-waits.js';
 import { ZkError } from '../../server/errors.js';
 
-const late = () => new Error('timed out');
+/** The node's applied zxid, for the timeout's message: below every wait here. */
+const appliedNone = () => 0;
 const tick = () => new Promise((r) => setImmediate(r));
 
 t.test('after any waits and releases, exactly the waits at or below the highest release have resolved', async (t) => {
@@ -21,7 +22,7 @@ t.test('after any waits and releases, exactly the waits at or below the highest 
             if (s.wait <= reached) continue; // a node answers at once what it has reached; the caller does not wait
             const w = { zxid: s.wait, resolved: false };
             all.push(w);
-            void waits.wait(s.wait, 60_000, late).then(() => (w.resolved = true));
+            void waits.wait(s.wait, 60_000, appliedNone).then(() => (w.resolved = true));
           } else {
             reached = Math.max(reached, s.release);
             waits.release(reached);
@@ -41,9 +42,9 @@ t.test('after any waits and releases, exactly the waits at or below the highest 
 
 t.test('a wait times out on its own; the others still resolve', async (t) => {
   const waits = new ZxidWaits();
-  const short = waits.wait(10, 20, late);
-  const long = waits.wait(5, 60_000, late);
-  await t.rejects(short, { message: 'timed out' });
+  const short = waits.wait(10, 20, appliedNone);
+  const long = waits.wait(5, 60_000, appliedNone);
+  await t.rejects(short, { message: 'this node has not reached zxid 10 within 20 ms (at 0)' });
   t.equal(waits.size, 1);
   waits.release(10);
   await long;
@@ -52,11 +53,11 @@ t.test('a wait times out on its own; the others still resolve', async (t) => {
 
 t.test('beyond the bound a wait is refused at once; timed-out waits make room', async (t) => {
   const waits = new ZxidWaits(3);
-  const held = [1, 2, 3].map((z) => waits.wait(100 + z, 30, late).catch(() => 'late'));
-  const refused = await waits.wait(200, 60_000, late).catch((e: unknown) => e);
+  const held = [1, 2, 3].map((z) => waits.wait(100 + z, 30, appliedNone).catch(() => 'timed out'));
+  const refused = await waits.wait(200, 60_000, appliedNone).catch((e: unknown) => e);
   t.ok(refused instanceof ZkError && refused.zkName === 'ConnectionLoss' && refused.status === 503, 'ConnectionLoss, 503');
-  t.same(await Promise.all(held), ['late', 'late', 'late']);
-  const again = waits.wait(5, 60_000, late);
+  t.same(await Promise.all(held), ['timed out', 'timed out', 'timed out']);
+  const again = waits.wait(5, 60_000, appliedNone);
   t.equal(waits.size, 1, 'room again once they timed out');
   waits.release(5);
   await again;
@@ -64,10 +65,10 @@ t.test('beyond the bound a wait is refused at once; timed-out waits make room', 
 
 t.test('thousands of waits for a zxid that never comes time out and are forgotten', async (t) => {
   const waits = new ZxidWaits();
-  const gone = Array.from({ length: 5000 }, () => waits.wait(1e12, 10, late).catch(() => undefined));
+  const gone = Array.from({ length: 5000 }, () => waits.wait(1e12, 10, appliedNone).catch(() => undefined));
   await Promise.all(gone);
   t.equal(waits.size, 0);
-  const next = waits.wait(7, 60_000, late);
+  const next = waits.wait(7, 60_000, appliedNone);
   waits.release(7);
   await next;
   t.pass('a later wait still resolves');
