@@ -2,7 +2,7 @@
 // between would see a tree that never existed (a node known to exist missing, the root gone), older than what the
 // same client read before, as ZooKeeper never shows: its followers serve no client while they sync.
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
+import { startCompactingEnsemble } from '../helpers/ensemble.js';
 import { children, req, retry } from './client.js';
 
 const MULTIS = 60;
@@ -10,11 +10,7 @@ const PER_MULTI = 500;
 const VALUE = 'x'.repeat(400);
 
 t.test('a follower installing a snapshot answers no read from a half-installed tree', async (t) => {
-  const ens = await startEnsemble({ extra: ['snapCount=20', 'logRetainEntries=5'] });
-  t.teardown(() => ens.destroy());
-  const leader = await ens.waitForLeader();
-  const lagging = ens.nodes.find((n) => n.id !== leader) as Ensemble['nodes'][0];
-  const url = ens.node(leader).url;
+  const { ens, url, lagging } = await startCompactingEnsemble(t);
   t.equal((await req(`${url}/v1/znodes/keep`, 'POST', 'kept')).status, 201);
   t.equal((await req(`${url}/v1/znodes/bulk`, 'POST', '')).status, 201);
   const seen = await retry(() => req(`${lagging.url}/v1/znodes/keep`), (r) => r.status === 200);

@@ -1,16 +1,12 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
+import { startCompactingEnsemble } from '../helpers/ensemble.js';
 import { children, req, retry } from './client.js';
 import { converge, writers } from './faults.js';
 
 t.test('a follower too far behind for the log catches up from a snapshot of the leader state', async (t) => {
-  const ens = await startEnsemble({ extra: ['snapCount=20', 'logRetainEntries=5'] });
-  t.teardown(() => ens.destroy());
-  const leader = await ens.waitForLeader();
-  const lagging = ens.nodes.find((n) => n.id !== leader) as Ensemble['nodes'][0];
+  const { ens, url, lagging } = await startCompactingEnsemble(t);
   await ens.kill(lagging.id);
-  const url = ens.node(leader).url;
   t.equal((await req(`${url}/v1/znodes/snap`, 'POST', 'root')).status, 201);
   for (let i = 0; i < 120; i++) t.equal((await req(`${url}/v1/znodes/snap/n${i}`, 'POST', `v${i}`)).status, 201, `write ${i}`, { diagnostic: false });
   const cluster = await req(`${url}/v1/admin/cluster`);

@@ -1,15 +1,11 @@
 // Regression for Jepsen seed 2001: a follower that stays running (paused, not restarted) and falls behind the
 // leader's compacted log installs a snapshot out of band, then must keep replicating on top of it.
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
+import { startCompactingEnsemble } from '../helpers/ensemble.js';
 import { children, req, retry } from './client.js';
 
 t.test('a running follower installs a snapshot, then keeps accepting new entries and survives a restart', async (t) => {
-  const ens = await startEnsemble({ extra: ['snapCount=20', 'logRetainEntries=5'] });
-  t.teardown(() => ens.destroy());
-  const leader = await ens.waitForLeader();
-  const lagging = ens.nodes.find((n) => n.id !== leader) as Ensemble['nodes'][0];
-  const url = ens.node(leader).url;
+  const { ens, url, lagging } = await startCompactingEnsemble(t);
   t.equal((await req(`${url}/v1/znodes/live`, 'POST', 'root')).status, 201);
   await retry(() => children(lagging.url, '/'), (c) => c.includes('live'));
 

@@ -139,3 +139,14 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
   await Promise.all(nodes.map((n) => ens.start(n.id)));
   return ens;
 }
+
+/**
+ * A 3-node ensemble whose leader compacts its log after 20 entries, keeping 5, so a follower that misses more can
+ * only catch up by snapshot; destroyed when `t` ends. Returns it with its leader's URL and one follower.
+ */
+export async function startCompactingEnsemble(t: { teardown(fn: () => unknown): void }): Promise<{ ens: Ensemble; url: string; lagging: EnsembleNode }> {
+  const ens = await startEnsemble({ extra: ['snapCount=20', 'logRetainEntries=5'] });
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader();
+  return { ens, url: ens.node(leader).url, lagging: ens.nodes.find((n) => n.id !== leader) as EnsembleNode };
+}
