@@ -55,7 +55,7 @@ function orError(convert: (w: WireOp) => MultiOp): (w: WireOp) => MultiOp | ZkEr
 
 function multiRead(node: ZkNode, ops: WireOp[], ctx: RequestContext): unknown[] {
   // The whole request, not each op: per-op ConnectionLoss results would read as an answer.
-  node.requireWholeTree();
+  node.requireCurrentTree();
   return ops.map((w) => {
     try {
       validatePath(w.path);

@@ -10,6 +10,8 @@ import { flag, requestContext } from './context.js';
 export function blockingReadVia<S extends WatchSink>(node: ZkNode, hub: WatchHub<S>) {
   return async (req: FastifyRequest, path: string, index: number, waitMs: number): Promise<void> => {
     validatePath(path);
+    // Refused before the wait, not after it: a member that cannot serve the read should not hold the client for minutes.
+    node.requireCurrentTree();
     const ctx = requestContext(req, node);
     const q = req.query as { children?: string; stat?: string };
     const mode: BlockingMode = flag(q.children) ? 'children' : flag(q.stat) ? 'stat' : 'data';

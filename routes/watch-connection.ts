@@ -110,6 +110,8 @@ export class WatchConnection implements WatchSink {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.cleanup();
+    // A close frame holds at most 123 bytes of reason; ws throws on a longer one, which would take the server down.
+    while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
     this.ws.close(code, reason);
     setTimeout(() => this.ws.terminate(), this.node.cfg.wsCloseGraceMs).unref();
   }

@@ -116,6 +116,8 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
   // A session-bound socket on a member that has known no leader for a third of the session's timeout is closed
   // (1013): its touches reach no one, so its client must learn that it is cut off and rebind on a server that has a
   // leader before the majority expires the session, as a ZooKeeper server drops its clients when it loses its leader.
+  // Past syncLimit × tickTime without a leader every socket goes (unless readonlymode.enabled): its watches would
+  // miss what the majority changes, and its client would never know (the member refuses reads then too).
   let lookingSince = 0;
   const closeLeaderless = () => {
     if (node.mode !== 'looking') {
@@ -124,10 +126,13 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     }
     const now = performance.now();
     lookingSince ||= now;
+    const cutOff = node.cutOff;
     for (const c of conns) {
       const timeoutMs = c.sessionId ? node.sessions.timeoutOf(c.sessionId) : undefined;
       if (timeoutMs !== undefined && now - lookingSince >= timeoutMs / 3) {
         c.close(1013, 'this server knows no leader (no quorum?) and cannot keep the session alive; bind it on another server');
+      } else if (cutOff) {
+        c.close(1013, 'no leader for longer than syncLimit × tickTime: watches here may miss changes; reconnect to another server');
       }
     }
   };

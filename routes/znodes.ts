@@ -59,8 +59,10 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         '`Accept: application/octet-stream` returns the raw bytes with the stat in the `ZK-Stat` header (JSON). ' +
         '`encoding` is utf8 when the bytes are valid UTF-8 and `?encoding=base64` was not asked. ' +
         '`?wait=30s&index=<zxid>` blocks until the node (or its children) changes after `index` (capped). ' +
-        '503 ConnectionLoss (with `Retry-After`) when the node cannot answer yet: a `ZK-Min-Zxid` it has not reached, or a ' +
-        'follower installing a snapshot of the leader\'s state, whose tree is incomplete until that ends.',
+        '503 ConnectionLoss (with `Retry-After`) when the node cannot answer yet: a `ZK-Min-Zxid` it has not reached, a ' +
+        'follower installing a snapshot of the leader\'s state, whose tree is incomplete until that ends, or an ensemble ' +
+        'member that has known no leader for longer than `syncLimit × tickTime` (or none since it started), whose tree ' +
+        'may be out of date (unless `readonlymode.enabled`).',
       querystring: ZnodeGetQuery,
       headers: IfMatchHeaders,
       response: { 200: Type.Union([DataResponse, ChildrenResponse, PathStatResponse]), ...errors },

@@ -88,6 +88,12 @@ export interface Config {
   /** Longest a ZK-Min-Zxid request waits for this node to catch up before 503. */
   minZxidWaitMs: number;
   /**
+   * ZooKeeper's readonlymode.enabled: an ensemble member cut off from its leader for longer than syncLimit × tickTime
+   * goes on serving reads from its (ageing) tree. Off by default: such a member refuses them, so a client's view is
+   * never out of date by more than that bound without the client knowing (ZooKeeper's timeliness guarantee).
+   */
+  readOnlyMode: boolean;
+  /**
    * Longest a client may take to send one whole request (headers and body); past it 408 and the connection closes.
    * Without it a client sending a body a byte at a time would hold its connection for ever.
    */
@@ -191,6 +197,7 @@ export function defaultConfig(): Config {
     maxSessions: 100000,
     auditEnable: false,
     minZxidWaitMs: 5000,
+    readOnlyMode: false,
     httpRequestTimeoutMs: 120_000,
     wsMaxConnections: 10000,
     maxClientCnxns: DEFAULT_MAX_CLIENT_CNXNS,
@@ -368,6 +375,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'audit.enable':
         cfg.auditEnable = bool(key, value);
+        break;
+      case 'readonlymode.enabled':
+        cfg.readOnlyMode = bool(key, value);
         break;
       case 'auditLogFile':
         cfg.auditLogFile = pathValue(key, value, baseDir);

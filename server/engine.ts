@@ -10,6 +10,11 @@ export interface Engine {
   readonly mode: Mode;
   /** Highest zxid applied here (what ZK-Zxid reports). */
   readonly appliedZxid: number;
+  /**
+   * How long this node has known no leader, in ms: 0 while it knows one (and always for a standalone node), Infinity
+   * until it first knows one after starting. A member notices a lost leader only after electionTicks without it.
+   */
+  readonly leaderlessMs: number;
   /** Writes waiting to be committed here. */
   readonly pending: number;
   /** True where sessions are expired and containers swept: a standalone node or the leader. */

@@ -21,6 +21,8 @@ export function fastGetData(node: ZkNode, rec: FastPathRecorder, req: IncomingMe
   const t0 = performance.now();
   const remote = plainRequest(node, req, 'GET', ROUTE_HEADERS);
   if (remote === undefined) return false;
+  // A cached answer would skip the node's refusal (an install, a member long without a leader): the route gives it.
+  if (node.readRefusal() !== undefined) return false;
   const accept = req.headers.accept;
   if (accept !== undefined && accept.includes('application/octet-stream')) return false;
   const answer = cachedAnswer(node, (req.url as string).slice(PREFIX.length - 1), remote);

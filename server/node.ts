@@ -99,6 +99,16 @@ export class ZkNode extends EventEmitter {
     return this.engine.mode;
   }
 
+  /** See Engine.leaderlessMs. */
+  get leaderlessMs(): number {
+    return this.engine.leaderlessMs;
+  }
+
+  /** A member without a leader for longer than syncLimit × tickTime, not asked to serve reads then (see readRefusal). */
+  get cutOff(): boolean {
+    return !this.cfg.readOnlyMode && this.engine.leaderlessMs > this.cfg.syncLimit * this.cfg.tickTime;
+  }
+
   get appliedZxid(): number {
     return this.engine.appliedZxid;
   }
@@ -246,7 +256,7 @@ export class ZkNode extends EventEmitter {
 
   async getSession(id: string): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
     await this.awaitSession(id);
-    this.requireWholeTree();
+    this.requireCurrentTree();
     const s = this.store.getSession(id);
     if (!s || !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
     return { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: this.store.sessionEphemerals(id) };
@@ -421,19 +431,39 @@ export class ZkNode extends EventEmitter {
   // ---- reads (local committed state; ZooKeeper's sequential consistency) ----
 
   /**
+   * Why this node serves no reads just now, or undefined when it serves them.
+   *
    * A follower installing the leader's snapshot has a tree that is neither its old state nor the new one (wiped, then
    * refilled in batches): a read would show nodes missing that exist on both sides of the install, older than what
-   * the client may have read here before. ZooKeeper's followers serve no client while they sync; these reads are
-   * refused as retryable, so a client retries or goes to another server.
+   * the client may have read here before. ZooKeeper's followers serve no client while they sync.
+   *
+   * A member that has known no leader for longer than syncLimit × tickTime (or none since it started) may hold a
+   * tree that the majority has long moved past. ZooKeeper promises that a client's view is up to date within a time
+   * bound or the client detects the outage, and its followers drop their clients when the leader is gone that long;
+   * these reads are refused likewise, unless readonlymode.enabled asks to go on serving them.
+   *
+   * Both are refused as retryable, so a client retries or goes to another server.
    */
-  requireWholeTree(): void {
+  readRefusal(): string | undefined {
     if (this.store.treeIncomplete) {
-      throw new ZkError('ConnectionLoss', 'this node is installing a snapshot of the leader\'s state (it had fallen behind) and serves no reads until that ends; retry, or use another server');
+      return 'this node is installing a snapshot of the leader\'s state (it had fallen behind) and serves no reads until that ends; retry, or use another server';
     }
+    if (this.cutOff) {
+      const leaderless = this.engine.leaderlessMs;
+      const bound = this.cfg.syncLimit * this.cfg.tickTime;
+      const since = leaderless === Infinity ? 'since it started' : `for ${Math.round(leaderless)} ms`;
+      return `this node has known no leader ${since} (no quorum?), longer than syncLimit × tickTime (${bound} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
+    }
+    return undefined;
+  }
+
+  requireCurrentTree(): void {
+    const why = this.readRefusal();
+    if (why !== undefined) throw new ZkError('ConnectionLoss', why);
   }
 
   private readable(path: string, req: RequestContext): NodeRecord {
-    this.requireWholeTree();
+    this.requireCurrentTree();
     validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });
@@ -457,7 +487,7 @@ export class ZkNode extends EventEmitter {
   }
 
   getAcl(path: string, req: RequestContext): { acl: Acl[]; stat: Stat; canAdmin: boolean } {
-    this.requireWholeTree();
+    this.requireCurrentTree();
     validatePath(path);
     const n = this.store.getNode(path);
     if (!n) throw new ZkError('NoNode', undefined, { path });

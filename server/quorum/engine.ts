@@ -41,6 +41,8 @@ export class RaftEngine implements Engine {
   private readonly proposals: ProposalBatch;
   private role: Role = 'follower';
   private leaderId = 0;
+  /** When this node last stopped knowing a leader; undefined while it knows one (see leaderlessMs). */
+  private leaderlessSince: number | undefined = -Infinity;
   private busy = false;
   private stopping = false;
   private installing = false;
@@ -93,6 +95,10 @@ export class RaftEngine implements Engine {
 
   get leader(): number {
     return this.leaderId;
+  }
+
+  get leaderlessMs(): number {
+    return this.leaderlessSince === undefined ? 0 : performance.now() - this.leaderlessSince;
   }
 
   /** ZooKeeper's synced: `id` acknowledged this leader within syncLimit × tickTime. */
@@ -243,7 +249,8 @@ export class RaftEngine implements Engine {
       // a restart would (unsent messages and unpersisted state of the old core are dropped, which Raft allows).
       this.rawnode = this.makeRawNode();
       this.role = 'follower';
-      this.leaderId = 0;
+      // The snapshot came from a leader just now: the clock of leaderless time starts here, not at the last append.
+      this.setLeader(0);
       this.receiver.discard();
       this.hooks.onStateReplaced?.();
       this.log.info({ zxid: index }, 'snapshot installed');
@@ -326,10 +333,16 @@ export class RaftEngine implements Engine {
       this.log.info({ role: role === 'learner' ? 'observer' : role, leader: leaderId || null, term: this.term }, 'consensus role changed');
     }
     this.role = role;
-    this.leaderId = leaderId;
+    this.setLeader(leaderId);
     // A new leadership starts with no follower synced, not with what the last one heard (ZooKeeper's syncLimit).
     if (role === 'leader' && !wasWriter) this.lastAckAt.clear();
     if (wasWriter !== (role === 'leader')) this.hooks.onWriterChange?.(role === 'leader');
+  }
+
+  private setLeader(leaderId: number): void {
+    if (leaderId === 0 && this.leaderId !== 0) this.leaderlessSince = performance.now();
+    if (leaderId !== 0) this.leaderlessSince = undefined;
+    this.leaderId = leaderId;
   }
 
   private send(m: Message): void {

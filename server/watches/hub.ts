@@ -97,7 +97,7 @@ export class WatchHub<S extends WatchSink> {
    * that cannot be done right now. Throws ZkError for what the client must be told.
    */
   watch(sink: S, path: string, kind: WatchKind, since: number | undefined): WatchState | 'defer' {
-    this.node.requireWholeTree();
+    this.node.requireCurrentTree();
     if (!this.ready(since)) return 'defer';
     const zxid = this.node.appliedZxid;
     const store = this.node.store;

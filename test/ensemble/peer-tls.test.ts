@@ -32,7 +32,11 @@ t.test('peer TLS: the CA decides who links; the wrong CA or plain TCP is refused
   const good = [1, 2, 3].map((id) => tlsLines(ensembleCa, 'ensemble', id));
   let three: 'other CA' | 'plain' | 'ensemble CA' = 'other CA';
   const ens = await startEnsemble({
-    extraFor: (id) => (id !== 3 || three === 'ensemble CA' ? (good[id - 1] as string[]) : three === 'other CA' ? tlsLines(otherCa, 'other', 3) : []),
+    // Member 3 serves reads without a leader (readonlymode), so that its tree shows what it never received.
+    extraFor: (id) => [
+      ...(id !== 3 || three === 'ensemble CA' ? (good[id - 1] as string[]) : three === 'other CA' ? tlsLines(otherCa, 'other', 3) : []),
+      ...(id === 3 ? ['readonlymode.enabled=true'] : []),
+    ],
   });
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader(30000, [1, 2]);

@@ -6,7 +6,8 @@ import { converge, writers } from './faults.js';
 
 t.test('a process without the ensemble secret cannot join', async (t) => {
   // Node 2 reads the secret from ensembleSecretFile (relative to its zoo.cfg), the others from ensembleSecret.
-  const ens = await startEnsemble({ secretFor: (id) => (id === 3 ? 'not-the-secret' : 'the-secret'), secretInFile: [2] });
+  // Node 3 serves reads without a leader (readonlymode), so that its tree shows what it never received.
+  const ens = await startEnsemble({ secretFor: (id) => (id === 3 ? 'not-the-secret' : 'the-secret'), secretInFile: [2], extraFor: (id) => (id === 3 ? ['readonlymode.enabled=true'] : []) });
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader(30000, [1, 2]);
   t.ok(leader === 1 || leader === 2, 'the two nodes that share the secret (one of them by file) elect a leader');

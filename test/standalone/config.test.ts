@@ -45,6 +45,7 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['tlsClientAuth=maybe'], 'tlsClientAuth'],
     [['metricsPort=0'], 'metricsPort'],
     [['audit.enable=yes'], 'audit.enable: true or false'],
+    [['readonlymode.enabled=1'], 'readonlymode.enabled: true or false'],
     [['maxCnxns=100'], 'maxCnxns (100) must be larger than wsMaxConnections (10000)'],
     [['maxClientCnxns=-1'], 'maxClientCnxns'],
     [['tlsProtocols=TLSv1.2'], 'tlsProtocols needs tlsCertFile and tlsKeyFile'],
