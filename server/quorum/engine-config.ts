@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { SeededRand, type ConfigInput, type ConfState } from './core/index.js';
 import type { TransportOptions } from './transport.js';
+import { sharedSettingsText } from './membership-check.js';
 
 export function transportOptions(cfg: Config, log: Logger): TransportOptions {
   const me = cfg.myid as number;
@@ -16,6 +17,7 @@ export function transportOptions(cfg: Config, log: Logger): TransportOptions {
     listenPort: self.peerPort,
     peers: cfg.servers.filter((s) => s.id !== me).map((s) => ({ id: s.id, host: s.host, port: s.peerPort })),
     membership: cfg.servers,
+    sharedSettings: sharedSettingsText(cfg),
     secret: cfg.ensembleSecret as string,
     tls: cfg.peerTls,
     verifyHostnames: cfg.peerTlsVerifyHostname === true,

@@ -29,6 +29,11 @@ export function membershipProof(secret: string, role: 'S' | 'C', dialNonce: Buff
   return mac(secret, 'M', role, dialNonce, acceptNonce, `${dialId}>${acceptId}`, members);
 }
 
+/** As membershipProof, for the settings every member must share (the leading 'P' keeps the two apart). */
+export function settingsProof(secret: string, role: 'S' | 'C', dialNonce: Buffer, acceptNonce: Buffer, dialId: number, acceptId: number, settings: string): Buffer {
+  return mac(secret, 'P', role, dialNonce, acceptNonce, `${dialId}>${acceptId}`, settings);
+}
+
 export function sameProof(a: Buffer, b: Uint8Array): boolean {
   const bb = Buffer.from(b);
   return a.length === bb.length && timingSafeEqual(a, bb);

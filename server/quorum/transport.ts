@@ -23,6 +23,8 @@ export interface TransportOptions {
   peers: PeerAddr[];
   /** Every server.N line, this member's included: a peer whose list differs is refused. */
   membership: readonly Member[];
+  /** The settings every member must share (sharedSettingsText): a peer with others is refused. */
+  sharedSettings?: string;
   secret: string;
   /**
    * Mutual TLS under the handshake: each side shows its certificate and accepts only one the CA signed; the secret
@@ -59,6 +61,8 @@ const SECRET_MISMATCH = 'ensembleSecret mismatch';
 const KNOWN_DENIALS = [new RegExp(`^${SECRET_MISMATCH}$`), /^expected peer \d{1,3}, reached peer \d{1,3}$/];
 /** What an accepting member refuses a dialer with when their server lists differ (each side logs what differs). */
 const MEMBERSHIP_MISMATCH = 'ensemble membership mismatch';
+/** What an accepting member refuses a dialer with when a shared setting differs (each side logs which). */
+const SETTINGS_MISMATCH = 'ensemble settings mismatch';
 
 type Handshake =
   | { t: 'hello'; id: number; nonce: Uint8Array }
@@ -121,7 +125,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
 
   constructor(private readonly o: TransportOptions) {
     super();
-    this.members = new MembershipCheck(o.membership, o.myId, o.secret, o.log, (peer, msg, log) => this.report(peer, msg, log));
+    this.members = new MembershipCheck(o.membership, o.myId, o.secret, o.log, (peer, msg, log) => this.report(peer, msg, log), o.sharedSettings);
   }
 
   /** host:port of the peer listener, as zoo.cfg's server.N line for this member gives it. */
@@ -265,6 +269,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           // The acceptor has already compared; comparing here too lets this side name what differs, and refuse
           // an acceptor whose idea of equal is not this build's.
           if (!this.members.admit(p, this.members.read(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
+          if (!this.members.admitSettings(p, this.members.readSettings(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, myNonce, theirNonce);
           link.signer = new FrameSigner(key, 'd');
@@ -274,6 +279,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           // A refusal for membership carries the acceptor's list, proved like ours: this side then says what differs.
           const claim = theirNonce && h.members !== undefined ? this.members.read(h, 'S', myNonce, theirNonce, p.id) : 'absent';
           if (Array.isArray(claim) && !this.members.admit(p, claim)) return void s.destroy();
+          const settings = theirNonce && h.settings !== undefined ? this.members.readSettings(h, 'S', myNonce, theirNonce, p.id) : 'absent';
+          if (settings instanceof Map && !this.members.admitSettings(p, settings)) return void s.destroy();
           this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
             this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
           );
@@ -362,6 +369,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           const claimed = this.members.read(h, 'C', theirNonce, myNonce, peer.id);
           const mine = this.members.claim('S', theirNonce, myNonce, peer.id);
           if (!this.members.admit(peer, claimed)) return claimed === 'invalid' ? void s.destroy() : deny(MEMBERSHIP_MISMATCH, mine);
+          const settings = this.members.readSettings(h, 'C', theirNonce, myNonce, peer.id);
+          if (!this.members.admitSettings(peer, settings)) return settings === 'invalid' ? void s.destroy() : deny(SETTINGS_MISMATCH, mine);
           clearTimeout(timer);
           const key = sessionKey(this.o.secret, theirNonce, myNonce);
           link = new Link(s, peer.id);

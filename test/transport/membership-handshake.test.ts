@@ -1,15 +1,15 @@
 // The membership check in the peer handshake, over real loopback TCP: members whose server lists differ are refused
 // on both sides with the difference named, once; a corrected member links without the other restarting; a peer of
 // an older build (no list) links with a warning; a list no member proved is not believed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { logInto } from '../helpers/log.js';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
 import type { Member } from '../../server/quorum/membership.js';
-import { membershipProof, proof } from '../../server/quorum/peer-auth.js';
+import { membershipProof, proof, settingsProof } from '../../server/quorum/peer-auth.js';
 import { PeerTransport, type PeerAddr } from '../../server/quorum/transport.js';
-import { fakeAcceptor, handshakeSocket, membersOf } from '../helpers/peers.js';
+import { fakeAcceptor, handshakeSocket, membersOf, type FakeAcceptorOptions } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 interface Line {
@@ -22,10 +22,10 @@ interface Line {
 
 const SECRET = 'the secret';
 
-function node(id: number, peers: PeerAddr[], membership: Member[], lines: Line[]) {
+function node(id: number, peers: PeerAddr[], membership: Member[], lines: Line[], sharedSettings?: string) {
   const me = peers.find((p) => p.id === id) as PeerAddr;
   const log = logInto(lines, 'info');
-  return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), membership, secret: SECRET, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs: 60_000, log });
+  return new PeerTransport({ myId: id, listenHost: me.host, listenPort: me.port, peers: peers.filter((p) => p.id !== id), membership, sharedSettings, secret: SECRET, maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 20, notDialedWarnMs: 60_000, log });
 }
 
 async function addrs(n: number): Promise<PeerAddr[]> {
@@ -40,6 +40,34 @@ async function until(pred: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!pred() && Date.now() < deadline) await sleep(10);
   return pred();
+}
+
+/** Member 2, its zoo.cfg corrected, restarts; member 1 (`a`, still redialing) must link with it and clear the reason. */
+async function restartCorrected(t: Test, a: PeerTransport, b: PeerTransport, peers: PeerAddr[], sharedSettings?: string): Promise<void> {
+  await b.stop();
+  const lines: Line[] = [];
+  const fixed = node(2, peers, membersOf(peers), lines, sharedSettings);
+  t.teardown(() => fixed.stop());
+  await fixed.start();
+  t.ok(await until(() => a.isConnected(2) && fixed.isConnected(1)), 'the corrected member links without member 1 restarting');
+  t.equal(a.lastError.get(2), undefined, 'and the reason is cleared');
+  t.same(lines.filter((l) => l.level >= 40), [], 'with nothing to warn about');
+}
+
+/** A dialer (member 1) against an acceptor that proves the secret and answers `ok` with `okExtra`: no link may come up. */
+async function dialForger(t: Test, peers: PeerAddr[], okExtra: FakeAcceptorOptions['okExtra'], sharedSettings?: string): Promise<{ reason: string | undefined; lines: Line[] }> {
+  const lines: Line[] = [];
+  const forger = await fakeAcceptor(peers[1]?.port as number, SECRET, { okExtra });
+  const dialer = node(1, peers, membersOf(peers), lines, sharedSettings);
+  t.teardown(async () => {
+    await dialer.stop();
+    await forger.stop();
+  });
+  await dialer.start();
+  t.ok(await until(() => dialer.lastError.has(2)));
+  await sleep(300);
+  t.notOk(dialer.isConnected(2), 'no link');
+  return { reason: dialer.lastError.get(2), lines };
 }
 
 t.test('members whose lists differ are refused on both sides, once each, naming the peer and the difference', async (t) => {
@@ -69,14 +97,7 @@ t.test('members whose lists differ are refused on both sides, once each, naming 
   t.equal(b.lastError.get(1), e2[0]?.msg);
 
   // The operator fixes member 2's zoo.cfg and restarts it; member 1 keeps redialing and links.
-  await b.stop();
-  const log2b: Line[] = [];
-  const fixed = node(2, peers, membersOf(peers), log2b);
-  t.teardown(() => fixed.stop());
-  await fixed.start();
-  t.ok(await until(() => a.isConnected(2) && fixed.isConnected(1)), 'the corrected member links without member 1 restarting');
-  t.equal(a.lastError.get(2), undefined, 'and the reason is cleared');
-  t.same(log2b.filter((l) => l.level >= 40), [], 'with nothing to warn about');
+  await restartCorrected(t, a, b, peers);
 });
 
 t.test('an extra server on one side is named as such, on each side', async (t) => {
@@ -135,20 +156,10 @@ t.test('an older acceptor that answers without a list gets a link, with one warn
 
 t.test('a list whose proof does not hold is not believed: no difference is claimed, and no link is made', async (t) => {
   const peers = await addrs(2);
-  const lines: Line[] = [];
   const other = 'server.1=127.0.0.1:1:1:participant\nserver.9=10.9.9.9:1:1:participant';
   // Proves the secret, but the list it sends is not the one its proof covers.
-  const forger = await fakeAcceptor(peers[1]?.port as number, SECRET, { okExtra: (d, a) => ({ members: other, membersProof: membershipProof(SECRET, 'S', d, a, 1, 2, 'server.1=x:1:1:participant') }) });
-  const dialer = node(1, peers, membersOf(peers), lines);
-  t.teardown(async () => {
-    await dialer.stop();
-    await forger.stop();
-  });
-  await dialer.start();
-  t.ok(await until(() => dialer.lastError.has(2)));
-  await sleep(300);
-  t.notOk(dialer.isConnected(2), 'no link');
-  t.equal(dialer.lastError.get(2), `peer 2 at 127.0.0.1:${peers[1]?.port} sent an ensemble membership that failed its integrity check`);
+  const { reason, lines } = await dialForger(t, peers, (d, a) => ({ members: other, membersProof: membershipProof(SECRET, 'S', d, a, 1, 2, 'server.1=x:1:1:participant') }));
+  t.equal(reason, `peer 2 at 127.0.0.1:${peers[1]?.port} sent an ensemble membership that failed its integrity check`);
   t.notMatch(JSON.stringify(lines), '10.9.9.9', 'nothing of the unproven list is logged');
 });
 
@@ -173,4 +184,49 @@ t.test('a refusal "for membership" from a process that has proved nothing claims
   t.ok(await until(() => dialer.lastError.has(2)));
   t.notMatch(dialer.lastError.get(2), 'different ensemble');
   t.notMatch(JSON.stringify(lines), '10.9.9.9', 'nothing of its list is logged');
+});
+
+t.test('members whose jute.maxbuffer differs are refused on both sides, once each, naming the setting; a corrected member links', async (t) => {
+  const peers = await addrs(2);
+  const [log1, log2]: Line[][] = [[], []];
+  const a = node(1, peers, membersOf(peers), log1, 'jute.maxbuffer=1048575');
+  const b = node(2, peers, membersOf(peers), log2, 'jute.maxbuffer=4194304');
+  t.teardown(() => Promise.all([a.stop(), b.stop()]));
+  await Promise.all([a.start(), b.start()]);
+  await sleep(1500); // several redials
+  t.notOk(a.isConnected(2) || b.isConnected(1), 'no link on either side');
+  const [p1, p2] = [`127.0.0.1:${peers[0]?.port}`, `127.0.0.1:${peers[1]?.port}`];
+  t.same(
+    log1.filter((l) => l.level >= 50).map((l) => [l.msg, l.peer, l.differences]),
+    [[`peer 2 at ${p2} has jute.maxbuffer=4194304 where this member has jute.maxbuffer=1048575: every member needs the same`, 2, ['jute.maxbuffer=4194304 where this member has jute.maxbuffer=1048575']]],
+    'the dialer: one error, however often it redials',
+  );
+  t.same(
+    log2.filter((l) => l.level >= 50).map((l) => l.msg),
+    [`peer 1 at ${p1} has jute.maxbuffer=1048575 where this member has jute.maxbuffer=4194304: every member needs the same`],
+    'the acceptor: one error, from its side',
+  );
+  t.equal(a.lastError.get(2), log1.find((l) => l.level >= 50)?.msg, 'the reason /v1/admin/cluster shows');
+
+  await restartCorrected(t, a, b, peers, 'jute.maxbuffer=1048575');
+});
+
+t.test('an older acceptor that sends no settings gets a link, with one warning; settings whose proof does not hold are not believed', async (t) => {
+  const peers = await addrs(2);
+  const lines: Line[] = [];
+  const older = await fakeAcceptor(peers[1]?.port as number, SECRET);
+  const a = node(1, peers, membersOf(peers), lines, 'jute.maxbuffer=1048575');
+  t.teardown(() => a.stop());
+  await a.start();
+  t.ok(await until(() => a.isConnected(2)), 'linked');
+  t.match(older.auths[0], { t: 'auth', settings: 'jute.maxbuffer=1048575' }, 'the dialer sent its settings, which an older peer ignores');
+  t.equal(lines.filter((l) => l.level === 40 && /sent no shared settings \(an older zkgate\?\)/.test(l.msg)).length, 1, 'warned once');
+  await a.stop();
+  await older.stop();
+
+  // Proves the secret, but the settings it sends are not the ones its proof covers.
+  const forged = (d: Buffer, acc: Buffer) => ({ settings: 'jute.maxbuffer=7', settingsProof: settingsProof(SECRET, 'S', d, acc, 1, 2, 'jute.maxbuffer=1048575') });
+  const { reason, lines: forgedLines } = await dialForger(t, peers, forged, 'jute.maxbuffer=1048575');
+  t.equal(reason, `peer 2 at 127.0.0.1:${peers[1]?.port} sent shared settings that failed their integrity check`);
+  t.notMatch(JSON.stringify(forgedLines), 'jute.maxbuffer=7', 'nothing of the unproven settings is logged');
 });
