@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import type { ZkNode } from './node.js';
 import type { ConnectionRegistry } from './connections.js';
-import { clusterInfo, electionsTotal } from './cluster-info.js';
+import { clusterInfo, electionsTotal, pendingSyncs } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
 import { WritePipeline } from './pipeline.js';
 import { httpConnectionLimit } from './config.js';
@@ -107,6 +107,7 @@ export class NodeMetrics {
     gauge('zkgate_term', 'Current consensus term (0 standalone)', () => clusterInfo(node).term);
     gauge('zkgate_commit_index', 'Highest zxid known committed', () => Number(clusterInfo(node).commitZxid));
     gauge('zkgate_applied_index', 'Highest zxid applied by this node', () => node.appliedZxid);
+    gauge('zkgate_pending_read_index', 'Linearizable reads and syncs on this node waiting for a read index from the leader (bound 4096)', () => pendingSyncs(node));
     gauge('zkgate_read_cache_entries', 'getData answers held by the fast read path (bound 10000)', () => node.store.readCache.size);
     gauge('zkgate_read_cache_bytes', 'Bytes of getData answers held by the fast read path (bound 16 MiB)', () => node.store.readCache.byteSize);
     new Gauge({

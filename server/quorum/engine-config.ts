@@ -36,6 +36,13 @@ export function peerBounds(cfg: Pick<Config, 'juteMaxBuffer' | 'peerMaxFrameByte
   return { maxFrameBytes, maxQueueBytes: Math.max(cfg.peerMaxQueueBytes, 2 * maxFrameBytes) };
 }
 
+/**
+ * Linearizable reads and syncs one node holds waiting for a read index: the leader's queue of them (the core's
+ * maxPendingReadIndex) and a follower's reads waiting for the leader's answer alike. A follower's reads all go to
+ * the leader, which could hold no more, so past it a read is refused at once instead of waiting out its timeout.
+ */
+export const MAX_PENDING_READ_INDEX = 4096;
+
 /** Voters and learners as the server.N lines name them (participants and observers). */
 export function votersAndLearners(cfg: Config): ConfState {
   const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
@@ -53,6 +60,7 @@ export function coreConfig(cfg: Config, conf: ConfState, applied: number): Confi
     heartbeatTicks: cfg.heartbeatTicks,
     preVote: true,
     checkQuorum: true,
+    maxPendingReadIndex: MAX_PENDING_READ_INDEX,
     applied,
     rand: new SeededRand(randomInt(2 ** 31)),
   };

@@ -16,7 +16,7 @@ import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
-import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
+import { coreConfig, MAX_PENDING_READ_INDEX, transportOptions, votersAndLearners } from './engine-config.js';
 import { maybeCompact, persistReady } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
@@ -186,9 +186,14 @@ export class RaftEngine implements Engine {
   }
 
   async readBarrier(purpose = 'linearizable read'): Promise<number> {
+    const full = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
+    if (this.waiters.pendingReads >= MAX_PENDING_READ_INDEX) throw new ZkError('ConnectionLoss', `${purpose} refused: ${full}`, { applied: false });
     const ctx = randomBytes(8);
     const r = this.rawnode.readIndex(ctx);
-    if (!r.ok) throw new ZkError('ConnectionLoss', `${purpose} refused: ${r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason}`, { applied: false });
+    if (!r.ok) {
+      const why = r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason === 'queue-full' ? full : r.reason;
+      throw new ZkError('ConnectionLoss', `${purpose} refused: ${why}`, { applied: false });
+    }
     this.kick();
     return this.waiters.waitRead(ctx.toString('hex'), this.cfg.proposalTimeoutMs);
   }
