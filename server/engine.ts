@@ -15,6 +15,8 @@ export interface Engine {
    * until it first knows one after starting. A member notices a lost leader only after electionTicks without it.
    */
   readonly leaderlessMs: number;
+  /** True while this member, back from a leaderless spell longer than syncLimit × tickTime (or a start), catches up with its leader. */
+  readonly catchingUp: boolean;
   /** Writes waiting to be committed here. */
   readonly pending: number;
   /** True where sessions are expired and containers swept: a standalone node or the leader. */

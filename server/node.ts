@@ -442,7 +442,10 @@ export class ZkNode extends EventEmitter {
    * bound or the client detects the outage, and its followers drop their clients when the leader is gone that long;
    * these reads are refused likewise, unless readonlymode.enabled asks to go on serving them.
    *
-   * Both are refused as retryable, so a client retries or goes to another server.
+   * When it hears a leader again it serves no reads until it has applied what that leader had committed then: its
+   * tree may be hours old, and a read there would go back in time for any client that has read elsewhere.
+   *
+   * All are refused as retryable, so a client retries or goes to another server.
    */
   readRefusal(): string | undefined {
     if (this.store.treeIncomplete) {
@@ -453,6 +456,9 @@ export class ZkNode extends EventEmitter {
       const bound = this.cfg.syncLimit * this.cfg.tickTime;
       const since = leaderless === Infinity ? 'since it started' : `for ${Math.round(leaderless)} ms`;
       return `this node has known no leader ${since} (no quorum?), longer than syncLimit × tickTime (${bound} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
+    }
+    if (this.engine.catchingUp && !this.cfg.readOnlyMode) {
+      return 'this node has just rejoined a quorum after being cut off from it (or after starting), and serves no reads until it has caught up with the leader; retry, or use another server';
     }
     return undefined;
   }

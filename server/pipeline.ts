@@ -74,6 +74,7 @@ export const MAX_UNCOMMITTED_TXNS = 20000;
 export class WritePipeline implements Engine {
   readonly mode: Mode = 'standalone';
   readonly leaderlessMs = 0;
+  readonly catchingUp = false;
   readonly isWriter = true;
   private queue: Pending[] = [];
   /** Batches in the log or on their way to it, in zxid order; the durable prefix is applied next. */

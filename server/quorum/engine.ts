@@ -43,6 +43,15 @@ export class RaftEngine implements Engine {
   private leaderId = 0;
   /** When this node last stopped knowing a leader; undefined while it knows one (see leaderlessMs). */
   private leaderlessSince: number | undefined = -Infinity;
+  /**
+   * Set when this node finds a leader after being cut off from one for longer than syncLimit × tickTime (or after
+   * starting): its tree may be far behind, and it stays set until this node has applied what the leader had
+   * committed by then (a read index), as ZooKeeper's followers sync with their leader before they serve clients.
+   */
+  catchingUp = true;
+  private catchUpRunning = false;
+  /** Counts the spells that set catchingUp, so that a catch-up begun in an earlier one cannot end a later one. */
+  private catchUpSpell = 0;
   private busy = false;
   private stopping = false;
   private installing = false;
@@ -133,6 +142,7 @@ export class RaftEngine implements Engine {
 
   private tick(): void {
     if (this.installing) return;
+    this.startCatchUp();
     this.rawnode.tick();
     const ids = this.hooks.takeTouchedSessions?.() ?? [];
     if (ids.length > 0 && this.role !== 'leader' && this.leaderId !== 0) {
@@ -183,6 +193,27 @@ export class RaftEngine implements Engine {
 
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
     return this.waiters.waitApplied(zxid, this.appliedZxid, timeoutMs);
+  }
+
+  private startCatchUp(): void {
+    if (this.catchingUp && this.leaderId !== 0 && !this.catchUpRunning && !this.installing && !this.stopping) void this.catchUp();
+  }
+
+  /** Clears catchingUp once this node has applied the leader's commit index as it is now (see catchingUp). */
+  private async catchUp(): Promise<void> {
+    this.catchUpRunning = true;
+    const spell = this.catchUpSpell;
+    try {
+      const index = await this.readBarrier('catch-up with the leader');
+      await this.waitForZxid(index, this.cfg.proposalTimeoutMs);
+      if (spell !== this.catchUpSpell) return;
+      this.catchingUp = false;
+      this.log.info({ zxid: index }, 'caught up with the leader; serving reads');
+    } catch {
+      // No leader any more, or it did not answer in time: the next tick with a leader tries again.
+    } finally {
+      this.catchUpRunning = false;
+    }
   }
 
   async readBarrier(purpose = 'linearizable read'): Promise<number> {
@@ -346,7 +377,16 @@ export class RaftEngine implements Engine {
 
   private setLeader(leaderId: number): void {
     if (leaderId === 0 && this.leaderId !== 0) this.leaderlessSince = performance.now();
-    if (leaderId !== 0) this.leaderlessSince = undefined;
+    if (leaderId !== 0) {
+      if (this.leaderlessMs > this.cfg.syncLimit * this.cfg.tickTime) {
+        this.catchingUp = true;
+        this.catchUpSpell++;
+      }
+      // At once rather than at the next tick: reads wait for it. (This runs inside a Ready's handling; the read index
+      // goes out with the next one.)
+      if (this.catchingUp) setImmediate(() => this.startCatchUp());
+      this.leaderlessSince = undefined;
+    }
     this.leaderId = leaderId;
   }
 

@@ -13,6 +13,8 @@ t.test('on a member with no leader a keepalive is 503 ConnectionLoss with Retry-
   const [lone, other] = ens.nodes.filter((n) => n.id !== leader);
   if (!lone || !other) throw new Error('a 3-node ensemble has two followers');
   await retry(() => req(`${lone.url}/v1/admin/srvr`), (r) => r.body.mode === 'follower');
+  // Serving reads: a member that starts serves none until it has caught up with the leader.
+  await retry(() => req(`${lone.url}/v1/znodes/`), (r) => r.status === 200);
   const s = await req(`${ens.node(leader).url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 10000 }), { 'content-type': 'application/json' });
   const sid = s.body.sessionId as string;
   t.equal((await req(`${lone.url}/v1/sessions/${sid}/keepalive`, 'POST')).status, 200, 'a keepalive on a follower that knows the leader is 200');

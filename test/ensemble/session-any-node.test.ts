@@ -14,9 +14,10 @@ async function ensembleWithFollowers(t: Test): Promise<{ leader: EnsembleNode; f
   t.teardown(() => ens.destroy());
   const leaderId = await ens.waitForLeader();
   const followers = ens.nodes.filter((n) => n.id !== leaderId);
+  // Followers, and serving reads: a member that starts serves none until it has caught up with the leader.
   await retry(
-    () => Promise.all(followers.map(async (n) => (await req(`${n.url}/v1/admin/srvr`)).body.mode)),
-    (ms) => ms.every((m) => m === 'follower'),
+    () => Promise.all(followers.map(async (n) => `${(await req(`${n.url}/v1/admin/srvr`)).body.mode} ${(await req(`${n.url}/v1/znodes/`)).status}`)),
+    (ms) => ms.every((m) => m === 'follower 200'),
   );
   return { leader: ens.node(leaderId), followers };
 }
