@@ -3,6 +3,8 @@ import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { clientUrl, readServerFiles, urlHost, type Config } from './config.js';
+import { ConfigError } from './config-values.js';
+import { DataDirInUse, lockDataDir } from '../storage/data-dir-lock.js';
 import { ZkNode } from './node.js';
 import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
@@ -60,6 +62,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   const audit = cfg.auditEnable ? new AuditLog(auditFile, (e) => log.error({ err: e.message, file: auditFile }, `audit log: ${e.message}`)) : undefined;
   let raft: RaftEngine | undefined;
   step(`opening the store in ${cfg.dataDir}`);
+  const lock = takeDataDir(cfg.dataDir);
   const node = new ZkNode(
     cfg,
     log,
@@ -73,6 +76,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
     // A start refused (a hole in the write-ahead log, a bad myid…) must not leave LMDB open in this process.
     await node.store.close().catch(() => {});
     await audit?.close();
+    lock.release();
     throw e;
   }
   let closing = false;
@@ -103,6 +107,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
     await app.close();
     await node.stop();
     await audit?.close();
+    lock.release();
     throw e;
   }
   node.tlsNotAfter.client = certNotAfter(tls?.cert as Buffer | undefined);
@@ -159,8 +164,19 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
         await Promise.race([Promise.all([app.close(), ended, monitor?.close()]), new Promise((r) => setTimeout(r, 5000).unref())]);
         await node.stop();
         await audit?.close();
+        lock.release();
       })();
       return closed;
     },
   };
+}
+
+/** Two servers on one dataDir would corrupt it (storage/data-dir-lock.ts): refused at start, naming the other's pid. */
+function takeDataDir(dataDir: string): { release(): void } {
+  try {
+    return lockDataDir(dataDir);
+  } catch (e) {
+    if (e instanceof DataDirInUse) throw new ConfigError('dataDir', e.message);
+    throw e;
+  }
 }
