@@ -400,7 +400,30 @@ export class RaftEngine implements Engine {
 
   async drain(): Promise<void> {
     this.stopping = true;
+    await this.handOver();
     await this.waiters.idle(this.cfg.proposalTimeoutMs);
+  }
+
+  /**
+   * A leader that stops gracefully first hands its leadership to the most up-to-date voter (Raft's leadership
+   * transfer, as etcd does on a graceful stop): the ensemble then has a leader again within a round trip, instead of
+   * refusing writes for an election timeout and an election. A rolling restart costs next to nothing that way.
+   */
+  private async handOver(): Promise<void> {
+    if (this.role !== 'leader') return;
+    const voters = Object.entries(this.rawnode.status().progress ?? {})
+      .map(([id, p]) => ({ id: Number(id), ...p }))
+      .filter((p) => p.id !== this.cfg.myid && !p.learner)
+      .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match);
+    const to = voters[0]?.id;
+    if (to === undefined || !this.rawnode.transferLeadership(to).ok) return;
+    this.log.info({ to, term: this.term }, `stopping: handing leadership over to ${to}`);
+    this.kick();
+    // The core abandons a transfer that takes longer than an election timeout.
+    const deadline = performance.now() + 2 * this.cfg.electionTicks * this.cfg.raftTickMs;
+    while (this.role === 'leader' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (this.role === 'leader') this.log.warn({ to }, 'stopping: the leadership handover did not complete; the others will elect a leader once this one is gone');
+    else this.log.info({ leader: this.leaderId || null, term: this.term }, 'stopping: leadership handed over');
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,39 @@
+// A leader stopped gracefully (SIGTERM) hands its leadership to another voter before it goes, as etcd does, so the
+// others need no election timeout: the one it named leads next, and no other member stands for election.
+import t from 'tap';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req, retry } from './client.js';
+
+t.test('SIGTERM on the leader hands leadership to a follower, which leads next with every acknowledged write', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader();
+  const old = ens.node(leader);
+  const termBefore = Number((await req(`${old.url}/v1/admin/cluster`)).body.term);
+  for (let i = 0; i < 50; i++) {
+    const r = await req(`${old.url}/v1/znodes/w${i}`, 'POST', String(i));
+    if (r.status !== 201) throw new Error(`write ${i}: ${r.status}`);
+  }
+  const child = old.child;
+  await ens.kill(leader, 'SIGTERM');
+  t.equal((await child?.exited)?.code, 0, 'the leader stops cleanly');
+  const named = /"msg":"stopping: handing leadership over to (\d+)"/.exec(child?.stdout() ?? '');
+  t.ok(named, 'it names the voter it hands leadership to');
+  t.match(child?.stdout(), /"msg":"stopping: leadership handed over"/, 'and says the handover completed before it stopped');
+
+  const others = ens.nodes.filter((n) => n.id !== leader);
+  const next = await ens.waitForLeader(15000, others.map((n) => n.id));
+  t.equal(next, Number(named?.[1]), 'that voter is the new leader');
+  const cluster = await req(`${ens.node(next).url}/v1/admin/cluster`);
+  t.equal(Number(cluster.body.term), termBefore + 1, 'one term later: a single election, the one it was handed');
+  const bystander = others.find((n) => n.id !== next);
+  t.notMatch(bystander?.child?.stdout(), /"role":"(pre)?candidate"/, 'the other follower never stood for election');
+  for (const n of others) {
+    const kids = await retry(() => req(`${n.url}/v1/znodes/?children`), (r) => ((r.body.children as string[]) ?? []).length >= 51);
+    t.equal((kids.body.children as string[]).filter((c) => c.startsWith('w')).length, 50, `every acknowledged write is on member ${n.id}`);
+  }
+  t.equal((await req(`${ens.node(next).url}/v1/znodes/after`, 'POST', 'x')).status, 201, 'the new leader takes writes');
+  await ens.start(leader);
+  const back = await retry(() => req(`${old.url}/v1/znodes/after`), (r) => r.status === 200, 20000);
+  t.equal(back.status, 200, 'the stopped member rejoins and catches up');
+});
