@@ -19,7 +19,8 @@ export interface EnsembleBenchResult {
   load1Samples: number[];
   shape: { connections: number; durationS: number; warmupS: number; valueBytes: number };
   phases: PhaseResult[];
-  failover: { zkgate?: FailoverRound[]; zookeeper?: FailoverRound[] };
+  /** Leader SIGKILL rounds, and graceful stops (SIGTERM). */
+  failover: { zkgate?: FailoverRound[]; zookeeper?: FailoverRound[]; zkgateGraceful?: FailoverRound[]; zookeeperGraceful?: FailoverRound[] };
   /** Systems that were not measured, and why (with the install instructions). */
   skipped: string[];
   notes: string[];
@@ -76,6 +77,14 @@ function failoverTable(name: string, rounds: FailoverRound[] | undefined, limitN
   return out;
 }
 
+function gracefulTable(name: string, rounds: FailoverRound[] | undefined): string[] {
+  if (!rounds || rounds.length === 0) return [];
+  const out = [`### ${name}, graceful leader stop (SIGTERM)`, '', '| round | stopped leader | new leader | longest time without a successful write (ms) | write load before the stop (ops/s) |', '|--:|--:|--:|--:|--:|'];
+  rounds.forEach((x, i) => out.push(`| ${i + 1} | ${x.killedId} | ${x.newLeaderId || '—'} | ${f0(x.longestGapMs ?? NaN)} | ${f0(x.steadyOpsPerS)} |`));
+  out.push('', `Median: **${f0(median(rounds.map((x) => x.longestGapMs ?? NaN)))} ms**`, '');
+  return out;
+}
+
 export function renderEnsemble(r: EnsembleBenchResult, keepAnalysisFrom?: string): string {
   const n = r.size;
   const out: string[] = [];
@@ -108,6 +117,11 @@ export function renderEnsemble(r: EnsembleBenchResult, keepAnalysisFrom?: string
   const fz = r.failover.zkgate;
   const m = fz ? median(fz.map((x) => x.firstWriteMs)) : NaN;
   out.push(`| failover: leader SIGKILL → first successful write, median of ${fz?.length ?? 0} | ${f0(m)} ms | ${f0(median((r.failover.zookeeper ?? []).map((x) => x.firstWriteMs)))} ms (ZooKeeper) | < 1500 ms | ${fz ? (m < 1500 ? 'met' : 'MISSED') : 'not measured'} |`);
+  const gz = r.failover.zkgateGraceful;
+  if (gz) {
+    const gap = (rounds: FailoverRound[] | undefined) => f0(median((rounds ?? []).map((x) => x.longestGapMs ?? NaN)));
+    out.push(`| graceful leader stop (SIGTERM): longest time without a successful write, median of ${gz.length} | ${gap(gz)} ms | ${gap(r.failover.zookeeperGraceful)} ms (ZooKeeper) | (no target) | — |`);
+  }
   out.push('');
   for (const s of r.skipped) out.push(`> ${s.replace(/\n/g, '\n> ')}`, '');
   for (const [system, title] of [
@@ -122,6 +136,8 @@ export function renderEnsemble(r: EnsembleBenchResult, keepAnalysisFrom?: string
     out.push('## Failover', '');
     out.push(...failoverTable(`zkgate ×${n}`, fz, ' (target < 1500 ms)'));
     out.push(...failoverTable(`ZooKeeper 3.8 ×${n}`, r.failover.zookeeper, ''));
+    out.push(...gracefulTable(`zkgate ×${n}`, r.failover.zkgateGraceful));
+    out.push(...gracefulTable(`ZooKeeper 3.8 ×${n}`, r.failover.zookeeperGraceful));
   }
   out.push('## Notes', '');
   for (const note of r.notes) out.push(`- ${note}`);

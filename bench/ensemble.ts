@@ -157,27 +157,11 @@ export async function runEnsembleBench(opts: EnsembleBenchOptions): Promise<Ense
     zkClients = [];
 
     if (rounds > 0) {
-      const z = zg;
-      const w = zkgateWriter(z.urls, shape.valueBytes);
-      try {
-        log(`zkgate failover: ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
-        result.failover.zkgate = await measureFailover(
-          {
-            leader: () => z.leader(),
-            kill: (id) => z.kill(id),
-            restart: async (id) => {
-              await z.start(id);
-              await z.leader();
-              await sleep(2000);
-            },
-            write: w.write,
-          },
-          { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, log },
-        );
-      } finally {
-        w.close();
+      for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+        const key = signal === 'SIGKILL' ? 'zkgate' : 'zkgateGraceful';
+        result.failover[key] = await zkgateFailover(zg, rounds, shape.valueBytes, signal, log);
+        if (zk) result.failover[signal === 'SIGKILL' ? 'zookeeper' : 'zookeeperGraceful'] = await zkFailover(zk, rounds, shape.valueBytes, signal, log);
       }
-      if (zk) result.failover.zookeeper = await zkFailover(zk, rounds, shape.valueBytes, log);
     }
   } finally {
     closeClients(zkClients);
@@ -191,14 +175,36 @@ export async function runEnsembleBench(opts: EnsembleBenchOptions): Promise<Ense
   return result;
 }
 
-async function zkFailover(zk: ZkEnsemble, rounds: number, valueBytes: number, log: (m: string) => void): Promise<FailoverRound[]> {
+async function zkgateFailover(z: ZkgateEnsemble, rounds: number, valueBytes: number, signal: 'SIGKILL' | 'SIGTERM', log: (m: string) => void): Promise<FailoverRound[]> {
+  const w = zkgateWriter(z.urls, valueBytes);
+  try {
+    log(`zkgate failover (${signal}): ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
+    return await measureFailover(
+      {
+        leader: () => z.leader(),
+        kill: (id, sig) => z.kill(id, sig),
+        restart: async (id) => {
+          await z.start(id);
+          await z.leader();
+          await sleep(2000);
+        },
+        write: w.write,
+      },
+      { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, signal, log },
+    );
+  } finally {
+    w.close();
+  }
+}
+
+async function zkFailover(zk: ZkEnsemble, rounds: number, valueBytes: number, signal: 'SIGKILL' | 'SIGTERM', log: (m: string) => void): Promise<FailoverRound[]> {
   const w = await zkWriters(zk.connect, FAILOVER_WRITERS, valueBytes);
   try {
-    log(`ZooKeeper failover: ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
+    log(`ZooKeeper failover (${signal}): ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
     return await measureFailover(
       {
         leader: () => zk.leader(),
-        kill: (id) => zk.kill(id),
+        kill: (id, sig) => zk.kill(id, sig),
         restart: async (id) => {
           await zk.start(id);
           await waitZkMemberUp(zk, id);
@@ -206,7 +212,7 @@ async function zkFailover(zk: ZkEnsemble, rounds: number, valueBytes: number, lo
         },
         write: w.write,
       },
-      { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, log },
+      { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, signal, log },
     );
   } finally {
     w.close();
@@ -221,7 +227,7 @@ function notesFor(r: EnsembleBenchResult): string[] {
     'zkgate "all members": the connections are divided evenly between the members, and followers forward writes to the leader (the product\'s normal mode). "leader only": every connection to the leader.',
     'ZooKeeper clients get a random member from the connect string; ZooKeeper followers forward writes to their leader likewise. The ZooKeeper reference for each ratio is the best figure any of its clients reached.',
     'etcd: create is a put of a fresh key (no compare), set a put over an existing key, get a serializable range (the member answers from its own state, as ZooKeeper and zkgate reads do).',
-    `Failover: ${FAILOVER_WRITERS} closed-loop writers over every member; the leader gets SIGKILL; the figure is the time until the first write issued after the kill succeeds. The killed member is restarted and the cluster settles before the next round. ZooKeeper's client reconnect delay is lowered to 0–50 ms (default 0–1000 ms) so the figure is the ensemble's.`,
+    `Failover: ${FAILOVER_WRITERS} closed-loop writers over every member; the leader gets SIGKILL; the figure is the time until the first write issued after the kill succeeds. Then as many rounds of a graceful stop (SIGTERM: zkgate's leader hands its leadership over first, ZooKeeper's JVM runs its shutdown hook), measured by the longest time without any successful write from the signal on (the stopping leader may commit a while longer, so a first success can come before the pause). The stopped member is restarted and the cluster settles before the next round. ZooKeeper's client reconnect delay is lowered to 0–50 ms (default 0–1000 ms) so the figure is the ensemble's.`,
   ];
   const gen = r.phases.filter((p) => p.loadgenCores > 0.9);
   if (gen.length > 0) notes.push(`Load generator at ≥ 0.9 of a core in: ${gen.map((p) => `${p.system} ${p.phase} (${p.client})`).join(', ')}.`);

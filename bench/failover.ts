@@ -1,5 +1,7 @@
 // Failover time under a steady write load: SIGKILL the leader, then time until the first write issued after the
-// kill succeeds (the client's view of "writes work again"); the killed member is restarted between rounds.
+// kill succeeds (the client's view of "writes work again"); the killed member is restarted between rounds. A graceful
+// stop (SIGTERM) is measured by the longest time without any successful write instead: the stopping leader goes on
+// committing for a while, so the first write after the signal can succeed before the pause begins.
 import { Agent, request } from 'node:http';
 import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
 import { HOT_NODES, HOT_PARENT, value } from './http-load.js';
@@ -18,11 +20,16 @@ export interface FailoverRound {
   failedWrites: number;
   /** Write throughput before the kill (ops/s over the steady window), to show the load was real. */
   steadyOpsPerS: number;
+  /** Longest time without a successful write from the signal until writes had worked for SETTLE_MS after the leader was gone, ms. */
+  longestGapMs?: number;
 }
+
+/** How long writes must have worked after the old leader exited before a round ends. */
+const SETTLE_MS = 500;
 
 export interface FailoverTarget {
   leader(): Promise<number>;
-  kill(id: number): Promise<void>;
+  kill(id: number, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   restart(id: number): Promise<void>;
   write: WriteOnce;
 }
@@ -33,6 +40,8 @@ export interface FailoverOptions {
   steadyMs: number;
   /** Give up on a round after this long without a successful write. */
   limitMs: number;
+  /** SIGKILL (the default: a crash) or SIGTERM (a graceful stop). */
+  signal?: 'SIGKILL' | 'SIGTERM';
   log: (m: string) => void;
 }
 
@@ -44,6 +53,7 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
     let firstOk = Infinity;
     let failedAfterKill = 0;
     let okBefore = 0;
+    const okAfter: number[] = [];
     let stop = false;
     let n = 0;
     const loop = async (w: number) => {
@@ -57,8 +67,9 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
         if (ok) {
           if (sent >= killAt) firstOk = Math.min(firstOk, done);
           else if (done < killAt) okBefore++;
+          if (done >= killAt) okAfter.push(done);
         } else {
-          if (sent >= killAt) failedAfterKill++;
+          if (sent >= killAt && firstOk === Infinity) failedAfterKill++;
           attempt++;
           await sleep(5);
         }
@@ -69,19 +80,37 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
     await sleep(o.steadyMs);
     const steadyOpsPerS = okBefore / ((performance.now() - t0) / 1000);
     killAt = performance.now();
-    await t.kill(killedId);
+    const signal = o.signal ?? 'SIGKILL';
+    await t.kill(killedId, signal);
+    const goneAt = performance.now();
     const deadline = killAt + o.limitMs;
-    while (firstOk === Infinity && performance.now() < deadline) await sleep(5);
+    const settled = () => okAfter.some((x) => x >= goneAt) && performance.now() - Math.max(goneAt, Math.min(...okAfter.filter((x) => x >= goneAt))) >= SETTLE_MS;
+    while (!(firstOk !== Infinity && settled()) && performance.now() < deadline) await sleep(5);
     stop = true;
     await Promise.all(loops);
     const newLeaderId = await t.leader().catch(() => 0);
-    const round = { killedId, firstWriteMs: firstOk - killAt, newLeaderId, failedWrites: failedAfterKill, steadyOpsPerS };
+    const round: FailoverRound = { killedId, firstWriteMs: firstOk - killAt, newLeaderId, failedWrites: failedAfterKill, steadyOpsPerS, longestGapMs: longestGap(killAt, okAfter) };
     if (!Number.isFinite(round.firstWriteMs)) round.firstWriteMs = NaN;
-    o.log(`failover round ${r + 1}: killed ${killedId}, first write after ${round.firstWriteMs.toFixed(0)} ms, new leader ${newLeaderId}, ${failedAfterKill} failed writes, steady ${Math.round(steadyOpsPerS)}/s`);
+    o.log(
+      `failover round ${r + 1} (${signal}): leader ${killedId}, first write after ${round.firstWriteMs.toFixed(0)} ms, longest without a write ${round.longestGapMs?.toFixed(0)} ms, ` +
+        `new leader ${newLeaderId}, ${failedAfterKill} failed writes, steady ${Math.round(steadyOpsPerS)}/s`,
+    );
     rounds.push(round);
     await t.restart(killedId);
   }
   return rounds;
+}
+
+/** The longest stretch from `from` on with no successful write completing (NaN when none did). */
+export function longestGap(from: number, oks: number[]): number {
+  if (oks.length === 0) return NaN;
+  let gap = 0;
+  let prev = from;
+  for (const x of [...oks].sort((a, b) => a - b)) {
+    gap = Math.max(gap, x - prev);
+    prev = x;
+  }
+  return gap;
 }
 
 function within(p: Promise<boolean>, ms: number): Promise<boolean> {

@@ -99,12 +99,14 @@ export function memberPids(members: Member[]): number[] {
   return members.flatMap((m) => (m.child ? [m.child.pid] : []));
 }
 
-/** SIGKILL, as a crash: no shutdown work runs. */
-export async function killMember(m: Member, track?: TrackChild): Promise<void> {
+/** SIGKILL, as a crash: no shutdown work runs. SIGTERM: a graceful stop, SIGKILL after 30 s if it has not ended. */
+export async function killMember(m: Member, track?: TrackChild, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
   const c = m.child;
   if (!c) return;
-  c.proc.kill('SIGKILL');
+  c.proc.kill(signal);
+  const force = signal === 'SIGTERM' ? setTimeout(() => c.proc.kill('SIGKILL'), 30000) : undefined;
   await c.exited;
+  clearTimeout(force);
   track?.(c, false);
   m.child = undefined;
 }

@@ -18,7 +18,8 @@ export interface ZkEnsemble {
   connect: string;
   pids(): number[];
   leader(timeoutMs?: number): Promise<number>;
-  kill(id: number): Promise<void>;
+  /** SIGKILL by default; SIGTERM for a graceful stop. */
+  kill(id: number, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   start(id: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -68,7 +69,7 @@ export async function startZkEnsemble(root: string, size: number, track?: TrackC
     connect: members.map((m) => `127.0.0.1:${m.clientPort}`).join(','),
     pids: () => memberPids(members),
     leader: (timeoutMs = 60000) => pollLeader(members, async (m) => (await mode(m.clientPort)) === 'leader', 'ZooKeeper', timeoutMs, 50),
-    kill: (id) => killMember(byId(id), track),
+    kill: (id, signal) => killMember(byId(id), track, signal),
     async start(id) {
       const m = byId(id);
       const c = startChild(`zookeeper-${id}`, '/usr/bin/java', [

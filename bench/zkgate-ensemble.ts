@@ -21,7 +21,8 @@ export interface ZkgateEnsemble {
   pids(): number[];
   /** Polls /v1/admin/srvr until a running member says it leads; returns its id. */
   leader(timeoutMs?: number): Promise<number>;
-  kill(id: number): Promise<void>;
+  /** SIGKILL by default; SIGTERM for a graceful stop. */
+  kill(id: number, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   start(id: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -76,7 +77,7 @@ export async function startZkgateEnsemble(o: ZkgateEnsembleOptions): Promise<Zkg
     urls: members.map((m) => m.url),
     pids: () => memberPids(members),
     leader: (timeoutMs = 30000) => pollLeader(members, async (m) => (await srvrMode(m.url)) === 'leader', 'zkgate', timeoutMs, 25),
-    kill: (id) => killMember(byId(id), o.track),
+    kill: (id, signal) => killMember(byId(id), o.track, signal),
     async start(id) {
       const m = byId(id);
       const nodeFlags = [...SERVER_NODE_FLAGS, ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [])];
