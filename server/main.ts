@@ -58,11 +58,12 @@ export async function startServer(cfg: Config, log: Logger = makeLogger(cfg.logL
 async function start(cfg: Config, log: Logger, step: StartupStep): Promise<RunningServer> {
   step('reading the TLS and secret files');
   const tls = readServerFiles(cfg);
+  // Before anything in the dataDir is opened, the audit log included.
+  const lock = takeDataDir(cfg.dataDir);
   const auditFile = cfg.auditLogFile ?? join(cfg.dataDir, 'audit.log');
   const audit = cfg.auditEnable ? new AuditLog(auditFile, (e) => log.error({ err: e.message, file: auditFile }, `audit log: ${e.message}`)) : undefined;
   let raft: RaftEngine | undefined;
   step(`opening the store in ${cfg.dataDir}`);
-  const lock = takeDataDir(cfg.dataDir);
   const node = new ZkNode(
     cfg,
     log,
