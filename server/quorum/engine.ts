@@ -21,7 +21,7 @@ import { maybeCompact, persistReady } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
-import { answerForward, Forwards, type ForwardFrame } from './forwards.js';
+import { answerForward, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
 
 type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
 
@@ -180,7 +180,13 @@ export class RaftEngine implements Engine {
         if (r.ok) return { index: r.firstIndex, term: r.term };
         if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
       } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
-        return this.forwards.forward(this.leaderId, txn);
+        try {
+          return await this.forwards.forward(this.leaderId, txn);
+        } catch (e) {
+          // Never proposed (a leader handing over on a graceful stop, or one that just lost its leadership): placed
+          // again with the next leader within the same wait, so the client sees no 503 for a leader change.
+          if (!(e instanceof LeaderMoved) || performance.now() >= deadline) throw e;
+        }
       }
       if (performance.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
       await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));

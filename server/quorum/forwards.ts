@@ -12,6 +12,19 @@ export type ForwardFrame =
   | { k: 'fwdOk'; rid: number; index: number; term: number }
   | { k: 'fwdErr'; rid: number; message: string };
 
+/**
+ * The leader refused a forwarded write because it no longer leads or is handing its leadership over: the write was
+ * never proposed, so the follower places it again, with whichever member leads next.
+ */
+export class LeaderMoved extends ZkError {
+  constructor(reason: string) {
+    super('ConnectionLoss', `the leader refused the write: ${reason}`, { applied: false });
+  }
+}
+
+/** Reasons a leader refuses a forward with that mean "not here, not now" rather than "not at all". */
+const MOVED = new Set(['not-leader', 'transfer-in-progress']);
+
 /** Follower side: the forwarded writes the leader has not answered yet. */
 export class Forwards {
   private nextRid = 1;
@@ -49,7 +62,7 @@ export class Forwards {
   /** The leader's answer to one of this follower's forwards. */
   answered(msg: Extract<ForwardFrame, { k: 'fwdOk' | 'fwdErr' }>): void {
     if (msg.k === 'fwdOk') this.waiting.get(msg.rid)?.resolve({ index: msg.index, term: msg.term });
-    else this.waiting.get(msg.rid)?.reject(new ZkError('ConnectionLoss', `the leader refused the write: ${msg.message}`, { applied: false }));
+    else this.waiting.get(msg.rid)?.reject(MOVED.has(msg.message) ? new LeaderMoved(msg.message) : new ZkError('ConnectionLoss', `the leader refused the write: ${msg.message}`, { applied: false }));
     this.waiting.delete(msg.rid);
   }
 
