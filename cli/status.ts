@@ -58,7 +58,7 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
     mode = undefined;
   }
   if (typeof mode !== 'string') throw notZkgate(url, 'no mode in /v1/admin/srvr');
-  let cluster: { myid?: number | null; members?: { linkError?: unknown }[] } = {};
+  let cluster: { myid?: number | null; members?: { linkError?: unknown }[]; readRefusal?: unknown } = {};
   try {
     const cl = await c.request('GET', '/v1/admin/cluster');
     if (cl.status === 200) cluster = JSON.parse(cl.body.toString('utf8')) as typeof cluster;
@@ -74,6 +74,8 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
   for (const m of Array.isArray(cluster.members) ? cluster.members : []) {
     if (typeof m.linkError === 'string') line(`Unlinked peer: ${m.linkError}`);
   }
+  // A member that is up but refuses reads (cut off, catching up, installing a snapshot) says why.
+  if (typeof cluster.readRefusal === 'string') line(`Reads refused: ${cluster.readRefusal}`);
   if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
 }
 

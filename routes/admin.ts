@@ -144,7 +144,7 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
     schema: {
       tags: ['admin'],
       summary: 'cluster: the ensemble as this node sees it',
-      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: []}`.',
+      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null}`.',
       response: {
         200: Type.Object(
           {
@@ -153,8 +153,12 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
             term: Type.Integer(),
             commitZxid: Type.String(),
             members: Type.Array(ClusterMember),
+            readRefusal: Type.Union([Type.String(), Type.Null()], {
+              description:
+                'Why this node answers reads with 503 just now: cut off from its leader for longer than syncLimit × tickTime, catching up after a rejoin or a start, or installing a snapshot; null while it serves them.',
+            }),
           },
-          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [] }] },
+          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null }] },
         ),
       },
     },

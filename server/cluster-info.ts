@@ -23,10 +23,12 @@ export interface ClusterInfo {
   term: number;
   commitZxid: string;
   members: ClusterMember[];
+  /** Why this node serves no reads just now (cut off from its leader, catching up, installing a snapshot); null while it serves them. */
+  readRefusal: string | null;
 }
 
 export interface ClusterSource {
-  info(): ClusterInfo;
+  info(): Omit<ClusterInfo, 'readRefusal'>;
   /** Elections this node has started or joined since it started. */
   electionsTotal(): number;
   /** Linearizable reads and syncs waiting for the leader to confirm a read index. */
@@ -41,8 +43,9 @@ export function setClusterSource(node: ZkNode, source: ClusterSource): void {
 
 export function clusterInfo(node: ZkNode): ClusterInfo {
   const s = sources.get(node);
-  if (s) return s.info();
-  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [] };
+  const readRefusal = node.readRefusal() ?? null;
+  if (s) return { ...s.info(), readRefusal };
+  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal };
 }
 
 export function electionsTotal(node: ZkNode): number {

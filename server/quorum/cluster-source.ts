@@ -9,7 +9,7 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
   return {
     electionsTotal: () => engine.elections,
     pendingSyncs: () => engine.pendingReads,
-    info(): ClusterInfo {
+    info(): Omit<ClusterInfo, 'readRefusal'> {
       const st = engine.status();
       const me = cfg.myid as number;
       const members: ClusterMember[] = cfg.servers.map((s) => {

@@ -5,6 +5,7 @@ import t from 'tap';
 import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
 import { WatchClient } from '../watches/client.js';
 import { req, retry, type Res } from './client.js';
+import { zk } from '../cli/run.js';
 
 const BOUND_MS = 5 * 500;
 
@@ -66,12 +67,17 @@ t.test('a member cut off from its leader for longer than syncLimit × tickTime r
   const srvr = await req(`${lone.url}/v1/admin/srvr`);
   t.equal(srvr.status, 200, 'admin reads still answer');
   t.equal(srvr.body.mode, 'looking');
+  t.match((await req(`${lone.url}/v1/admin/cluster`)).body.readRefusal, /^this node has known no leader for \d+ ms/, "the cluster view says why it refuses reads");
+  t.match((await zk(['status', '--url', lone.url])).stdout, /\nMode: looking\n(Unlinked peer: .*\n)*Reads refused: this node has known no leader for \d+ ms/, 'and so does zkgate status');
 
   for (const id of rest) await ens.start(id);
   await ens.waitForLeader();
   const back = await retry(() => req(`${lone.url}/v1/znodes/cut`), (r) => r.status === 200, 30000);
   t.equal(back.status, 200, 'once it hears a leader again it serves reads');
   t.equal(back.body.data, 'v1');
+  t.equal((await req(`${lone.url}/v1/admin/cluster`)).body.readRefusal, null, 'and its cluster view says nothing is refused');
+  const status = await zk(['status', '--url', lone.url]);
+  t.notMatch(status.stdout, 'Reads refused', 'nor does zkgate status');
 });
 
 t.test('a member that has known no leader since it started serves no reads', async (t) => {
@@ -84,6 +90,7 @@ t.test('a member that has known no leader since it started serves no reads', asy
   const r = await req(`${lone.url}/v1/znodes/cut`);
   t.equal(r.status, 503, 'its tree may be any age: 503');
   t.match(r.body.message, /known no leader since it started/);
+  t.match((await req(`${lone.url}/v1/admin/cluster`)).body.readRefusal, /known no leader since it started/, 'the cluster view says why');
 });
 
 t.test('readonlymode.enabled: a member cut off from its leader goes on serving reads and keeps its WebSockets', async (t) => {
