@@ -204,6 +204,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     }
     // No zxid is past 64 bits: such a value is a client's mistake, not a wait that can only end in a 503.
     if (BigInt(raw.trim()) > MAX_ZXID) return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond a 64-bit zxid`));
+    // A read this node would refuse anyway (cut off from its leader, catching up) is refused now, not after the wait.
+    const refusal = req.method === 'GET' || req.method === 'HEAD' ? node.readRefusal() : undefined;
+    if (refusal !== undefined) return done(new ZkError('ConnectionLoss', refusal, { applied: false }));
     // Nothing has been proposed yet when this wait gives up, so the request is safe to retry elsewhere.
     node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(
       () => done(),

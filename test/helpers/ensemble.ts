@@ -52,6 +52,34 @@ async function srvr(url: string): Promise<{ mode: string; zxid: string } | null>
   }
 }
 
+/** Whether the node answers a plain read (a member serves none until it has caught up with its leader). */
+async function servesReads(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${url}/v1/znodes/`, { signal: AbortSignal.timeout(1000) });
+    await r.arrayBuffer();
+    return r.status !== 503;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Once a leader is known, waits (at most 5 s in all) until every running member that follows it serves reads: a
+ * member catches up with its leader before it serves any (README, Reads), so a test reading on a follower right
+ * after the election would otherwise race that. Members that know no leader, or do not answer, are not waited for.
+ */
+async function caughtUp(nodes: EnsembleNode[], among?: number[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (const n of nodes) {
+    if (!n.child || (among && !among.includes(n.id))) continue;
+    while (Date.now() < deadline) {
+      const s = await srvr(n.url);
+      if (!s || s.mode === 'looking' || (await servesReads(n.url))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> {
   const size = o.size ?? 3;
   const root = tempDir('zkgate-ens-');
@@ -121,7 +149,10 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
         for (const n of nodes) {
           if (!n.child || (among && !among.includes(n.id))) continue;
           const s = await srvr(n.url);
-          if (s?.mode === 'leader') return n.id;
+          if (s?.mode === 'leader') {
+            await caughtUp(nodes, among);
+            return n.id;
+          }
         }
         await new Promise((r) => setTimeout(r, 50));
       }
