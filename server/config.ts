@@ -229,6 +229,14 @@ export function defaultConfig(): Config {
   };
 }
 
+/**
+ * syncLimit × tickTime: how long a member may go without its leader, as ZooKeeper measures it. The leader counts a
+ * follower synced within it; a member without a leader for longer serves no reads, and catches up before it does again.
+ */
+export function syncWindowMs(cfg: Pick<Config, 'syncLimit' | 'tickTime'>): number {
+  return cfg.syncLimit * cfg.tickTime;
+}
+
 /** Parses zoo.cfg text into `cfg` (mutating it). Relative dataDir paths resolve against the file's folder. */
 export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpPortSet: boolean; clientPortAddressSet: boolean } {
   const seen = { httpPortSet: false, clientPortAddressSet: false };

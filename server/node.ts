@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { AuditLog } from './audit.js';
 import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
-import { negotiateTimeout, type Config } from './config.js';
+import { negotiateTimeout, syncWindowMs, type Config } from './config.js';
 import { zookeeperConfigText } from './ensemble-config.js';
 import { replayWal, WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
@@ -106,7 +106,7 @@ export class ZkNode extends EventEmitter {
 
   /** A member without a leader for longer than syncLimit × tickTime, not asked to serve reads then (see readRefusal). */
   get cutOff(): boolean {
-    return !this.cfg.readOnlyMode && this.engine.leaderlessMs > this.cfg.syncLimit * this.cfg.tickTime;
+    return !this.cfg.readOnlyMode && this.engine.leaderlessMs > syncWindowMs(this.cfg);
   }
 
   get appliedZxid(): number {
@@ -453,9 +453,8 @@ export class ZkNode extends EventEmitter {
     }
     if (this.cutOff) {
       const leaderless = this.engine.leaderlessMs;
-      const bound = this.cfg.syncLimit * this.cfg.tickTime;
       const since = leaderless === Infinity ? 'since it started' : `for ${Math.round(leaderless)} ms`;
-      return `this node has known no leader ${since} (no quorum?), longer than syncLimit × tickTime (${bound} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
+      return `this node has known no leader ${since} (no quorum?), longer than syncLimit × tickTime (${syncWindowMs(this.cfg)} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
     }
     if (this.engine.catchingUp && !this.cfg.readOnlyMode) {
       return 'this node has just rejoined a quorum after being cut off from it (or after starting), and serves no reads until it has caught up with the leader; retry, or use another server';

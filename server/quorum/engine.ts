@@ -8,7 +8,7 @@ import type { StartupStep } from '../startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
-import type { Config } from '../config.js';
+import { syncWindowMs, type Config } from '../config.js';
 import type { Engine, EngineHooks, Mode } from '../engine.js';
 import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
@@ -28,6 +28,7 @@ type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: str
 /** Bound on raft messages held while a snapshot installs (the rest are dropped; Raft retransmits). */
 const MAX_HELD_MESSAGES = 10000;
 const MAX_TOUCHES_PER_MESSAGE = 10000;
+const READ_INDEX_FULL = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
 
 export class RaftEngine implements Engine {
   private raftLog!: RaftLog;
@@ -48,9 +49,9 @@ export class RaftEngine implements Engine {
    * starting): its tree may be far behind, and it stays set until this node has applied what the leader had
    * committed by then (a read index), as ZooKeeper's followers sync with their leader before they serve clients.
    */
-  catchingUp = true;
+  private behind = true;
   private catchUpRunning = false;
-  /** Counts the spells that set catchingUp, so that a catch-up begun in an earlier one cannot end a later one. */
+  /** Counts the spells that set `behind`, so that a catch-up begun in an earlier one cannot end a later one. */
   private catchUpSpell = 0;
   private busy = false;
   private stopping = false;
@@ -106,13 +107,17 @@ export class RaftEngine implements Engine {
     return this.leaderId;
   }
 
+  get catchingUp(): boolean {
+    return this.behind;
+  }
+
   get leaderlessMs(): number {
     return this.leaderlessSince === undefined ? 0 : performance.now() - this.leaderlessSince;
   }
 
   /** ZooKeeper's synced: `id` acknowledged this leader within syncLimit × tickTime. */
   synced(id: number): boolean {
-    return this.role === 'leader' && performance.now() - (this.lastAckAt.get(id) ?? -Infinity) <= this.cfg.syncLimit * this.cfg.tickTime;
+    return this.role === 'leader' && performance.now() - (this.lastAckAt.get(id) ?? -Infinity) <= syncWindowMs(this.cfg);
   }
 
   get peers(): PeerTransport {
@@ -202,10 +207,10 @@ export class RaftEngine implements Engine {
   }
 
   private startCatchUp(): void {
-    if (this.catchingUp && this.leaderId !== 0 && !this.catchUpRunning && !this.installing && !this.stopping) void this.catchUp();
+    if (this.behind && this.leaderId !== 0 && !this.catchUpRunning && !this.installing && !this.stopping) void this.catchUp();
   }
 
-  /** Clears catchingUp once this node has applied the leader's commit index as it is now (see catchingUp). */
+  /** Clears `behind` once this node has applied the leader's commit index as it is now (see catchingUp). */
   private async catchUp(): Promise<void> {
     this.catchUpRunning = true;
     const spell = this.catchUpSpell;
@@ -213,7 +218,7 @@ export class RaftEngine implements Engine {
       const index = await this.readBarrier('catch-up with the leader');
       await this.waitForZxid(index, this.cfg.proposalTimeoutMs);
       if (spell !== this.catchUpSpell) return;
-      this.catchingUp = false;
+      this.behind = false;
       this.log.info({ zxid: index }, 'caught up with the leader; serving reads');
     } catch {
       // No leader any more, or it did not answer in time: the next tick with a leader tries again.
@@ -223,12 +228,11 @@ export class RaftEngine implements Engine {
   }
 
   async readBarrier(purpose = 'linearizable read'): Promise<number> {
-    const full = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
-    if (this.waiters.pendingReads >= MAX_PENDING_READ_INDEX) throw new ZkError('ConnectionLoss', `${purpose} refused: ${full}`, { applied: false });
+    if (this.waiters.pendingReads >= MAX_PENDING_READ_INDEX) throw new ZkError('ConnectionLoss', `${purpose} refused: ${READ_INDEX_FULL}`, { applied: false });
     const ctx = randomBytes(8);
     const r = this.rawnode.readIndex(ctx);
     if (!r.ok) {
-      const why = r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason === 'queue-full' ? full : r.reason;
+      const why = r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason === 'queue-full' ? READ_INDEX_FULL : r.reason;
       throw new ZkError('ConnectionLoss', `${purpose} refused: ${why}`, { applied: false });
     }
     this.kick();
@@ -384,13 +388,13 @@ export class RaftEngine implements Engine {
   private setLeader(leaderId: number): void {
     if (leaderId === 0 && this.leaderId !== 0) this.leaderlessSince = performance.now();
     if (leaderId !== 0) {
-      if (this.leaderlessMs > this.cfg.syncLimit * this.cfg.tickTime) {
-        this.catchingUp = true;
+      if (this.leaderlessMs > syncWindowMs(this.cfg)) {
+        this.behind = true;
         this.catchUpSpell++;
       }
       // At once rather than at the next tick: reads wait for it. (This runs inside a Ready's handling; the read index
       // goes out with the next one.)
-      if (this.catchingUp) setImmediate(() => this.startCatchUp());
+      if (this.behind) setImmediate(() => this.startCatchUp());
       this.leaderlessSince = undefined;
     }
     this.leaderId = leaderId;
