@@ -19,7 +19,7 @@ import { startZkgateEnsemble, type ZkgateEnsemble } from './zkgate-ensemble.js';
 import { startZkEnsemble, waitZkMemberUp, type ZkEnsemble } from './zk-ensemble.js';
 import { etcdInstalled, etcdRequestsFor, ETCD_MISSING_HELP, prepareEtcd, startEtcdCluster, type EtcdCluster } from './etcd.js';
 import { cpuOf, runSpreadPhase } from './spread-load.js';
-import { measureFailover, zkgateWriter, zkWriters, type FailoverRound } from './failover.js';
+import { measureFailover, zkgateWriter, zkWriters, type FailoverRound, type FailoverTarget } from './failover.js';
 import { LEADER_ONLY, renderEnsemble, SPREAD, type EnsembleBenchResult } from './ensemble-report.js';
 
 export type { EnsembleBenchResult } from './ensemble-report.js';
@@ -175,48 +175,40 @@ export async function runEnsembleBench(opts: EnsembleBenchOptions): Promise<Ense
   return result;
 }
 
-async function zkgateFailover(z: ZkgateEnsemble, rounds: number, valueBytes: number, signal: 'SIGKILL' | 'SIGTERM', log: (m: string) => void): Promise<FailoverRound[]> {
-  const w = zkgateWriter(z.urls, valueBytes);
+/** Failover rounds against one system: `writer`'s writes spread over it, closed when the rounds end. */
+async function failoverRounds(
+  name: string,
+  target: Omit<FailoverTarget, 'write'>,
+  writer: { write: FailoverTarget['write']; close: () => void },
+  rounds: number,
+  signal: 'SIGKILL' | 'SIGTERM',
+  log: (m: string) => void,
+): Promise<FailoverRound[]> {
   try {
-    log(`zkgate failover (${signal}): ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
-    return await measureFailover(
-      {
-        leader: () => z.leader(),
-        kill: (id, sig) => z.kill(id, sig),
-        restart: async (id) => {
-          await z.start(id);
-          await z.leader();
-          await sleep(2000);
-        },
-        write: w.write,
-      },
-      { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, signal, log },
-    );
+    log(`${name} failover (${signal}): ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
+    return await measureFailover({ ...target, write: writer.write }, { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, signal, log });
   } finally {
-    w.close();
+    writer.close();
   }
 }
 
+function zkgateFailover(z: ZkgateEnsemble, rounds: number, valueBytes: number, signal: 'SIGKILL' | 'SIGTERM', log: (m: string) => void): Promise<FailoverRound[]> {
+  const restart = async (id: number) => {
+    await z.start(id);
+    await z.leader();
+    await sleep(2000);
+  };
+  return failoverRounds('zkgate', { leader: () => z.leader(), kill: (id, sig) => z.kill(id, sig), restart }, zkgateWriter(z.urls, valueBytes), rounds, signal, log);
+}
+
 async function zkFailover(zk: ZkEnsemble, rounds: number, valueBytes: number, signal: 'SIGKILL' | 'SIGTERM', log: (m: string) => void): Promise<FailoverRound[]> {
-  const w = await zkWriters(zk.connect, FAILOVER_WRITERS, valueBytes);
-  try {
-    log(`ZooKeeper failover (${signal}): ${rounds} rounds, ${FAILOVER_WRITERS} writers`);
-    return await measureFailover(
-      {
-        leader: () => zk.leader(),
-        kill: (id, sig) => zk.kill(id, sig),
-        restart: async (id) => {
-          await zk.start(id);
-          await waitZkMemberUp(zk, id);
-          await sleep(2000);
-        },
-        write: w.write,
-      },
-      { rounds, writers: FAILOVER_WRITERS, steadyMs: FAILOVER_STEADY_MS, limitMs: FAILOVER_LIMIT_MS, signal, log },
-    );
-  } finally {
-    w.close();
-  }
+  const restart = async (id: number) => {
+    await zk.start(id);
+    await waitZkMemberUp(zk, id);
+    await sleep(2000);
+  };
+  const writer = await zkWriters(zk.connect, FAILOVER_WRITERS, valueBytes);
+  return failoverRounds('ZooKeeper', { leader: () => zk.leader(), kill: (id, sig) => zk.kill(id, sig), restart }, writer, rounds, signal, log);
 }
 
 function notesFor(r: EnsembleBenchResult): string[] {
