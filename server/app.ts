@@ -18,7 +18,7 @@ import { aclRoutes } from '../routes/acl.js';
 import { sessionRoutes } from '../routes/sessions.js';
 import { adminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
-import { installMetrics, type NodeMetrics } from './metrics.js';
+import { CONNECTION_WARN_EVERY_MS, installMetrics, onceEvery, type NodeMetrics } from './metrics.js';
 import { httpConnectionLimit } from './config.js';
 import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
@@ -81,17 +81,32 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
   let fastPath: FastPathRecorder | undefined;
   const tlsOptions = opts.tls;
+  const { maxPendingPerConnection } = node.cfg;
+  const warnThrottled = onceEvery(CONNECTION_WARN_EVERY_MS);
+  const conns = new ConnectionRegistry(maxPendingPerConnection, (sock) =>
+    warnThrottled(() =>
+      node.log.warn(
+        { maxPendingPerConnection, remote: sock.remoteAddress },
+        `a connection from ${sock.remoteAddress} has more than ${maxPendingPerConnection} requests unanswered (maxPendingPerConnection): it is not read from until at most half are (zkgate_connections_throttled_total counts these)`,
+      ),
+    ),
+  );
   const app = Fastify({
     serverFactory: (handler, o) => {
       const listener = (req: IncomingMessage, res: ServerResponse) => {
+        conns.throttle.received(req);
         toOriginForm(req);
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
       };
       // Node checks the timeouts below on this interval, so a short httpRequestTimeoutMs is checked often enough.
-      const timeouts = { requestTimeout: node.cfg.httpRequestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(50, node.cfg.httpRequestTimeoutMs / 4)) };
-      const server = tlsOptions ? createHttpsServer({ ...tlsOptions, ...timeouts }, listener) : createServer(timeouts, listener);
+      const serverOptions = {
+        requestTimeout: node.cfg.httpRequestTimeoutMs,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(50, node.cfg.httpRequestTimeoutMs / 4)),
+        ServerResponse: conns.throttle.ServerResponse,
+      };
+      const server = tlsOptions ? createHttpsServer({ ...tlsOptions, ...serverOptions }, listener) : createServer(serverOptions, listener);
       server.prependListener('upgrade', toOriginForm);
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.
@@ -261,7 +276,6 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
 
   // Before the route plugins, so its response hook reaches every route.
-  const conns = new ConnectionRegistry();
   const metrics = installMetrics(app, node, conns);
   if (!opts.logger.isLevelEnabled('debug')) {
     fastPath = { answered: (sock, op, status, ms, sid) => metrics.answered(sock, op, status, ms, sid), closing };

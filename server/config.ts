@@ -70,6 +70,8 @@ export interface Config {
   containerMaxNeverUsedIntervalMs: number;
   /** Writes waiting for the write loop; past it a write is 503 ConnectionLoss with applied:false. */
   maxPendingWrites: number;
+  /** Requests one HTTP connection may have read and not yet answered before it is no longer read from (0: no bound). */
+  maxPendingPerConnection: number;
   /** Transactions per LMDB commit (one fsync). */
   maxBatchTxns: number;
   /** Bytes of znode data per LMDB commit. */
@@ -192,6 +194,7 @@ export function defaultConfig(): Config {
     containerMaxPerMinute: 10000,
     containerMaxNeverUsedIntervalMs: 0,
     maxPendingWrites: 10000,
+    maxPendingPerConnection: 1000,
     maxBatchTxns: 1000,
     maxBatchBytes: 16 * 1024 * 1024,
     maxSessions: 100000,
@@ -377,6 +380,9 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         break;
       case 'maxPendingWrites':
         cfg.maxPendingWrites = int(key, value, 1, 1_000_000);
+        break;
+      case 'maxPendingPerConnection':
+        cfg.maxPendingPerConnection = int(key, value, 0, 1_000_000);
         break;
       case 'maxSessions':
         cfg.maxSessions = int(key, value, 1, 10_000_000);

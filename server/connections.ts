@@ -1,9 +1,10 @@
 // Open client connections (HTTP keep-alive and upgraded WebSockets) with ZooKeeper's per-connection stats,
-// for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge; and ZooKeeper's maxClientCnxns,
-// the bound on connections open from one client address.
+// for the `cons` and `stat` admin endpoints and the zkgate_ws_connections gauge; ZooKeeper's maxClientCnxns,
+// the bound on connections open from one client address; and the bound on one connection's unanswered requests.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import { ConnectionThrottle, pendingOn } from './connection-throttle.js';
 
 export interface ConnectionStats {
   id: number;
@@ -12,6 +13,8 @@ export interface ConnectionStats {
   kind: 'http' | 'ws';
   establishedAt: number;
   requests: number;
+  /** Requests read and not yet answered (ZooKeeper's `queued`); set when listed. */
+  outstanding: number;
   lastOp: string;
   lastSessionId: string;
   lastResponseAt: number;
@@ -32,6 +35,8 @@ export interface ClientLimit {
 
 export class ConnectionRegistry {
   private readonly open = new Map<Socket, ConnectionStats>();
+  /** maxPendingPerConnection: the server's listener hands it every request, its ServerResponse every answer. */
+  readonly throttle: ConnectionThrottle;
   private readonly perAddress = new Map<string, number>();
   private nextId = 1;
   private ws = 0;
@@ -40,6 +45,10 @@ export class ConnectionRegistry {
   dropped = 0;
   /** Connections closed at once because their address had maxClientCnxns open. */
   refusedPerAddress = 0;
+
+  constructor(maxPendingPerConnection: number, onThrottle: (sock: Socket) => void) {
+    this.throttle = new ConnectionThrottle(maxPendingPerConnection, onThrottle);
+  }
 
   /**
    * Follows every socket the server accepts until it closes; marks upgraded ones as WebSockets. On a TLS server the
@@ -96,6 +105,7 @@ export class ConnectionRegistry {
       kind: 'http',
       establishedAt: Date.now(),
       requests: 0,
+      outstanding: 0,
       lastOp: '',
       lastSessionId: '',
       lastResponseAt: 0,
@@ -138,8 +148,9 @@ export class ConnectionRegistry {
   /** At most `limit` connections, oldest first. */
   list(limit: number): ConnectionStats[] {
     const out: ConnectionStats[] = [];
-    for (const c of this.open.values()) {
+    for (const [sock, c] of this.open) {
       if (out.length >= limit) break;
+      c.outstanding = pendingOn(sock);
       out.push(c);
     }
     return out;

@@ -142,6 +142,7 @@ export class NodeMetrics {
     });
     counter('zkgate_audit_entries_lost_total', 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)', () => node.audit?.lost ?? 0);
     counter('zkgate_connections_dropped_total', 'Connections to the HTTP port closed on arrival because maxCnxns were open', () => conns.dropped);
+    counter('zkgate_connections_throttled_total', 'Times an HTTP connection had more than maxPendingPerConnection requests unanswered and was no longer read from until at most half were', () => conns.throttle.throttled);
     counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
     counter('zkgate_log_lines_dropped_total', 'Log lines not written to stdout: the pipe stayed full for 1 s, or its reader is gone (then every later line)', logLinesDropped);
     counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
@@ -173,11 +174,11 @@ export class NodeMetrics {
   }
 }
 
-/** At most one log line per this interval while connections are closed on arrival (maxCnxns, maxClientCnxns). */
-const CONNECTION_WARN_EVERY_MS = 10_000;
+/** At most one log line per this interval while connections are refused (maxCnxns, maxClientCnxns) or throttled. */
+export const CONNECTION_WARN_EVERY_MS = 10_000;
 
 /** Runs the log call it is given at most once per `ms`: a client retrying in a loop would otherwise flood the log. */
-function onceEvery(ms: number): (log: () => void) => void {
+export function onceEvery(ms: number): (log: () => void) => void {
   let at = -Infinity;
   return (log) => {
     if (performance.now() - at < ms) return;

@@ -1,6 +1,7 @@
 // Blocking reads for curl users (Consul-style): GET /v1/znodes/<p>?wait=…&index=<zxid> answers as soon as the node
 // (or, with ?children, its child list) changes after index, or when the capped wait ends, with the current state.
 import t from 'tap';
+import net from 'node:net';
 import { startTestServer } from '../helpers/server.js';
 import { http } from './client.js';
 
@@ -99,4 +100,24 @@ t.test('blocking reads are bounded in number and validated', async (t) => {
   t.equal((await b).status, 200);
   t.equal((await http(base, 'GET', z('/b5') + '?wait=soon&index=1')).status, 400);
   t.equal((await http(base, 'GET', z('/b5') + '?wait=1s&index=-3')).status, 400);
+});
+
+t.test('a client that hangs up ends its waits and frees their slots, all of one connection at once', async (t) => {
+  await http(base, 'POST', z('/b8'));
+  const idx = zxidOf(await http(base, 'POST', '/v1/sync'));
+  // Both slots (maxBlockingReads 2) taken by two reads pipelined on one connection.
+  const sock = net.connect({ port: s.port, host: '127.0.0.1' });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const one = `GET ${z('/b8')}?wait=60s&index=${idx} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  sock.write(one + one);
+  await sleep(200);
+  t.equal((await http(base, 'GET', z('/b8') + `?wait=60s&index=${idx}`)).status, 503, 'both slots held by the pipelined reads');
+  sock.destroy();
+  await sleep(200);
+  const a = http(base, 'GET', z('/b8') + `?wait=60s&index=${idx}`);
+  const b = http(base, 'GET', z('/b8') + `?wait=60s&index=${idx}`);
+  await sleep(50);
+  await http(base, 'PUT', z('/b8'), 'go');
+  t.equal((await a).status, 200, 'a slot freed by the hang-up');
+  t.equal((await b).status, 200, 'the other slot freed by the same hang-up');
 });
