@@ -11,16 +11,30 @@ const PENDING = Symbol('zkgate.pending');
 const THROTTLED = Symbol('zkgate.throttled');
 
 /**
- * `_paused` is Node's own flag for a connection it stopped reading (its back-pressure when answers to pipelined
- * requests queue up): it also pauses the parser once the current read is parsed, and checks the flag before reading
- * again. Using the same flag keeps the two pauses from fighting: whichever resumes first, the next request read
- * re-pauses if its bound still holds.
+ * Reading is stopped at the socket's handle, below Node's HTTP parser, which goes on parsing what it already has.
+ * Node's own pause (a paused parser, its back-pressure when answers queue up) is left to Node: it resumes on its own
+ * terms, and restarts a handle marked as not reading when it does, which the next request past the bound undoes.
  */
 interface HttpSocket extends Socket {
+  /**
+   * Set on TLS connections, which are counted but not held back: Node 20's HTTPS server fails a connection whose
+   * bytes arrive while its own back-pressure has the parser paused (HPE_PAUSED; it happens without this bound too,
+   * to a client that keeps pipelining while answers queue up), and holding reads back makes that arrival likelier.
+   */
+  encrypted?: boolean;
+  /** `reading`: net.Socket's own record of whether it started the handle; it starts one marked false on resume. */
+  _handle?: { reading: boolean; readStop(): number; readStart(): number } | null;
+  /** Node's flag for its own pause: set with the parser paused, cleared when it resumes both. */
   _paused?: boolean;
-  parser?: { resume(): void } | null;
   [PENDING]?: number;
   [THROTTLED]?: boolean;
+}
+
+function stopReading(s: HttpSocket): void {
+  const h = s._handle;
+  if (!h) return;
+  h.reading = false;
+  h.readStop();
 }
 
 /** Requests read on `sock` and not yet answered (`cons`' `outstanding`, ZooKeeper's `queued`). */
@@ -56,14 +70,13 @@ export class ConnectionThrottle {
     const s = req.socket as HttpSocket;
     const n = (s[PENDING] ?? 0) + 1;
     s[PENDING] = n;
-    if (this.limit === 0 || n <= this.limit || s._paused) return;
-    s._paused = true;
-    s.pause();
-    if (!s[THROTTLED]) {
-      s[THROTTLED] = true;
-      this.throttled++;
-      this.onThrottle(s);
-    }
+    if (this.limit === 0 || n <= this.limit || s.encrypted === true) return;
+    // Again on every request past the bound: Node's own back-pressure may have started reading again meanwhile.
+    stopReading(s);
+    if (s[THROTTLED]) return;
+    s[THROTTLED] = true;
+    this.throttled++;
+    this.onThrottle(s);
   }
 
   private answered(s: HttpSocket): void {
@@ -74,10 +87,12 @@ export class ConnectionThrottle {
     // earlier one was read whole before it, so each can be answered).
     if (!s[THROTTLED] || n > Math.max(1, Math.floor(this.limit / 2))) return;
     s[THROTTLED] = false;
-    if (s._paused && !s.destroyed) {
-      s._paused = false;
-      s.parser?.resume();
-      s.resume();
+    // While Node holds its own pause (its parser paused), bytes read now would reach the paused parser; Node starts
+    // reading again itself when it resumes, since the handle is marked as not reading.
+    const h = s._handle;
+    if (h && !s.destroyed && !s._paused) {
+      h.reading = true;
+      h.readStart();
     }
   }
 }
