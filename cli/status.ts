@@ -1,6 +1,6 @@
 // `zkgate status`: asks a node for its mode like `zkServer.sh status` (Mode: standalone|leader|follower|observer).
-// Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, not running,
-// refuses, does not answer in time, or is not the myid the zoo.cfg says.
+// Exit 0 when the node serves in a known role; exit 1 with the reason when it is looking, refuses reads (catching
+// up, installing a snapshot), not running, refuses, does not answer in time, or is not the myid the zoo.cfg says.
 import type { Command } from 'commander';
 import { Client, failureOf, parseError, type ClientOptions } from './http.js';
 import { runAction, line } from './output.js';
@@ -77,6 +77,9 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
   // A member that is up but refuses reads (cut off, catching up, installing a snapshot) says why.
   if (typeof cluster.readRefusal === 'string') line(`Reads refused: ${cluster.readRefusal}`);
   if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
+  // Not serving yet, as ZooKeeper's status fails for a server still syncing with its leader: a rolling restart that
+  // waits for exit 0 must not take the next member down while this one catches up.
+  if (typeof cluster.readRefusal === 'string') throw new CliFailure(`${url} is a ${mode} but serves no reads yet (Reads refused above)`);
 }
 
 function notZkgate(url: string, why: string): CliFailure {

@@ -1,15 +1,28 @@
-// /v1/admin/*: ZooKeeper's four-letter words as JSON (ruok as text; mntr also as ZooKeeper's tab-separated text).
-// ruok, srvr, mntr and cluster are open; the others need the super user when a super digest is configured.
+// /v1/admin/*: ZooKeeper's four-letter words as JSON (ruok as text; mntr also as ZooKeeper's tab-separated text), and
+// ready for readiness probes. ruok, ready, srvr, mntr and cluster are open; the others need the super user when a
+// super digest is configured.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
 import type { ConnectionRegistry } from '../server/connections.js';
 import { clusterInfo, pendingSyncs } from '../server/cluster-info.js';
 import { superOnly } from './admin-auth.js';
+import { ZkError } from '../server/errors.js';
+import { ErrorRef } from '../openapi/schemas.js';
 import { adminDetailRoutes } from './admin-detail.js';
 import { snapshotRoutes } from './admin-snapshot.js';
 
 export const VERSION = '0.1.0';
+
+/**
+ * Why this node does not serve now, or undefined when it does: in a quorum (or standalone) and answering reads.
+ * ZooKeeper's own measure: its srvr says "not currently serving requests" (and zkServer.sh status fails) until a
+ * server has synced with its leader. ruok only says the process is up.
+ */
+export function notServing(node: ZkNode): string | undefined {
+  if (node.mode === 'looking') return 'this node knows no leader (looking): no quorum, or an election in progress';
+  return node.readRefusal();
+}
 
 export function srvr(node: ZkNode) {
   const s = node.stats;
@@ -111,6 +124,26 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
   app.get('/v1/admin/ruok', {
     schema: { tags: ['admin'], summary: 'ruok: answers imok while the process is up', response: { 200: Type.String({ examples: ['imok'] }) } },
     handler: async (_req, reply) => reply.type('text/plain').send('imok'),
+  });
+
+  app.get('/v1/admin/ready', {
+    schema: {
+      tags: ['admin'],
+      summary: 'ready: 200 while this node serves, else 503 saying why (for readiness probes and rolling restarts)',
+      description:
+        'Serving: standalone, or an ensemble member that has a leader and answers reads (not cut off, caught up, not installing a snapshot). ' +
+        'A member in `looking` is not ready even with `readonlymode.enabled`. `zkgate status` exits 0 under the same condition. ' +
+        '`ruok` answers as soon as the process is up; wait for this before restarting the next member.',
+      response: {
+        200: Type.Object({ ready: Type.Literal(true), mode: Type.String({ examples: ['follower'] }) }, { examples: [{ ready: true, mode: 'follower' }] }),
+        503: ErrorRef,
+      },
+    },
+    handler: async () => {
+      const why = notServing(node);
+      if (why !== undefined) throw new ZkError('ConnectionLoss', why);
+      return { ready: true as const, mode: node.mode };
+    },
   });
 
   app.get('/v1/admin/srvr', {

@@ -1,7 +1,7 @@
 // The metrics port (zoo.cfg metricsPort): plain HTTP for health checks and scrapers, as ZooKeeper's
 // metricsProvider.httpPort and etcd's --listen-metrics-urls. With TLS on the client port, and above all with
 // tlsClientAuth=need, a Docker HEALTHCHECK, a kubelet probe or Prometheus could not reach ruok or /metrics there
-// without a client certificate. Only what is open on the client port anyway is served (ruok, srvr, mntr, cluster,
+// without a client certificate. Only what is open on the client port anyway is served (ruok, ready, srvr, mntr, cluster,
 // /metrics), GET only, so this port reveals nothing new and changes nothing.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
@@ -9,6 +9,7 @@ import type { NodeMetrics } from './metrics.js';
 import { ZkError, errorReply } from './errors.js';
 import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
+import { ErrorSchema } from '../openapi/schemas.js';
 
 /** Open connections on the metrics port; past it a new one is closed on arrival. */
 const MAX_CONNECTIONS = 256;
@@ -20,10 +21,11 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
   const app = Fastify({ logger: false, bodyLimit: 1024, connectionTimeout: 10_000, requestTimeout: 10_000 });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
-    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, srvr, mntr, cluster and /metrics)`));
+    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, ready, srvr, mntr, cluster and /metrics)`));
   });
   // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
   app.server.maxConnections = MAX_CONNECTIONS;
+  app.addSchema(ErrorSchema);
   await app.register(openAdminRoutes, { node });
   await app.register(metricsRoutes, { metrics });
   await app.listen({ host: cfg.metricsHost ?? cfg.httpHost, port: cfg.metricsPort });

@@ -16,6 +16,7 @@ t.test('without a super digest every endpoint answers, with ZooKeeper\'s fields'
     return r;
   };
   t.equal(await (await get('ruok')).text(), 'imok');
+  t.same(await (await get('ready')).json(), { ready: true, mode: 'standalone' });
   const srvr = (await (await get('srvr')).json()) as Record<string, unknown>;
   t.match(srvr, { version: String, mode: 'standalone', zxid: /^\d+$/, nodeCount: 4, connections: Number, outstanding: 0, latency: { min: Number, avg: Number, max: Number } });
 
@@ -57,7 +58,7 @@ t.test('without a super digest every endpoint answers, with ZooKeeper\'s fields'
 t.test('with a super digest: ruok, srvr, mntr, cluster stay open; the rest need the super user', async (t) => {
   const s = await startTestServer({ superDigest });
   t.teardown(() => s.destroy());
-  for (const p of ['ruok', 'srvr', 'mntr', 'cluster']) t.equal((await fetch(`${s.url}/v1/admin/${p}`)).status, 200, `${p} is open`);
+  for (const p of ['ruok', 'ready', 'srvr', 'mntr', 'cluster']) t.equal((await fetch(`${s.url}/v1/admin/${p}`)).status, 200, `${p} is open`);
   t.equal((await fetch(`${s.url}/metrics`)).status, 200, '/metrics is open');
   for (const p of ['stat', 'conf', 'cons', 'dump', 'envi', 'snapshot', 'wchs', 'wchc', 'wchp']) {
     const anon = await fetch(`${s.url}/v1/admin/${p}`);

@@ -13,7 +13,8 @@ const port = await freePort();
 const server = await startNode(['--http-port', String(port), '--data-dir', join(dir, 'data'), '--log-level', 'warn']);
 
 // Stand-ins for what the CLI must cope with but a standalone zkgate cannot show: a port that accepts and never
-// answers, a node that refuses, and an ensemble member in election.
+// answers, a node that refuses, an ensemble member in election, and a follower that has a leader but serves no
+// reads yet (catching up; a real one does so for milliseconds, test/ensemble/install-reads has one installing).
 const sockets: Socket[] = [];
 const silent = createTcpServer((s) => sockets.push(s));
 const refusing = createHttpServer((_req, res) => {
@@ -31,15 +32,21 @@ const looking = createHttpServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ version: '0.1.0', mode: 'looking', zxid: '0', nodeCount: 4 }));
 });
+const catchingUp = createHttpServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const cluster = { myid: 2, leader: 1, members: [], readRefusal: 'this node has just rejoined a quorum after being cut off from it (or after starting), and serves no reads until it has caught up with the leader; retry, or use another server' };
+  res.end(JSON.stringify(req.url === '/v1/admin/cluster' ? cluster : { version: '0.1.0', mode: 'follower', zxid: '7', nodeCount: 4 }));
+});
 const listen = (s: { listen: (p: number, h: string, cb: () => void) => unknown; address: () => unknown }) =>
   new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
-const [silentPort, refusingPort, lookingPort, htmlPort, droppingPort] = [await listen(silent), await listen(refusing), await listen(looking), await listen(html), await listen(dropping)];
+const [silentPort, refusingPort, lookingPort, htmlPort, droppingPort, catchingUpPort] = [await listen(silent), await listen(refusing), await listen(looking), await listen(html), await listen(dropping), await listen(catchingUp)];
 
 t.teardown(async () => {
   for (const s of sockets) s.destroy();
   silent.close();
   refusing.close();
   looking.close();
+  catchingUp.close();
   html.close();
   dropping.close();
   server.proc.kill('SIGTERM');
@@ -60,11 +67,12 @@ t.test('a standalone node: Mode: standalone, exit 0 (by --url and by --config)',
 
 t.test('each reason it cannot tell exits 1 with a message naming the address and no stack trace', async (t) => {
   const deadPort = await freePort();
-  const [notRunning, timeout, refused, lookingNode] = await Promise.all([
+  const [notRunning, timeout, refused, lookingNode, catching] = await Promise.all([
     zk(['status', '--url', `http://127.0.0.1:${deadPort}`]),
     zk(['status', '--url', `http://127.0.0.1:${silentPort}`, '--timeout', '300']),
     zk(['status', '--url', `http://127.0.0.1:${refusingPort}`]),
     zk(['status', '--url', `http://127.0.0.1:${lookingPort}`]),
+    zk(['status', '--url', `http://127.0.0.1:${catchingUpPort}`]),
   ]);
   t.equal(notRunning.code, 1);
   t.match(notRunning.stderr, `Error contacting service at http://127.0.0.1:${deadPort}: connection refused; the server is probably not running`);
@@ -75,7 +83,10 @@ t.test('each reason it cannot tell exits 1 with a message naming the address and
   t.equal(lookingNode.code, 1, 'Mode: looking exits 1');
   t.match(lookingNode.stdout, /\nMode: looking\n$/);
   t.match(lookingNode.stderr, 'is up but knows no leader');
-  for (const r of [notRunning, timeout, refused, lookingNode]) t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  t.equal(catching.code, 1, 'a follower that serves no reads yet exits 1, as zkServer.sh status does for a server still syncing');
+  t.match(catching.stdout, /\nMode: follower\nReads refused: this node has just rejoined a quorum/);
+  t.match(catching.stderr, `http://127.0.0.1:${catchingUpPort} is a follower but serves no reads yet`);
+  for (const r of [notRunning, timeout, refused, lookingNode, catching]) t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 t.test('a port that is not a zkgate HTTP port: one line saying so, exit 1, no HTML, no stack trace', async (t) => {

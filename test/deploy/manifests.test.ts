@@ -162,7 +162,8 @@ t.test('Kubernetes: StatefulSet, headless Service and PDB agree; myid comes from
   const env: Env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
   const ports: Record<string, number> = Object.fromEntries(c.ports.map((p) => [p.name, p.containerPort]));
   t.same(c.args.slice(-2), ['--host', '0.0.0.0']);
-  t.equal(c.readinessProbe.httpGet.path, '/v1/admin/ruok');
+  t.equal(c.readinessProbe.httpGet.path, '/v1/admin/ready', 'ready only once it serves, so a rolling update waits for it');
+  t.equal(c.livenessProbe.httpGet.path, '/v1/admin/ruok', 'alive while it catches up');
   t.equal(c.readinessProbe.httpGet.port, 'metrics', 'probes use the plain-HTTP metrics port, which works with TLS on 8080');
   t.equal(c.livenessProbe.httpGet.port, 'metrics');
   t.equal(c.volumeMounts.find((m) => m.name === sts.spec.volumeClaimTemplates[0]?.metadata.name)?.mountPath, env.ZKGATE_DATA_DIR);

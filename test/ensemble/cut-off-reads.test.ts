@@ -71,6 +71,9 @@ t.test('a member cut off from its leader for longer than syncLimit × tickTime r
   t.equal(srvr.body.mode, 'looking');
   t.match((await req(`${lone.url}/v1/admin/cluster`)).body.readRefusal, /^this node has known no leader for \d+ ms/, "the cluster view says why it refuses reads");
   t.match((await zk(['status', '--url', lone.url])).stdout, /\nMode: looking\n(Unlinked peer: .*\n)*Reads refused: this node has known no leader for \d+ ms/, 'and so does zkgate status');
+  const notReady = await req(`${lone.url}/v1/admin/ready`);
+  t.equal(notReady.status, 503, 'ready: 503');
+  t.match(notReady.body.message, /knows no leader \(looking\)/, 'ready says why');
 
   for (const id of rest) await ens.start(id);
   await ens.waitForLeader();
@@ -80,6 +83,8 @@ t.test('a member cut off from its leader for longer than syncLimit × tickTime r
   t.equal((await req(`${lone.url}/v1/admin/cluster`)).body.readRefusal, null, 'and its cluster view says nothing is refused');
   const status = await zk(['status', '--url', lone.url]);
   t.notMatch(status.stdout, 'Reads refused', 'nor does zkgate status');
+  t.equal(status.code, 0, 'which exits 0');
+  t.match((await req(`${lone.url}/v1/admin/ready`)).body, { ready: true, mode: /^(leader|follower)$/ }, 'and it is ready again');
 });
 
 t.test('a member that has known no leader since it started serves no reads', async (t) => {
@@ -110,6 +115,9 @@ t.test('readonlymode.enabled: a member cut off from its leader goes on serving r
     t.equal((await read()).status, 200, `${name}: 200 past the bound`);
   }
   t.equal(ws.closed, undefined, 'the WebSocket stays open');
+  const ready = await req(`${lone.url}/v1/admin/ready`);
+  t.equal(ready.status, 503, 'but it is not ready: serving reads alone is not serving in a quorum');
+  t.match(ready.body.message, /looking/);
   await ens.kill(lone.id);
   await ens.start(lone.id);
   t.equal((await req(`${lone.url}/v1/znodes/cut`)).status, 200, 'and a restarted member serves before it finds a leader');

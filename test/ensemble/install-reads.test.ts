@@ -34,11 +34,18 @@ t.test('a follower installing a snapshot answers no read from a half-installed t
   const deadline = Date.now() + 60000;
   let done = false;
   let refused: Awaited<ReturnType<typeof req>> | undefined;
+  // What ready answered right after each refused read.
+  const readyWhileRefused: { status: number; mode: string; message?: string }[] = [];
   while (!done && Date.now() < deadline) {
     const r = await req(`${lagging.url}/v1/znodes/keep`);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
     if (r.status === 404) break;
-    if (r.status === 503) refused ??= r;
+    if (r.status === 503) {
+      refused ??= r;
+      const ready = await req(`${lagging.url}/v1/admin/ready`);
+      const srvr = await req(`${lagging.url}/v1/admin/srvr`);
+      readyWhileRefused.push({ status: ready.status, mode: String(srvr.body.mode), message: String(ready.body.message) });
+    }
     if (r.status === 200) {
       const c = await req(`${lagging.url}/v1/znodes/bulk?children`, 'GET', undefined, { 'ZK-Min-Zxid': '0' });
       done = c.status === 200 && (await req(`${lagging.url}/v1/znodes/late399`)).status === 200;
@@ -50,9 +57,13 @@ t.test('a follower installing a snapshot answers no read from a half-installed t
   t.ok(refused, 'reads were made while it installed, and refused');
   t.equal(refused?.body.error, 'ConnectionLoss', 'as ConnectionLoss, which clients retry elsewhere');
   t.equal(refused?.headers.get('retry-after'), '1', 'with Retry-After');
+  // Woken, the member first looks for a leader, then installs: ready is 503 throughout (one asked just as the install
+  // ended may be 200), and 200 once it serves.
+  t.ok(readyWhileRefused.some((x) => x.status === 503), `ready was 503 while reads were refused (${JSON.stringify(readyWhileRefused.map((x) => [x.status, x.mode]))})`);
   const logs = await retry(async () => lagging.child?.stdout() ?? '', (s) => /snapshot installed/.test(s), 10000);
   t.match(logs, /installing snapshot from the leader/, 'it caught up by snapshot');
   const at = (msg: string) => Date.parse(String(JSON.parse(logs.split('\n').find((l) => l.includes(msg)) ?? '{}').time));
   t.comment(`the install took ${at('"snapshot installed"') - at('"installing snapshot from the leader"')} ms; reads seen: ${JSON.stringify([...statuses])}`);
   t.equal((await children(lagging.url, '/bulk', zxid)).length, MULTIS * PER_MULTI, 'with the whole tree');
+  t.match((await retry(() => req(`${lagging.url}/v1/admin/ready`), (r) => r.status === 200)).body, { ready: true }, 'and it is ready');
 });

@@ -222,6 +222,7 @@ t.test('metricsPort: plain-HTTP health and metrics beside a client port that nee
   await t.rejects(https(s.url, 'GET', '/v1/admin/ruok'), 'the client port still refuses a client without a certificate');
   const m = `http://127.0.0.1:${metricsPort}`;
   t.same(await plain(`${m}/v1/admin/ruok`), { status: 200, type: 'text/plain', text: 'imok' }, 'ruok, as a health check asks it');
+  t.same(JSON.parse((await plain(`${m}/v1/admin/ready`)).text), { ready: true, mode: 'standalone' }, 'ready, as a readiness probe asks it');
   t.equal((await https(s.url, 'POST', '/v1/znodes/counted', { client: alice, body: 'v' })).status, 201);
   const count = (await https(s.url, 'GET', '/v1/admin/srvr', { client: alice })).body.nodeCount as number;
   const metrics = await plain(`${m}/metrics`);
