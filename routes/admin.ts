@@ -19,7 +19,7 @@ export const VERSION = '0.1.0';
  * ZooKeeper's own measure: its srvr says "not currently serving requests" (and zkServer.sh status fails) until a
  * server has synced with its leader. ruok only says the process is up.
  */
-export function notServing(node: ZkNode): string | undefined {
+function notServing(node: ZkNode): string | undefined {
   if (node.mode === 'looking') return 'this node knows no leader (looking): no quorum, or an election in progress';
   return node.readRefusal();
 }
