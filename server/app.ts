@@ -94,7 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const app = Fastify({
     serverFactory: (handler, o) => {
       const listener = (req: IncomingMessage, res: ServerResponse) => {
-        conns.throttle.received(req);
+        conns.throttle.received(req, res);
         toOriginForm(req);
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);

@@ -9,6 +9,8 @@ import type { Socket } from 'node:net';
 
 const PENDING = Symbol('zkgate.pending');
 const THROTTLED = Symbol('zkgate.throttled');
+/** On an answer whose request was counted: Node answers some requests itself (417 for an unknown Expect). */
+const COUNTED = Symbol('zkgate.counted');
 
 /**
  * Reading is stopped at the socket's handle, below Node's HTTP parser, which goes on parsing what it already has.
@@ -58,15 +60,17 @@ export class ConnectionThrottle {
     // whether a route, a fast path or fastify's own error reply wrote it. A connection that closes first has nothing
     // left to resume.
     this.ServerResponse = class extends ServerResponse {
+      [COUNTED]?: boolean;
       override detachSocket(socket: Socket): void {
-        answered(socket as HttpSocket);
+        if (this[COUNTED]) answered(socket as HttpSocket);
         super.detachSocket(socket);
       }
     };
   }
 
-  /** Every request, as Node hands it over (inside its parse of a read, before any handler runs). */
-  received(req: IncomingMessage): void {
+  /** Every request Node hands to the server's listener (inside its parse of a read, before any handler runs). */
+  received(req: IncomingMessage, res: ServerResponse): void {
+    (res as ServerResponse & { [COUNTED]?: boolean })[COUNTED] = true;
     const s = req.socket as HttpSocket;
     const n = (s[PENDING] ?? 0) + 1;
     s[PENDING] = n;
@@ -80,7 +84,7 @@ export class ConnectionThrottle {
   }
 
   private answered(s: HttpSocket): void {
-    const n = (s[PENDING] ?? 1) - 1;
+    const n = (s[PENDING] as number) - 1;
     s[PENDING] = n;
     // Half, so that a client pipelining without end is read in runs rather than one read per answer. At least one:
     // the last request read may still be waiting for the rest of its body, which only reading again brings (every
