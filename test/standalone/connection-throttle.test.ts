@@ -24,10 +24,9 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
   return (await r.json()) as T;
 }
 
-/** Answers counted on `sock` by their status lines (the JSON bodies never hold one). */
-function countAnswers(sock: net.Socket): { ok: () => number; other: () => number } {
-  let ok = 0;
-  let other = 0;
+/** Answers counted on `sock` by their status lines (the JSON bodies never hold one), in all and by status. */
+function countAnswers(sock: net.Socket): { ok: () => number; other: () => number; byStatus: Map<string, number> } {
+  const byStatus = new Map<string, number>();
   let buf = '';
   sock.setEncoding('latin1');
   sock.on('data', (d: string) => {
@@ -35,14 +34,14 @@ function countAnswers(sock: net.Socket): { ok: () => number; other: () => number
     const re = /HTTP\/1\.1 (\d{3}) /g;
     let end = 0;
     for (let m = re.exec(buf); m !== null; m = re.exec(buf)) {
-      if (m[1] === '200') ok++;
-      else other++;
+      byStatus.set(m[1] as string, (byStatus.get(m[1] as string) ?? 0) + 1);
       end = re.lastIndex;
     }
     // Past the last status line counted, keep only what could be the start of one split across reads.
     buf = buf.slice(Math.max(end, buf.length - 16));
   });
-  return { ok: () => ok, other: () => other };
+  const all = () => [...byStatus.values()].reduce((a, b) => a + b, 0);
+  return { ok: () => byStatus.get('200') ?? 0, other: () => all() - (byStatus.get('200') ?? 0), byStatus };
 }
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -171,19 +170,7 @@ t.test("requests Node answers itself do not lift a connection's bound", async (t
   const sock = net.connect({ port: s.port, host: '127.0.0.1' });
   t.teardown(() => sock.destroy());
   await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-  const statuses = new Map<string, number>();
-  let buf = '';
-  sock.setEncoding('latin1');
-  sock.on('data', (d: string) => {
-    buf += d;
-    const re = /HTTP\/1\.1 (\d{3}) /g;
-    let end = 0;
-    for (let m = re.exec(buf); m !== null; m = re.exec(buf)) {
-      statuses.set(m[1] as string, (statuses.get(m[1] as string) ?? 0) + 1);
-      end = re.lastIndex;
-    }
-    buf = buf.slice(Math.max(end, buf.length - 16));
-  });
+  const statuses = countAnswers(sock).byStatus;
   sock.write(`GET /v1/admin/ruok HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\n\r\n`.repeat(300));
   await until(() => (statuses.get('417') ?? 0) === 300, 10000, '300 answered 417 by Node');
   sock.write(`GET /v1/znodes/w?wait=60s&index=${index} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${PAD}\r\n\r\n`.repeat(PIPELINED));
