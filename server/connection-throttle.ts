@@ -3,7 +3,7 @@
 // handlers at once. Unbounded, one such connection could fill the write queue (maxPendingWrites) or the blocking-read
 // quota (maxBlockingReads) that every other client shares, and they would get the 503s. ZooKeeper stops reading from
 // a connection whose requests pile up rather than failing them; so does this: past maxPendingPerConnection the
-// connection is no longer read from until half of them are answered, and TCP holds the rest back in the client.
+// connection is not read from until its unanswered requests are down to half that, and TCP holds the rest back.
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 

@@ -1,5 +1,5 @@
 // maxPendingPerConnection: a connection that pipelines requests (sends them without waiting for answers) is no longer
-// read from once it has more than that many read and unanswered, and is read again when half are; other connections
+// read from once it has more than that many read and unanswered, and is read again at half that; other connections
 // are served meanwhile. Method: one raw socket pipelines blocking reads (?wait&index), which stay unanswered until the
 // node changes, so what the server has read shows in `cons`' `outstanding` for that connection. Each request is
 // padded to ~2 KiB so that one 64 KiB read holds at most 32 of them: the server takes every request of a read it
