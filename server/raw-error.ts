@@ -29,10 +29,25 @@ const STATUS_OF: Record<string, [status: number, message: string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request was not received in time'],
 };
 
+/** At most one warning per this interval for connections Node's HTTPS server dropped (HPE_PAUSED). */
+const PAUSED_WARN_EVERY_MS = 10_000;
+
 /** fastify's clientErrorHandler: the answer is MarshallingError, and the connection, unreadable from here, is closed. */
 export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string }, socket: Duplex) => void {
+  let warnedAt = -Infinity;
   return (err, socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    // Not the client's error: Node's HTTPS server received bytes while its own back-pressure had its parser paused,
+    // which a client pipelining over TLS meets when answers queue up. Answers may be on their way on this connection,
+    // so no answer can be framed after them; the connection is closed, and the operator told why.
+    if (err.code === 'HPE_PAUSED') {
+      socket.destroy();
+      if (performance.now() - warnedAt < PAUSED_WARN_EVERY_MS) return;
+      warnedAt = performance.now();
+      const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
+      node.log.warn({ remote }, `closed a TLS connection from ${remote} that pipelines requests (sends them without waiting for answers): Node's HTTPS server cannot take its bytes while it holds its answers back (HPE_PAUSED); that client should not pipeline over TLS`);
+      return;
+    }
     const [httpStatus, message] = STATUS_OF[err.code ?? ''] ?? [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
     if (socket.writable) socket.write(rawErrorResponse(node, new ZkError('MarshallingError', message, { httpStatus })));
     socket.destroy();

@@ -4,12 +4,14 @@
 import t from 'tap';
 import { request } from 'node:https';
 import type tls from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { request as plainRequest } from 'node:http';
 import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import { makePki, serverTlsFiles, tlsHandshake, type Pem } from '../helpers/certs.js';
 import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 import { subjectDn } from '../../server/tls.js';
+import { logInto } from '../helpers/log.js';
 
 const pki = makePki();
 const dir = tempDir('zkgate-tls-');
@@ -238,4 +240,38 @@ t.test('metricsPort: plain-HTTP health and metrics beside a client port that nee
     t.match(JSON.parse(r.text), { error: 'Unimplemented', code: -6, message: /metrics port/ }, 'a ZooKeeper-style error naming what the port serves');
   }
   t.equal((await https(s.url, 'GET', '/v1/znodes/other', { client: alice })).status, 404, 'the POST made nothing');
+});
+
+// Node 20's HTTPS server fails a connection whose bytes arrive while its own back-pressure has paused its parser
+// (HPE_PAUSED): a client that pipelines over TLS meets it once answers queue up behind a slow one. That is no bad
+// request of the client's, and answers may be under way on the connection, so the server closes it without a
+// MarshallingError after them and logs why. Method: a blocking read first (its answer waits), then pipelined GETs
+// whose answers queue behind it, sent in runs so that bytes keep arriving after Node pauses.
+t.test('a TLS client pipelining past Node\'s back-pressure: closed with a warning saying why, no 400', async (t) => {
+  const lines: { level: number; msg: string }[] = [];
+  const s = await startTestServer({ ...files, blockingReadMaxWaitMs: 60000 }, logInto(lines, 'warn'));
+  t.teardown(() => s.destroy());
+  const created = await https(s.url, 'POST', '/v1/znodes/tlsp', { body: 'v' });
+  const index = Number((created.body as { stat: { mzxid: string } }).stat.mzxid);
+  const sock = tlsConnect({ port: s.port, host: '127.0.0.1', ca: pki.ca.cert, servername: 'localhost' });
+  t.teardown(() => sock.destroy());
+  sock.on('error', () => {});
+  await new Promise((r) => sock.once('secureConnect', r));
+  let received = '';
+  sock.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  let isClosed = false;
+  void closed.then(() => (isClosed = true));
+  sock.write(`GET /v1/znodes/tlsp?wait=60s&index=${index} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  const one = `GET /v1/znodes/tlsp HTTP/1.1\r\nHost: x\r\nX-Pad: ${'x'.repeat(500)}\r\n\r\n`;
+  for (let i = 0; i < 30 && !isClosed; i++) {
+    sock.write(one.repeat(100));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 10000))]);
+  t.ok(isClosed, 'the server closed the connection');
+  t.notMatch(received, /MarshallingError|HTTP\/1\.1 400/, 'without an answer blaming the request');
+  const warning = lines.find((l) => /HPE_PAUSED/.test(l.msg));
+  t.match(warning?.msg, /closed a TLS connection from 127\.0\.0\.1 that pipelines requests .*HPE_PAUSED.*should not pipeline over TLS/, 'and a warning says why');
+  t.equal((await https(s.url, 'GET', '/v1/znodes/tlsp')).status, 200, 'other connections are served');
 });
