@@ -50,7 +50,10 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
   for (let r = 0; r < o.rounds; r++) {
     const killedId = await t.leader();
     let killAt = Infinity;
+    let goneAt = Infinity;
     let firstOk = Infinity;
+    /** The first write to complete once the old leader had exited. */
+    let firstOkAfterGone = Infinity;
     let failedAfterKill = 0;
     let okBefore = 0;
     const okAfter: number[] = [];
@@ -68,6 +71,7 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
           if (sent >= killAt) firstOk = Math.min(firstOk, done);
           else if (done < killAt) okBefore++;
           if (done >= killAt) okAfter.push(done);
+          if (done >= goneAt) firstOkAfterGone = Math.min(firstOkAfterGone, done);
         } else {
           if (sent >= killAt && firstOk === Infinity) failedAfterKill++;
           attempt++;
@@ -82,9 +86,9 @@ export async function measureFailover(t: FailoverTarget, o: FailoverOptions): Pr
     killAt = performance.now();
     const signal = o.signal ?? 'SIGKILL';
     await t.kill(killedId, signal);
-    const goneAt = performance.now();
+    goneAt = performance.now();
     const deadline = killAt + o.limitMs;
-    const settled = () => okAfter.some((x) => x >= goneAt) && performance.now() - Math.max(goneAt, Math.min(...okAfter.filter((x) => x >= goneAt))) >= SETTLE_MS;
+    const settled = () => performance.now() - firstOkAfterGone >= SETTLE_MS;
     while (!(firstOk !== Infinity && settled()) && performance.now() < deadline) await sleep(5);
     stop = true;
     await Promise.all(loops);
