@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
+import { CONNECTION_WARN_EVERY_MS, onceEvery } from './metrics.js';
 
 /** A whole HTTP/1.1 answer carrying `err`, with the headers every answer has, that closes its connection. */
 export function rawErrorResponse(node: ZkNode, err: ZkError): string {
@@ -29,12 +30,9 @@ const STATUS_OF: Record<string, [status: number, message: string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request was not received in time'],
 };
 
-/** At most one warning per this interval for connections Node's HTTPS server dropped (HPE_PAUSED). */
-const PAUSED_WARN_EVERY_MS = 10_000;
-
 /** fastify's clientErrorHandler: the answer is MarshallingError, and the connection, unreadable from here, is closed. */
 export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string }, socket: Duplex) => void {
-  let warnedAt = -Infinity;
+  const warnPaused = onceEvery(CONNECTION_WARN_EVERY_MS);
   return (err, socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     // Not the client's error: Node's HTTPS server received bytes while its own back-pressure had its parser paused,
@@ -42,10 +40,8 @@ export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string 
     // so no answer can be framed after them; the connection is closed, and the operator told why.
     if (err.code === 'HPE_PAUSED') {
       socket.destroy();
-      if (performance.now() - warnedAt < PAUSED_WARN_EVERY_MS) return;
-      warnedAt = performance.now();
       const remote = (socket as Duplex & { remoteAddress?: string }).remoteAddress;
-      node.log.warn({ remote }, `closed a TLS connection from ${remote} that pipelines requests (sends them without waiting for answers): Node's HTTPS server cannot take its bytes while it holds its answers back (HPE_PAUSED); that client should not pipeline over TLS`);
+      warnPaused(() => node.log.warn({ remote }, `closed a TLS connection from ${remote} that pipelines requests (sends them without waiting for answers): Node's HTTPS server cannot take its bytes while it holds its answers back (HPE_PAUSED); that client should not pipeline over TLS`));
       return;
     }
     const [httpStatus, message] = STATUS_OF[err.code ?? ''] ?? [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
