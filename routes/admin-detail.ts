@@ -9,7 +9,7 @@ import { srvr, srvrFields, VERSION } from './admin.js';
 
 const ms3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function connectionView(c: ConnectionStats) {
+function connectionView(c: ConnectionStats & { outstanding: number }) {
   return {
     id: c.id,
     remoteAddress: c.remoteAddress,

@@ -60,7 +60,7 @@ export class ConnectionThrottle {
     // whether a route, a fast path or fastify's own error reply wrote it. A connection that closes first has nothing
     // left to resume.
     this.ServerResponse = class extends ServerResponse {
-      [COUNTED]?: boolean;
+      declare [COUNTED]?: boolean;
       override detachSocket(socket: Socket): void {
         if (this[COUNTED]) answered(socket as HttpSocket);
         super.detachSocket(socket);

@@ -13,8 +13,6 @@ export interface ConnectionStats {
   kind: 'http' | 'ws';
   establishedAt: number;
   requests: number;
-  /** Requests read and not yet answered (ZooKeeper's `queued`); set when listed. */
-  outstanding: number;
   lastOp: string;
   lastSessionId: string;
   lastResponseAt: number;
@@ -105,7 +103,6 @@ export class ConnectionRegistry {
       kind: 'http',
       establishedAt: Date.now(),
       requests: 0,
-      outstanding: 0,
       lastOp: '',
       lastSessionId: '',
       lastResponseAt: 0,
@@ -146,12 +143,12 @@ export class ConnectionRegistry {
   }
 
   /** At most `limit` connections, oldest first. */
-  list(limit: number): ConnectionStats[] {
-    const out: ConnectionStats[] = [];
+  list(limit: number): (ConnectionStats & { outstanding: number })[] {
+    const out: (ConnectionStats & { outstanding: number })[] = [];
     for (const [sock, c] of this.open) {
       if (out.length >= limit) break;
-      c.outstanding = pendingOn(sock);
-      out.push(c);
+      // Requests read and not yet answered (ZooKeeper's `queued`): the throttle keeps that count on the socket.
+      out.push({ ...c, outstanding: pendingOn(sock) });
     }
     return out;
   }
