@@ -52,14 +52,14 @@ async function srvr(url: string): Promise<{ mode: string; zxid: string } | null>
   }
 }
 
-/** Whether the node answers a plain read (a member serves none until it has caught up with its leader). */
-async function servesReads(url: string): Promise<boolean> {
+/** Whether the node serves, or will not without a leader: /v1/admin/ready's 200, or its 503 for `looking`. */
+async function servesOrLooking(url: string): Promise<boolean> {
   try {
-    const r = await fetch(`${url}/v1/znodes/`, { signal: AbortSignal.timeout(1000) });
-    await r.arrayBuffer();
-    return r.status !== 503;
+    const r = await fetch(`${url}/v1/admin/ready`, { signal: AbortSignal.timeout(1000) });
+    const body = (await r.json()) as { message?: string };
+    return r.status === 200 || /\(looking\)/.test(body.message ?? '');
   } catch {
-    return false;
+    return true; // not answering: not waited for
   }
 }
 
@@ -72,11 +72,7 @@ async function caughtUp(nodes: EnsembleNode[], among?: number[]): Promise<void> 
   const deadline = Date.now() + 5000;
   for (const n of nodes) {
     if (!n.child || (among && !among.includes(n.id))) continue;
-    while (Date.now() < deadline) {
-      const s = await srvr(n.url);
-      if (!s || s.mode === 'looking' || (await servesReads(n.url))) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    while (Date.now() < deadline && !(await servesOrLooking(n.url))) await new Promise((r) => setTimeout(r, 20));
   }
 }
 
