@@ -81,9 +81,14 @@ export const ZnodeCreateQuery = Type.Object({
   ),
 }, STRICT);
 
-export const VersionQuery = Type.Object({
-  version: Type.Optional(Type.String({ pattern: '^-?[0-9]+$', description: 'expected version (-1 = any)', examples: ['3'] })),
-  recursive: Flag('DELETE only: delete the whole subtree atomically'),
+const ExpectedVersion = Type.Optional(Type.String({ pattern: '^-?[0-9]+$', description: 'expected version (-1 = any)', examples: ['3'] }));
+
+/** PUT (setData, setACL): a compare-and-set version and nothing else, so a stray ?recursive is refused, not ignored. */
+export const VersionQuery = Type.Object({ version: ExpectedVersion }, STRICT);
+
+export const DeleteQuery = Type.Object({
+  version: ExpectedVersion,
+  recursive: Flag('delete the whole subtree atomically'),
 }, STRICT);
 
 export const IfMatchHeaders = Type.Object({

@@ -17,13 +17,15 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       summary: 'create a session',
       description: 'The timeout is negotiated into [minSessionTimeout, maxSessionTimeout] (default 30000 ms requested).',
       body: SessionCreateBody,
-      response: { 201: SessionResponse, 400: ErrorRef, 503: ErrorRef },
+      response: { 201: SessionResponse, 400: ErrorRef, 410: ErrorRef, 503: ErrorRef },
     },
     // A bare `POST /v1/sessions` (no body at all) asks for the default timeout.
     preValidation: async (req) => {
       if (req.body === undefined) req.body = {};
     },
     handler: async (req, reply) => {
+      // A ZK-Session header naming an ended session is 410 here too (API.md §4: any request carrying one).
+      requestContext(req, node);
       const s = await node.createSession(req.body?.timeoutMs);
       return reply.code(201).send(s);
     },
@@ -37,12 +39,18 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       params: SessionParams,
       response: { 200: SessionResponse, 410: ErrorRef, 503: ErrorRef },
     },
-    handler: async (req) => node.keepalive(norm(req.params.id)),
+    handler: async (req) => {
+      requestContext(req, node);
+      return node.keepalive(norm(req.params.id));
+    },
   });
 
   f.get('/v1/sessions/:id', {
     schema: { tags: ['sessions'], summary: 'a session and its ephemerals', params: SessionParams, response: { 200: SessionInfoResponse, 410: ErrorRef } },
-    handler: async (req) => node.getSession(norm(req.params.id)),
+    handler: async (req) => {
+      requestContext(req, node);
+      return node.getSession(norm(req.params.id));
+    },
   });
 
   f.delete('/v1/sessions/:id', {
@@ -54,6 +62,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       response: { 204: Type.Null(), 410: ErrorRef },
     },
     handler: async (req, reply) => {
+      requestContext(req, node);
       await node.closeSession(norm(req.params.id));
       return reply.code(204).send(null);
     },

@@ -13,6 +13,7 @@ import {
   IfMatchHeaders,
   PathStatResponse,
   VersionQuery,
+  DeleteQuery,
   ZnodeCreateQuery,
   ZnodeGetQuery,
 } from '../openapi/schemas.js';
@@ -171,7 +172,7 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
       tags: ['znodes'],
       summary: 'delete',
       description: '`If-Match`/`?version` as for PUT. `?recursive` deletes the whole subtree in one transaction (bounded: 100000 nodes).',
-      querystring: VersionQuery,
+      querystring: DeleteQuery,
       headers: IfMatchHeaders,
       response: { 204: Type.Null(), ...errors, 409: ErrorRef, 412: ErrorRef },
     },

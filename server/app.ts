@@ -24,6 +24,7 @@ import { ConnectionRegistry } from './connections.js';
 import { fastWrite } from './fast-write.js';
 import { fastGetData } from './fast-read.js';
 import { clientErrorHandler } from './raw-error.js';
+import { startInOrder } from './request-order.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -93,21 +94,29 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   );
   const app = Fastify({
     serverFactory: (handler, o) => {
-      const listener = (req: IncomingMessage, res: ServerResponse) => {
-        conns.throttle.received(req, res);
-        toOriginForm(req);
+      const run = (req: IncomingMessage, res: ServerResponse) => {
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
           handler(req, res);
         }
+      };
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
+        conns.throttle.received(req, res);
+        toOriginForm(req);
+        startInOrder(req, res, run);
       };
       // Node checks the timeouts below on this interval, so a short httpRequestTimeoutMs is checked often enough.
       const serverOptions = {
         requestTimeout: node.cfg.httpRequestTimeoutMs,
         connectionsCheckingInterval: Math.min(30_000, Math.max(50, node.cfg.httpRequestTimeoutMs / 4)),
         ServerResponse: conns.throttle.ServerResponse,
+        // Node's own answer to a request without Host is a bare 400; the onRequest hook answers it ZooKeeper-style.
+        requireHostHeader: false,
       };
       const server = tlsOptions ? createHttpsServer({ ...tlsOptions, ...serverOptions }, listener) : createServer(serverOptions, listener);
       server.prependListener('upgrade', toOriginForm);
+      // An Expect other than 100-continue: Node's own answer is a bare 417. HTTP lets a server ignore an expectation
+      // it does not know (RFC 9110 §10.1.1), so the request is served like any other.
+      server.on('checkExpectation', listener);
       // What fastify sets on a server it creates itself (its lib/server.js) and not on a factory's: without it the
       // server kept Node's 5 s keep-alive instead of fastify's 72 s, and clients met connections closed under them.
       server.keepAliveTimeout = Number(o.keepAliveTimeout ?? 72_000);
@@ -137,6 +146,46 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
 
   app.addSchema(StatSchema);
   app.addSchema(ErrorSchema);
+
+  // Before any plugin: fastify gives a plugin the error handlers its parent has when it is registered, and the
+  // swagger, docs and CORS plugins' answers must be ZooKeeper-style too.
+  app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
+    if (error instanceof ZkError) {
+      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
+      return errorReply(reply, error);
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const extra = v?.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+      if (fe.validationContext === 'querystring' && typeof extra === 'string') {
+        return errorReply(reply, new ZkError('BadArguments', `unknown query parameter ${JSON.stringify(extra)}`));
+      }
+      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${v?.instancePath ?? ''} ${v?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return errorReply(reply, new ZkError('BadArguments', `request body is larger than jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`, { httpStatus: 413 }));
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+      return errorReply(reply, new ZkError('MarshallingError', fe.message));
+    }
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return errorReply(reply, new ZkError('MarshallingError', fe.message));
+    }
+    req.log.error({ err: error, url: req.url, method: req.method }, 'unexpected error');
+    return reply.code(500).send(SYSTEM_ERROR_BODY);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    for (const [re, methods] of ALLOWED) {
+      if (re.test(path) && !methods.includes(req.method)) {
+        reply.header('Allow', methods.join(', '));
+        return errorReply(reply, new ZkError('Unimplemented', `${req.method} is not allowed on ${path}`, { httpStatus: 405 }));
+      }
+    }
+    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path}`));
+  });
 
   await app.register(swagger, {
     openapi: openapiInfo(),
@@ -175,6 +224,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
     if (closing()) return done(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
+    if (req.headers.host === undefined && req.raw.httpVersion === '1.1') return done(new ZkError('MarshallingError', 'an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)'));
     const refused = originRefusal(req.headers, node.cfg.corsAllowOrigins);
     if (refused) return done(new ZkError('NoAuth', refused));
     done();
@@ -187,10 +237,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       exposedHeaders: CORS_RESPONSE_HEADERS,
       maxAge: 600,
     };
-    // An OPTIONS that is no preflight gets the routes' 405 with Allow, as on a server without CORS, not the
-    // plugin's plain-text 400.
+    // An OPTIONS that is no preflight (a preflight names a method and an origin) gets the routes' 405 with Allow, as on
+    // a server without CORS, not the plugin's plain-text 400.
     await app.register(cors, {
-      delegator: (req, cb) => cb(null, req.method === 'OPTIONS' && !req.headers['access-control-request-method'] ? { origin: false } : allowed),
+      delegator: (req, cb) => cb(null, req.method === 'OPTIONS' && (!req.headers['access-control-request-method'] || !req.headers.origin) ? { origin: false } : allowed),
     });
   }
 
@@ -235,44 +285,6 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
     if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
     done(null, payload);
-  });
-
-  app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
-    if (error instanceof ZkError) {
-      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
-      return errorReply(reply, error);
-    }
-    const fe = error as FastifyError;
-    if (fe.validation) {
-      const v = fe.validation[0];
-      const extra = v?.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: unknown }).additionalProperty : undefined;
-      if (fe.validationContext === 'querystring' && typeof extra === 'string') {
-        return errorReply(reply, new ZkError('BadArguments', `unknown query parameter ${JSON.stringify(extra)}`));
-      }
-      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${v?.instancePath ?? ''} ${v?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
-    }
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return errorReply(reply, new ZkError('BadArguments', `request body is larger than jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`, { httpStatus: 413 }));
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return errorReply(reply, new ZkError('MarshallingError', fe.message));
-    }
-    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return errorReply(reply, new ZkError('MarshallingError', fe.message));
-    }
-    req.log.error({ err: error, url: req.url, method: req.method }, 'unexpected error');
-    return reply.code(500).send(SYSTEM_ERROR_BODY);
-  });
-
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    for (const [re, methods] of ALLOWED) {
-      if (re.test(path) && !methods.includes(req.method)) {
-        reply.header('Allow', methods.join(', '));
-        return errorReply(reply, new ZkError('Unimplemented', `${req.method} is not allowed on ${path}`, { httpStatus: 405 }));
-      }
-    }
-    return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path}`));
   });
 
   // Before the route plugins, so its response hook reaches every route.

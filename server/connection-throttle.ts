@@ -9,7 +9,10 @@ import type { Socket } from 'node:net';
 
 const PENDING = Symbol('zkgate.pending');
 const THROTTLED = Symbol('zkgate.throttled');
-/** On an answer whose request was counted: Node answers some requests itself (417 for an unknown Expect). */
+/**
+ * On an answer whose request was counted: Node may answer a request itself without handing it over (a bare 417 for
+ * an unknown Expect when no checkExpectation listener is set; app.ts sets one).
+ */
 const COUNTED = Symbol('zkgate.counted');
 
 /**
@@ -50,10 +53,11 @@ export class ConnectionThrottle {
   /** The ServerResponse class for the HTTP server: it counts each answer as Node finishes it. */
   readonly ServerResponse: typeof ServerResponse<IncomingMessage>;
 
-  /** `limit` 0: counted (for `cons`), never throttled. */
+  /** `limit` 0: counted (for `cons`), never throttled. `onAnswer`: told of every answer finished (request-order.ts). */
   constructor(
     readonly limit: number,
     private readonly onThrottle: (sock: Socket) => void,
+    onAnswer: (sock: Socket, res: ServerResponse) => void = () => {},
   ) {
     const answered = (s: HttpSocket) => this.answered(s);
     // Node calls detachSocket once per request, when its answer is finished: the one place every answer passes,
@@ -63,6 +67,7 @@ export class ConnectionThrottle {
       declare [COUNTED]?: boolean;
       override detachSocket(socket: Socket): void {
         if (this[COUNTED]) answered(socket as HttpSocket);
+        onAnswer(socket, this);
         super.detachSocket(socket);
       }
     };

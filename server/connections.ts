@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { ConnectionThrottle, pendingOn } from './connection-throttle.js';
+import { answeredInOrder } from './request-order.js';
 
 export interface ConnectionStats {
   id: number;
@@ -45,7 +46,7 @@ export class ConnectionRegistry {
   refusedPerAddress = 0;
 
   constructor(maxPendingPerConnection: number, onThrottle: (sock: Socket) => void) {
-    this.throttle = new ConnectionThrottle(maxPendingPerConnection, onThrottle);
+    this.throttle = new ConnectionThrottle(maxPendingPerConnection, onThrottle, answeredInOrder);
   }
 
   /**

@@ -32,6 +32,8 @@ export function plainRequest(node: ZkNode, req: IncomingMessage, method: string,
   // A browser's request: the routes check its origin and add the CORS headers (server/origins.ts). A client
   // certificate: the routes authenticate it (server/tls.ts), where these paths know only the address.
   if (h.origin !== undefined || (req.socket as TLSSocket).authorized === true) return undefined;
+  // Refused by the routes (an HTTP/1.1 request must name its host).
+  if (h.host === undefined) return undefined;
   if (!minZxidReached(node, h['zk-min-zxid'])) return undefined;
   return req.socket.remoteAddress;
 }

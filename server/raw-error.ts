@@ -5,12 +5,14 @@
 // the API that was not a ZooKeeper-style error (API.md §6).
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { whenIdle } from './request-order.js';
 import { ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
 import { CONNECTION_WARN_EVERY_MS, onceEvery } from './metrics.js';
 
-/** A whole HTTP/1.1 answer carrying `err`, with the headers every answer has, that closes its connection. */
-export function rawErrorResponse(node: ZkNode, err: ZkError): string {
+/** A whole HTTP/1.1 answer carrying `err`, with the headers every answer has and `extra`, that closes its connection. */
+export function rawErrorResponse(node: ZkNode, err: ZkError, extra: string[] = []): string {
   const body = JSON.stringify(err.toBody());
   const status = err.status;
   const head = [
@@ -20,14 +22,18 @@ export function rawErrorResponse(node: ZkNode, err: ZkError): string {
     `ZK-Zxid: ${node.appliedZxid}`,
     'Connection: close',
     ...(err.retryAfter === undefined ? [] : [`Retry-After: ${err.retryAfter}`]),
+    ...extra,
   ];
   return head.join('\r\n') + '\r\n\r\n' + body;
 }
 
-/** Node's parser error codes with an HTTP status of their own; every other parse failure is 400. */
-const STATUS_OF: Record<string, [status: number, message: string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'request headers are larger than the server accepts'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request was not received in time'],
+/**
+ * Node's parser error codes that say more than "not valid HTTP". The status stays 400, MarshallingError's in API.md
+ * §6's table (not HTTP's 431 or 408): clients map statuses to ZooKeeper's errors by that table.
+ */
+const MESSAGE_OF: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'request headers are larger than the server accepts',
+  ERR_HTTP_REQUEST_TIMEOUT: 'the request was not received in time',
 };
 
 /** fastify's clientErrorHandler: the answer is MarshallingError, and the connection, unreadable from here, is closed. */
@@ -44,8 +50,12 @@ export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string 
       warnPaused(() => node.log.warn({ remote }, `closed a TLS connection from ${remote} that pipelines requests (sends them without waiting for answers): Node's HTTPS server cannot take its bytes while it holds its answers back (HPE_PAUSED); that client should not pipeline over TLS`));
       return;
     }
-    const [httpStatus, message] = STATUS_OF[err.code ?? ''] ?? [400, `the request is not valid HTTP (${err.code ?? 'parse error'})`];
-    if (socket.writable) socket.write(rawErrorResponse(node, new ZkError('MarshallingError', message, { httpStatus })));
-    socket.destroy();
+    const message = MESSAGE_OF[err.code ?? ''] ?? `the request is not valid HTTP (${err.code ?? 'parse error'})`;
+    // After the answers to the requests read before it on this connection (a pipelining client), or the client would
+    // take this answer for theirs.
+    whenIdle(socket as Socket, () => {
+      if (socket.writable) socket.write(rawErrorResponse(node, new ZkError('MarshallingError', message)));
+      socket.destroy();
+    });
   };
 }

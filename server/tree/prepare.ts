@@ -62,7 +62,8 @@ export function validateCreate(op: CreateOp, req: RequestContext): CreateOp {
     throw new ZkError('BadArguments', 'ephemeral nodes need a session (ZK-Session header)', { path: op.path });
   }
   validatePath(op.path, modeIsSequential(op.mode));
-  if (op.path === '/' ) throw new ZkError('NodeExists', undefined, { path: '/' });
+  // A sequential create of / names a child of the root (/0000000000), as in ZooKeeper; a plain one is the root itself.
+  if (op.path === '/' && !modeIsSequential(op.mode)) throw new ZkError('NodeExists', undefined, { path: '/' });
   const acl: Acl[] = fixupAcl(op.acl, req.auth);
   return { ...op, acl };
 }

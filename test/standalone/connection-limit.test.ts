@@ -1,7 +1,7 @@
 // Bounds on the HTTP port's connections. maxCnxns (ZooKeeper's): at most that many open, WebSockets included; one more
 // is closed on arrival without an answer and counted in zkgate_connections_dropped_total; a freed slot is usable again.
 // maxClientCnxns (ZooKeeper's): the same, per client address, counted in zkgate_client_connections_refused_total.
-// httpRequestTimeoutMs: a request not received whole in time is answered 408 and its connection closed.
+// httpRequestTimeoutMs: a request not received whole in time is answered 400 MarshallingError and its connection closed.
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
@@ -143,7 +143,7 @@ t.test('connections closed on arrival are logged once per 10 s, naming the bound
   );
 });
 
-t.test('httpRequestTimeoutMs: a request whose body never finishes gets 408 and its connection is closed', async (t) => {
+t.test('httpRequestTimeoutMs: a request whose body never finishes gets 400 MarshallingError and its connection is closed', async (t) => {
   const s = await startTestServer({ httpRequestTimeoutMs: 300 });
   t.teardown(() => s.destroy());
   const slow = await RawClient.open(s.port);
@@ -155,7 +155,7 @@ t.test('httpRequestTimeoutMs: a request whose body never finishes gets 408 and i
   const startedAt = Date.now();
   await slow.closed;
   t.ok(Date.now() - startedAt < 10_000, `closed after ${Date.now() - startedAt} ms`);
-  t.match(got, /^HTTP\/1\.1 408 /, 'answered 408');
+  t.match(got, /^HTTP\/1\.1 400 /, 'answered 400');
   t.match(got, /"error":"MarshallingError".*"message":"the request was not received in time"/s, 'with a ZooKeeper-style error');
   const check = await RawClient.open(s.port);
   t.teardown(() => check.sock.destroy());

@@ -4,6 +4,18 @@ import { serverFor } from './http.js';
 
 const { zk } = await serverFor(t);
 
+t.test('a sequential create of / names a child of the root, as ZooKeeper does; a plain one is NodeExists', async (t) => {
+  const { zk: fresh } = await serverFor(t);
+  t.equal((await fresh.create('/')).status, 409, 'the root exists');
+  const r = await fresh.create('/', 'x', 'sequential');
+  t.equal(r.status, 201);
+  t.equal(r.body.path, '/0000000000', "the suffix is the root's count of children ever created");
+  const m = await fresh.multi([{ op: 'create', path: '/', mode: 'PERSISTENT_SEQUENTIAL' }]);
+  t.equal(m.status, 200);
+  t.equal(m.body.results[0].path, '/0000000001');
+  t.same((await fresh.children('/')).body.children, ['0000000000', '0000000001', 'zookeeper']);
+});
+
 t.test('create answers 201 with the path, stat, Location and ETag', async (t) => {
   const r = await zk.create('/c-plain', 'v');
   t.equal(r.status, 201);

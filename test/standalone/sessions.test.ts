@@ -142,6 +142,7 @@ t.test('any request in an unknown or closed session is 410 and changes nothing',
   await zk.create('/se-guard', 'orig');
   const closed = await zk.session(5000);
   await zk.call('DELETE', `/v1/sessions/${closed}`);
+  const other = await zk.session(5000);
   for (const sid of ['0xdeadbeef', closed]) {
     const dead = zk.with({ 'zk-session': sid });
     const attempts = [
@@ -153,6 +154,11 @@ t.test('any request in an unknown or closed session is 410 and changes nothing',
       await dead.setAcl('/se-guard', [{ scheme: 'world', id: 'anyone', perms: 'r' }]),
       await dead.get('/se-guard'),
       await dead.call('POST', '/v1/sync'),
+      // The session routes too, whatever session their URL names.
+      await dead.call('POST', '/v1/sessions', { body: {} }),
+      await dead.call('GET', `/v1/sessions/${other}`),
+      await dead.call('POST', `/v1/sessions/${other}/keepalive`),
+      await dead.call('DELETE', `/v1/sessions/${other}`),
     ];
     for (const r of attempts) {
       t.equal(r.status, 410, `${sid}`);
@@ -164,6 +170,7 @@ t.test('any request in an unknown or closed session is 410 and changes nothing',
   t.equal(g.body.stat.version, 0);
   t.equal(g.body.stat.aversion, 0);
   for (const p of ['/se-guard-new', '/se-guard-eph', '/se-guard-multi']) t.equal((await zk.stat(p)).status, 404, p);
+  t.equal((await zk.call('GET', `/v1/sessions/${other}`)).status, 200, 'the other session was not closed');
 });
 
 t.test('a session survives a restart on the same dataDir, then expires on schedule', async (t) => {
