@@ -211,6 +211,11 @@ export class Connection extends EventEmitter {
         if (!(e instanceof ZkClientError) || e.zkName !== 'Unimplemented') throw e;
       }
     }
+    await this.watchEach(ws, keys, since);
+  }
+
+  /** One watch frame per key (from `since` when a zxid was seen); a watch the server refuses is dead. */
+  private async watchEach(ws: WebSocket, keys: { path: string; kind: WatchKind }[], since: number): Promise<void> {
     await Promise.all(
       keys.map((k) =>
         this.sendOn(ws, { op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
@@ -243,9 +248,19 @@ export class Connection extends EventEmitter {
           chained = false;
         }
       }
-      const r = await this.sendOn(ws, frame, true);
-      const results = (r.results ?? []) as Frame[];
       held.push(...batch);
+      let results: Frame[];
+      try {
+        results = ((await this.sendOn(ws, frame, true)).results ?? []) as Frame[];
+      } catch (e) {
+        // A batch whose reply would pass the server's wsMaxReplyBytes is refused whole, the held frames with it:
+        // its watches are re-armed one frame each, with the fallback's resync risk (above).
+        if (!(e instanceof ZkClientError) || e.zkName !== 'BadArguments' || held.length < 2) throw e;
+        await this.watchEach(ws, held, since);
+        held = [];
+        chained = false;
+        continue;
+      }
       held.forEach((k, j) => {
         const res = results[j];
         if (res?.ok !== true) this.refused(k, ZkClientError.fromBody(0, (res ?? {}) as { error?: never; message?: string }));

@@ -58,7 +58,9 @@ export const ResumeRequest = Type.Object(
           'resumes all held watches and its own as one, as if they had been in that one frame, and its reply has the ' +
           'results of all of them in the order sent. Every frame of a batch has the same sinceZxid. A held frame past ' +
           'wsMaxWatchesPerConnection watches or wsMaxResumeBytes bytes, or with another sinceZxid, is refused with ' +
-          'BadArguments and not held; what was held stays. Other frames between them are handled as usual',
+          'BadArguments and not held; what was held stays. A completing frame whose reply would pass wsMaxReplyBytes ' +
+          'is refused with BadArguments, and nothing of the batch is armed or held. Other frames between them are ' +
+          'handled as usual',
       }),
     ),
   },

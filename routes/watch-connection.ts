@@ -12,6 +12,7 @@ import type { ZkNode } from '../server/node.js';
 import { DeliveredEvents, type EventId } from '../server/watches/delivered.js';
 import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../server/watches/hub.js';
 import type { WatchKind } from '../server/watches/registry.js';
+import type { Change } from '../server/watches/history.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { encodeData } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
@@ -41,6 +42,13 @@ function zxidOf(raw: string | number): number {
   return z;
 }
 
+/** An unknown op for an error message: bounded, and never a walk of what a client nested (JSON.stringify recurses). */
+function describeOp(op: unknown): string {
+  if (typeof op === 'string') return JSON.stringify(op.length > 64 ? `${op.slice(0, 64)}…` : op);
+  if (op === undefined) return '(none)';
+  return `of type ${op === null ? 'null' : Array.isArray(op) ? 'array' : typeof op}`;
+}
+
 let nextId = 1;
 
 export class WatchConnection implements WatchSink {
@@ -48,11 +56,16 @@ export class WatchConnection implements WatchSink {
   readonly openedAt = Date.now();
   sessionId: string | null = null;
   readonly delivered: DeliveredEvents;
-  /** Frames received while an earlier one waits (deferred registration): handled in arrival order. */
-  private readonly queue: string[] = [];
+  /**
+   * Frames received while an earlier one waits (deferred registration): handled in arrival order. `null` is a binary
+   * frame, refused in its turn so that its error does not overtake an earlier frame's reply.
+   */
+  private readonly queue: { text: string | null; bytes: number }[] = [];
   private queuedBytes = 0;
   private waiting = false;
   private waitToken = 0;
+  /** Cancels the wake-up a deferred frame left with the hub (see wait). */
+  private cancelWake: (() => void) | undefined;
   /** The session a follower has just caught up for (awaitSession), and the error if it could not. */
   private caughtUp: { sid: string; error?: unknown } | null = null;
   private deferredAt = 0;
@@ -150,13 +163,9 @@ export class WatchConnection implements WatchSink {
     if (this.closed) return;
     this.framesIn++;
     this.alive();
-    if (isBinary) {
-      this.sendError(null, new ZkError('MarshallingError', 'frames are JSON text; got a binary frame'));
-      return;
-    }
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8');
-    this.queue.push(text);
-    this.queuedBytes += text.length;
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+    this.queue.push({ text: isBinary ? null : bytes.toString('utf8'), bytes: bytes.length });
+    this.queuedBytes += bytes.length;
     if (this.queuedBytes > this.node.cfg.wsMaxBufferedBytes) {
       this.close(1008, 'too many frames waiting to be handled');
       return;
@@ -180,8 +189,8 @@ export class WatchConnection implements WatchSink {
 
   private pump(): void {
     while (!this.waiting && !this.closed && this.queue.length > 0) {
-      const text = this.queue[0] as string;
-      const h = this.handle(text);
+      const { text, bytes } = this.queue[0] as { text: string | null; bytes: number };
+      const h = text === null ? this.binary() : this.handle(text);
       if (h === 'pending') return;
       if (h === 'defer') {
         this.wait();
@@ -190,41 +199,48 @@ export class WatchConnection implements WatchSink {
       // Handling may have closed the connection (slow consumer), which empties the queue.
       if (this.closed) return;
       this.queue.shift();
-      this.queuedBytes -= text.length;
+      this.queuedBytes -= bytes;
       this.deferredAt = 0;
     }
   }
 
-  /** Stops reading until the next commit (or the ZK-Min-Zxid-style deadline), then retries the head frame. */
+  private binary(): Handled {
+    this.sendError(null, new ZkError('MarshallingError', 'frames are JSON text; got a binary frame'));
+    return 'done';
+  }
+
+  /**
+   * Handles no frame until the next commit (or the ZK-Min-Zxid-style deadline), then retries the head frame. The socket
+   * is still read meanwhile: its pongs keep a bound session alive (a client waiting on the server is not a silent one),
+   * and frames that arrive queue up to wsMaxBufferedBytes (see onMessage).
+   */
   private wait(): void {
     this.waiting = true;
     if (this.deferredAt === 0) this.deferredAt = performance.now();
-    this.ws.pause();
     const token = ++this.waitToken;
     const wake = () => {
       if (token !== this.waitToken || this.closed) return;
       this.waitToken++;
       clearTimeout(timer);
+      this.cancelWake?.();
+      this.cancelWake = undefined;
       this.waiting = false;
-      this.ws.resume();
       this.safePump();
     };
     const timer = setTimeout(wake, this.node.cfg.minZxidWaitMs);
     timer.unref();
-    this.hub.afterNextCommit(wake);
+    this.cancelWake = this.hub.afterNextCommit(wake);
   }
 
-  /** Stops reading until `p` settles, then retries the head frame with `caughtUp` set for `sid`. */
+  /** Handles no frame until `p` settles (reading goes on, as in wait), then retries the head frame with `caughtUp` set for `sid`. */
   private catchUp(sid: string, p: Promise<unknown>): void {
     this.waiting = true;
-    this.ws.pause();
     const token = ++this.waitToken;
     const wake = (error?: unknown) => {
       if (token !== this.waitToken || this.closed) return;
       this.waitToken++;
       this.caughtUp = { sid, error };
       this.waiting = false;
-      this.ws.resume();
       this.safePump();
     };
     p.then(
@@ -271,7 +287,7 @@ export class WatchConnection implements WatchSink {
           this.send({ id, ok: true, zxid: String(this.node.appliedZxid) });
           return 'done';
         default:
-          throw new ZkError('Unimplemented', `unknown op ${JSON.stringify(m.op)} (watch, resume, unwatch, session, ping)`);
+          throw new ZkError('Unimplemented', `unknown op ${describeOp(m.op)} (watch, resume, unwatch, session, ping)`);
       }
     } catch (e) {
       if (e instanceof ZkError) this.sendError(id, e);
@@ -312,32 +328,61 @@ export class WatchConnection implements WatchSink {
    */
   private opResume(id: FrameId, m: ResumeFrame): Handled {
     this.sameSince(m.sinceZxid);
-    const since = this.sinceOf(m.sinceZxid);
+    const since = this.sinceOf(m.sinceZxid) as number;
     if (!this.hub.ready(since)) return 'defer';
     // Taken only now: a frame refused or deferred above leaves the held batch as it was.
     const watches = this.held ? [...this.held.watches, ...m.watches] : m.watches;
     this.held = null;
+    const roots = new Set(watches.filter((w) => w.kind === 'persistentRecursive').map((w) => w.path));
+    const subtrees = roots.size > 1 ? this.hub.history.forSubtrees(roots, since) : undefined;
     const missed = new Map<string, EventId>();
     const resyncs: string[] = [];
     const results: Record<string, unknown>[] = [];
+    // A watch listed twice is read and armed once, and its one result repeated; the reply is bounded as it grows.
+    const once = new Map<string, { result: Record<string, unknown>; bytes: number }>();
+    const armed: ResumeWatch[] = [];
+    const maxBytes = this.node.cfg.wsMaxReplyBytes;
+    let bytes = 0;
     for (const w of watches) {
-      try {
-        validatePath(w.path);
-        const st = this.hub.watch(this, w.path, w.kind, since);
-        if (st === 'defer') throw new Error('a watch deferred after the hub said it was ready');
-        for (const e of st.missed) missed.set(`${e.zxid} ${e.type} ${e.path}`, e);
-        if (st.resync) resyncs.push(w.path);
-        results.push(this.reply(undefined, w.kind, st, w.encoding === 'base64'));
-      } catch (e) {
-        if (!(e instanceof ZkError)) throw e;
-        results.push({ ok: false, ...e.toBody() });
+      const key = `${w.kind} ${w.encoding === 'base64' ? 'b' : 'u'} ${w.path}`;
+      let r = once.get(key);
+      if (!r) {
+        const result = this.resumeOne(w, since, w.kind === 'persistentRecursive' && subtrees ? (subtrees.get(w.path) ?? []) : undefined, missed, resyncs, armed);
+        r = { result, bytes: Buffer.byteLength(JSON.stringify(result)) + 1 };
+        once.set(key, r);
       }
+      bytes += r.bytes;
+      if (bytes > maxBytes && results.length > 0) {
+        for (const a of armed) this.hub.unwatch(this, a.path, a.kind);
+        throw new ZkError(
+          'BadArguments',
+          `the reply to this resume would be larger than wsMaxReplyBytes (${maxBytes} bytes): none of its ${watches.length} watches was armed, and no resume frame is held; resume them in smaller batches`,
+        );
+      }
+      results.push(r.result);
     }
     // A stable sort: events of one zxid keep the order their watches gave them.
     for (const e of [...missed.values()].sort((a, b) => a.zxid - b.zxid)) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
     for (const path of resyncs) this.send({ type: 'resync', path });
     this.send({ id, ok: true, zxid: String(this.node.appliedZxid), results });
     return 'done';
+  }
+
+  /** One watch of a resume batch: its reply or error, its missed events and resync gathered, and noted if armed anew. */
+  private resumeOne(w: ResumeWatch, since: number, subtree: Change[] | undefined, missed: Map<string, EventId>, resyncs: string[], armed: ResumeWatch[]): Record<string, unknown> {
+    try {
+      validatePath(w.path);
+      const had = this.hub.registry.has(this, w.path, w.kind);
+      const st = this.hub.watch(this, w.path, w.kind, since, subtree);
+      if (st === 'defer') throw new Error('a watch deferred after the hub said it was ready');
+      if (!had && this.hub.registry.has(this, w.path, w.kind)) armed.push(w);
+      for (const e of st.missed) missed.set(`${e.zxid} ${e.type} ${e.path}`, e);
+      if (st.resync) resyncs.push(w.path);
+      return this.reply(undefined, w.kind, st, w.encoding === 'base64');
+    } catch (e) {
+      if (!(e instanceof ZkError)) throw e;
+      return { ok: false, ...e.toBody() };
+    }
   }
 
   /**
@@ -394,6 +439,8 @@ export class WatchConnection implements WatchSink {
 
   private opSession(id: FrameId, raw: string): Handled {
     const sid = sessionIdOf(raw, 'sessionId');
+    // '' is "no session" in a ZK-Session header; here a session must be named.
+    if (sid === '') throw new ZkError('BadArguments', 'sessionId must be a session id (0x and up to 16 hex digits), got an empty one');
     this.node.requireSessionKeeper();
     const caught = this.caughtUp?.sid === sid ? this.caughtUp : null;
     this.caughtUp = null;
@@ -449,6 +496,8 @@ export class WatchConnection implements WatchSink {
     this.closed = true;
     clearTimeout(this.pingTimer);
     this.waitToken++;
+    this.cancelWake?.();
+    this.cancelWake = undefined;
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.held = null;

@@ -33,7 +33,7 @@ Server → client: \`WatchReply\` \`{id, ok:true, zxid, stat, data?|children?}\`
 Events need READ on the changed node (the parent for NodeChildrenChanged), as in ZooKeeper 3.8.4+. With \`sinceZxid\`, missed
 changes are sent before the reply. \`Authorization: Basic\` on the upgrade authenticates the connection. Limits (server/config.ts):
 wsMaxConnections, wsMaxConnectionsPerIp (503 on the upgrade), wsMaxWatchesPerConnection, wsMaxFrameBytes (close 1009),
-wsMaxBufferedBytes (a slow reader is closed with 1008), wsMaxResumeBytes (resume frames held with more:true). A plain GET without the upgrade is 426.`;
+wsMaxBufferedBytes (a slow reader is closed with 1008), wsMaxResumeBytes (resume frames held with more:true), wsMaxReplyBytes (a resume batch's reply). A plain GET without the upgrade is 400 BadArguments with \`Upgrade: websocket\`.`;
 
 export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>): Promise<WatchRoutes> {
   const cfg = node.cfg;
@@ -49,6 +49,17 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     closeTimeout: cfg.wsCloseGraceMs,
   };
   const wss = new WebSocketServer(options);
+  // A handshake ws refuses (a method other than GET, a missing or bad Sec-WebSocket-Key or -Version, an Upgrade other
+  // than websocket): ws's own answer is text/html; this one is ZooKeeper-style, as every other refusal.
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+    const method = req.method !== 'GET';
+    const e = method
+      ? new ZkError('Unimplemented', `${req.method} is not allowed on /v1/watch: a WebSocket upgrade is a GET`, { httpStatus: 405 })
+      : new ZkError('BadArguments', `not a WebSocket upgrade ws can accept: ${err.message}`);
+    const extra = method ? ['Allow: GET'] : /Sec-WebSocket-Version/.test(err.message) ? ['Sec-WebSocket-Version: 13, 8'] : [];
+    if (socket.writable) socket.end(rawErrorResponse(node, e, extra));
+    else socket.destroy();
+  });
   const conns = new Set<WatchConnection>();
   const perIp = new Map<string, number>();
   let sockets = 0;
@@ -59,6 +70,12 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
     const path = (req.url ?? '').split('?')[0];
     const ip = req.socket.remoteAddress ?? '';
     try {
+      // Node hands every request with an Upgrade header here, whatever it asks for; Node 20 cannot give one back to be
+      // served as plain HTTP/1.1. `curl --http2` over http:// sends Upgrade: h2c.
+      const upgrade = String(req.headers.upgrade ?? '');
+      if (!/(^|[\s,])websocket($|[\s,])/i.test(upgrade)) {
+        throw new ZkError('BadArguments', `this server does not switch to ${JSON.stringify(upgrade.slice(0, 40))}: send the request without an Upgrade header (curl: --http1.1, not --http2, over http://)`);
+      }
       if (path !== '/v1/watch') throw new ZkError('Unimplemented', `no WebSocket endpoint at ${path}`);
       const refused = originRefusal(req.headers, cfg.corsAllowOrigins);
       if (refused) throw new ZkError('NoAuth', refused);
@@ -97,11 +114,12 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         upgrade: Type.Optional(Type.String({ description: 'websocket', examples: ['websocket'] })),
         authorization: Type.Optional(Type.String({ description: 'Basic user:password, authenticates the connection as digest:user' })),
       }),
-      response: { 101: Type.Null({ description: 'Switching Protocols: frames as described' }), 426: ErrorRef, 503: ErrorRef },
+      response: { 101: Type.Null({ description: 'Switching Protocols: frames as described' }), 400: ErrorRef, 503: ErrorRef },
     },
     handler: async (_req, reply) => {
       reply.header('Upgrade', 'websocket');
-      throw new ZkError('BadArguments', 'GET /v1/watch must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)', { httpStatus: 426 });
+      // BadArguments is 400 in API.md §6's table; the Upgrade header says what HTTP's 426 would.
+      throw new ZkError('BadArguments', 'GET /v1/watch must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)');
     },
   });
 

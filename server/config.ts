@@ -118,6 +118,11 @@ export interface Config {
   wsMaxBufferedBytes: number;
   /** Bytes of resume frames (more:true) one connection may hold until the frame that completes them; past it BadArguments. */
   wsMaxResumeBytes: number;
+  /**
+   * Bytes of the one reply to a resume batch (every watch's state, data or children included); a batch whose reply
+   * would be larger is refused with BadArguments and none of its watches armed. One watch's reply alone may be larger.
+   */
+  wsMaxReplyBytes: number;
   /** Latest events a connection remembers having received, so a watch resumed on it does not send them again. */
   wsMaxRememberedEvents: number;
   /** Ping interval of a connection not bound to a session (bound ones are pinged every third of the session timeout). */
@@ -209,6 +214,7 @@ export function defaultConfig(): Config {
     wsMaxFrameBytes: 16 * 1024,
     wsMaxBufferedBytes: 1024 * 1024,
     wsMaxResumeBytes: 1024 * 1024,
+    wsMaxReplyBytes: 16 * 1024 * 1024,
     wsMaxRememberedEvents: 1024,
     wsPingIntervalMs: 30000,
     wsCloseGraceMs: 2000,
@@ -415,6 +421,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
       case 'wsMaxFrameBytes':
       case 'wsMaxBufferedBytes':
       case 'wsMaxResumeBytes':
+      case 'wsMaxReplyBytes':
         cfg[key] = int(key, value, 1024, 1024 * 1024 * 1024);
         break;
       case 'wsPingIntervalMs':

@@ -1,6 +1,6 @@
 // The recent-change history that lets a persistent watch resumed with sinceZxid replay what it missed: the last
 // N triggers in zxid order (a ring), indexed by path; `floorZxid` says how far back it is complete.
-import { isWithin } from '../tree/paths.js';
+import { isWithin, parentOf } from '../tree/paths.js';
 import type { Acl, WatchEventType } from '../tree/types.js';
 
 export interface Change {
@@ -79,11 +79,45 @@ export class ChangeHistory {
   /** Changes at or below `root` after `zxid`, in zxid order (ring order). */
   forSubtree(root: string, zxid: number): Change[] {
     const out: Change[] = [];
-    for (let i = 0; i < this.size; i++) {
+    for (let i = this.firstAfter(zxid); i < this.size; i++) {
       const c = this.ring[(this.head + i) % this.maxEvents] as Change;
-      if (c.zxid > zxid && isWithin(c.path, root)) out.push(c);
+      if (isWithin(c.path, root)) out.push(c);
     }
     return out;
+  }
+
+  /**
+   * forSubtree for many roots in one pass over the history: each change is matched against its own ancestors, so a
+   * resume of thousands of recursive watches costs the history times the paths' depth, not times the watches.
+   */
+  forSubtrees(roots: ReadonlySet<string>, zxid: number): Map<string, Change[]> {
+    const out = new Map<string, Change[]>();
+    for (let i = this.firstAfter(zxid); i < this.size; i++) {
+      const c = this.ring[(this.head + i) % this.maxEvents] as Change;
+      let p = c.path;
+      for (;;) {
+        if (roots.has(p)) {
+          let list = out.get(p);
+          if (!list) out.set(p, (list = []));
+          list.push(c);
+        }
+        if (p === '/') break;
+        p = parentOf(p);
+      }
+    }
+    return out;
+  }
+
+  /** Ring position (0 = oldest) of the first change after `zxid`: the ring is in zxid order. */
+  private firstAfter(zxid: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.ring[(this.head + mid) % this.maxEvents] as Change).zxid > zxid) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   private evictOldest(): void {

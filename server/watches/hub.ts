@@ -8,7 +8,7 @@ import type { Committed } from '../pipeline.js';
 import type { ZkNode } from '../node.js';
 import { BlockingReads } from './blocking.js';
 import type { DeliveredEvents, EventId } from './delivered.js';
-import { ChangeHistory } from './history.js';
+import { ChangeHistory, type Change } from './history.js';
 import { WatchRegistry, type WatchKind } from './registry.js';
 import { resume, type MissedEvent } from './resume.js';
 
@@ -64,7 +64,7 @@ export class WatchHub<S extends WatchSink> {
   readonly history: ChangeHistory;
   readonly blocking: BlockingReads;
   private readonly bySession = new Map<string, Set<S>>();
-  private afterCommit: (() => void)[] = [];
+  private afterCommit = new Set<() => void>();
 
   constructor(private readonly node: ZkNode) {
     const cfg = node.cfg;
@@ -87,16 +87,20 @@ export class WatchHub<S extends WatchSink> {
     return this.node.store.lastZxid() <= this.node.appliedZxid;
   }
 
-  /** Runs `cb` synchronously right after the next commit's events went out, when the snapshot is consistent. */
-  afterNextCommit(cb: () => void): void {
-    this.afterCommit.push(cb);
+  /**
+   * Runs `cb` synchronously right after the next commit's events went out, when the snapshot is consistent. Returns
+   * its cancellation: a waiter that gives up first must not stay here until some commit comes.
+   */
+  afterNextCommit(cb: () => void): () => void {
+    this.afterCommit.add(cb);
+    return () => this.afterCommit.delete(cb);
   }
 
   /**
    * Reads the node and arms the watch in one synchronous step (no commit can fall between them), or 'defer' when
    * that cannot be done right now. Throws ZkError for what the client must be told.
    */
-  watch(sink: S, path: string, kind: WatchKind, since: number | undefined): WatchState | 'defer' {
+  watch(sink: S, path: string, kind: WatchKind, since: number | undefined, subtree?: Change[]): WatchState | 'defer' {
     this.node.requireCurrentTree();
     if (!this.ready(since)) return 'defer';
     const zxid = this.node.appliedZxid;
@@ -120,6 +124,7 @@ export class WatchHub<S extends WatchSink> {
             history: this.history,
             canRead: (c) => aclAllows(c.acl, PERM_BITS.r, sink.auth),
             delivered: sink.delivered,
+            subtree,
           });
     if (r.arm) this.registry.add(sink, path, kind);
     const children = rec && kind !== 'data' && kind !== 'exists' ? store.childNames(path) : undefined;
@@ -159,9 +164,9 @@ export class WatchHub<S extends WatchSink> {
         this.bySession.delete(e.id);
       }
     }
-    if (this.afterCommit.length === 0) return;
+    if (this.afterCommit.size === 0) return;
     const cbs = this.afterCommit;
-    this.afterCommit = [];
+    this.afterCommit = new Set();
     for (const cb of cbs) cb();
   }
 

@@ -35,6 +35,8 @@ export interface ResumeInput {
   canRead: (c: Change) => boolean;
   /** What the watching connection has received so far. */
   delivered: Pick<DeliveredEvents, 'mark' | 'has'>;
+  /** The history's changes at or below `path` after `since`, when a batch has gathered them already (forSubtrees). */
+  subtree?: Change[];
 }
 
 /** pzxid of the nearest existing ancestor: any create or delete at or below a missing path after z moves it past z. */
@@ -122,7 +124,7 @@ function missed(i: ResumeInput): Resume {
     }
     case 'persistentRecursive': {
       if (!history.covers(since)) return { events: [], resync: true, arm: true };
-      const events = history.forSubtree(path, since).filter((c) => c.type !== 'NodeChildrenChanged' && i.canRead(c));
+      const events = (i.subtree ?? history.forSubtree(path, since)).filter((c) => c.type !== 'NodeChildrenChanged' && i.canRead(c));
       return { events, resync: false, arm: true };
     }
   }

@@ -291,3 +291,16 @@ t.test('a server that will not hold all the resume frames gets the refused one w
   await eventually(() => fired.length, (n) => n >= 3);
   t.same(fired.at(-1)?.split('@')[0], last, 'the frames after it are armed too');
 });
+
+t.test('a server that refuses the whole batch for the size of its reply gets the watches one frame each, and every one is armed again', async (t) => {
+  // 400 results of ~300 bytes pass 64 KiB: the completing frame is refused, the held frames with it.
+  const { w, admin, paths, fired, missTwo } = await manyWatches(t, { wsMaxReplyBytes: 64 * 1024 });
+  const [first, last] = [paths[0] as string, paths[399] as string];
+  // Older first in the order the watches are re-armed: one frame each, neither replay passes the other's change.
+  t.same(fired, await missTwo(first, last), 'both missed changes');
+  await admin.setData(first, 'y');
+  await admin.setData(last, 'y');
+  await eventually(() => fired.length, (n) => n >= 4);
+  t.same(fired.slice(2).map((e) => e.split('@')[0]), [first, last], 'watches from the first and the last frame are armed again');
+  t.equal(w.state, 'SyncConnected');
+});

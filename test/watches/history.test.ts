@@ -2,7 +2,8 @@
 // of which the newest maxEvents are kept, the floor rising to each evicted change's zxid. After any sequence of
 // records (zxids in order, repeats allowed, paths nested; a ring of 70 so that one path's list is compacted after 64
 // evictions) and resets, every query answers as the model does: the
-// changes to a path or below a root after a zxid, in order, with their fields; covers, length and floorZxid.
+// changes to a path or below a root after a zxid, in order, with their fields (below every root at once too, as a
+// resume batch asks); covers, length and floorZxid.
 import t from 'tap';
 import fc from 'fast-check';
 import { ChangeHistory, type Change } from '../../server/watches/history.js';
@@ -74,6 +75,11 @@ for (const [name, maxes, cmdLists, numRuns] of cases) t.test(`answers every quer
           const since = zxid - c.back;
           if (JSON.stringify(h.forPath(p, since)) !== JSON.stringify(m.kept.filter((x) => x.path === p && x.zxid > since))) return false;
           if (JSON.stringify(h.forSubtree(p, since)) !== JSON.stringify(m.kept.filter((x) => x.zxid > since && isWithin(x.path, p)))) return false;
+          // The batched scan of a resume: for every root at once, each root's list as forSubtree's.
+          const all = h.forSubtrees(new Set(PATHS), since);
+          for (const r of PATHS) {
+            if (JSON.stringify(all.get(r) ?? []) !== JSON.stringify(m.kept.filter((x) => x.zxid > since && isWithin(x.path, r)))) return false;
+          }
           if (h.covers(since) !== since >= m.floorZxid) return false;
           checked++;
         }

@@ -143,9 +143,9 @@ t.test('connections from one address are capped (503 on the upgrade)', async (t)
   open.push(await WatchClient.open(base));
 });
 
-t.test('GET /v1/watch without an upgrade is 426; other upgrade paths are refused', async (t) => {
+t.test('GET /v1/watch without an upgrade is 400 BadArguments naming the upgrade; other upgrade paths are refused', async (t) => {
   const r = await http(base, 'GET', '/v1/watch');
-  t.equal(r.status, 426);
+  t.equal(r.status, 400);
   t.equal(r.headers.get('upgrade'), 'websocket');
   t.equal(r.body.error, 'BadArguments');
   const ws = new WebSocket(base.replace('http', 'ws') + '/v1/other');
