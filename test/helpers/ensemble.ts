@@ -77,6 +77,39 @@ async function caughtUp(nodes: EnsembleNode[], among?: number[]): Promise<void> 
 }
 
 export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> {
+  // Test files run side by side (tap's jobs), each picking ports at random: two may pick the same one between
+  // choosing and binding it. The loser exits with EADDRINUSE, or, worse, its URL answers from the other file's
+  // server. Either is found here, and the whole ensemble starts again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    const ens = await ensembleOnFreshPorts(o);
+    let clash: string | undefined;
+    try {
+      await Promise.all(ens.nodes.map((n) => ens.start(n.id)));
+      clash = await portTakenByOther(ens);
+    } catch (e) {
+      if (!/EADDRINUSE/.test(String(e))) {
+        await ens.destroy();
+        throw e;
+      }
+      clash = String(e).split('\n')[0];
+    }
+    if (clash === undefined) return ens;
+    await ens.destroy();
+    if (attempt === 3) throw new Error(`an ensemble's ports were taken by other processes three times; the last: ${clash}`);
+    process.stderr.write(`[ensemble] starting again on fresh ports: ${clash}\n`);
+  }
+}
+
+/** Which node's HTTP port answers for another process (by the pid its envi reports), if any. */
+async function portTakenByOther(ens: Ensemble): Promise<string | undefined> {
+  for (const n of ens.nodes) {
+    const envi = (await (await fetch(`${n.url}/v1/admin/envi`)).json()) as { pid?: number };
+    if (envi.pid !== n.child?.proc.pid) return `node ${n.id}'s port ${n.httpPort} is served by pid ${envi.pid}, not by it (${n.child?.proc.pid})`;
+  }
+  return undefined;
+}
+
+async function ensembleOnFreshPorts(o: EnsembleOptions): Promise<Ensemble> {
   const size = o.size ?? 3;
   const root = tempDir('zkgate-ens-');
   const nodes: EnsembleNode[] = [];
@@ -163,7 +196,6 @@ export async function startEnsemble(o: EnsembleOptions = {}): Promise<Ensemble> 
       rmSync(root, { recursive: true, force: true });
     },
   };
-  await Promise.all(nodes.map((n) => ens.start(n.id)));
   return ens;
 }
 
