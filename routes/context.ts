@@ -40,13 +40,18 @@ export function requestAuth(headers: IncomingHttpHeaders, socket: Socket, ip: st
 
 export function requestContext(req: FastifyRequest, node: ZkNode): RequestContext {
   const auth = requestAuth(req.headers, req.raw.socket, req.ip, node);
+  return { auth, session: requestSession(req, node) };
+}
+
+/** The request's ZK-Session, checked (410 for an ended one) and touched; '' for none. */
+export function requestSession(req: FastifyRequest, node: ZkNode): string {
   const raw = req.headers['zk-session'];
   const session = typeof raw === 'string' ? sessionIdOf(raw) : '';
   if (session) {
     node.checkSession(session);
     node.sessions.touch(session);
   }
-  return { auth, session };
+  return session;
 }
 
 /** `?flag`, `?flag=1`, `?flag=true` are on; absent, `false` or `0` are off. */

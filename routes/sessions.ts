@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
 import { ErrorRef, SessionCreateBody, SessionInfoResponse, SessionParams, SessionResponse, SyncResponse } from '../openapi/schemas.js';
-import { requestContext } from './context.js';
+import { requestSession } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
 
 export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
@@ -25,7 +25,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
     },
     handler: async (req, reply) => {
       // A ZK-Session header naming an ended session is 410 here too (API.md §4: any request carrying one).
-      requestContext(req, node);
+      requestSession(req, node);
       const s = await node.createSession(req.body?.timeoutMs);
       return reply.code(201).send(s);
     },
@@ -40,7 +40,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       response: { 200: SessionResponse, 410: ErrorRef, 503: ErrorRef },
     },
     handler: async (req) => {
-      requestContext(req, node);
+      requestSession(req, node);
       return node.keepalive(norm(req.params.id));
     },
   });
@@ -48,7 +48,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
   f.get('/v1/sessions/:id', {
     schema: { tags: ['sessions'], summary: 'a session and its ephemerals', params: SessionParams, response: { 200: SessionInfoResponse, 410: ErrorRef } },
     handler: async (req) => {
-      requestContext(req, node);
+      requestSession(req, node);
       return node.getSession(norm(req.params.id));
     },
   });
@@ -62,7 +62,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       response: { 204: Type.Null(), 410: ErrorRef },
     },
     handler: async (req, reply) => {
-      requestContext(req, node);
+      requestSession(req, node);
       await node.closeSession(norm(req.params.id));
       return reply.code(204).send(null);
     },
@@ -76,7 +76,7 @@ export const sessionRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, {
       response: { 200: SyncResponse, 410: ErrorRef, 503: ErrorRef },
     },
     handler: async (req) => {
-      requestContext(req, node);
+      requestSession(req, node);
       return { zxid: String(await node.linearize('sync')) };
     },
   });
