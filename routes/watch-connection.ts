@@ -301,11 +301,15 @@ export class WatchConnection implements WatchSink {
 
   /** sinceZxid as a number, undefined when absent; throws when this node has waited too long to reach it. */
   private sinceOf(raw: string | number | undefined): number | undefined {
-    const since = raw === undefined ? undefined : zxidOf(raw);
-    if (since !== undefined && since > this.node.appliedZxid && performance.now() - (this.deferredAt || performance.now()) >= this.node.cfg.minZxidWaitMs) {
+    return raw === undefined ? undefined : this.reachable(zxidOf(raw));
+  }
+
+  /** `since`, once this node has applied it or may still wait for it; throws when it has waited too long. */
+  private reachable(since: number): number {
+    if (since > this.node.appliedZxid && performance.now() - (this.deferredAt || performance.now()) >= this.node.cfg.minZxidWaitMs) {
       throw new ZkError('ConnectionLoss', `this node has not reached zxid ${since} within ${this.node.cfg.minZxidWaitMs} ms (at ${this.node.appliedZxid})`);
     }
-    if (since !== undefined) this.delivered.remember();
+    this.delivered.remember();
     return since;
   }
 
@@ -327,14 +331,13 @@ export class WatchConnection implements WatchSink {
    * hold) come first, as if all had been in this frame.
    */
   private opResume(id: FrameId, m: ResumeFrame): Handled {
-    this.sameSince(m.sinceZxid);
-    const since = this.sinceOf(m.sinceZxid) as number;
+    const since = this.reachable(this.sameSince(m.sinceZxid));
     if (!this.hub.ready(since)) return 'defer';
     // Taken only now: a frame refused or deferred above leaves the held batch as it was.
     const watches = this.held ? [...this.held.watches, ...m.watches] : m.watches;
     this.held = null;
     const roots = new Set(watches.filter((w) => w.kind === 'persistentRecursive').map((w) => w.path));
-    const subtrees = roots.size > 1 ? this.hub.history.forSubtrees(roots, since) : undefined;
+    const subtrees = this.hub.history.forSubtrees(roots, since);
     const missed = new Map<string, EventId>();
     const resyncs: string[] = [];
     const results: Record<string, unknown>[] = [];
@@ -347,7 +350,7 @@ export class WatchConnection implements WatchSink {
       const key = `${w.kind} ${w.encoding === 'base64' ? 'b' : 'u'} ${w.path}`;
       let r = once.get(key);
       if (!r) {
-        const result = this.resumeOne(w, since, w.kind === 'persistentRecursive' && subtrees ? (subtrees.get(w.path) ?? []) : undefined, missed, resyncs, armed);
+        const result = this.resumeOne(w, since, w.kind === 'persistentRecursive' ? (subtrees.get(w.path) ?? []) : undefined, missed, resyncs, armed);
         r = { result, bytes: Buffer.byteLength(JSON.stringify(result)) + 1 };
         once.set(key, r);
       }

@@ -92,6 +92,7 @@ export class ChangeHistory {
    */
   forSubtrees(roots: ReadonlySet<string>, zxid: number): Map<string, Change[]> {
     const out = new Map<string, Change[]>();
+    if (roots.size === 0) return out;
     for (let i = this.firstAfter(zxid); i < this.size; i++) {
       const c = this.ring[(this.head + i) % this.maxEvents] as Change;
       let p = c.path;
