@@ -44,6 +44,13 @@ export class WatchClient {
     return new WatchClient(ws);
   }
 
+  /** open(), closed when `t` ends. */
+  static async openFor(t: { teardown: (fn: () => unknown) => void }, baseUrl: string): Promise<WatchClient> {
+    const c = await WatchClient.open(baseUrl);
+    t.teardown(() => c.close());
+    return c;
+  }
+
   /** Sends `frame` with a fresh numeric id and resolves with its reply. */
   request(frame: Frame, timeoutMs = 20000): Promise<Frame> {
     const id = this.nextId++;

@@ -11,11 +11,7 @@ const base = s.url;
 const z = (p: string) => '/v1/znodes' + p;
 const zxidNow = async () => Number((await http(base, 'POST', '/v1/sync')).body.zxid);
 
-async function client(t: { teardown: (fn: () => unknown) => void }): Promise<WatchClient> {
-  const c = await WatchClient.open(base);
-  t.teardown(() => c.close());
-  return c;
-}
+const client = (t: { teardown: (fn: () => unknown) => void }) => WatchClient.openFor(t, base);
 
 t.test('a watch listed many times in a batch: one result per listing, its missed event once, armed once', async (t) => {
   await http(base, 'POST', z('/dup'), 'a');

@@ -25,11 +25,7 @@ async function interleaved(a: string, b: string): Promise<{ seen: number; b1: st
   return { seen, b1, a1, b2: await mz(b, '2') };
 }
 
-async function client(t: { teardown: (fn: () => unknown) => void }): Promise<WatchClient> {
-  const c = await WatchClient.open(base);
-  t.teardown(() => c.close());
-  return c;
-}
+const client = (t: { teardown: (fn: () => unknown) => void }) => WatchClient.openFor(t, base);
 
 t.test('one-shot kinds with sinceZxid fire at once for changes after it, before the reply', async (t) => {
   await http(base, 'POST', z('/r1'), 'a');

@@ -156,3 +156,9 @@ export function modelWrite<T>(ctx: string, m: Model, res: Resp, r: Real, op: () 
     return undefined;
   }
 }
+
+/** A write the server must refuse before it reaches the log: that error, and no zxid taken for it. */
+export function refusedUnlogged(ctx: string, m: Model, res: Resp, r: Real, err: ErrName): void {
+  expectError(ctx, res, err, r);
+  writeZxid(ctx, m, res, r, false);
+}

@@ -1,7 +1,7 @@
 // The single-request writes (create, set, delete, setACL) and their generators: each is run against the server
 // and applied to a copy of the model tree, which replaces the model only when the answers agree.
 import fc from 'fast-check';
-import { eq, expectError, expectEtag, expectStat, inWindow, keysOf, modelWrite, ok, show, tally, writeZxid, zxidOf } from './checks.js';
+import { eq, expectError, expectEtag, expectStat, inWindow, keysOf, modelWrite, ok, refusedUnlogged, show, tally, writeZxid, zxidOf } from './checks.js';
 import { Cmd } from './cmd.js';
 import { contentTypeArb, createAtArb, dataArb, pathRefusal, refusedForSession, resolve, resolveCreateAt, resolveSession, resolveVersion, sessArb, sessionHeader, showCreateAt, showTarget, targetArb, verFormArb, verSelArb, versionRequest, type CreateAt, type SessSel, type Target, type VerForm, type VerSel } from './params.js';
 import { TTL_MS, zurl, type Real } from './real.js';
@@ -61,8 +61,7 @@ class CreateCmd extends Cmd {
     else if (f.kind === 'ephemeral' && !sess) early = 'BadArguments';
     else early = pathRefusal(path, f.seq);
     if (early) {
-      expectError(ctx, res, early, r);
-      writeZxid(ctx, m, res, r, false);
+      refusedUnlogged(ctx, m, res, r, early);
       return;
     }
     const z = zxidOf(ctx, res, r);
@@ -129,8 +128,7 @@ class SetCmd extends Cmd {
     tally(this, res);
     const t1 = Date.now();
     if (refusedForSession(sess)) {
-      expectError(ctx, res, 'SessionExpired', r);
-      writeZxid(ctx, m, res, r, false);
+      refusedUnlogged(ctx, m, res, r, 'SessionExpired');
       return;
     }
     const z = zxidOf(ctx, res, r);
@@ -181,8 +179,7 @@ class DeleteCmd extends Cmd {
     const res = await r.http.call('DELETE', url, headers);
     tally(this, res);
     if (refusedForSession(sess)) {
-      expectError(ctx, res, 'SessionExpired', r);
-      writeZxid(ctx, m, res, r, false);
+      refusedUnlogged(ctx, m, res, r, 'SessionExpired');
       return;
     }
     const z = zxidOf(ctx, res, r);
