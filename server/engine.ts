@@ -19,6 +19,8 @@ export interface Engine {
   readonly catchingUp: boolean;
   /** Writes waiting to be committed here. */
   readonly pending: number;
+  /** The write-ahead log every write goes through before LMDB holds it (its durable writes are timed for metrics). */
+  readonly wal?: { flushObserver?: (seconds: number) => void };
   /** True where sessions are expired and containers swept: a standalone node or the leader. */
   readonly isWriter: boolean;
   /** Repairs what a crash can leave half-done, before the tree is read; `step` names it for the start-up trace. */

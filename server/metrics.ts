@@ -7,7 +7,6 @@ import type { ZkNode } from './node.js';
 import type { ConnectionRegistry } from './connections.js';
 import { clusterInfo, electionsTotal, pendingSyncs } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
-import { WritePipeline } from './pipeline.js';
 import { httpConnectionLimit } from './config.js';
 import { logLinesDropped } from './log-destination.js';
 
@@ -209,7 +208,7 @@ export function installMetrics(app: FastifyInstance, node: ZkNode, conns: Connec
       ),
   });
   node.store.durableWriteObserver = (seconds) => metrics.fsync.observe(seconds);
-  if (node.engine instanceof WritePipeline) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);
+  if (node.engine.wal) node.engine.wal.flushObserver = (seconds) => metrics.fsync.observe(seconds);
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const op = opOf(req.method, req.routeOptions.url, req.query);
     const session = req.headers['zk-session'];

@@ -2,7 +2,7 @@
 // Routes talk only to this class.
 import type { StartupStep } from './startup-trace.js';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { AuditLog } from './audit.js';
@@ -17,6 +17,7 @@ import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
 import { diskFullNote, freeSpace } from './disk-space.js';
 import { Store } from '../storage/store.js';
 import { Wal } from '../storage/wal.js';
+import { consensusWalDir } from '../storage/ready-codec.js';
 import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
 import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './tree/prepare.js';
 import { statOf } from './tree/stat.js';
@@ -36,6 +37,18 @@ export type { Mode } from './engine.js';
 /** Where a standalone node keeps its write-ahead log. */
 export function walDir(dataDir: string): string {
   return join(dataDir, 'wal');
+}
+
+/**
+ * A standalone start of a data dir whose ensemble member did not stop cleanly: its consensus log holds entries LMDB
+ * may lack, which only the consensus engine puts back. Refused, rather than serving a tree without them.
+ */
+function refuseMemberLog(dataDir: string): void {
+  const dir = consensusWalDir(dataDir);
+  if (!existsSync(dir) || !readdirSync(dir).some((n) => n.endsWith('.wal'))) return;
+  throw new Error(
+    `${dir} holds the consensus log of an ensemble member that did not stop cleanly; start this data dir as that member (with its server.N lines) so that it recovers, stop it, then start it standalone`,
+  );
 }
 
 export class ZkNode extends EventEmitter {
@@ -68,7 +81,8 @@ export class ZkNode extends EventEmitter {
     super();
     this.setMaxListeners(0);
     this.replicated = engineFactory !== undefined;
-    this.store = Store.open({ dataDir: cfg.dataDir, walBacked: !this.replicated });
+    // Both kinds of node log their writes before LMDB holds them: a standalone node in wal/, a member in raft-wal/.
+    this.store = Store.open({ dataDir: cfg.dataDir, walBacked: true });
     const hooks = {
       onCommitted: (batch: Committed[]) => this.committed(batch),
       onFatal: (e: unknown) => {
@@ -129,6 +143,7 @@ export class ZkNode extends EventEmitter {
   }
 
   async start(step: StartupStep = () => {}): Promise<void> {
+    if (this.engine instanceof WritePipeline) refuseMemberLog(this.cfg.dataDir);
     if (!(this.engine instanceof WritePipeline)) {
       step('applying a standalone write-ahead log left in the data dir, if any');
       await this.retireWal();
@@ -148,8 +163,8 @@ export class ZkNode extends EventEmitter {
   }
 
   /**
-   * A data dir that ran standalone and now joins an ensemble: what its log holds beyond the store is applied
-   * (and flushed, the ensemble's store syncing every commit), then the log is removed.
+   * A data dir that ran standalone and now joins an ensemble: what its log holds beyond the store is applied and
+   * flushed, then the log is removed.
    */
   private async retireWal(): Promise<void> {
     const dir = walDir(this.cfg.dataDir);

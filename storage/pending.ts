@@ -3,6 +3,7 @@
 // wrote it last, so a group's commit drops only the entries no later group has overwritten. The layer is
 // small by construction: LMDB commits everything queued at once, and the pipeline stops feeding it beyond
 // a bound (see WritePipeline).
+import type { Database } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import type { Counter } from './view.js';
 import { parentOf } from '../server/tree/paths.js';
@@ -22,12 +23,27 @@ export interface GroupWrites {
   /** Final values of the counters the group changed. */
   counters: Map<Counter, number>;
   lastZxid: number | undefined;
+  /**
+   * Writes of others sharing the environment (the consensus log), by database and key, null for a removal. Not
+   * seen by the store's reads: their owner keeps what it needs until the group commits (RaftLog's unwritten).
+   */
+  raw: Map<RawDb, Map<RawKey, unknown>>;
   /** Transactions applied in the group (for the bound). */
   txns: number;
 }
 
+export type RawKey = string | number;
+export type RawDb = Database<unknown, RawKey>;
+
 function emptyGroup(gen: number): GroupWrites {
-  return { gen, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, txns: 0 };
+  return { gen, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, raw: new Map(), txns: 0 };
+}
+
+/** Records a raw write in `g` (null removes the key). */
+export function putRaw(g: GroupWrites, db: RawDb, key: RawKey, value: unknown): void {
+  let m = g.raw.get(db);
+  if (!m) g.raw.set(db, (m = new Map()));
+  m.set(key, value);
 }
 
 export class PendingLayer {
@@ -121,6 +137,7 @@ export function mergeGroups(groups: GroupWrites[]): GroupWrites {
     for (const [k, v] of g.ephemerals) out.ephemerals.set(k, v);
     for (const [k, v] of g.special) out.special.set(k, v);
     for (const [k, v] of g.counters) out.counters.set(k, v);
+    for (const [db, m] of g.raw) for (const [k, v] of m) putRaw(out, db, k, v);
     if (g.lastZxid !== undefined) out.lastZxid = g.lastZxid;
     out.txns += g.txns;
   }

@@ -2,7 +2,8 @@
 // so that persisting a Ready and applying committed entries commit together. Implements the core's Storage.
 import type { Database } from 'lmdb';
 import { StorageError, type ConfState, type Entry, type EntryType, type HardState, type InitialState, type Snapshot, type Storage } from '../server/quorum/core/index.js';
-import type { Store } from './store.js';
+import type { RawWriter, Store } from './store.js';
+import type { RawDb } from './pending.js';
 
 interface StoredEntry {
   type: EntryType;
@@ -44,6 +45,13 @@ export class RaftLog implements Storage {
   private recentHead = 0;
   private recentFrom = 0;
   private recentBytes = 0;
+  /**
+   * Entries written behind (persist with `raw`) whose group has not committed to LMDB yet, null where the group
+   * removes one: read from here meanwhile. Bounded by the write-behind's own bound on what it holds.
+   */
+  private readonly unwritten = new Map<number, { e: StoredEntry | null; gen: number }>();
+  private readonly unwrittenByGen: { gen: number; indexes: number[] }[] = [];
+  private gen = 0;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +104,18 @@ export class RaftLog implements Storage {
       }
       return out;
     }
+    if (this.unwritten.size > 0) {
+      // Some entries may be on their way into LMDB (written behind): those are read from here, the rest from LMDB.
+      for (let i = lo; i < hi; i++) {
+        const u = this.unwritten.get(i);
+        const value = u ? u.e : this.entriesDb.get(i);
+        if (!value) throw new StorageError('unavailable', `entry ${i} is missing`);
+        bytes += value.data.byteLength + 16;
+        if (out.length > 0 && bytes > maxBytes) break;
+        out.push({ index: i, term: this.term(i), type: value.type, data: value.data });
+      }
+      return out;
+    }
     for (const { key, value } of this.entriesDb.getRange({ start: lo, end: hi, snapshot: false })) {
       bytes += value.data.byteLength + 16;
       if (out.length > 0 && bytes > maxBytes) break;
@@ -112,35 +132,71 @@ export class RaftLog implements Storage {
     return { metadata: { index: this.snap.index, term: this.snap.term, ...this.conf }, data: new Uint8Array(0) };
   }
 
-  // ---- writes: only inside Store.writeDurably; the in-memory mirror changes after the commit ----
+  // ---- writes: inside Store.writeDurably, or into a write-behind group (`raw`, see Store.applyPending); the in-memory
+  // mirror changes after, through the function each returns ----
 
-  /** Writes entries (truncating any conflicting suffix first) and the hard state. Returns the mirror update. */
-  persist(entries: Entry[], hard: HardState | null): () => void {
+  /**
+   * Writes entries (truncating any conflicting suffix first) and the hard state. Returns the mirror update. With
+   * `raw` the writes join a write-behind group, and the entries are kept (unwritten) until `landed` says it committed.
+   */
+  persist(entries: Entry[], hard: HardState | null, raw?: RawWriter): () => void {
+    const write: RawWriter = raw ?? ((db, key, value) => void (value === null ? db.remove(key) : db.put(key, value)));
+    const entriesDb = this.entriesDb as unknown as RawDb;
+    const termsDb = this.termsDb as unknown as RawDb;
     let apply = () => {};
     if (entries.length > 0) {
       const first = (entries[0] as Entry).index;
       const last = this.lastIndex();
       for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) {
-        void this.entriesDb.remove(i);
-        void this.termsDb.remove(i);
+        write(entriesDb, i, null);
+        write(termsDb, i, null);
       }
       for (const e of entries) {
         if (e.index <= this.snap.index) continue;
-        void this.entriesDb.put(e.index, { type: e.type, data: e.data });
-        void this.termsDb.put(e.index, e.term);
+        write(entriesDb, e.index, { type: e.type, data: e.data });
+        write(termsDb, e.index, e.term);
       }
       apply = () => {
+        if (raw) this.holdUnwritten(first, last, entries);
         const keep = Math.max(0, first - this.snap.index - 1);
         this.terms.length = Math.min(this.terms.length, keep);
         for (const e of entries) if (e.index > this.snap.index) this.terms.push(e.term);
         this.remember(entries);
       };
     }
-    if (hard) this.store.metaPut('raft.hard', hard);
+    if (hard) write(this.store.metaDb, 'raft.hard', hard);
     return () => {
       apply();
       if (hard) this.hard = { ...hard };
     };
+  }
+
+  /** The write-behind group of the `writeGen`th persist with `raw` is in LMDB now (and so every earlier one). */
+  landed(gen: number): void {
+    while (this.unwrittenByGen.length > 0 && (this.unwrittenByGen[0] as { gen: number }).gen <= gen) {
+      const g = this.unwrittenByGen.shift() as { gen: number; indexes: number[] };
+      for (const i of g.indexes) if (this.unwritten.get(i)?.gen === g.gen) this.unwritten.delete(i);
+    }
+  }
+
+  /** Counts the persists with `raw`: the value to hand `landed` once the group of the latest has committed. */
+  get writeGen(): number {
+    return this.gen;
+  }
+
+  private holdUnwritten(first: number, last: number, entries: Entry[]): void {
+    const gen = ++this.gen;
+    const indexes: number[] = [];
+    for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) {
+      this.unwritten.set(i, { e: null, gen });
+      indexes.push(i);
+    }
+    for (const e of entries) {
+      if (e.index <= this.snap.index) continue;
+      this.unwritten.set(e.index, { e: { type: e.type, data: e.data }, gen });
+      indexes.push(e.index);
+    }
+    this.unwrittenByGen.push({ gen, indexes });
   }
 
   /** Drops entries up to `index` (which must be applied); the compaction point keeps its term. */
@@ -156,6 +212,7 @@ export class RaftLog implements Storage {
       this.terms.splice(0, index - this.snap.index);
       this.snap = { index, term };
       this.forgetThrough(index);
+      for (const i of this.unwritten.keys()) if (i <= index) this.unwritten.delete(i);
     };
   }
 
@@ -170,6 +227,9 @@ export class RaftLog implements Storage {
       this.terms = [];
       this.snap = { index, term };
       this.clearRecent(index + 1);
+      // Store.writeDurably commits every write-behind group before this transaction, so none can land after it.
+      this.unwritten.clear();
+      this.unwrittenByGen.length = 0;
     };
   }
 

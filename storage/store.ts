@@ -8,7 +8,7 @@ import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { byUtf8, type Counter, type TreeView } from './view.js';
 import { ReadCache, type CachedRead } from './read-cache.js';
 import { nameOf } from '../server/tree/paths.js';
-import { PendingLayer } from './pending.js';
+import { PendingLayer, putRaw, type RawDb, type RawKey } from './pending.js';
 import { namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './schema.js';
 import { lmdbView, pendingView } from './store-views.js';
 import { WriteBehind } from './write-behind.js';
@@ -31,6 +31,9 @@ export interface StoreOptions {
    */
   walBacked?: boolean;
 }
+
+/** A write into another database of the environment, in a write-behind group (null removes the key). */
+export type RawWriter = (db: RawDb, key: RawKey, value: unknown) => void;
 
 export class Store {
   readonly path: string;
@@ -261,15 +264,25 @@ export class Store {
   /**
    * Applies `txns` transactions now, in memory, on top of LMDB (reads see them at once), and commits them to
    * LMDB in the background; the promise is that commit. Only for transactions already durable in the
-   * write-ahead log. `fn` must not throw (the writes it made before the throw would be visible).
+   * write-ahead log. `fn` must not throw (the writes it made before the throw would be visible). `raw` writes go
+   * into the same LMDB transaction, unseen by the store's reads (see GroupWrites.raw).
    */
-  applyPending(txns: number, fn: (view: TreeView, setLastZxid: (z: number) => void) => void): Promise<void> {
+  applyPending(txns: number, fn: (view: TreeView, setLastZxid: (z: number) => void, raw: RawWriter) => void): Promise<void> {
     if (!this.walBacked) return Promise.reject(new Error('applyPending needs a WAL-backed store'));
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const pending = this.pending;
     const g = pending.newGroup();
-    fn(pendingView(this, pending, g), (z) => pending.setLastZxid(g, z));
+    fn(
+      pendingView(this, pending, g),
+      (z) => pending.setLastZxid(g, z),
+      (db, key, value) => putRaw(g, db, key, value),
+    );
     return this.writeBehind.add(g, txns);
+  }
+
+  /** The meta database, for raw writes of others' keys in it (the consensus log's). */
+  get metaDb(): RawDb {
+    return this.meta as unknown as RawDb;
   }
 
   /** Resolves once every commit so far is flushed to disk. */

@@ -4,7 +4,7 @@
 // runs go out together in the next one, so one disk flush serves every writer of that moment. A segment is
 // deleted once LMDB's flushed state is past it.
 //
-// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload = the transaction, storage/txn-codec.ts]. A segment is named by the zxid
+// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload: the value in the log's codec, a transaction (storage/txn-codec.ts) unless told otherwise]. A segment is named by the zxid
 // of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
 // checksum or breaks the sequence: the torn tail of a write that was never acknowledged.
 import { close, closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, write } from 'node:fs';
@@ -21,12 +21,22 @@ export interface WalRecord<T> {
   value: T;
 }
 
-export interface WalOptions {
+/** How a record's value becomes its payload and back. */
+export interface WalCodec<T> {
+  encode(value: T): Uint8Array;
+  decode(payload: Buffer): T;
+}
+
+export interface WalOptions<T = unknown> {
   /** A segment is closed and a new one started once it holds this many bytes. */
   segmentBytes: number;
+  /** Transactions (storage/txn-codec.ts) when absent. */
+  codec?: WalCodec<T>;
 }
 
 export const DEFAULT_WAL_OPTIONS: WalOptions = { segmentBytes: 64 << 20 };
+
+const TXN_CODEC: WalCodec<unknown> = { encode: (v) => encodeTxn(v as Txn), decode: (b) => decodeTxn(b) };
 
 /**
  * The active segment is zero-filled this far ahead of its end, so that a group's synchronous write flushes data
@@ -62,12 +72,12 @@ function segmentName(first: number): string {
   return `${String(first).padStart(20, '0')}.wal`;
 }
 
-function encodeRecord(zxid: number, value: unknown): Buffer {
-  const payload = encodeTxn(value as Txn);
+function encodeRecord<T>(zxid: number, value: T, codec: WalCodec<T>): Buffer {
+  const payload = codec.encode(value);
   const buf = Buffer.allocUnsafe(HEADER + payload.length);
   buf.writeUInt32LE(payload.length, 0);
   buf.writeDoubleLE(zxid, 8);
-  payload.copy(buf, HEADER);
+  buf.set(payload, HEADER);
   buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
   return buf;
 }
@@ -153,6 +163,7 @@ function fsyncPath(path: string): void {
 
 export class Wal<T = unknown> {
   private readonly segments: Segment[] = [];
+  private readonly codec: WalCodec<T>;
   private fd: number | null = null;
   private queue: Queued[] = [];
   private flushing = false;
@@ -164,8 +175,9 @@ export class Wal<T = unknown> {
 
   private constructor(
     readonly dir: string,
-    private readonly opts: WalOptions,
+    private readonly opts: WalOptions<T>,
   ) {
+    this.codec = opts.codec ?? (TXN_CODEC as WalCodec<T>);
     mkdirSync(dir, { recursive: true });
     const names = readdirSync(dir)
       .map((n) => NAME.exec(n))
@@ -190,7 +202,7 @@ export class Wal<T = unknown> {
   }
 
   /** Opens (creating if absent) the log in `dir` and finds where each segment's valid records end. */
-  static open<T>(dir: string, opts: WalOptions = DEFAULT_WAL_OPTIONS): Wal<T> {
+  static open<T>(dir: string, opts: WalOptions<T> = DEFAULT_WAL_OPTIONS as WalOptions<T>): Wal<T> {
     return new Wal<T>(dir, opts);
   }
 
@@ -219,7 +231,7 @@ export class Wal<T = unknown> {
       for (const m of s.marks) if (m.zxid <= expect) from = m;
       walkFile(s.file, from.zxid, from.offset, s.end, (zxid, payload) => {
         if (zxid < expect) return;
-        out.push({ zxid, value: decodeTxn(payload) as T });
+        out.push({ zxid, value: this.codec.decode(payload) });
         expect = zxid + 1;
       });
       while (out.length >= chunk) yield out.splice(0, chunk);
@@ -235,7 +247,7 @@ export class Wal<T = unknown> {
     if (this.closed) return Promise.reject(new Error('write-ahead log is closed'));
     if (this.failed) return Promise.reject(this.failed);
     if (records.length === 0) return Promise.resolve();
-    const bufs = records.map((r) => encodeRecord(r.zxid, r.value));
+    const bufs = records.map((r) => encodeRecord(r.zxid, r.value, this.codec));
     const first = (records[0] as WalRecord<T>).zxid;
     const last = (records[records.length - 1] as WalRecord<T>).zxid;
     return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 // The replicated engine: drives the pure consensus core with real time, LMDB and TCP. One loop handles each
-// Ready in the core's order — persist entries and hard state (and apply committed entries) in one fsync'd
-// LMDB transaction, then send messages, then advance. Followers forward writes to the leader and answer
-// from their own apply of the entry, so a client's next read on the same node sees its write.
+// Ready in the core's order — make its entries and hard state durable in the consensus write-ahead log (one
+// O_DSYNC append), apply its committed entries in memory with the log's writes (LMDB commits them behind, as a
+// standalone node's store does), then send messages, then advance. Followers forward writes to the leader and
+// answer from their own apply of the entry, so a client's next read on the same node sees its write.
 // The store writes are in persist.ts, the leader's batching in proposals.ts, followers' writes in forwards.ts,
 // snapshot catch-up in snapshot-transfer.ts.
 import type { StartupStep } from '../startup-trace.js';
@@ -14,10 +15,13 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, type Message, type Ready, type Role } from './core/index.js';
+import { Wal, DEFAULT_WAL_OPTIONS } from '../../storage/wal.js';
+import { consensusWalDir, READY_CODEC, type ReadyRecord } from '../../storage/ready-codec.js';
+import { MAX_UNCOMMITTED_TXNS } from '../pipeline.js';
+import { RawNode, type HardState, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, MAX_PENDING_READ_INDEX, transportOptions, votersAndLearners } from './engine-config.js';
-import { maybeCompact, persistReady } from './persist.js';
+import { maybeCompact, persistReady, replayReadyLog } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
@@ -55,12 +59,23 @@ export class RaftEngine implements Engine {
   private catchUpSpell = 0;
   private busy = false;
   private stopping = false;
+  private halted = false;
   private installing = false;
   private held: [number, PeerMsg][] = [];
   private ticker?: NodeJS.Timeout;
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
   private readonly lastAckAt = new Map<number, number>();
   appliedZxid: number;
+  /**
+   * Each Ready that must be durable before its messages leave (new entries, a new term or vote) is one record here,
+   * numbered from 1 up; LMDB notes the number of the last it holds (raft.walSeq) in the write-behind group that
+   * carries it, and a restart replays the records past that into the log (recover).
+   */
+  readonly wal: Wal<ReadyRecord>;
+  private walSeq = 0;
+  private releasing = false;
+  /** Term and vote last made durable: a Ready whose hard state changes only the commit index needs no sync. */
+  private durableVote: Pick<HardState, 'term' | 'vote'> = { term: 0, vote: 0 };
   /** Elections this node has seen start (for metrics). */
   elections = 0;
   term = 0;
@@ -72,6 +87,7 @@ export class RaftEngine implements Engine {
     private readonly log: Logger,
   ) {
     this.appliedZxid = store.lastZxid();
+    this.wal = Wal.open<ReadyRecord>(consensusWalDir(cfg.dataDir), { ...DEFAULT_WAL_OPTIONS, codec: READY_CODEC });
     this.transport = new PeerTransport(transportOptions(cfg, log));
     this.receiver = new SnapshotReceiver(cfg.dataDir);
     this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
@@ -132,6 +148,8 @@ export class RaftEngine implements Engine {
     step('reading the consensus log');
     this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
+    const { term, vote } = this.raftLog.hardState();
+    this.durableVote = { term, vote };
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
     step(`binding the peer port ${this.transport.listenAddress}`);
@@ -158,12 +176,25 @@ export class RaftEngine implements Engine {
     this.kick();
   }
 
-  /** Before the tree is opened: recovers from a snapshot install that was cut short. */
+  /**
+   * Before the tree is opened: puts what the consensus write-ahead log holds beyond LMDB back into the log (the
+   * entries and hard states of Readies whose write-behind group never committed; the core applies the committed
+   * ones again, from the applied index LMDB holds), then recovers from a snapshot install that was cut short.
+   */
   async recover(step: StartupStep = () => {}): Promise<void> {
+    step('replaying the consensus write-ahead log');
+    await this.replayLog();
     step('recovering from an interrupted snapshot install, if any');
     if (!this.store.installInterrupted) return;
     await discardInterruptedInstall(this.store, this.log);
     this.appliedZxid = 0;
+  }
+
+  private async replayLog(): Promise<void> {
+    const from = this.store.metaGet<number>('raft.walSeq') ?? 0;
+    this.walSeq = Math.max(from, this.wal.lastZxid);
+    const { records, raftLog } = await replayReadyLog(this.store, this.wal, votersAndLearners(this.cfg));
+    if (records > 0) this.log.info({ records, lastIndex: raftLog.lastIndex(), hard: raftLog.hardState() }, 'consensus write-ahead log replayed into the log');
   }
 
   // ---- writes ----
@@ -321,7 +352,7 @@ export class RaftEngine implements Engine {
   // ---- the Ready loop ----
 
   private kick(): void {
-    if (this.busy || this.installing) return;
+    if (this.busy || this.installing || this.halted) return;
     this.busy = true;
     setImmediate(() => void this.drive());
   }
@@ -354,19 +385,60 @@ export class RaftEngine implements Engine {
     // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
     const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
     for (const m of early) this.send(m);
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
+    if (rd.snapshot) {
+      // Rare (the snapshots this engine installs come out of band): one durable transaction of its own, after
+      // every write-behind group, so LMDB then holds every record appended so far.
+      const seq = this.walSeq;
       await this.store.writeDurably((view, setLastZxid) => {
         applied = persistReady(this.raftLog, rd, view, applied, mirrors, terms, done);
         setLastZxid(applied);
+        this.store.metaPut('raft.walSeq', seq);
       });
+      for (const m of mirrors) m();
+    } else if (rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
+      const hard = rd.hardState;
+      const mustSync = rd.entries.length > 0 || (hard !== null && (hard.term !== this.durableVote.term || hard.vote !== this.durableVote.vote));
+      if (mustSync) {
+        await this.wal.append([{ zxid: ++this.walSeq, value: { entries: rd.entries, hard, reset: null } }]);
+        if (hard) this.durableVote = { term: hard.term, vote: hard.vote };
+      }
+      // Entries and applied transactions not yet in LMDB are held in memory (RaftLog's unwritten, the pending layer).
+      if (this.store.pendingTxns >= MAX_UNCOMMITTED_TXNS) await this.store.appliedCommitted();
+      const seq = this.walSeq;
+      const commit = this.store.applyPending(rd.entries.length + rd.committedEntries.length, (view, setLastZxid, raw) => {
+        applied = persistReady(this.raftLog, rd, view, applied, mirrors, terms, done, raw);
+        setLastZxid(applied);
+        if (mustSync) raw(this.store.metaDb, 'raft.walSeq', seq);
+      });
+      for (const m of mirrors) m();
+      const gen = this.raftLog.writeGen;
+      commit.then(
+        () => {
+          this.raftLog.landed(gen);
+          this.releaseLog(seq);
+        },
+        (e: unknown) => this.hooks.onFatal(e),
+      );
     }
-    for (const m of mirrors) m();
     this.appliedZxid = applied;
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
     for (const m of rd.messages) if (!early.includes(m)) this.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
+  }
+
+  /** Drops log segments once LMDB has flushed everything up to record `seq`; one wait at a time. */
+  private releaseLog(seq: number): void {
+    if (this.releasing || this.wal.segmentCount < 2) return;
+    this.releasing = true;
+    this.store.flushed().then(
+      () => {
+        this.releasing = false;
+        this.wal.release(seq);
+      },
+      (e: unknown) => this.hooks.onFatal(e),
+    );
   }
 
   private roleChanged(role: Role, leaderId: number): void {
@@ -443,5 +515,12 @@ export class RaftEngine implements Engine {
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
     this.forwards.failAll();
     await this.transport.stop();
+    // No Ready is handled after this one, so none appends to the log once it is retired.
+    this.halted = true;
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    // Everything the log holds is in LMDB once it is flushed: the next start has nothing to replay.
+    await this.store.appliedCommitted();
+    await this.store.flushed();
+    await this.wal.retire();
   }
 }

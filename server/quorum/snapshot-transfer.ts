@@ -221,6 +221,8 @@ export async function installSnapshot(
     return false;
   }
   log.info({ zxid: index, bytes }, 'installing snapshot from the leader');
+  // Applied writes still on their way into LMDB go first: the pending layer must not show them over the copy.
+  await store.appliedCommitted();
   const mirrors: (() => void)[] = [];
   // The log restarts at the snapshot in the same transaction that completes the tree, with the commit
   // index moved up to it, so a crash right after leaves a state a restart accepts.

@@ -9,6 +9,7 @@ import type { Entry } from '../../server/quorum/core/index.js';
 import { RECENT_ENTRIES_MAX, RECENT_ENTRIES_MAX_BYTES, RaftLog } from '../../storage/raft-log.js';
 import type { Store } from '../../storage/store.js';
 import { openTestStore } from '../helpers/store.js';
+import { entry, logOps, plain } from '../helpers/raft-log.js';
 
 const CONF = { voters: [1, 2, 3], learners: [] };
 
@@ -26,13 +27,6 @@ async function write(store: Store, fn: () => () => void): Promise<void> {
   mirror();
 }
 
-function entry(index: number, term: number, size: number): Entry {
-  const data = new Uint8Array(size);
-  data.fill((index * 31 + term) & 0xff);
-  if (size >= 8) new DataView(data.buffer).setFloat64(0, index);
-  return { index, term, type: 'normal', data };
-}
-
 /** The first entries of `es` within `max` bytes (16 more per entry), at least one: the Storage contract. */
 function limited(es: Entry[], max: number): Entry[] {
   const out: Entry[] = [];
@@ -45,13 +39,11 @@ function limited(es: Entry[], max: number): Entry[] {
   return out;
 }
 
-const plain = (es: Entry[]) => es.map((e) => ({ index: e.index, term: e.term, type: e.type, data: Buffer.from(e.data).toString('hex') }));
-
 t.test('entries served from memory are the entries LMDB holds, through overwrites, compaction and resets', async (tt) => {
   const op = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ k: fc.constant('append' as const), back: fc.nat(6), count: fc.integer({ min: 1, max: 40 }), size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.constant(300 * 1024)) }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('compact' as const), back: fc.nat(30) }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('reset' as const), ahead: fc.integer({ min: -20, max: 50 }) }) },
+    { weight: 6, arbitrary: logOps.append },
+    { weight: 1, arbitrary: logOps.compact },
+    { weight: 1, arbitrary: logOps.reset },
   );
   let runs = 0;
   await fc.assert(
