@@ -158,6 +158,8 @@ export class RaftLog implements Storage {
       }
       apply = () => {
         if (raw) this.holdUnwritten(first, last, entries);
+        // Written straight into LMDB (after every group, Store.writeDurably): what was held from `first` on is stale.
+        else for (const i of this.unwritten.keys()) if (i >= first) this.unwritten.delete(i);
         const keep = Math.max(0, first - this.snap.index - 1);
         this.terms.length = Math.min(this.terms.length, keep);
         for (const e of entries) if (e.index > this.snap.index) this.terms.push(e.term);
