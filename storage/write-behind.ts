@@ -7,11 +7,9 @@ import { ephKey, nodeKey, type TreeDbs } from './schema.js';
 /**
  * A WAL-backed store hands applied writes to LMDB at most this often, or sooner once this many transactions
  * wait: reads are served from the pending layer meanwhile, so this trades nothing visible for far fewer LMDB
- * commits (and background flushes) under load. 50 ms rather than 10: creates rewrite their parent's record, and
- * fewer, larger commits write it less often (+8-12% creates/s standalone and in an ensemble, session 20's A/B in
- * bench/ENSEMBLE-RESULTS.md); a crash replays at most that much more of the log.
+ * commits (and background flushes) under load.
  */
-export const LMDB_COMMIT_INTERVAL_MS = 50;
+export const LMDB_COMMIT_INTERVAL_MS = 10;
 export const LMDB_COMMIT_TXNS = 5000;
 
 export class WriteBehind {
@@ -47,7 +45,7 @@ export class WriteBehind {
 
   /**
    * One LMDB transaction for every group applied since the last: each key written once, with its latest value
-   * (a hot znode set 50 times in 50 ms costs one put). Groups leave the pending layer when it commits.
+   * (a hot znode set 50 times in 10 ms costs one put). Groups leave the pending layer when it commits.
    */
   writeUnwritten(): void {
     if (this.writeTimer) clearTimeout(this.writeTimer);

@@ -1,5 +1,5 @@
 // A fault on a real 3-process ensemble (see the test name). Each member answers a write once its Ready is in the
-// consensus write-ahead log and applied in memory; LMDB commits it up to 50 ms later. Killing every member under
+// consensus write-ahead log and applied in memory; LMDB commits it up to 10 ms later. Killing every member under
 // load therefore leaves writes that only the logs hold, which a restart must put back.
 import t from 'tap';
 import { cpSync, rmSync } from 'node:fs';

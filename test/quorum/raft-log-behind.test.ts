@@ -1,5 +1,5 @@
 // An ensemble member writes its consensus log behind (Store.applyPending): a Ready's entries and hard state are
-// durable in the consensus write-ahead log, and LMDB commits them up to 50 ms later. Until then the log answers
+// durable in the consensus write-ahead log, and LMDB commits them up to 10 ms later. Until then the log answers
 // from what it holds in memory; once the group lands, from LMDB. And a member killed before the group lands gets
 // them back from the write-ahead log at its next start (replayReadyLog), in a real child process
 // (fixtures/raft-crash-child.ts).
