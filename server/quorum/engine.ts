@@ -25,7 +25,7 @@ import { maybeCompact, persistReady, replayReadyLog } from './persist.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
-import { answerForward, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
+import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
 
 type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
 
@@ -300,9 +300,13 @@ export class RaftEngine implements Engine {
       case 'fwd':
         answerForward(this.transport, from, msg, this.role === 'leader' ? this.proposals : null, this.leaderId);
         return;
+      case 'fwds':
+        answerForwards(this.transport, from, msg, this.role === 'leader' ? this.proposals : null, this.leaderId);
+        return;
       case 'fwdOk':
       case 'fwdErr':
-        this.forwards.answered(msg);
+      case 'fwdAns':
+        this.forwards.answered(from, msg);
         return;
       case 'touch':
         if (this.role === 'leader') this.hooks.touchSessions?.(msg.ids);
