@@ -3,8 +3,8 @@
 // O_DSYNC append), apply its committed entries in memory with the log's writes (LMDB commits them behind, as a
 // standalone node's store does), then send messages, then advance. Followers forward writes to the leader and
 // answer from their own apply of the entry, so a client's next read on the same node sees its write.
-// The store writes are in persist.ts, the leader's batching in proposals.ts, followers' writes in forwards.ts,
-// snapshot catch-up in snapshot-transfer.ts.
+// A Ready's durable write is in ready-writer.ts (the store writes it makes in persist.ts), the leader's batching in
+// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts.
 import type { StartupStep } from '../startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -15,13 +15,11 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { Wal, DEFAULT_WAL_OPTIONS } from '../../storage/wal.js';
-import { consensusWalDir, READY_CODEC, type ReadyRecord } from '../../storage/ready-codec.js';
-import { MAX_UNCOMMITTED_TXNS } from '../pipeline.js';
-import { RawNode, type HardState, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, MAX_PENDING_READ_INDEX, transportOptions, votersAndLearners } from './engine-config.js';
-import { maybeCompact, persistReady, replayReadyLog } from './persist.js';
+import { maybeCompact } from './persist.js';
+import { ReadyWriter } from './ready-writer.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
@@ -66,16 +64,7 @@ export class RaftEngine implements Engine {
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
   private readonly lastAckAt = new Map<number, number>();
   appliedZxid: number;
-  /**
-   * Each Ready that must be durable before its messages leave (new entries, a new term or vote) is one record here,
-   * numbered from 1 up; LMDB notes the number of the last it holds (raft.walSeq) in the write-behind group that
-   * carries it, and a restart replays the records past that into the log (recover).
-   */
-  readonly wal: Wal<ReadyRecord>;
-  private walSeq = 0;
-  private releasing = false;
-  /** Term and vote last made durable: a Ready whose hard state changes only the commit index needs no sync. */
-  private durableVote: Pick<HardState, 'term' | 'vote'> = { term: 0, vote: 0 };
+  private readonly writer: ReadyWriter;
   /** Elections this node has seen start (for metrics). */
   elections = 0;
   term = 0;
@@ -87,7 +76,7 @@ export class RaftEngine implements Engine {
     private readonly log: Logger,
   ) {
     this.appliedZxid = store.lastZxid();
-    this.wal = Wal.open<ReadyRecord>(consensusWalDir(cfg.dataDir), { ...DEFAULT_WAL_OPTIONS, codec: READY_CODEC });
+    this.writer = new ReadyWriter(store, cfg.dataDir, (e) => this.hooks.onFatal(e));
     this.transport = new PeerTransport(transportOptions(cfg, log));
     this.receiver = new SnapshotReceiver(cfg.dataDir);
     this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
@@ -136,6 +125,11 @@ export class RaftEngine implements Engine {
     return this.role === 'leader' && performance.now() - (this.lastAckAt.get(id) ?? -Infinity) <= syncWindowMs(this.cfg);
   }
 
+  /** The consensus write-ahead log (its appends are timed for metrics). */
+  get wal(): ReadyWriter['wal'] {
+    return this.writer.wal;
+  }
+
   get peers(): PeerTransport {
     return this.transport;
   }
@@ -148,8 +142,7 @@ export class RaftEngine implements Engine {
     step('reading the consensus log');
     this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
-    const { term, vote } = this.raftLog.hardState();
-    this.durableVote = { term, vote };
+    this.writer.startFrom(this.raftLog.hardState());
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
     step(`binding the peer port ${this.transport.listenAddress}`);
@@ -191,9 +184,7 @@ export class RaftEngine implements Engine {
   }
 
   private async replayLog(): Promise<void> {
-    const from = this.store.metaGet<number>('raft.walSeq') ?? 0;
-    this.walSeq = Math.max(from, this.wal.lastZxid);
-    const { records, raftLog } = await replayReadyLog(this.store, this.wal, votersAndLearners(this.cfg));
+    const { records, raftLog } = await this.writer.replay(votersAndLearners(this.cfg));
     if (records > 0) this.log.info({ records, lastIndex: raftLog.lastIndex(), hard: raftLog.hardState() }, 'consensus write-ahead log replayed into the log');
   }
 
@@ -382,67 +373,18 @@ export class RaftEngine implements Engine {
     if (rd.hardState) this.term = rd.hardState.term;
     const done: Committed[] = [];
     const terms: { index: number; term: number }[] = [];
-    let applied = this.appliedZxid;
-    const mirrors: (() => void)[] = [];
     // A leader's appends and heartbeats may leave while its own copy is being fsync'd (Raft thesis §10.2.1):
     // the core counts the leader's entries towards a quorum only after advance(), i.e. once durable here.
     // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
     const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
     for (const m of early) this.send(m);
-    if (rd.snapshot) {
-      // Rare (the snapshots this engine installs come out of band): one durable transaction of its own, after
-      // every write-behind group, so LMDB then holds every record appended so far.
-      const seq = this.walSeq;
-      await this.store.writeDurably((view, setLastZxid) => {
-        applied = persistReady(this.raftLog, rd, view, applied, mirrors, terms, done);
-        setLastZxid(applied);
-        this.store.metaPut('raft.walSeq', seq);
-      });
-      for (const m of mirrors) m();
-    } else if (rd.entries.length > 0 || rd.hardState || rd.committedEntries.length > 0) {
-      const hard = rd.hardState;
-      const mustSync = rd.entries.length > 0 || (hard !== null && (hard.term !== this.durableVote.term || hard.vote !== this.durableVote.vote));
-      if (mustSync) {
-        await this.wal.append([{ zxid: ++this.walSeq, value: { entries: rd.entries, hard, reset: null } }]);
-        if (hard) this.durableVote = { term: hard.term, vote: hard.vote };
-      }
-      // Entries and applied transactions not yet in LMDB are held in memory (RaftLog's unwritten, the pending layer).
-      if (this.store.pendingTxns >= MAX_UNCOMMITTED_TXNS) await this.store.appliedCommitted();
-      const seq = this.walSeq;
-      const commit = this.store.applyPending(rd.entries.length + rd.committedEntries.length, (view, setLastZxid, raw) => {
-        applied = persistReady(this.raftLog, rd, view, applied, mirrors, terms, done, raw);
-        setLastZxid(applied);
-        if (mustSync) raw(this.store.metaDb, 'raft.walSeq', seq);
-      });
-      for (const m of mirrors) m();
-      const gen = this.raftLog.writeGen;
-      commit.then(
-        () => {
-          this.raftLog.landed(gen);
-          this.releaseLog(seq);
-        },
-        (e: unknown) => this.hooks.onFatal(e),
-      );
-    }
+    const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
     this.appliedZxid = applied;
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
     for (const m of rd.messages) if (!early.includes(m)) this.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
-  }
-
-  /** Drops log segments once LMDB has flushed everything up to record `seq`; one wait at a time. */
-  private releaseLog(seq: number): void {
-    if (this.releasing || this.wal.segmentCount < 2) return;
-    this.releasing = true;
-    this.store.flushed().then(
-      () => {
-        this.releasing = false;
-        this.wal.release(seq);
-      },
-      (e: unknown) => this.hooks.onFatal(e),
-    );
   }
 
   private roleChanged(role: Role, leaderId: number): void {
@@ -522,9 +464,6 @@ export class RaftEngine implements Engine {
     // No Ready is handled after this one, so none appends to the log once it is retired.
     this.halted = true;
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
-    // Everything the log holds is in LMDB once it is flushed: the next start has nothing to replay.
-    await this.store.appliedCommitted();
-    await this.store.flushed();
-    await this.wal.retire();
+    await this.writer.retire();
   }
 }
