@@ -84,7 +84,6 @@ export class WritePipeline implements Engine {
   private lastLogged: number;
   private scheduled = false;
   private waitingForLmdb = false;
-  private releasing = false;
   private stopping = false;
   private failed = false;
   private idleWaiters: (() => void)[] = [];
@@ -221,7 +220,7 @@ export class WritePipeline implements Engine {
           setLastZxid(zxid);
         });
         commit.then(
-          () => this.releaseLog(zxid),
+          () => this.wal.releaseWhen(() => this.store.flushed(), zxid, (e) => this.fail(e)),
           (e: unknown) => this.fail(e),
         );
       } catch (e) {
@@ -243,19 +242,6 @@ export class WritePipeline implements Engine {
       this.zxidWaits.release(zxid);
     }
     if (this.outstanding === 0) for (const r of this.idleWaiters.splice(0)) r();
-  }
-
-  /** Drops log segments once LMDB has flushed past them (`zxid` is committed to LMDB); one wait at a time. */
-  private releaseLog(zxid: number): void {
-    if (this.releasing || this.wal.segmentCount < 2) return;
-    this.releasing = true;
-    this.store.flushed().then(
-      () => {
-        this.releasing = false;
-        this.wal.release(zxid);
-      },
-      (e: unknown) => this.fail(e),
-    );
   }
 
   /** A storage failure or a bug inside apply: the state on disk is no longer known to match memory. */

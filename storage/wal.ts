@@ -170,6 +170,7 @@ export class Wal<T = unknown> {
   private failed: unknown = null;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private releasing = false;
   /** Told the seconds each durable write took, for the fsync histogram. */
   flushObserver?: (seconds: number) => void;
 
@@ -262,6 +263,23 @@ export class Wal<T = unknown> {
       const s = this.segments.shift() as Segment;
       rmSync(s.file, { force: true });
     }
+  }
+
+  /**
+   * Deletes every segment but the active one whose records are all at or below `zxid` once `flushed` resolves (what
+   * LMDB holds up to `zxid` is on disk then). One wait at a time: calls meanwhile are skipped, as a later one covers
+   * them; none while only the active segment exists.
+   */
+  releaseWhen(flushed: () => Promise<void>, zxid: number, onError: (e: unknown) => void): void {
+    if (this.releasing || this.segments.length < 2) return;
+    this.releasing = true;
+    flushed().then(
+      () => {
+        this.releasing = false;
+        this.release(zxid);
+      },
+      onError,
+    );
   }
 
   /**

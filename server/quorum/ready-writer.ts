@@ -7,7 +7,7 @@ import type { RaftLog } from '../../storage/raft-log.js';
 import { DEFAULT_WAL_OPTIONS, Wal } from '../../storage/wal.js';
 import { consensusWalDir, READY_CODEC, type ReadyRecord } from '../../storage/ready-codec.js';
 import { MAX_UNCOMMITTED_TXNS, type Committed } from '../pipeline.js';
-import type { ConfState, HardState, Ready } from './core/index.js';
+import type { HardState, Ready } from './core/index.js';
 import { persistReady, replayReadyLog } from './persist.js';
 
 export class ReadyWriter {
@@ -18,7 +18,6 @@ export class ReadyWriter {
    */
   readonly wal: Wal<ReadyRecord>;
   private seq = 0;
-  private releasing = false;
   /** Term and vote last made durable: a Ready whose hard state changes only the commit index needs no sync. */
   private durableVote: Pick<HardState, 'term' | 'vote'> = { term: 0, vote: 0 };
 
@@ -30,10 +29,11 @@ export class ReadyWriter {
     this.wal = Wal.open<ReadyRecord>(consensusWalDir(dataDir), { ...DEFAULT_WAL_OPTIONS, codec: READY_CODEC });
   }
 
-  /** Before the core starts: the records LMDB lacks go back into the log. */
-  async replay(conf: ConfState): Promise<{ records: number; raftLog: RaftLog }> {
-    this.seq = Math.max(this.store.metaGet<number>('raft.walSeq') ?? 0, this.wal.lastZxid);
-    return replayReadyLog(this.store, this.wal, conf);
+  /** Before the core starts: the records LMDB lacks go back into `raftLog`; returns how many there were. */
+  async replay(raftLog: RaftLog): Promise<number> {
+    const { records, lastSeq } = await replayReadyLog(this.store, this.wal, raftLog);
+    this.seq = lastSeq;
+    return records;
   }
 
   /** The log the core starts over: its hard state is durable. */
@@ -79,24 +79,11 @@ export class ReadyWriter {
     commit.then(
       () => {
         raftLog.landed(gen);
-        this.release(seq);
+        this.wal.releaseWhen(() => this.store.flushed(), seq, this.onFatal);
       },
       (e: unknown) => this.onFatal(e),
     );
     return applied;
-  }
-
-  /** Drops log segments once LMDB has flushed everything up to record `seq`; one wait at a time. */
-  private release(seq: number): void {
-    if (this.releasing || this.wal.segmentCount < 2) return;
-    this.releasing = true;
-    this.store.flushed().then(
-      () => {
-        this.releasing = false;
-        this.wal.release(seq);
-      },
-      (e: unknown) => this.onFatal(e),
-    );
   }
 
   /** After the last Ready: everything the log holds is in LMDB once it is flushed, so the next start replays nothing. */
