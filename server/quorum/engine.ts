@@ -140,7 +140,8 @@ export class RaftEngine implements Engine {
 
   async start(step: StartupStep = () => {}): Promise<void> {
     step('reading the consensus log');
-    this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
+    // recover() read it already (a node starts with it); read here only for an engine started without it.
+    if (!this.raftLog) this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
     this.writer.startFrom(this.raftLog.hardState());
     this.rawnode = this.makeRawNode();
@@ -176,16 +177,13 @@ export class RaftEngine implements Engine {
    */
   async recover(step: StartupStep = () => {}): Promise<void> {
     step('replaying the consensus write-ahead log');
-    await this.replayLog();
+    this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
+    const records = await this.writer.replay(this.raftLog);
+    if (records > 0) this.log.info({ records, lastIndex: this.raftLog.lastIndex(), hard: this.raftLog.hardState() }, 'consensus write-ahead log replayed into the log');
     step('recovering from an interrupted snapshot install, if any');
     if (!this.store.installInterrupted) return;
-    await discardInterruptedInstall(this.store, this.log);
+    await discardInterruptedInstall(this.store, this.raftLog, this.log);
     this.appliedZxid = 0;
-  }
-
-  private async replayLog(): Promise<void> {
-    const { records, raftLog } = await this.writer.replay(votersAndLearners(this.cfg));
-    if (records > 0) this.log.info({ records, lastIndex: raftLog.lastIndex(), hard: raftLog.hardState() }, 'consensus write-ahead log replayed into the log');
   }
 
   // ---- writes ----

@@ -6,12 +6,12 @@ import type { Config } from '../config.js';
 import type { Committed } from '../pipeline.js';
 import { applyTxn } from '../tree/apply.js';
 import type { RawWriter, Store } from '../../storage/store.js';
-import { RaftLog } from '../../storage/raft-log.js';
+import type { RaftLog } from '../../storage/raft-log.js';
 import type { Wal } from '../../storage/wal.js';
 import type { ReadyRecord } from '../../storage/ready-codec.js';
 import type { TreeView } from '../../storage/view.js';
 import { decodeTxn } from '../../storage/txn-codec.js';
-import type { ConfState, Ready } from './core/index.js';
+import type { Ready } from './core/index.js';
 
 /**
  * Inside a store write: persists `rd` (the log restarted at its snapshot if that is past `applied`, then its
@@ -61,12 +61,11 @@ export async function maybeCompact(store: Store, raftLog: RaftLog, cfg: Config, 
 }
 
 /**
- * At start-up: writes the records of `wal` past the last LMDB holds (raft.walSeq) into the log, in order, and
- * releases the segments. Returns how many there were and the log as it then is.
+ * At start-up: writes the records of `wal` past the last LMDB holds (raft.walSeq) into `raftLog`, in order, and
+ * releases the segments. Returns how many there were and the number of the last record either holds.
  */
-export async function replayReadyLog(store: Store, wal: Wal<ReadyRecord>, conf: ConfState): Promise<{ records: number; raftLog: RaftLog }> {
+export async function replayReadyLog(store: Store, wal: Wal<ReadyRecord>, raftLog: RaftLog): Promise<{ records: number; lastSeq: number }> {
   const from = store.metaGet<number>('raft.walSeq') ?? 0;
-  const raftLog = new RaftLog(store, conf);
   let records = 0;
   for (const chunk of wal.recordsAfter(from, 256)) {
     // Each record's mirror update runs at once: the next record's truncation is computed from it.
@@ -79,6 +78,7 @@ export async function replayReadyLog(store: Store, wal: Wal<ReadyRecord>, conf: 
     });
     records += chunk.length;
   }
-  wal.release(Math.max(from, wal.lastZxid));
-  return { records, raftLog };
+  const lastSeq = Math.max(from, wal.lastZxid);
+  wal.release(lastSeq);
+  return { records, lastSeq };
 }

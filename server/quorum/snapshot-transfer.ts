@@ -240,16 +240,15 @@ export async function installSnapshot(
  * Before the tree is opened, after an install was cut short (Store.installInterrupted): the tree is a mix of
  * old and new state, so it starts from nothing (keeping term and vote) and the leader sends a fresh copy.
  */
-export async function discardInterruptedInstall(store: Store, log: Logger): Promise<void> {
+export async function discardInterruptedInstall(store: Store, raftLog: RaftLog, log: Logger): Promise<void> {
   log.warn('an interrupted snapshot install was found; discarding local state to fetch it again');
   await store.wipeTree();
-  const raftLog = new RaftLog(store, { voters: [], learners: [] });
-  let mirror = () => {};
+  const mirrors: (() => void)[] = [];
   await store.writeDurably(() => {
-    mirror = raftLog.resetTo(0, 0);
-    const hard = raftLog.hardState();
-    raftLog.persist([], { ...hard, commit: 0 });
+    mirrors.push(raftLog.resetTo(0, 0));
+    mirrors.push(raftLog.persist([], { ...raftLog.hardState(), commit: 0 }));
     store.clearInstallMark();
   });
-  mirror();
+  // The engine goes on with this log: its memory must say what LMDB now holds.
+  for (const m of mirrors) m();
 }

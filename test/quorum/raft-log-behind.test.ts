@@ -158,8 +158,11 @@ t.test('a member killed before LMDB commits its Readies gets them back from the 
     'LMDB alone holds only the Ready that landed (the crash lost the others there)',
   );
   const wal = Wal.open<ReadyRecord>(consensusWalDir(dir), { ...DEFAULT_WAL_OPTIONS, codec: READY_CODEC });
-  const { records, raftLog } = await replayReadyLog(store, wal, CONF);
+  // The replay writes into the log read at start, as the engine's does.
+  const raftLog = before;
+  const { records, lastSeq } = await replayReadyLog(store, wal, raftLog);
   tt.equal(records, 2, 'the two records past raft.walSeq are replayed');
+  tt.equal(lastSeq, 3, 'the next record is numbered after them');
   tt.same(
     plain(raftLog.entries(1, 5, Number.MAX_SAFE_INTEGER)),
     plain([entry(1, 1, 16), entry(2, 2, 24), entry(3, 2, 24), entry(4, 3, 8)]),
@@ -168,7 +171,7 @@ t.test('a member killed before LMDB commits its Readies gets them back from the 
   tt.same(raftLog.hardState(), { term: 3, vote: 2, commit: 3 }, 'with the last hard state (its vote in term 3)');
   const reread = new RaftLog(store, CONF);
   tt.same(plain(reread.entries(1, 5, Number.MAX_SAFE_INTEGER)), plain(raftLog.entries(1, 5, Number.MAX_SAFE_INTEGER)), 'LMDB holds it now');
-  const again = await replayReadyLog(store, wal, CONF);
+  const again = await replayReadyLog(store, wal, reread);
   tt.equal(again.records, 0, 'a second start replays nothing');
   await wal.close();
 });
