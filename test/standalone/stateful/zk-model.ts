@@ -1,5 +1,6 @@
 // The in-memory ZooKeeper the server is compared against: nodes, the tree, stat rules and the create/set/
 // delete/check semantics, written from API.md and ZOOKEEPER.md so that it can disagree with server/tree.
+import type { Stat } from '../../../client/types.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The model
@@ -93,19 +94,8 @@ function ownerOf(n: MNode): string {
   }
 }
 
-export interface Stat {
-  czxid: string;
-  mzxid: string;
-  pzxid: string;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: string;
-  dataLength: number;
-  numChildren: number;
-}
+/** The wire shape the model's stat is compared in (the model's rules stay its own). */
+export type { Stat };
 
 export function statOf(n: MNode): Stat {
   return {
