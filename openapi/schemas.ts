@@ -123,7 +123,7 @@ export const MultiOpSchema = Type.Object({
 });
 
 export const MultiBody = Type.Object(
-  { ops: Type.Array(MultiOpSchema, { minItems: 1, maxItems: 10000 }) },
+  { ops: Type.Array(MultiOpSchema, { maxItems: 10000, description: 'an empty list is answered `{results: []}` without a transaction, as ZooKeeper\'s client answers an empty multi' }) },
   {
     examples: [
       {

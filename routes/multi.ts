@@ -83,13 +83,15 @@ export const multiRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { n
         'status and error, and `results` as ZooKeeper reports them: `{error:"Ok"}` before the failing op, its own error, then ' +
         '`{error:"RuntimeInconsistency", code:-2}`. Ops are checked in order, as ZooKeeper prepares them: an op that fails ' +
         'validation (bad path, mode, ACL or data) is the failure only if no op before it fails against the state. A create\'s ' +
-        '`mode` defaults to `PERSISTENT`; a `ttl` needs a TTL mode. A batch of only get/children ops is a multiRead: per-op results, never aborted.',
+        '`mode` defaults to `PERSISTENT`; a `ttl` needs a TTL mode. A batch of only get/children ops is a multiRead: per-op results, never aborted. An empty batch is `{results: []}`, no transaction.',
       body: MultiBody,
       response: { 200: MultiResponse, 400: ErrorRef, 403: ErrorRef, 404: ErrorRef, 409: ErrorRef, 410: ErrorRef, 412: ErrorRef },
     },
     handler: async (req, reply) => {
       const ctx = requestContext(req, node);
       const ops = req.body.ops;
+      // ZooKeeper's client answers an empty multi itself ("nothing to do"), with no request and no zxid.
+      if (ops.length === 0) return { results: [] };
       const reads = ops.filter((o) => o.op === 'get' || o.op === 'children').length;
       if (reads === ops.length) return { results: multiRead(node, ops, ctx) };
       if (reads > 0) throw new ZkError('BadArguments', 'read ops (get, children) and write ops cannot be mixed in one multi');
