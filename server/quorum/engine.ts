@@ -4,7 +4,8 @@
 // standalone node's store does), then send messages, then advance. Followers forward writes to the leader and
 // answer from their own apply of the entry, so a client's next read on the same node sees its write.
 // A Ready's durable write is in ready-writer.ts (the store writes it makes in persist.ts), the leader's batching in
-// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts.
+// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts, the catch-up after a
+// leaderless spell in leader-contact.ts, a graceful stop's leadership transfer in hand-over.ts.
 import type { StartupStep } from '../startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -23,6 +24,8 @@ import { ReadyWriter } from './ready-writer.js';
 import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
+import { LeaderContact } from './leader-contact.js';
+import { handOverLeadership } from './hand-over.js';
 import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
 
 type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
@@ -44,17 +47,7 @@ export class RaftEngine implements Engine {
   private readonly proposals: ProposalBatch;
   private role: Role = 'follower';
   private leaderId = 0;
-  /** When this node last stopped knowing a leader; undefined while it knows one (see leaderlessMs). */
-  private leaderlessSince: number | undefined = -Infinity;
-  /**
-   * Set when this node finds a leader after being cut off from one for longer than syncLimit × tickTime (or after
-   * starting): its tree may be far behind, and it stays set until this node has applied what the leader had
-   * committed by then (a read index), as ZooKeeper's followers sync with their leader before they serve clients.
-   */
-  private behind = true;
-  private catchUpRunning = false;
-  /** Counts the spells that set `behind`, so that a catch-up begun in an earlier one cannot end a later one. */
-  private catchUpSpell = 0;
+  private readonly contact: LeaderContact;
   private busy = false;
   private stopping = false;
   private halted = false;
@@ -88,6 +81,15 @@ export class RaftEngine implements Engine {
     });
     this.forwards = new Forwards(this.transport, cfg);
     this.proposals = new ProposalBatch(cfg, () => this.flushProposals());
+    this.contact = new LeaderContact(
+      () => syncWindowMs(this.cfg),
+      async () => {
+        const index = await this.readBarrier('catch-up with the leader');
+        await this.waitForZxid(index, this.cfg.proposalTimeoutMs);
+        return index;
+      },
+      log,
+    );
   }
 
   get mode(): Mode {
@@ -113,11 +115,11 @@ export class RaftEngine implements Engine {
   }
 
   get catchingUp(): boolean {
-    return this.behind;
+    return this.contact.catchingUp;
   }
 
   get leaderlessMs(): number {
-    return this.leaderlessSince === undefined ? 0 : performance.now() - this.leaderlessSince;
+    return this.contact.leaderlessMs;
   }
 
   /** ZooKeeper's synced: `id` acknowledged this leader within syncLimit × tickTime. */
@@ -227,24 +229,7 @@ export class RaftEngine implements Engine {
   }
 
   private startCatchUp(): void {
-    if (this.behind && this.leaderId !== 0 && !this.catchUpRunning && !this.installing && !this.stopping) void this.catchUp();
-  }
-
-  /** Clears `behind` once this node has applied the leader's commit index as it is now (see catchingUp). */
-  private async catchUp(): Promise<void> {
-    this.catchUpRunning = true;
-    const spell = this.catchUpSpell;
-    try {
-      const index = await this.readBarrier('catch-up with the leader');
-      await this.waitForZxid(index, this.cfg.proposalTimeoutMs);
-      if (spell !== this.catchUpSpell) return;
-      this.behind = false;
-      this.log.info({ zxid: index }, 'caught up with the leader; serving reads');
-    } catch {
-      // No leader any more, or it did not answer in time: the next tick with a leader tries again.
-    } finally {
-      this.catchUpRunning = false;
-    }
+    if (this.leaderId !== 0 && !this.installing && !this.stopping) this.contact.start();
   }
 
   async readBarrier(purpose = 'linearizable read'): Promise<number> {
@@ -402,17 +387,9 @@ export class RaftEngine implements Engine {
   }
 
   private setLeader(leaderId: number): void {
-    if (leaderId === 0 && this.leaderId !== 0) this.leaderlessSince = performance.now();
-    if (leaderId !== 0) {
-      if (this.leaderlessMs > syncWindowMs(this.cfg)) {
-        this.behind = true;
-        this.catchUpSpell++;
-      }
-      // At once rather than at the next tick: reads wait for it. (This runs inside a Ready's handling; the read index
-      // goes out with the next one.)
-      if (this.behind) setImmediate(() => this.startCatchUp());
-      this.leaderlessSince = undefined;
-    }
+    // At once rather than at the next tick: reads wait for it. (This runs inside a Ready's handling; the read index
+    // goes out with the next one.)
+    if (this.contact.leaderChanged(this.leaderId, leaderId)) setImmediate(() => this.startCatchUp());
     this.leaderId = leaderId;
   }
 
@@ -430,26 +407,19 @@ export class RaftEngine implements Engine {
     await this.waiters.idle(this.cfg.proposalTimeoutMs);
   }
 
-  /**
-   * A leader that stops gracefully first hands its leadership to the most up-to-date voter (Raft's leadership
-   * transfer, as etcd does on a graceful stop): the ensemble then has a leader again within a round trip, instead of
-   * refusing writes for an election timeout and an election. A rolling restart costs next to nothing that way.
-   */
+  /** A leader's graceful stop hands its leadership over first (hand-over.ts). */
   private async handOver(): Promise<void> {
     if (this.role !== 'leader') return;
-    const voters = Object.entries(this.rawnode.status().progress ?? {})
-      .map(([id, p]) => ({ id: Number(id), ...p }))
-      .filter((p) => p.id !== this.cfg.myid && !p.learner)
-      .sort((a, b) => Number(b.recentActive) - Number(a.recentActive) || b.match - a.match);
-    const to = voters[0]?.id;
-    if (to === undefined || !this.rawnode.transferLeadership(to).ok) return;
-    this.log.info({ to, term: this.term }, `stopping: handing leadership over to ${to}`);
-    this.kick();
-    // The core abandons a transfer that takes longer than an election timeout.
-    const deadline = performance.now() + 2 * this.cfg.electionTicks * this.cfg.raftTickMs;
-    while (this.role === 'leader' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    if (this.role === 'leader') this.log.warn({ to }, 'stopping: the leadership handover did not complete; the others will elect a leader once this one is gone');
-    else this.log.info({ leader: this.leaderId || null, term: this.term }, 'stopping: leadership handed over');
+    await handOverLeadership({
+      rawnode: this.rawnode,
+      myid: this.cfg.myid,
+      electionMs: this.cfg.electionTicks * this.cfg.raftTickMs,
+      log: this.log,
+      leading: () => this.role === 'leader',
+      leaderId: () => this.leaderId,
+      term: () => this.term,
+      kick: () => this.kick(),
+    });
   }
 
   async stop(): Promise<void> {
