@@ -21,6 +21,7 @@ import { metricsRoutes } from '../routes/metrics.js';
 import { CONNECTION_WARN_EVERY_MS, installMetrics, onceEvery, type NodeMetrics } from './metrics.js';
 import { httpConnectionLimit } from './config.js';
 import { ConnectionRegistry } from './connections.js';
+import { LazySchemas } from './lazy-schemas.js';
 import { fastWrite } from './fast-write.js';
 import { fastGetData } from './fast-read.js';
 import { clientErrorHandler } from './raw-error.js';
@@ -76,7 +77,7 @@ function toOriginForm(req: IncomingMessage): void {
   req.url = rest.startsWith('/') ? rest : `/${rest}`;
 }
 
-export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; metrics: NodeMetrics }> {
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; metrics: NodeMetrics; schemas: LazySchemas }> {
   const { node } = opts;
   const closing = () => opts.isClosing?.() === true;
   // Set once the metrics exist; until then (and at debug level, where every request is logged) all goes to fastify.
@@ -92,7 +93,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       ),
     ),
   );
+  const schemas = new LazySchemas();
   const app = Fastify({
+    schemaController: { compilersFactory: { buildValidator: schemas.buildValidator, buildSerializer: schemas.buildSerializer } },
     serverFactory: (handler, o) => {
       const run = (req: IncomingMessage, res: ServerResponse) => {
         if (fastPath === undefined || closing() || !(fastGetData(node, fastPath, req, res) || fastWrite(node, fastPath, req, res))) {
@@ -306,5 +309,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     sock.once('close', () => open--);
   });
   node.connectionCounter = () => open;
-  return { app, metrics };
+  app.addHook('onListen', (done) => {
+    schemas.warmUp((e) => app.log.error({ err: e }, 'a route schema does not compile; its route answers 500 until fixed'));
+    done();
+  });
+  return { app, metrics, schemas };
 }

@@ -10,6 +10,7 @@ import { RaftEngine } from './quorum/engine.js';
 import { raftClusterSource } from './quorum/cluster-source.js';
 import { setClusterSource } from './cluster-info.js';
 import { buildApp } from './app.js';
+import type { LazySchemas } from './lazy-schemas.js';
 import { startMonitor } from './monitor.js';
 import { TlsReloader } from './tls-reload.js';
 import { AuditLog } from './audit.js';
@@ -28,6 +29,8 @@ import { stdoutDestination } from './log-destination.js';
 export interface RunningServer {
   node: ZkNode;
   app: FastifyInstance;
+  /** The routes' validators and serializers, compiled on first use or by the warm-up after listen (lazy-schemas.ts). */
+  schemas: LazySchemas;
   url: string;
   port: number;
   /** Stop accepting, finish in-flight writes, flush and close LMDB. */
@@ -84,7 +87,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   // Subscribed before anything can commit, so no change goes unseen by watches.
   const hub = new WatchHub<WatchConnection>(node);
   step('building the HTTP routes');
-  const { app, metrics } = await buildApp({
+  const { app, metrics, schemas } = await buildApp({
     node,
     logger: log,
     isClosing: () => closing,
@@ -144,6 +147,7 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   return {
     node,
     app,
+    schemas,
     port,
     url,
     hasTls: tls !== undefined || cfg.peerTls !== undefined,
