@@ -26,12 +26,15 @@ import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
 import { LeaderContact } from './leader-contact.js';
 import { handOverLeadership } from './hand-over.js';
+import { advanceElectionAtStart } from './election-advance.js';
 import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
 
 type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
 
 /** Bound on raft messages held while a snapshot installs (the rest are dropped; Raft retransmits). */
 const MAX_HELD_MESSAGES = 10000;
+/** How long after start a member may still move its election clock on (election-advance.ts; etcd waits up to 5 s). */
+const ELECTION_ADVANCE_WINDOW_MS = 5000;
 const MAX_TOUCHES_PER_MESSAGE = 10000;
 const READ_INDEX_FULL = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
 
@@ -54,6 +57,7 @@ export class RaftEngine implements Engine {
   private installing = false;
   private held: [number, PeerMsg][] = [];
   private ticker?: NodeJS.Timeout;
+  private stopAdvance: () => void = () => {};
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
   private readonly lastAckAt = new Map<number, number>();
   appliedZxid: number;
@@ -151,6 +155,17 @@ export class RaftEngine implements Engine {
     step(`binding the peer port ${this.transport.listenAddress}`);
     await this.transport.start();
     this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
+    this.stopAdvance = advanceElectionAtStart({
+      transport: this.transport,
+      isConnected: (id) => this.transport.isConnected(id),
+      myid: this.cfg.myid as number,
+      voters: this.raftLog.initialState().confState.voters,
+      electionTicks: this.cfg.electionTicks,
+      leaderKnown: () => this.leaderId !== 0,
+      tick: () => this.rawnode.tick(),
+      kick: () => this.kick(),
+      windowMs: ELECTION_ADVANCE_WINDOW_MS,
+    });
     this.kick();
   }
 
@@ -425,6 +440,7 @@ export class RaftEngine implements Engine {
   async stop(): Promise<void> {
     await this.drain();
     if (this.ticker) clearInterval(this.ticker);
+    this.stopAdvance();
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
     this.forwards.failAll();
