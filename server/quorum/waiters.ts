@@ -12,15 +12,29 @@ interface WriteWaiter {
   timer: NodeJS.Timeout;
 }
 
-/** Results kept after apply for a writer that registers late (a follower learns its index by message): the newest
- * RECENT_RESULTS at least, twice that at most. */
+/**
+ * Results kept after apply for a writer that registers late (a follower learns its index by message, usually before
+ * the entry applies here): the newest RECENT_RESULTS, and within RECENT_WEIGHT, twice those at most. A result's weight
+ * is its ops and watch triggers: a multi of 1,000 creates holds 1,000 stats and 2,000 triggers, so a count alone let
+ * a member that applied a stream of large multis keep ~8,000 of them (850 MB of heap after a 1M-znode fill).
+ */
 const RECENT_RESULTS = 4096;
+const RECENT_WEIGHT = 16384;
+
+/** What a kept result costs, in ops and triggers (about a stat and an ACL list each). */
+function weightOf(result: ApplyResult | undefined): number {
+  if (!result) return 1;
+  const o = result.outcome;
+  const ops = o.ok ? (o.value.kind === 'multi' ? o.value.results.length : 0) : (o.results?.length ?? 0);
+  return 1 + ops + result.triggers.length;
+}
 
 export class ZkWaiters {
   private writes = new Map<number, WriteWaiter>();
   private readonly zxids = new ZxidWaits();
   private reads = new Map<string, { resolve: (index: number) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
-  private recent = new Map<number, { term: number; result?: ApplyResult }>();
+  private recent = new Map<number, { term: number; result?: ApplyResult; weight: number }>();
+  private recentWeight = 0;
   private idleWaiters: (() => void)[] = [];
   private applied = 0;
 
@@ -74,7 +88,9 @@ export class ZkWaiters {
     const results = new Map(done.map((d) => [d.zxid, d.result]));
     for (const e of entries) {
       const result = results.get(e.index);
-      this.recent.set(e.index, { term: e.term, result });
+      const weight = weightOf(result);
+      this.recentWeight += weight - (this.recent.get(e.index)?.weight ?? 0);
+      this.recent.set(e.index, { term: e.term, result, weight });
       const w = this.writes.get(e.index);
       if (!w) continue;
       this.writes.delete(e.index);
@@ -82,12 +98,25 @@ export class ZkWaiters {
       if (w.term === e.term && result) w.resolve(result);
       else w.reject(lost(e.index));
     }
-    // Cut back to the newest RECENT_RESULTS once twice that many are kept: dropping the oldest one at a time
-    // costs a walk over the deleted slots at the front of the Map's table on every write.
-    if (this.recent.size > 2 * RECENT_RESULTS) this.recent = new Map([...this.recent].slice(-RECENT_RESULTS));
+    // Cut back to the newest RECENT_RESULTS within RECENT_WEIGHT once twice either is kept: dropping the oldest one
+    // at a time costs a walk over the deleted slots at the front of the Map's table on every write.
+    if (this.recent.size > 2 * RECENT_RESULTS || this.recentWeight > 2 * RECENT_WEIGHT) this.trimRecent();
     this.applied = Math.max(this.applied, appliedIndex);
     this.zxids.release(this.applied);
     this.checkIdle();
+  }
+
+  /** Keeps the newest results, at most RECENT_RESULTS of them and RECENT_WEIGHT together (the newest one always). */
+  private trimRecent(): void {
+    const kept: [number, { term: number; result?: ApplyResult; weight: number }][] = [];
+    let weight = 0;
+    for (const e of [...this.recent].reverse()) {
+      if (kept.length > 0 && (kept.length >= RECENT_RESULTS || weight + e[1].weight > RECENT_WEIGHT)) break;
+      kept.push(e);
+      weight += e[1].weight;
+    }
+    this.recent = new Map(kept.reverse());
+    this.recentWeight = weight;
   }
 
   /**
