@@ -64,9 +64,9 @@ async function multi(url: string, ops: unknown[]): Promise<void> {
   if (r.status !== 200) throw new Error(`multi: ${r.status} ${text.slice(0, 300)}`);
 }
 
-const nodePath = (i: number) => `/big/d${Math.floor(i / FANOUT)}/n${i % FANOUT}`;
+export const nodePath = (i: number) => `/big/d${Math.floor(i / FANOUT)}/n${i % FANOUT}`;
 
-async function fill(url: string, n: number, valueBytes: number): Promise<void> {
+export async function fill(url: string, n: number, valueBytes: number): Promise<void> {
   const data = value(valueBytes).toString('utf8');
   const dirs = Math.ceil(n / FANOUT);
   await multi(url, [{ op: 'create', path: '/big' }]);
@@ -86,7 +86,7 @@ async function fill(url: string, n: number, valueBytes: number): Promise<void> {
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 }
 
-async function znodeCount(url: string): Promise<number> {
+export async function znodeCount(url: string): Promise<number> {
   const r = await fetch(`${url}/v1/admin/mntr`);
   const j = (await r.json()) as Record<string, unknown>;
   return Number(j['zk_znode_count']);
