@@ -39,6 +39,11 @@ function emptyGroup(gen: number): GroupWrites {
   return { gen, nodes: new Map(), sessions: new Map(), ephemerals: new Map(), special: new Map(), counters: new Map(), lastZxid: undefined, raw: new Map(), txns: 0 };
 }
 
+/** A raw write made now, into the LMDB transaction under way (null removes the key). */
+export function writeRaw(db: RawDb, key: RawKey, value: unknown): void {
+  void (value === null ? db.remove(key) : db.put(key, value));
+}
+
 /** Records a raw write in `g` (null removes the key). */
 export function putRaw(g: GroupWrites, db: RawDb, key: RawKey, value: unknown): void {
   let m = g.raw.get(db);

@@ -3,7 +3,14 @@
 import type { Database } from 'lmdb';
 import { StorageError, type ConfState, type Entry, type EntryType, type HardState, type InitialState, type Snapshot, type Storage } from '../server/quorum/core/index.js';
 import type { RawWriter, Store } from './store.js';
-import type { RawDb } from './pending.js';
+import { writeRaw, type RawDb } from './pending.js';
+
+/** One slot a persist writes: an entry, or null (and no term) where it removes one. */
+interface Change {
+  index: number;
+  e: StoredEntry | null;
+  term: number | null;
+}
 
 interface StoredEntry {
   type: EntryType;
@@ -140,24 +147,21 @@ export class RaftLog implements Storage {
    * `raw` the writes join a write-behind group, and the entries are kept (unwritten) until `landed` says it committed.
    */
   persist(entries: Entry[], hard: HardState | null, raw?: RawWriter): () => void {
-    const write: RawWriter = raw ?? ((db, key, value) => void (value === null ? db.remove(key) : db.put(key, value)));
-    const entriesDb = this.entriesDb as unknown as RawDb;
-    const termsDb = this.termsDb as unknown as RawDb;
+    const write: RawWriter = raw ?? writeRaw;
     let apply = () => {};
     if (entries.length > 0) {
       const first = (entries[0] as Entry).index;
+      // The entries' slots from `first` on: the old suffix removed (null), then the new entries, in that order.
+      const changes: Change[] = [];
       const last = this.lastIndex();
-      for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) {
-        write(entriesDb, i, null);
-        write(termsDb, i, null);
-      }
-      for (const e of entries) {
-        if (e.index <= this.snap.index) continue;
-        write(entriesDb, e.index, { type: e.type, data: e.data });
-        write(termsDb, e.index, e.term);
+      for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) changes.push({ index: i, e: null, term: null });
+      for (const e of entries) if (e.index > this.snap.index) changes.push({ index: e.index, e: { type: e.type, data: e.data }, term: e.term });
+      for (const c of changes) {
+        write(this.entriesDb as unknown as RawDb, c.index, c.e);
+        write(this.termsDb as unknown as RawDb, c.index, c.term);
       }
       apply = () => {
-        if (raw) this.holdUnwritten(first, last, entries);
+        if (raw) this.holdUnwritten(changes);
         // Written straight into LMDB (after every group, Store.writeDurably): what was held from `first` on is stale.
         else for (const i of this.unwritten.keys()) if (i >= first) this.unwritten.delete(i);
         const keep = Math.max(0, first - this.snap.index - 1);
@@ -186,19 +190,11 @@ export class RaftLog implements Storage {
     return this.gen;
   }
 
-  private holdUnwritten(first: number, last: number, entries: Entry[]): void {
+  /** Keeps what a persist with `raw` wrote (its `changes`, in order) until its group lands. */
+  private holdUnwritten(changes: Change[]): void {
     const gen = ++this.gen;
-    const indexes: number[] = [];
-    for (let i = Math.max(first, this.snap.index + 1); i <= last; i++) {
-      this.unwritten.set(i, { e: null, gen });
-      indexes.push(i);
-    }
-    for (const e of entries) {
-      if (e.index <= this.snap.index) continue;
-      this.unwritten.set(e.index, { e: { type: e.type, data: e.data }, gen });
-      indexes.push(e.index);
-    }
-    this.unwrittenByGen.push({ gen, indexes });
+    for (const c of changes) this.unwritten.set(c.index, { e: c.e, gen });
+    this.unwrittenByGen.push({ gen, indexes: changes.map((c) => c.index) });
   }
 
   /** Drops entries up to `index` (which must be applied); the compaction point keeps its term. */

@@ -1,7 +1,7 @@
 // Applied writes on their way into LMDB (WAL-backed stores): groups applied to the pending layer are handed to
 // LMDB together, in one transaction, and leave the pending layer when it commits.
 import type { RootDatabase } from 'lmdb';
-import { mergeGroups, type GroupWrites, type PendingLayer } from './pending.js';
+import { mergeGroups, writeRaw, type GroupWrites, type PendingLayer } from './pending.js';
 import { ephKey, nodeKey, type TreeDbs } from './schema.js';
 
 /**
@@ -77,7 +77,7 @@ export class WriteBehind {
     for (const e of g.ephemerals.values()) void (e.present ? ephemerals.put(ephKey(e.id, e.path), 1) : ephemerals.remove(ephKey(e.id, e.path)));
     for (const [p, kind] of g.special) void (kind ? special.put(p, kind) : special.remove(p));
     for (const [c, v] of g.counters) void meta.put(c, v);
-    for (const [db, m] of g.raw) for (const [k, v] of m) void (v === null ? db.remove(k) : db.put(k, v));
+    for (const [db, m] of g.raw) for (const [k, v] of m) writeRaw(db, k, v);
     if (g.lastZxid !== undefined) void meta.put('lastZxid', g.lastZxid);
   }
 }
