@@ -144,7 +144,7 @@ export class ZkNode extends EventEmitter {
 
   async start(step: StartupStep = () => {}): Promise<void> {
     if (this.engine instanceof WritePipeline) refuseMemberLog(this.cfg.dataDir);
-    if (!(this.engine instanceof WritePipeline)) {
+    else {
       step('applying a standalone write-ahead log left in the data dir, if any');
       await this.retireWal();
     }

@@ -8,9 +8,8 @@
 import type { EventEmitter } from 'node:events';
 
 export interface ElectionAdvanceSide {
-  /** Emits 'up' with a peer's id when a link to it is ready. */
-  transport: Pick<EventEmitter, 'on' | 'off'>;
-  isConnected(id: number): boolean;
+  /** Emits 'up' with a peer's id when a link to it is ready, and says which links are. */
+  transport: Pick<EventEmitter, 'on' | 'off'> & { isConnected(id: number): boolean };
   myid: number;
   voters: readonly number[];
   electionTicks: number;
@@ -31,7 +30,7 @@ export function advanceElectionAtStart(s: ElectionAdvanceSide): () => void {
   const deadline = performance.now() + s.windowMs;
   const check = () => {
     if (performance.now() > deadline || s.leaderKnown()) return stop();
-    const linked = s.voters.filter((id) => id !== s.myid && s.isConnected(id)).length;
+    const linked = s.voters.filter((id) => id !== s.myid && s.transport.isConnected(id)).length;
     if (linked + 1 < quorum) return;
     stop();
     for (let i = 0; i < s.electionTicks - 2; i++) s.tick();

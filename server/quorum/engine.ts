@@ -157,7 +157,6 @@ export class RaftEngine implements Engine {
     this.ticker = setInterval(() => this.tick(), this.cfg.raftTickMs);
     this.stopAdvance = advanceElectionAtStart({
       transport: this.transport,
-      isConnected: (id) => this.transport.isConnected(id),
       myid: this.cfg.myid as number,
       voters: this.raftLog.initialState().confState.voters,
       electionTicks: this.cfg.electionTicks,

@@ -107,8 +107,10 @@ export class Forwards {
   }
 
   private unreachable(rids: number[]): void {
-    for (const rid of rids) this.waiting.get(rid)?.reject(new ZkError('ConnectionLoss', 'the leader is unreachable', { applied: false }));
-    for (const rid of rids) this.waiting.delete(rid);
+    for (const rid of rids) {
+      this.waiting.get(rid)?.reject(new ZkError('ConnectionLoss', 'the leader is unreachable', { applied: false }));
+      this.waiting.delete(rid);
+    }
   }
 
   /** The leader's answer to some of this follower's forwards. */

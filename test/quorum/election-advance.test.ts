@@ -6,12 +6,11 @@ import { EventEmitter } from 'node:events';
 import { advanceElectionAtStart, type ElectionAdvanceSide } from '../../server/quorum/election-advance.js';
 
 function side(o: Partial<ElectionAdvanceSide> & { linked?: Set<number>; leader?: () => boolean } = {}) {
-  const transport = new EventEmitter();
   const linked = o.linked ?? new Set<number>();
+  const transport = Object.assign(new EventEmitter(), { isConnected: (id: number) => linked.has(id) });
   const seen = { ticks: 0, kicks: 0 };
   const s: ElectionAdvanceSide = {
     transport,
-    isConnected: (id) => linked.has(id),
     myid: 1,
     voters: [1, 2, 3],
     electionTicks: 10,
