@@ -7,21 +7,16 @@
 //      first read, and the tree's size after.
 // `node dist/bench/ensemble-tree.js [--znodes 1000000] [--out FILE]`: prints a markdown report, writes the figures
 // to bench/results/ensemble-tree-<date>.json.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { httpOk, rssSplitMb, sleep, waitUntil, type Child } from './procs.js';
-import { value } from './http-load.js';
-import { Latencies } from './stats.js';
-import { commitOf, machine, type Machine } from './report.js';
-import { fill, nodePath, znodeCount } from './znodes.js';
-import { startZkgateEnsemble, type ZkgateEnsemble, type ZkgateMember } from './zkgate-ensemble.js';
+import { BENCH_DIR, commitOf, machine, type Machine } from './report.js';
+import { duMb, fill, nodePath, randomReads, randomSets, znodeCount } from './znodes.js';
+import { srvrMode, startZkgateEnsemble, type ZkgateEnsemble, type ZkgateMember } from './zkgate-ensemble.js';
 
-const BENCH_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench');
 /** How long a restarted member may take to answer (a generous bound: the standard is 2 s). */
 const READY_TIMEOUT_MS = 120_000;
 
@@ -52,13 +47,6 @@ export interface EnsembleTreeResult {
   crash: { setsAcked: number; raftWalMb: number[]; restarts: Restart[]; toFirstWriteMs: number; znodesAfter: number[] };
 }
 
-const du = (dir: string) => Number(execFileSync('du', ['-sm', dir], { encoding: 'utf8' }).split('\t')[0]);
-
-async function srvrMode(url: string): Promise<string> {
-  const r = await fetch(`${url}/v1/admin/srvr`);
-  return ((await r.json()) as { mode: string }).mode;
-}
-
 /** Starts member `id` (without waiting for it) and times spawn → first 200 on a getData of a deep node. */
 async function restartTimed(ens: ZkgateEnsemble, id: number, probePath: string): Promise<Restart> {
   const m = ens.members.find((x) => x.id === id) as ZkgateMember;
@@ -66,30 +54,14 @@ async function restartTimed(ens: ZkgateEnsemble, id: number, probePath: string):
   const child = m.child as Child;
   await waitUntil(child, () => httpOk(`${m.url}/v1/admin/ruok`), READY_TIMEOUT_MS, 2);
   const startToUpMs = performance.now() - child.spawnedAtMs;
-  await waitUntil(child, async () => (await srvrMode(m.url)) !== 'looking', READY_TIMEOUT_MS, 2);
+  await waitUntil(child, async () => ![undefined, 'looking'].includes(await srvrMode(m.url)), READY_TIMEOUT_MS, 2);
   const startToLeaderMs = performance.now() - child.spawnedAtMs;
   await waitUntil(child, () => httpOk(`${m.url}/v1/znodes${probePath}`), READY_TIMEOUT_MS, 2);
   const startToFirstReadMs = performance.now() - child.spawnedAtMs;
   const peakRssMb = rssSplitMb(child.pid).peakMb;
   await started;
   await sleep(200);
-  return { id, role: await srvrMode(m.url), startToUpMs, startToLeaderMs, startToFirstReadMs, peakRssMb, rssAfterStartMb: rssSplitMb(child.pid).rssMb };
-}
-
-async function randomReads(url: string, n: number, seconds: number, connections: number) {
-  let i = 0;
-  const lat = new Latencies();
-  const inst = autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [{ method: 'GET', path: `/v1/znodes${nodePath(0)}`, setupRequest: () => ({ method: 'GET', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, headers: {} }) }],
-  });
-  inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
-    if (status < 300) lat.record(ms);
-  });
-  const r = await inst;
-  return { readsPerS: r['2xx'] / r.duration, readP99Ms: lat.percentiles([99])[0] as number, readErrors: r.errors + r.non2xx };
+  return { id, role: (await srvrMode(m.url)) ?? 'unknown', startToUpMs, startToLeaderMs, startToFirstReadMs, peakRssMb, rssAfterStartMb: rssSplitMb(child.pid).rssMb };
 }
 
 export async function runEnsembleTree(n: number, valueBytes: number, connections: number, command: string): Promise<EnsembleTreeResult> {
@@ -111,32 +83,20 @@ export async function runEnsembleTree(n: number, valueBytes: number, connections
     const restarted = await restartTimed(ens, followerId, probe);
     const reads = await randomReads(url(followerId), n, 10, connections);
     const mem = rssSplitMb((ens.members.find((m) => m.id === followerId)?.child as Child).pid);
-    const follower = { ...restarted, ...reads, rssAfterReadsMb: mem.rssMb, anonMb: mem.anonMb, fileMb: mem.fileMb };
+    const follower = { ...restarted, readsPerS: reads.perS, readP99Ms: reads.p99Ms, readErrors: reads.errors, rssAfterReadsMb: mem.rssMb, anonMb: mem.anonMb, fileMb: mem.fileMb };
 
     // Sets spread over every member for 10 s, then all three SIGKILLed at once.
-    const body = value(valueBytes);
     let setsAcked = 0;
-    let i = 0;
-    const loads = ens.members.map((m) => {
-      const inst = autocannon({
-        url: m.url,
-        connections: Math.max(1, Math.floor(connections / ens.members.length)),
-        duration: 14,
-        requests: [{ method: 'PUT', path: `/v1/znodes${nodePath(0)}`, body, setupRequest: () => ({ method: 'PUT', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, body, headers: {} }) }],
-      });
-      inst.on('response', (_c: unknown, status: number) => {
-        if (status === 200) setsAcked++;
-      });
-      return inst;
-    });
+    const perMember = Math.max(1, Math.floor(connections / ens.members.length));
+    const loads = ens.members.map((m) => randomSets(m.url, n, valueBytes, perMember, 14, () => setsAcked++));
     await sleep(10_000);
     for (const m of ens.members) (m.child as Child).proc.kill('SIGKILL');
     await Promise.all(ens.members.map((m) => (m.child as Child).exited));
     const acked = setsAcked;
     for (const l of loads) l.stop();
     await Promise.all(loads);
-    const raftWalMb = ens.members.map((m) => du(join(m.dataDir, 'raft-wal')));
-    const dataDirMb = ens.members.map((m) => du(m.dataDir));
+    const raftWalMb = ens.members.map((m) => duMb(join(m.dataDir, 'raft-wal')));
+    const dataDirMb = ens.members.map((m) => duMb(m.dataDir));
     const tStart = performance.now();
     const restarts = await Promise.all(ens.members.map((m) => restartTimed(ens, m.id, probe)));
     const newLeader = await ens.leader();

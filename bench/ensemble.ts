@@ -4,11 +4,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { requestsFor, value, type HttpPhase, type LoadShape } from './http-load.js';
 import { sleep, stopChild, type Child } from './procs.js';
-import { commitOf, load1, machine } from './report.js';
+import { BENCH_DIR, commitOf, load1, machine } from './report.js';
 import type { PhaseResult } from './stats.js';
 import { prepareZkgate } from './zkgate.js';
 import { zookeeperInstalled, ZK_MISSING_HELP } from './zookeeper.js';
@@ -46,7 +46,6 @@ export interface EnsembleBenchOptions {
 
 /** Every child any cluster spawns, so that whatever fails (or on Ctrl-C), each is stopped by its PID. */
 const live = new Set<Child>();
-const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const FAILOVER_WRITERS = 16;
 const FAILOVER_STEADY_MS = 2000;
 const FAILOVER_LIMIT_MS = 20000;

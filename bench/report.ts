@@ -3,9 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { PhaseResult } from './stats.js';
 import type { ZnodesResult } from './znodes.js';
 import type { WatchBenchResult } from './watch-fanout.js';
+
+/** The repository's bench/ folder (this module runs from dist/bench/). */
+export const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 
 export const ANALYSIS_HEADING = '## Analysis (hand-written; kept when the bench rewrites this file)';
 

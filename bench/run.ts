@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { runHttpPhase, type HttpPhase, type LoadShape } from './http-load.js';
 import { cpuSeconds, freePort, httpOk, startChild, stopChild, waitUntil, type Child } from './procs.js';
-import { commitOf, load1, machine, render, type Report } from './report.js';
+import { BENCH_DIR, commitOf, load1, machine, render, type Report } from './report.js';
 import type { PhaseResult } from './stats.js';
 import { prepareZkgate, sampleGetBody, startZkgate } from './zkgate.js';
 import { startZookeeper, zookeeperInstalled, ZK_MISSING_HELP, type ZkServer } from './zookeeper.js';
@@ -18,7 +18,6 @@ import { runJavaZkPhases } from './java-load.js';
 import { runZnodesPhase } from './znodes.js';
 import { runWatchBench } from './watch-fanout.js';
 
-const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const BARE_BIN = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 interface Opts {

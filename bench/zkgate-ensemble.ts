@@ -38,7 +38,8 @@ export interface ZkgateEnsembleOptions {
   extra?: string[];
 }
 
-async function srvrMode(url: string): Promise<string | undefined> {
+/** A member's srvr mode, undefined when it does not answer (within 1 s). */
+export async function srvrMode(url: string): Promise<string | undefined> {
   try {
     const r = await fetch(`${url}/v1/admin/srvr`, { signal: AbortSignal.timeout(1000) });
     if (!r.ok) return undefined;

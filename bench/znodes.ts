@@ -3,7 +3,7 @@
 // after reading across the whole tree (the data must live in LMDB, not in the heap). Then the same after a crash:
 // SIGKILL under sets, so that the restart replays the write-ahead log's tail.
 import { execFileSync } from 'node:child_process';
-import autocannon from 'autocannon';
+import autocannon, { type Instance } from 'autocannon';
 import { httpOk, rssMb, rssSplitMb, sleep, stopChild, waitUntil, type Child } from './procs.js';
 import { value } from './http-load.js';
 import { Latencies } from './stats.js';
@@ -86,6 +86,45 @@ export async function fill(url: string, n: number, valueBytes: number): Promise<
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
 }
 
+/** Megabytes `du` counts under `dir`. */
+export function duMb(dir: string): number {
+  return Number(execFileSync('du', ['-sm', dir], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+/** getData of nodes spread over the filled tree for `seconds`: answered reads, their rate and latency, and failures. */
+export async function randomReads(url: string, n: number, seconds: number, connections: number) {
+  let i = 0;
+  const inst = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', path: `/v1/znodes${nodePath(0)}`, headers: {}, setupRequest: () => ({ method: 'GET', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, headers: {} }) }],
+  });
+  const lat = new Latencies();
+  inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
+    if (status < 300) lat.record(ms);
+  });
+  const r = await inst;
+  const [p50Ms, p99Ms] = lat.percentiles([50, 99]) as [number, number];
+  return { ops: r['2xx'], perS: r['2xx'] / r.duration, p50Ms, p99Ms, errors: r.errors + r.non2xx };
+}
+
+/** setData of nodes spread over the filled tree for up to `seconds` (stop it to end sooner); `acked` per 200. */
+export function randomSets(url: string, n: number, valueBytes: number, connections: number, seconds: number, acked: () => void): Instance {
+  const body = value(valueBytes);
+  let i = 0;
+  const inst = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'PUT', path: `/v1/znodes${nodePath(0)}`, body, setupRequest: () => ({ method: 'PUT', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, body, headers: {} }) }],
+  });
+  inst.on('response', (_c: unknown, status: number) => {
+    if (status === 200) acked();
+  });
+  return inst;
+}
+
 export async function znodeCount(url: string): Promise<number> {
   const r = await fetch(`${url}/v1/admin/mntr`);
   const j = (await r.json()) as Record<string, unknown>;
@@ -111,7 +150,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
   const rssAfterFillMb = rssMb(first.child.pid);
   const code = await stopChild(first.child);
   if (code !== 0) throw new Error(`zkgate exited with ${code} after the fill:\n${first.child.output()}`);
-  const dataDirMb = Number(execFileSync('du', ['-sm', dataDir], { encoding: 'utf8' }).split('\t')[0]);
+  const dataDirMb = duMb(dataDir);
 
   // The page cache still holds the file; that is the common restart case (process restart, not a reboot).
   const port = await freePort();
@@ -123,19 +162,7 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
     const restartToFirstReadMs = performance.now() - child.spawnedAtMs;
     await sleep(200);
     const rssAfterStartMb = rssMb(child.pid);
-    let i = 0;
-    const inst = autocannon({
-      url,
-      connections,
-      duration: readS,
-      requests: [{ method: 'GET', path: probe.slice(url.length), headers: {}, setupRequest: () => ({ method: 'GET', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, headers: {} }) }],
-    });
-    const lat = new Latencies();
-    inst.on('response', (_c: unknown, status: number, _b: number, ms: number) => {
-      if (status < 300) lat.record(ms);
-    });
-    const r = await inst;
-    const [readP50Ms, readP99Ms] = lat.percentiles([50, 99]) as [number, number];
+    const reads = await randomReads(url, n, readS, connections);
     const split = rssSplitMb(child.pid);
     const rssAfterReadsMb = split.rssMb;
     const serverZnodeCount = await znodeCount(url);
@@ -150,11 +177,11 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
       rssAfterFillMb,
       restartToFirstReadMs,
       rssAfterStartMb,
-      readOps: r['2xx'],
-      readOpsPerS: r['2xx'] / r.duration,
-      readErrors: r.errors + r.non2xx,
-      readP50Ms,
-      readP99Ms,
+      readOps: reads.ops,
+      readOpsPerS: reads.perS,
+      readErrors: reads.errors,
+      readP50Ms: reads.p50Ms,
+      readP99Ms: reads.p99Ms,
       rssAfterReadsMb,
       rssAnonAfterReadsMb: split.anonMb,
       rssFileAfterReadsMb: split.fileMb,
@@ -168,23 +195,13 @@ export async function runZnodesPhase(dataDir: string, n: number, valueBytes: num
 
 /** Sets on random nodes of the tree, SIGKILL of `child` in their midst, then a restart on the same data dir. */
 async function crashAndRestart(dataDir: string, child: Child, url: string, n: number, valueBytes: number, connections: number): Promise<CrashResult> {
-  const body = value(valueBytes);
-  let i = 0;
   let setsAcked = 0;
-  const inst = autocannon({
-    url,
-    connections,
-    duration: CRASH_AFTER_S + 2,
-    requests: [{ method: 'PUT', path: '/v1/znodes/big', body, setupRequest: () => ({ method: 'PUT', path: `/v1/znodes${nodePath((i++ * 7919) % n)}`, body, headers: {} }) }],
-  });
-  inst.on('response', (_c: unknown, status: number) => {
-    if (status === 200) setsAcked++;
-  });
+  const inst = randomSets(url, n, valueBytes, connections, CRASH_AFTER_S + 2, () => setsAcked++);
   await sleep(CRASH_AFTER_S * 1000);
   child.proc.kill('SIGKILL');
   await child.exited;
   const acked = setsAcked;
-  const walMb = Number(execFileSync('du', ['-sm', `${dataDir}/wal`], { encoding: 'utf8' }).split('\t')[0]);
+  const walMb = duMb(`${dataDir}/wal`);
   inst.stop();
   await inst;
   const port = await freePort();
