@@ -18,3 +18,46 @@ export const logOps = {
   compact: fc.record({ k: fc.constant('compact' as const), back: fc.nat(30) }),
   reset: fc.record({ k: fc.constant('reset' as const), ahead: fc.integer({ min: -20, max: 50 }) }),
 };
+
+type Op<K extends keyof typeof logOps> = (typeof logOps)[K] extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * What the log should hold after the property tests' operations: the retained entries by index, the compaction point
+ * and the term of the latest append. Each method takes an operation and the log's last index before it.
+ */
+export class LogModel {
+  readonly entries = new Map<number, Entry>();
+  snap = 0;
+  term = 1;
+
+  /** The entries the append writes (a new term, overwriting `back` entries); the model then holds them. */
+  append(o: Op<'append'>, last: number): Entry[] {
+    const first = Math.max(this.snap + 1, last + 1 - o.back);
+    this.term++;
+    const es = Array.from({ length: o.count }, (_x, i) => entry(first + i, this.term, o.size));
+    for (let i = first; i <= last; i++) this.entries.delete(i);
+    for (const e of es) this.entries.set(e.index, e);
+    return es;
+  }
+
+  /** Where the compaction goes, or undefined when it would drop nothing; the model then holds what is kept. */
+  compact(o: Op<'compact'>, last: number): number | undefined {
+    const upTo = Math.max(this.snap, last - o.back);
+    if (upTo <= this.snap) return undefined;
+    for (let i = this.snap + 1; i <= upTo; i++) this.entries.delete(i);
+    this.snap = upTo;
+    return upTo;
+  }
+
+  /** Where the reset puts the log: past it, or inside it (a follower whose log conflicts with the leader's). */
+  reset(o: Op<'reset'>, last: number): number {
+    this.snap = Math.max(this.snap + 1, last + o.ahead);
+    this.entries.clear();
+    return this.snap;
+  }
+
+  /** The entries from `lo` to the end, as the model has them. */
+  from(lo: number, last: number): Entry[] {
+    return Array.from({ length: last + 1 - lo }, (_x, i) => this.entries.get(lo + i) as Entry);
+  }
+}

@@ -15,7 +15,7 @@ import { consensusWalDir, decodeReady, encodeReady, READY_CODEC, type ReadyRecor
 import { Store } from '../../storage/store.js';
 import { DEFAULT_WAL_OPTIONS, Wal } from '../../storage/wal.js';
 import { tempDir } from '../helpers/server.js';
-import { entry, logOps, plain } from '../helpers/raft-log.js';
+import { entry, LogModel, logOps, plain } from '../helpers/raft-log.js';
 
 const CONF = { voters: [1, 2, 3], learners: [] };
 
@@ -70,34 +70,28 @@ t.test('written behind: entries answered before and after their group lands are 
       await tt.test(`run ${runs}`, async (rt) => {
         const { store } = openBehind(rt);
         const log = new RaftLog(store, CONF);
-        const model = new Map<number, Entry>();
-        let snap = 0;
-        let term = 1;
+        const model = new LogModel();
         let pending: { gen: number; landed: Promise<void> }[] = [];
         const check = (what: string) => {
           const first = log.firstIndex();
           const last = log.lastIndex();
           for (let lo = first; lo <= last; lo += Math.max(1, Math.floor((last - first) / 5))) {
             const got = log.entries(lo, last + 1, Number.MAX_SAFE_INTEGER);
-            const want = Array.from({ length: last + 1 - lo }, (_x, i) => model.get(lo + i) as Entry);
-            rt.same(plain(got), plain(want), `${what}: entries(${lo}, ${last + 1}) as the model`);
+            rt.same(plain(got), plain(model.from(lo, last)), `${what}: entries(${lo}, ${last + 1}) as the model`);
           }
         };
         for (const o of ops) {
           const last = log.lastIndex();
           if (o.k === 'append') {
-            const first = Math.max(snap + 1, last + 1 - o.back);
-            term++;
-            const es = Array.from({ length: o.count }, (_x, i) => entry(first + i, term, o.size));
-            for (let i = first; i <= last; i++) model.delete(i);
-            for (const e of es) model.set(e.index, e);
+            const es = model.append(o, last);
+            const hard = { term: model.term, vote: 1, commit: 0 };
             if ('now' in o) {
               let mirror = () => {};
               await store.writeDurably(() => {
-                mirror = log.persist(es, { term, vote: 1, commit: 0 });
+                mirror = log.persist(es, hard);
               });
               mirror();
-            } else pending.push(persistBehind(store, log, es, { term, vote: 1, commit: 0 }));
+            } else pending.push(persistBehind(store, log, es, hard));
           } else if (o.k === 'land') {
             await store.appliedCommitted();
             for (const p of pending) await p.landed;
@@ -107,18 +101,15 @@ t.test('written behind: entries answered before and after their group lands are 
             // Compaction and resets are durable transactions of their own, after every group written behind.
             let mirror = () => {};
             if (o.k === 'compact') {
-              const upTo = Math.max(snap, last - o.back);
-              if (upTo <= snap) continue;
+              const upTo = model.compact(o, last);
+              if (upTo === undefined) continue;
               await store.writeDurably(() => {
                 mirror = log.compact(upTo);
               });
-              for (let i = snap + 1; i <= upTo; i++) model.delete(i);
-              snap = upTo;
             } else {
-              snap = Math.max(snap + 1, last + o.ahead);
-              model.clear();
+              const at = model.reset(o, last);
               await store.writeDurably(() => {
-                mirror = log.resetTo(snap, term);
+                mirror = log.resetTo(at, model.term);
               });
             }
             mirror();
@@ -127,7 +118,7 @@ t.test('written behind: entries answered before and after their group lands are 
             for (const p of pending) log.landed(p.gen);
             pending = [];
           }
-          rt.equal(log.lastIndex(), snap + model.size);
+          rt.equal(log.lastIndex(), model.snap + model.entries.size);
         }
         check('with groups still behind');
         await store.appliedCommitted();

@@ -9,7 +9,7 @@ import type { Entry } from '../../server/quorum/core/index.js';
 import { RECENT_ENTRIES_MAX, RECENT_ENTRIES_MAX_BYTES, RaftLog } from '../../storage/raft-log.js';
 import type { Store } from '../../storage/store.js';
 import { openTestStore } from '../helpers/store.js';
-import { entry, logOps, plain } from '../helpers/raft-log.js';
+import { entry, LogModel, logOps, plain } from '../helpers/raft-log.js';
 
 const CONF = { voters: [1, 2, 3], learners: [] };
 
@@ -51,34 +51,21 @@ t.test('entries served from memory are the entries LMDB holds, through overwrite
       runs++;
       await tt.test(`run ${runs}`, async (rt) => {
         const { store, log } = openLog(rt);
-        /** The model: the retained entries by index, and the compaction point. */
-        const model = new Map<number, Entry>();
-        let snap = 0;
-        let term = 1;
+        const model = new LogModel();
         for (const o of ops) {
           const last = log.lastIndex();
           if (o.k === 'append') {
-            const first = Math.max(snap + 1, last + 1 - o.back);
-            term++;
-            const es = Array.from({ length: o.count }, (_x, i) => entry(first + i, term, o.size));
-            for (let i = first; i <= last; i++) model.delete(i);
-            for (const e of es) model.set(e.index, e);
-            await write(store, () => log.persist(es, { term, vote: 1, commit: 0 }));
+            const es = model.append(o, last);
+            await write(store, () => log.persist(es, { term: model.term, vote: 1, commit: 0 }));
           } else if (o.k === 'compact') {
-            const upTo = Math.max(snap, last - o.back);
-            if (upTo > snap) {
-              await write(store, () => log.compact(upTo));
-              for (let i = snap + 1; i <= upTo; i++) model.delete(i);
-              snap = upTo;
-            }
+            const upTo = model.compact(o, last);
+            if (upTo !== undefined) await write(store, () => log.compact(upTo));
           } else {
-            // A snapshot past the log, or inside it (a follower whose log conflicts with the leader's).
-            snap = Math.max(snap + 1, last + o.ahead);
-            model.clear();
-            await write(store, () => log.resetTo(snap, term));
+            const at = model.reset(o, last);
+            await write(store, () => log.resetTo(at, model.term));
           }
-          rt.equal(log.firstIndex(), snap + 1);
-          rt.equal(log.lastIndex(), snap + model.size);
+          rt.equal(log.firstIndex(), model.snap + 1);
+          rt.equal(log.lastIndex(), model.snap + model.entries.size);
         }
         const fromLmdb = new RaftLog(store, CONF);
         const first = log.firstIndex();
@@ -86,8 +73,7 @@ t.test('entries served from memory are the entries LMDB holds, through overwrite
         for (let lo = first; lo <= last; lo += Math.max(1, Math.floor((last - first) / 7))) {
           for (const max of [0, 1024, Number.MAX_SAFE_INTEGER]) {
             const got = log.entries(lo, last + 1, max);
-            const want = Array.from({ length: last + 1 - lo }, (_x, i) => model.get(lo + i) as Entry);
-            rt.same(plain(got), plain(limited(want, max)), `entries(${lo}, ${last + 1}, ${max}) as the model`);
+            rt.same(plain(got), plain(limited(model.from(lo, last), max)), `entries(${lo}, ${last + 1}, ${max}) as the model`);
             rt.same(plain(got), plain(fromLmdb.entries(lo, last + 1, max)), `entries(${lo}, ${last + 1}, ${max}) as LMDB holds them`);
           }
         }
