@@ -14,6 +14,8 @@ COPY storage ./storage
 COPY test ./test
 COPY bench ./bench
 RUN npx tsc -p tsconfig.json
+# The zkgate command as one bundle (bin/bundle.ts): it starts in about half the time of the compiled files.
+RUN node dist/bin/bundle.js
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -24,13 +26,9 @@ WORKDIR /opt/zkgate
 COPY package.json package-lock.json ./
 # lmdb ships prebuilt native binaries; no install scripts are needed (or allowed: see allowScripts).
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-COPY --from=build /src/dist/bin ./dist/bin
-COPY --from=build /src/dist/cli ./dist/cli
+# bin/zkgate runs the bundle; dist/client is the SDK that package.json exports.
+COPY --from=build /src/dist/bundle ./dist/bundle
 COPY --from=build /src/dist/client ./dist/client
-COPY --from=build /src/dist/openapi ./dist/openapi
-COPY --from=build /src/dist/routes ./dist/routes
-COPY --from=build /src/dist/server ./dist/server
-COPY --from=build /src/dist/storage ./dist/storage
 COPY bin/zkgate ./bin/zkgate
 COPY deploy/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 RUN ln -s /opt/zkgate/bin/zkgate /usr/local/bin/zkgate \

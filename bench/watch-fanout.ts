@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuSeconds, freePort, httpOk, rssMb, startChild, stopChild, waitUntil, type Child } from './procs.js';
 import { Latencies } from './stats.js';
+import { ZKGATE_BIN } from './zkgate.js';
 import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 
 export interface WatchBenchOptions {
@@ -72,7 +73,6 @@ export interface WatchBenchResult {
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const ZKGATE = join(here, '..', 'bin', 'zkgate.js');
 const PREFIX = '/bench/w';
 const HOT = '/bench/hot';
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -180,7 +180,7 @@ async function setUp(n: number, perConn: number, nodeArgs: string[], log: (l: st
     join(dir, 'zoo.cfg'),
     [`dataDir=${join(dir, 'data')}`, `httpPort=${port}`, `wsMaxConnectionsPerIp=${n + 100}`, `wsMaxConnections=${n + 100}`, `wsMaxWatchesPerConnection=${perConn + 10}`].join('\n'),
   );
-  const server = startChild('zkgate', process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ZKGATE, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
+  const server = startChild('zkgate', process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ZKGATE_BIN, 'server', '--config', join(dir, 'zoo.cfg'), '--log-level', 'warn']);
   let client: ChildProcess | undefined;
   try {
     await waitUntil(server, () => httpOk(url + '/v1/admin/ruok'), 20000);

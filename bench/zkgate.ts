@@ -1,6 +1,6 @@
-// zkgate as the benchmark's child process: `node dist/bin/zkgate.js server` on a free port with its own data dir,
+// zkgate as the benchmark's child process: `node dist/bundle/zkgate.js server` on a free port with its own data dir,
 // optionally under --cpu-prof; plus the HTTP calls that lay out the benchmark's tree.
-import { fileURLToPath } from 'node:url';
+import { currentBundle } from '../bin/bundled.js';
 import { SERVER_NODE_FLAGS } from '../server/node-flags.js';
 import { freePort, httpOk, startChild, waitUntil, type Child } from './procs.js';
 import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value } from './http-load.js';
@@ -8,7 +8,8 @@ import { CREATE_PARENT, HOT_NODES, HOT_PARENT, value } from './http-load.js';
 /** How long a zkgate child may take to answer: generous, as start-up on a loaded 2-core machine took up to 30 s. */
 export const START_TIMEOUT_MS = 120_000;
 
-export const ZKGATE_BIN = fileURLToPath(new URL('../bin/zkgate.js', import.meta.url));
+/** The bundled command (bin/bundle.ts), as users run it; refused when older than what tsc compiled since. */
+export const ZKGATE_BIN = currentBundle();
 
 export interface ZkgateServer {
   child: Child;

@@ -1,4 +1,4 @@
-// Runs the built CLI (`node dist/bin/zkgate.js ...`) as a child process and collects its output and exit code.
+// Runs the built CLI (`node dist/bundle/zkgate.js ...`) as a child process and collects its output and exit code.
 import { spawn } from 'node:child_process';
 import { spawnServer, ZKGATE_BIN, type ChildServer } from '../helpers/server.js';
 

@@ -1,4 +1,4 @@
-// The zkCli-like commands against a real server child process, run as `node dist/bin/zkgate.js ...`.
+// The zkCli-like commands against a real server child process, run as `node dist/bundle/zkgate.js ...`.
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { freePort, tempDir } from '../helpers/server.js';

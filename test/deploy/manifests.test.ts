@@ -191,6 +191,8 @@ t.test('Dockerfile: multi-stage, production deps only, non-root, data volume, po
   t.equal((df.match(/^FROM /gm) ?? []).length, 2, 'two stages');
   t.match(df, /^RUN npm ci --ignore-scripts$/m);
   t.match(df, /^RUN npx tsc -p tsconfig\.json$/m);
+  t.match(df, /^RUN node dist\/bin\/bundle\.js$/m, 'bundles the command after compiling it');
+  t.match(df, /^COPY --from=build \/src\/dist\/bundle \.\/dist\/bundle$/m, 'the image holds the bundle bin/zkgate runs');
   t.match(df, /npm ci --omit=dev/);
   t.match(df, /^USER node$/m);
   t.match(df, /^VOLUME \["\/data"\]$/m);

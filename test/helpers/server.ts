@@ -2,12 +2,12 @@
 // or a real child process running the built CLI.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { defaultConfig, type Config } from '../../server/config.js';
 import { makeLogger, startServer, type RunningServer } from '../../server/main.js';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
+import { currentBundle } from '../../bin/bundled.js';
 import type { Logger } from 'pino';
 
 export function tempDir(prefix = 'zkgate-test-'): string {
@@ -40,9 +40,8 @@ export async function startTestServer(overrides: Partial<Config> = {}, log?: Log
   };
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The compiled CLI entry (dist/bin/zkgate.js). */
-export const ZKGATE_BIN = join(here, '..', '..', 'bin', 'zkgate.js');
+/** The zkgate command as users run it: the bundle `npm run build` makes (bin/bundle.ts), checked to be current. */
+export const ZKGATE_BIN = currentBundle();
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -77,7 +76,7 @@ function installReaper(): void {
 /**
  * Spawns `zkgate server` with the given args and waits (up to 30 s) until it answers a plain-HTTP ruok or exits;
  * `waitForHttp` false skips that for an HTTPS node. `launcher` is the command before `server` (default: node with
- * the server's V8 flags on dist/bin/zkgate.js).
+ * the server's V8 flags on the bundled command).
  */
 export async function spawnServer(
   args: string[],

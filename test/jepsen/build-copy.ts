@@ -2,15 +2,14 @@
 // when someone rebuilds dist/ meanwhile. It lives inside the checkout (git-ignored jepsen-results/) so
 // that node_modules still resolves.
 import { cpSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ZKGATE_BIN } from '../helpers/server.js';
+import { basename, join } from 'node:path';
+import { BUNDLE_DIR, currentBundle } from '../../bin/bundled.js';
 
-const DIST = join(ZKGATE_BIN, '..', '..');
-const PARTS = ['bin', 'server', 'routes', 'storage', 'openapi', 'cli', 'client'];
-
+/** The bundled command (dist/bundle/, which needs nothing else from dist/), copied. */
 export function copyBuild(resultsDir: string): { dir: string; bin: string; remove(): void } {
+  const bin = currentBundle();
   mkdirSync(resultsDir, { recursive: true });
   const dir = mkdtempSync(join(resultsDir, '.dist-'));
-  for (const p of PARTS) cpSync(join(DIST, p), join(dir, p), { recursive: true });
-  return { dir, bin: join(dir, 'bin', 'zkgate.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  cpSync(BUNDLE_DIR, join(dir, 'bundle'), { recursive: true });
+  return { dir, bin: join(dir, 'bundle', basename(bin)), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
