@@ -77,6 +77,11 @@ function onlySegment(t: Test, d: string): string {
   return join(d, files[0] as string);
 }
 
+/** Whether the file holds nothing but zeros (or nothing) from `offset` on: no stale byte past the log's end. */
+function onlyZerosFrom(file: string, offset: number): boolean {
+  return readFileSync(file).subarray(offset).every((b) => b === 0);
+}
+
 function patch(file: string, offset: number, bytes: Buffer): void {
   const fd = openSync(file, 'r+');
   try {
@@ -180,7 +185,7 @@ t.test('a torn tail (truncated last record) is cut at open; appends go on from t
   const r = Wal.open<Val>(d);
   t.equal(r.lastZxid, 4, 'the log ends at the last whole record');
   t.same(zxids(all(r).records), [1, 2, 3, 4]);
-  t.equal(statSync(file).size, fifth.offset, 'the torn bytes are gone from the file');
+  t.ok(onlyZerosFrom(file, fifth.offset), 'the torn bytes are gone from the file (cut; what follows is zero-filled ahead)');
   await r.append([rec(5, { s: 'new5' }), rec(6, { s: 'new6' })]);
   t.equal(r.lastZxid, 6);
   await r.close();
@@ -209,7 +214,7 @@ t.test('garbage after the last record is cut at open and never read as records',
   const r = Wal.open<Val>(d);
   t.equal(r.lastZxid, 4);
   t.same(zxids(all(r).records), [1, 2, 3, 4]);
-  t.equal(statSync(file).size, end, 'the file is cut back to its last whole record');
+  t.ok(onlyZerosFrom(file, end), 'the file is cut back to its last whole record (what follows is zero-filled ahead)');
   await r.append(range(5, 7, (z) => ({ s: `after-junk-${z}` })));
   await r.close();
 
@@ -392,7 +397,6 @@ t.test('a segment that holds only preallocated zeros (a crash before its first r
   t.equal(w.lastZxid, 0);
   t.equal(w.segmentCount, 1);
   t.same(all(w).records, []);
-  t.equal(statSync(file).size, 0, 'the zeros are cut');
   await w.append(range(1, 3));
   await w.close();
   const r = Wal.open<Val>(d);
@@ -478,4 +482,26 @@ t.test('a replay reads a segment from near its first wanted record, not from the
   t.same(zxids(all(r, 3000).records), seq(3001, 5000), 'read from the mark before zxid 3001');
   await r.close();
   t.equal(Wal.open<Val>(d).lastZxid, 0, 'reopened, the corrupt first record ends the log there, as before');
+});
+
+t.test('the active segment is zero-filled ahead in the background, so an append after a restart finds room', async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  await w.append(range(1, 3));
+  await w.close();
+  const file = onlySegment(t, d);
+  const end = parseSegment(file).reduce((e, r) => r.offset + r.size, 0);
+  // A crash left the zero-filled space; the next open cuts it, then fills again without waiting for an append.
+  const r = Wal.open<Val>(d);
+  const deadline = Date.now() + 10_000;
+  while (statSync(file).size < end + 4 * 1024 * 1024 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+  t.ok(statSync(file).size >= end + 4 * 1024 * 1024, `zero-filled past its end before any append (${statSync(file).size} bytes, records end at ${end})`);
+  t.ok(onlyZerosFrom(file, end));
+  // Appending across what was filled: the zero-fill keeps ahead of the end, and nothing is lost.
+  const big = 'x'.repeat(64 * 1024);
+  for (let z = 4; z < 4 + 200; z++) await r.append([rec(z, { pad: big })]);
+  await r.close();
+  const r2 = Wal.open<Val>(d);
+  t.same(zxids(all(r2).records), seq(1, 203));
+  await r2.close();
 });
