@@ -484,7 +484,7 @@ t.test('a replay reads a segment from near its first wanted record, not from the
   t.equal(Wal.open<Val>(d).lastZxid, 0, 'reopened, the corrupt first record ends the log there, as before');
 });
 
-t.test('the active segment is zero-filled ahead in the background, so an append after a restart finds room', async (t) => {
+t.test('the active segment is zero-filled again in the background at open, so the first append after a restart finds room', async (t) => {
   const d = dir(t);
   const w = Wal.open<Val>(d);
   await w.append(range(1, 3));
@@ -497,7 +497,7 @@ t.test('the active segment is zero-filled ahead in the background, so an append 
   while (statSync(file).size < end + 4 * 1024 * 1024 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
   t.ok(statSync(file).size >= end + 4 * 1024 * 1024, `zero-filled past its end before any append (${statSync(file).size} bytes, records end at ${end})`);
   t.ok(onlyZerosFrom(file, end));
-  // Appending across what was filled: the zero-fill keeps ahead of the end, and nothing is lost.
+  // Appending past what was filled: appends zero-fill further as they run out of room, and nothing is lost.
   const big = 'x'.repeat(64 * 1024);
   for (let z = 4; z < 4 + 200; z++) await r.append([rec(z, { pad: big })]);
   await r.close();
