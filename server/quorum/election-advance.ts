@@ -5,6 +5,12 @@
 // A whole ensemble restarted at once otherwise waited 500–1,000 ms (the default 10 ticks of 50 ms) after its
 // members were up. It disturbs no one: with pre-vote and check-quorum a member that already follows a leader
 // refuses the pre-vote, and the newcomer then hears that leader's heartbeat.
+//
+// One of them does not wait at all: the voter with the lowest id among those linked (itself included) campaigns at
+// once, as ZooKeeper's election settles on an order instead of a timeout. Only one member can be that at a time, so
+// it meets no rival candidate unless the others' clocks run out first (2 ticks at the soonest); if its log is behind,
+// the others refuse its pre-vote and theirs run out as before. Three members restarted together chose a leader
+// 100–550 ms after linking with the random wait alone (ensemble-tree, session 22).
 import type { EventEmitter } from 'node:events';
 
 export interface ElectionAdvanceSide {
@@ -17,6 +23,8 @@ export interface ElectionAdvanceSide {
   leaderKnown(): boolean;
   /** One tick of the core's clock, and nothing else the engine's tick does. */
   tick(): void;
+  /** Starts a (pre-)election now. */
+  campaign(): void;
   /** After the ticks, so that anything they produced is handled. */
   kick(): void;
   /** How long after start the advance may still happen (etcd waits up to its 5-s connection timeout). */
@@ -30,10 +38,11 @@ export function advanceElectionAtStart(s: ElectionAdvanceSide): () => void {
   const deadline = performance.now() + s.windowMs;
   const check = () => {
     if (performance.now() > deadline || s.leaderKnown()) return stop();
-    const linked = s.voters.filter((id) => id !== s.myid && s.transport.isConnected(id)).length;
-    if (linked + 1 < quorum) return;
+    const linked = s.voters.filter((id) => id !== s.myid && s.transport.isConnected(id));
+    if (linked.length + 1 < quorum) return;
     stop();
-    for (let i = 0; i < s.electionTicks - 2; i++) s.tick();
+    if (linked.every((id) => id > s.myid)) s.campaign();
+    else for (let i = 0; i < s.electionTicks - 2; i++) s.tick();
     s.kick();
   };
   const stop = () => s.transport.off('up', check);

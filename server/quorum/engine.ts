@@ -162,6 +162,7 @@ export class RaftEngine implements Engine {
       electionTicks: this.cfg.electionTicks,
       leaderKnown: () => this.leaderId !== 0,
       tick: () => this.rawnode.tick(),
+      campaign: () => this.rawnode.campaign(),
       kick: () => this.kick(),
       windowMs: ELECTION_ADVANCE_WINDOW_MS,
     });
