@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_DIR, BUNDLED_ZKGATE, DIST_DIR, EXTERNAL } from './bundled.js';
 
-export async function bundle(): Promise<void> {
+async function bundle(): Promise<void> {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
   const r = await build({
     entryPoints: { zkgate: join(DIST_DIR, 'bin', 'zkgate.js') },
