@@ -4,8 +4,9 @@
 // standalone node's store does), then send messages, then advance. Followers forward writes to the leader and
 // answer from their own apply of the entry, so a client's next read on the same node sees its write.
 // A Ready's durable write is in ready-writer.ts (the store writes it makes in persist.ts), the leader's batching in
-// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts, the catch-up after a
-// leaderless spell in leader-contact.ts, a graceful stop's leadership transfer in hand-over.ts.
+// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts (its install on a
+// follower in install-gate.ts), the catch-up after a leaderless spell in leader-contact.ts, a graceful stop's
+// leadership transfer in hand-over.ts.
 import type { StartupStep } from '../startup-trace.js';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -21,7 +22,8 @@ import { PeerTransport } from './transport.js';
 import { coreConfig, MAX_PENDING_READ_INDEX, transportOptions, votersAndLearners } from './engine-config.js';
 import { maybeCompact } from './persist.js';
 import { ReadyWriter } from './ready-writer.js';
-import { discardInterruptedInstall, installSnapshot, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
+import { discardInterruptedInstall, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
+import { InstallGate } from './install-gate.js';
 import { ZkWaiters } from './waiters.js';
 import { ProposalBatch } from './proposals.js';
 import { LeaderContact } from './leader-contact.js';
@@ -31,8 +33,6 @@ import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame
 
 type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
 
-/** Bound on raft messages held while a snapshot installs (the rest are dropped; Raft retransmits). */
-const MAX_HELD_MESSAGES = 10000;
 /** How long after start a member may still move its election clock on (election-advance.ts; etcd waits up to 5 s). */
 const ELECTION_ADVANCE_WINDOW_MS = 5000;
 const MAX_TOUCHES_PER_MESSAGE = 10000;
@@ -54,8 +54,7 @@ export class RaftEngine implements Engine {
   private busy = false;
   private stopping = false;
   private halted = false;
-  private installing = false;
-  private held: [number, PeerMsg][] = [];
+  private readonly gate: InstallGate<PeerMsg>;
   private ticker?: NodeJS.Timeout;
   private stopAdvance: () => void = () => {};
   /** Leader: when each peer last acknowledged an append or heartbeat (ZooKeeper's syncLimit measures this). */
@@ -76,6 +75,19 @@ export class RaftEngine implements Engine {
     this.writer = new ReadyWriter(store, cfg.dataDir, (e) => this.hooks.onFatal(e));
     this.transport = new PeerTransport(transportOptions(cfg, log));
     this.receiver = new SnapshotReceiver(cfg.dataDir);
+    this.gate = new InstallGate<PeerMsg>({
+      store,
+      raftLog: () => this.raftLog,
+      receiver: this.receiver,
+      log,
+      applied: () => this.appliedZxid,
+      idle: async () => {
+        while (this.busy) await new Promise((r) => setTimeout(r, 5));
+      },
+      installed: (index) => this.installed(index),
+      fatal: (e) => this.hooks.onFatal(e),
+      redeliver: (from, m) => this.onPeer(from, m),
+    });
     this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
       leading: () => this.role === 'leader',
       term: () => this.term,
@@ -98,7 +110,7 @@ export class RaftEngine implements Engine {
 
   get mode(): Mode {
     if (this.role === 'leader') return 'leader';
-    if (this.leaderId === 0 || this.installing) return 'looking';
+    if (this.leaderId === 0 || this.gate.installing) return 'looking';
     return this.role === 'learner' ? 'observer' : 'follower';
   }
 
@@ -175,7 +187,7 @@ export class RaftEngine implements Engine {
   }
 
   private tick(): void {
-    if (this.installing) return;
+    if (this.gate.installing) return;
     this.startCatchUp();
     this.rawnode.tick();
     const ids = this.hooks.takeTouchedSessions?.() ?? [];
@@ -244,7 +256,7 @@ export class RaftEngine implements Engine {
   }
 
   private startCatchUp(): void {
-    if (this.leaderId !== 0 && !this.installing && !this.stopping) this.contact.start();
+    if (this.leaderId !== 0 && !this.gate.installing && !this.stopping) this.contact.start();
   }
 
   async readBarrier(purpose = 'linearizable read'): Promise<number> {
@@ -262,13 +274,9 @@ export class RaftEngine implements Engine {
   // ---- peer messages ----
 
   private onPeer(from: number, msg: PeerMsg): void {
-    if (this.installing && msg.k === 'raft') {
-      if (this.held.length < MAX_HELD_MESSAGES) this.held.push([from, msg]);
-      return;
-    }
-    // One install at a time: a second stream (the leader re-sent while this one was installing) would overwrite
-    // the file being installed. It is dropped; the leader sends again if this node still needs one.
-    if (this.installing && (msg.k === 'snapChunk' || msg.k === 'snapEnd')) return;
+    if (this.gate.installing && msg.k === 'raft') return this.gate.hold(from, msg);
+    // One install at a time (install-gate.ts): a second stream's frames are dropped.
+    if (this.gate.installing && (msg.k === 'snapChunk' || msg.k === 'snapEnd')) return;
     switch (msg.k) {
       case 'raft':
         if (msg.m.to !== this.cfg.myid || msg.m.from !== from) return;
@@ -302,57 +310,34 @@ export class RaftEngine implements Engine {
         return;
       case 'snapChunk':
       case 'snapEnd':
-        if (this.receiver.take(msg, from, this.log) && msg.k === 'snapEnd') void this.install(msg.sid, msg.index, msg.term, msg.bytes);
+        if (this.receiver.take(msg, from, this.log) && msg.k === 'snapEnd') void this.gate.install(msg.sid, msg.index, msg.term, msg.bytes);
         return;
     }
   }
 
-  private async install(sid: string, index: number, term: number, bytes: number): Promise<void> {
-    this.installing = true;
-    try {
-      while (this.busy) await new Promise((r) => setTimeout(r, 5));
-      const { store, raftLog, receiver, log } = this;
-      if (!(await installSnapshot({ store, raftLog, receiver, log, applied: this.appliedZxid }, sid, index, term, bytes))) return;
-      this.appliedZxid = index;
-      this.waiters.onInstalled(index);
-      // The core's in-memory log still describes the old one: start it afresh over the new storage, exactly as
-      // a restart would (unsent messages and unpersisted state of the old core are dropped, which Raft allows).
-      this.rawnode = this.makeRawNode();
-      this.role = 'follower';
-      // The snapshot came from a leader just now: the clock of leaderless time starts here, not at the last append.
-      this.setLeader(0);
-      this.receiver.discard();
-      this.hooks.onStateReplaced?.();
-      this.log.info({ zxid: index }, 'snapshot installed');
-    } catch (e) {
-      this.receiver.discard();
-      // Failed after it began replacing the tree: what is left is neither state, and entries applied on top would
-      // make it diverge. A restart discards it and fetches a whole copy (recover); until then no read is served.
-      if (this.store.treeIncomplete) {
-        this.log.error({ err: e }, 'snapshot install failed after it began replacing the tree; exiting, so that the restart fetches a whole copy');
-        this.hooks.onFatal(e);
-        return;
-      }
-      this.log.error({ err: e }, 'snapshot install failed; the leader will resend');
-    } finally {
-      this.installing = false;
-      const held = this.held;
-      this.held = [];
-      for (const [from, m] of held) this.onPeer(from, m);
-    }
+  /** A snapshot became the tree and the log (install-gate.ts): the core starts afresh over them, as at a restart. */
+  private installed(index: number): void {
+    this.appliedZxid = index;
+    this.waiters.onInstalled(index);
+    // Unsent messages and unpersisted state of the old core are dropped, which Raft allows.
+    this.rawnode = this.makeRawNode();
+    this.role = 'follower';
+    // The snapshot came from a leader just now: the clock of leaderless time starts here, not at the last append.
+    this.setLeader(0);
+    this.hooks.onStateReplaced?.();
   }
 
   // ---- the Ready loop ----
 
   private kick(): void {
-    if (this.busy || this.installing || this.halted) return;
+    if (this.busy || this.gate.installing || this.halted) return;
     this.busy = true;
     setImmediate(() => void this.drive());
   }
 
   private async drive(): Promise<void> {
     try {
-      while (!this.installing && this.rawnode.hasReady()) {
+      while (!this.gate.installing && this.rawnode.hasReady()) {
         const rd = this.rawnode.ready();
         await this.handle(rd);
         this.rawnode.advance(rd);
