@@ -83,7 +83,7 @@ t.test('core: a delayed offer of an older (or the same) snapshot does not replac
 interface EngineInside {
   raftLog: RaftLog;
   rawnode: RawNode;
-  installing: boolean;
+  gate: { installing: boolean };
   makeRawNode(): RawNode;
   onPeer(from: number, msg: SnapshotFrame | { k: 'raft'; m: Message }): void;
 }
@@ -111,7 +111,7 @@ async function stream(leader: { store: Store; dir: string }, to: EngineInside): 
     deadlineMs: 10_000,
     log: silent,
   });
-  while (to.installing) await new Promise((r) => setTimeout(r, 5));
+  while (to.gate.installing) await new Promise((r) => setTimeout(r, 5));
   return sent.index;
 }
 
