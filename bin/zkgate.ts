@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { loadConfig, UNUSED_ZK_KEYS } from '../server/config.js';
 import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
+import { VERSION } from '../server/version.js';
 
 /** A bad zoo.cfg value or flag: one line naming the key, exit 2, no stack. Anything else is rethrown. */
 function exitOnConfigError(e: unknown): never {
@@ -12,7 +13,7 @@ function exitOnConfigError(e: unknown): never {
 }
 
 const program = new Command();
-program.name('zkgate').description("ZooKeeper's data model over HTTP and WebSocket, stored in LMDB").showHelpAfterError();
+program.name('zkgate').description("ZooKeeper's data model over HTTP and WebSocket, stored in LMDB").version(VERSION, '-V, --version', 'print the version and exit').showHelpAfterError();
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });

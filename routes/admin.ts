@@ -12,7 +12,9 @@ import { ErrorRef } from '../openapi/schemas.js';
 import { adminDetailRoutes } from './admin-detail.js';
 import { snapshotRoutes } from './admin-snapshot.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../server/version.js';
+
+export { VERSION };
 
 /**
  * Why this node does not serve now, or undefined when it does: in a quorum (or standalone) and answering reads.
