@@ -1,7 +1,7 @@
-// Where the bundled zkgate command lives (bin/bundle.ts writes it), and whether it is older than the compiled files
-// it was made from. Everything that starts a zkgate process (bin/zkgate, the tests, the benchmarks, the fault
+// Where the bundled zkgate command lives (bin/bundle.ts writes it), and whether it is older than the files it was
+// made from. Everything that starts a zkgate process (bin/zkgate, the tests, the benchmarks, the fault
 // harness) runs the bundle, so a `tsc` without `npm run build` would otherwise test yesterday's server.
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,35 +23,34 @@ export const EXTERNAL = ['lmdb', '@fastify/swagger-ui'];
  */
 export const OPTIONAL = ['bufferutil', 'utf-8-validate'];
 
-/** The compiled folders the bundle is made from (dist/<part>). */
-export const BUNDLED_PARTS = ['bin', 'cli', 'client', 'openapi', 'routes', 'server', 'storage'];
+/** esbuild's record of the build (bin/bundle.ts writes it last): `inputs` are the files read, relative to dist/. */
+export const BUNDLE_META = 'meta.json';
 
-function newestJs(dir: string): { file: string; mtimeMs: number } | undefined {
-  let best: { file: string; mtimeMs: number } | undefined;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    const found = e.isDirectory() ? newestJs(p) : e.name.endsWith('.js') ? { file: p, mtimeMs: statSync(p).mtimeMs } : undefined;
-    if (found && (!best || found.mtimeMs > best.mtimeMs)) best = found;
-  }
-  return best;
-}
-
-/** Why the bundle cannot be used as it is (missing, or a compiled file is newer), or undefined when it is current. */
-export function bundleProblem(entry = BUNDLED_ZKGATE, dist = DIST_DIR): string | undefined {
+/**
+ * Why the bundle in `bundleDir` cannot be used as it is (never built, or a file it was made from changed since), or
+ * undefined when it is current. The files are those esbuild read, from its metafile, so the check covers exactly the
+ * compiled modules and the dependencies that went in.
+ */
+export function bundleProblem(bundleDir = BUNDLE_DIR): string | undefined {
+  const metaFile = join(bundleDir, BUNDLE_META);
   let built: number;
+  let inputs: string[];
   try {
-    built = statSync(entry).mtimeMs;
+    built = statSync(metaFile).mtimeMs;
+    inputs = Object.keys((JSON.parse(readFileSync(metaFile, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
   } catch {
-    return `${entry} is missing: run \`npm run build\``;
+    return `${metaFile} is missing: run \`npm run build\``;
   }
-  for (const part of BUNDLED_PARTS) {
-    let newest;
+  const base = join(bundleDir, '..');
+  for (const input of inputs) {
+    const file = join(base, input);
+    let changed: number;
     try {
-      newest = newestJs(join(dist, part));
+      changed = statSync(file).mtimeMs;
     } catch {
-      continue;
+      return `${file}, which the bundle was made from, is gone: run \`npm run build\``;
     }
-    if (newest && newest.mtimeMs > built) return `${entry} is older than ${newest.file}: run \`npm run build\` (tsc alone does not bundle)`;
+    if (changed > built) return `the bundle in ${bundleDir} is older than ${file}: run \`npm run build\` (tsc alone does not bundle)`;
   }
   return undefined;
 }
