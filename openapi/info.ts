@@ -1,5 +1,5 @@
 // The OpenAPI document's header: what zkgate is and the choices API.md leaves open, stated once.
-import { VERSION } from '../routes/admin.js';
+import { VERSION } from '../server/version.js';
 
 export function openapiInfo() {
   return {

@@ -5,7 +5,8 @@ import { Type } from '@sinclair/typebox';
 import { hostname, userInfo, platform, arch, release, freemem, totalmem, cpus } from 'node:os';
 import type { ZkNode } from '../server/node.js';
 import type { ConnectionRegistry, ConnectionStats } from '../server/connections.js';
-import { srvr, srvrFields, VERSION } from './admin.js';
+import { srvr, srvrFields } from './admin.js';
+import { VERSION } from '../server/version.js';
 
 const ms3 = (x: number) => Math.round(x * 1000) / 1000;
 

@@ -14,8 +14,6 @@ import { snapshotRoutes } from './admin-snapshot.js';
 
 import { VERSION } from '../server/version.js';
 
-export { VERSION };
-
 /**
  * Why this node does not serve now, or undefined when it does: in a quorum (or standalone) and answering reads.
  * ZooKeeper's own measure: its srvr says "not currently serving requests" (and zkServer.sh status fails) until a

@@ -172,7 +172,7 @@ export class Wal<T = unknown> {
   private closed = false;
   private releasing = false;
   /** The zero-fill begun at open, while it runs (see fillAheadAtOpen). */
-  private extending: Promise<void> | null = null;
+  private filling: Promise<void> | null = null;
   /** Told the seconds each durable write took, for the fsync histogram. */
   flushObserver?: (seconds: number) => void;
 
@@ -299,7 +299,7 @@ export class Wal<T = unknown> {
   async close(): Promise<void> {
     this.closed = true;
     if (this.flushing) await new Promise<void>((r) => this.idleWaiters.push(r));
-    if (this.extending) await this.extending;
+    if (this.filling) await this.filling;
     if (this.fd !== null) await closeFd(this.fd);
     this.fd = null;
   }
@@ -332,8 +332,7 @@ export class Wal<T = unknown> {
       const bufs = run.flatMap((q) => q.bufs);
       const buf = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs);
       const t0 = this.flushObserver ? performance.now() : 0;
-      if (s.end + buf.length > s.allocated && this.extending) await this.extending;
-      if (s.end + buf.length > s.allocated) await this.preallocate(s, s.end + buf.length);
+      if (s.end + buf.length > s.allocated) await this.allocate(s, s.end + buf.length);
       const fd = this.fd ?? (this.fd = openForAppend(s.file));
       let off = 0;
       while (off < buf.length) off += await writeAt(fd, buf, off, buf.length - off, s.end + off);
@@ -381,9 +380,15 @@ export class Wal<T = unknown> {
    */
   private fillAheadAtOpen(s: Segment): void {
     const done = () => {
-      this.extending = null;
+      this.filling = null;
     };
-    this.extending = this.preallocate(s, s.end).then(done, done);
+    this.filling = this.preallocate(s, s.end).then(done, done);
+  }
+
+  /** Room up to `upTo` in `s`: the zero-fill begun at open first, if it still runs, then more if that was short. */
+  private async allocate(s: Segment, upTo: number): Promise<void> {
+    if (this.filling) await this.filling;
+    if (upTo > s.allocated) await this.preallocate(s, upTo);
   }
 
   /**

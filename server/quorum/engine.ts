@@ -81,9 +81,7 @@ export class RaftEngine implements Engine {
       receiver: this.receiver,
       log,
       applied: () => this.appliedZxid,
-      idle: async () => {
-        while (this.busy) await new Promise((r) => setTimeout(r, 5));
-      },
+      idle: () => this.idle(),
       installed: (index) => this.installed(index),
       fatal: (e) => this.hooks.onFatal(e),
       redeliver: (from, m) => this.onPeer(from, m),
@@ -329,6 +327,11 @@ export class RaftEngine implements Engine {
 
   // ---- the Ready loop ----
 
+  /** Resolves once no Ready is being handled (polled: drive() runs at most one at a time). */
+  private async idle(): Promise<void> {
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+  }
+
   private kick(): void {
     if (this.busy || this.gate.installing || this.halted) return;
     this.busy = true;
@@ -426,13 +429,13 @@ export class RaftEngine implements Engine {
     await this.drain();
     if (this.ticker) clearInterval(this.ticker);
     this.stopAdvance();
-    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    await this.idle();
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
     this.forwards.failAll();
     await this.transport.stop();
     // No Ready is handled after this one, so none appends to the log once it is retired.
     this.halted = true;
-    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    await this.idle();
     await this.writer.retire();
   }
 }
