@@ -1,7 +1,9 @@
 // Child processes the benchmark starts (zkgate, the bare fastify server, ZooKeeper): spawn, wait until
 // ready, read their CPU time and RSS from /proc, and stop them (SIGTERM, then SIGKILL after a grace period).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 export interface Child {
@@ -133,6 +135,42 @@ export async function pollLeader<M extends Member & { id: number }>(members: M[]
   throw new Error(`no ${what} leader within ${timeoutMs} ms`);
 }
 
+/**
+ * Ports handed out are also reserved across processes, by a file per port naming its holder's pid: a port this
+ * process handed to a member it killed and will restart is free to a probe in the meantime, and a test file running
+ * beside it (tap runs two) once took it, so that the restart failed with EADDRINUSE (whole-kill, session 22). A
+ * reservation whose holder is gone is taken over; this process's are removed when it exits.
+ */
+const RESERVED_DIR = join(tmpdir(), 'zkgate-test-ports');
+const reserved: string[] = [];
+
+export function reserve(port: number): boolean {
+  mkdirSync(RESERVED_DIR, { recursive: true });
+  const file = join(RESERVED_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      if (reserved.length === 0) process.once('exit', () => reserved.forEach((f) => rmSync(f, { force: true })));
+      reserved.push(file);
+      return true;
+    } catch {
+      if (holderAlive(file)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function holderAlive(file: string): boolean {
+  try {
+    process.kill(Number(readFileSync(file, 'utf8')), 0);
+    return true;
+  } catch (e) {
+    // EPERM: a process of another user holds it.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const PORT_LOW = 20000;
 const PORT_SPAN = 12000;
 const handedOut = new Set<number>();
@@ -152,7 +190,7 @@ export async function freePort(): Promise<number> {
       srv.once('error', () => resolve(false));
       srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-    if (free) {
+    if (free && reserve(p)) {
       handedOut.add(p);
       return p;
     }
