@@ -1,6 +1,6 @@
 // The zkgate command: `zkgate server` runs a node; the client commands (ls, get, create, ...) are registered from cli/.
 import { Command, Option } from 'commander';
-import { loadConfig, UNUSED_ZK_KEYS } from '../server/config.js';
+import { loadConfig, UNUSED_ZK_KEYS } from '../server/zoo-cfg.js';
 import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 import { VERSION } from '../server/version.js';

@@ -12,7 +12,8 @@ const SERVING = new Set(['standalone', 'leader', 'follower', 'observer']);
 
 /** The address a zoo.cfg's node serves HTTP on, as a client reaches it (a wildcard bind is asked on loopback). */
 export async function urlFromConfig(file: string): Promise<{ url: string; myid?: number }> {
-  const { loadConfig, clientUrl } = await import('../server/config.js');
+  const { loadConfig } = await import('../server/zoo-cfg.js');
+  const { clientUrl } = await import('../server/config.js');
   const { ConfigError } = await import('../server/config-values.js');
   let cfg;
   try {

@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/zoo-cfg.js';
 import { makePki, serverTlsFiles } from '../helpers/certs.js';
 import { freePort, startTestServer, tempDir } from '../helpers/server.js';
 

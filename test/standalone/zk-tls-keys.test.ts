@@ -5,7 +5,7 @@ import t from 'tap';
 import { request } from 'node:https';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../server/zoo-cfg.js';
 import { makePki } from '../helpers/certs.js';
 import { startTestServer, tempDir } from '../helpers/server.js';
 
