@@ -1,6 +1,6 @@
 // Docker is not available here, so the deploy files are checked for what can be checked: the entrypoint is run
-// for real (its zoo.cfg and myid parsed by server/config.ts), and the Dockerfile, compose file and Kubernetes
-// manifests are parsed and cross-checked against each other and the config keys.
+// for real (its zoo.cfg and myid read by server/zoo-cfg.ts and server/ensemble-config.ts), and the Dockerfile,
+// compose file and Kubernetes manifests are parsed and cross-checked against each other and the config keys.
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -68,7 +68,7 @@ function generated(name: string, env: Env) {
   return { cfg: loadConfig({ config: cfgFile }), text: readFileSync(cfgFile, 'utf8'), dataDir, myid: readFileSync(join(dataDir, 'myid'), 'utf8').trim() };
 }
 
-t.test('the entrypoint writes a zoo.cfg and myid that server/config.ts accepts', async (t) => {
+t.test('the entrypoint writes a zoo.cfg and myid that the config reader accepts', async (t) => {
   const g = generated('direct', {
     ZKGATE_MYID: '2',
     ZKGATE_HTTP_PORT: '9090',
