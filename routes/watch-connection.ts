@@ -2,52 +2,20 @@
 // through a bounded buffer (a slow reader is closed with 1008), and keeps a bound session alive while it answers pings.
 import type { Duplex } from 'node:stream';
 import type { WebSocket, RawData } from 'ws';
-import { Value } from '@sinclair/typebox/value';
-import type { TSchema } from '@sinclair/typebox';
 import { SYSTEM_ERROR_BODY, ZkError } from '../server/errors.js';
 import { validatePath } from '../server/tree/paths.js';
-import { statOf } from '../server/tree/stat.js';
 import type { AuthId } from '../server/tree/types.js';
 import type { ZkNode } from '../server/node.js';
 import { DeliveredEvents, type EventId } from '../server/watches/delivered.js';
-import { eventFrame, type WatchHub, type WatchSink, type WatchState } from '../server/watches/hub.js';
+import { eventFrame, type WatchHub, type WatchSink } from '../server/watches/hub.js';
 import type { WatchKind } from '../server/watches/registry.js';
-import type { Change } from '../server/watches/history.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
-import { encodeData } from './context.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
+import { check, describeOp, frameId, NO_WATCHER, watchReply, zxidOf, type FrameId } from './watch-frames.js';
+import { ResumeBatch, type ResumeFrame } from './watch-resume.js';
 
-type FrameId = string | number | null;
-type ResumeWatch = { path: string; kind: WatchKind; encoding?: string };
-type ResumeFrame = { sinceZxid: string | number; watches: ResumeWatch[]; more?: boolean };
 /** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
 type Handled = 'done' | 'defer' | 'pending';
-
-/** ZooKeeper's NoWatcher (-121): removeWatches found no such watch. Not an HTTP error, so not in errors.ts. */
-const NO_WATCHER = { error: 'NoWatcher', code: -121 };
-
-function frameId(v: unknown): FrameId {
-  return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)) ? v : null;
-}
-
-function check<T extends TSchema>(schema: T, msg: unknown): void {
-  if (Value.Check(schema, msg)) return;
-  const e = Value.Errors(schema, msg).First();
-  throw new ZkError('BadArguments', `bad ${String((msg as { op?: unknown }).op)} frame: ${e ? `${e.path || '/'} ${e.message}` : 'invalid'}`);
-}
-
-function zxidOf(raw: string | number): number {
-  const z = Number(raw);
-  if (!Number.isSafeInteger(z)) throw new ZkError('BadArguments', `sinceZxid ${raw} is out of range`);
-  return z;
-}
-
-/** An unknown op for an error message: bounded, and never a walk of what a client nested (JSON.stringify recurses). */
-function describeOp(op: unknown): string {
-  if (typeof op === 'string') return JSON.stringify(op.length > 64 ? `${op.slice(0, 64)}…` : op);
-  if (op === undefined) return '(none)';
-  return `of type ${op === null ? 'null' : Array.isArray(op) ? 'array' : typeof op}`;
-}
 
 let nextId = 1;
 
@@ -69,11 +37,8 @@ export class WatchConnection implements WatchSink {
   /** The session a follower has just caught up for (awaitSession), and the error if it could not. */
   private caughtUp: { sid: string; error?: unknown } | null = null;
   private deferredAt = 0;
-  /**
-   * Watches of resume frames sent with more:true, not yet armed: the frame that completes the batch resumes them and
-   * its own as one. Bounded by wsMaxWatchesPerConnection watches and wsMaxResumeBytes of frames.
-   */
-  private held: { since: number; watches: ResumeWatch[]; bytes: number } | null = null;
+  /** The resume op's frames sent with more:true, held until the one that completes their batch. */
+  private readonly resume: ResumeBatch<WatchConnection>;
   private lastSeen = performance.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -90,6 +55,7 @@ export class WatchConnection implements WatchSink {
     private readonly node: ZkNode,
   ) {
     this.delivered = new DeliveredEvents(node.cfg.wsMaxRememberedEvents);
+    this.resume = new ResumeBatch(this, hub, node);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.alive());
     ws.on('close', () => this.cleanup());
@@ -271,7 +237,7 @@ export class WatchConnection implements WatchSink {
         case 'resume':
           check(ResumeRequest, m);
           if (m.more === true) {
-            this.hold(id, m as ResumeFrame, Buffer.byteLength(text));
+            this.send({ id, ok: true, held: this.resume.hold(m as ResumeFrame, Buffer.byteLength(text)) });
             return 'done';
           }
           return this.opResume(id, m as ResumeFrame);
@@ -320,118 +286,19 @@ export class WatchConnection implements WatchSink {
     if (st === 'defer') return 'defer';
     for (const e of st.missed) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
     if (st.resync) this.send({ type: 'resync', path: m.path });
-    this.send(this.reply(id, m.kind, st, m.encoding === 'base64'));
+    this.send(watchReply(id, m.kind, st, m.encoding === 'base64'));
     return 'done';
   }
 
-  /**
-   * Arms many watches from one zxid, as ZooKeeper's SetWatches does: their missed events go out merged in zxid order,
-   * each once, then one reply. One at a time, the first watch's replay would take the connection past what the next
-   * one missed, and that one could then only get a resync. The watches of resume frames held before this one (see
-   * hold) come first, as if all had been in this frame.
-   */
+  /** Resumes a batch (see ResumeBatch.arm) once this node can read at its zxid, and sends what it armed. */
   private opResume(id: FrameId, m: ResumeFrame): Handled {
-    const since = this.reachable(this.sameSince(m.sinceZxid));
+    const since = this.reachable(this.resume.sameSince(m.sinceZxid));
     if (!this.hub.ready(since)) return 'defer';
-    // Taken only now: a frame refused or deferred above leaves the held batch as it was.
-    const watches = this.held ? [...this.held.watches, ...m.watches] : m.watches;
-    this.held = null;
-    const roots = new Set(watches.filter((w) => w.kind === 'persistentRecursive').map((w) => w.path));
-    const subtrees = this.hub.history.forSubtrees(roots, since);
-    const missed = new Map<string, EventId>();
-    const resyncs: string[] = [];
-    const results: Record<string, unknown>[] = [];
-    // A watch listed twice is read and armed once, and its one result repeated; the reply is bounded as it grows.
-    const once = new Map<string, { result: Record<string, unknown>; bytes: number }>();
-    const armed: ResumeWatch[] = [];
-    const maxBytes = this.node.cfg.wsMaxReplyBytes;
-    let bytes = 0;
-    for (const w of watches) {
-      const key = `${w.kind} ${w.encoding === 'base64' ? 'b' : 'u'} ${w.path}`;
-      let r = once.get(key);
-      if (!r) {
-        const result = this.resumeOne(w, since, w.kind === 'persistentRecursive' ? (subtrees.get(w.path) ?? []) : undefined, missed, resyncs, armed);
-        r = { result, bytes: Buffer.byteLength(JSON.stringify(result)) + 1 };
-        once.set(key, r);
-      }
-      bytes += r.bytes;
-      if (bytes > maxBytes && results.length > 0) {
-        for (const a of armed) this.hub.unwatch(this, a.path, a.kind);
-        throw new ZkError(
-          'BadArguments',
-          `the reply to this resume would be larger than wsMaxReplyBytes (${maxBytes} bytes): none of its ${watches.length} watches was armed, and no resume frame is held; resume them in smaller batches`,
-        );
-      }
-      results.push(r.result);
-    }
-    // A stable sort: events of one zxid keep the order their watches gave them.
-    for (const e of [...missed.values()].sort((a, b) => a.zxid - b.zxid)) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
+    const { missed, resyncs, results } = this.resume.arm(since, m.watches);
+    for (const e of missed) this.deliver(e, eventFrame(e.type, e.path, e.zxid));
     for (const path of resyncs) this.send({ type: 'resync', path });
     this.send({ id, ok: true, zxid: String(this.node.appliedZxid), results });
     return 'done';
-  }
-
-  /** One watch of a resume batch: its reply or error, its missed events and resync gathered, and noted if armed anew. */
-  private resumeOne(w: ResumeWatch, since: number, subtree: Change[] | undefined, missed: Map<string, EventId>, resyncs: string[], armed: ResumeWatch[]): Record<string, unknown> {
-    try {
-      validatePath(w.path);
-      const had = this.hub.registry.has(this, w.path, w.kind);
-      const st = this.hub.watch(this, w.path, w.kind, since, subtree);
-      if (st === 'defer') throw new Error('a watch deferred after the hub said it was ready');
-      if (!had && this.hub.registry.has(this, w.path, w.kind)) armed.push(w);
-      for (const e of st.missed) missed.set(`${e.zxid} ${e.type} ${e.path}`, e);
-      if (st.resync) resyncs.push(w.path);
-      return this.reply(undefined, w.kind, st, w.encoding === 'base64');
-    } catch (e) {
-      if (!(e instanceof ZkError)) throw e;
-      return { ok: false, ...e.toBody() };
-    }
-  }
-
-  /**
-   * A resume frame with more:true: its watches wait, unarmed, for the frame that completes the batch, so that what all
-   * of them missed goes out as one merged replay. Across separately resumed frames the first one's replay can take the
-   * connection past what a later frame's watches missed, which could then only resync. The acknowledgement carries no
-   * zxid (nothing was read or sent) and no results: they all come in the completing frame's reply, in the order sent.
-   * A refused frame is not held; what was held before it stays.
-   */
-  private hold(id: FrameId, m: ResumeFrame, bytes: number): void {
-    const since = this.sameSince(m.sinceZxid);
-    const count = (this.held?.watches.length ?? 0) + m.watches.length;
-    const size = (this.held?.bytes ?? 0) + bytes;
-    const maxWatches = this.node.cfg.wsMaxWatchesPerConnection;
-    if (count > maxWatches) {
-      throw new ZkError('BadArguments', `${count} watches held to resume: more than a connection may hold (wsMaxWatchesPerConnection ${maxWatches}); this frame is not held, one without more completes the batch`);
-    }
-    const maxBytes = this.node.cfg.wsMaxResumeBytes;
-    if (size > maxBytes) {
-      throw new ZkError('BadArguments', `${size} bytes of resume frames held: more than wsMaxResumeBytes ${maxBytes}; this frame is not held, one without more completes the batch`);
-    }
-    if (this.held) {
-      for (const w of m.watches) this.held.watches.push(w);
-      this.held.bytes = size;
-    } else this.held = { since, watches: [...m.watches], bytes };
-    this.send({ id, ok: true, held: count });
-  }
-
-  /** `raw` as a zxid, which must be that of the resume frames already held: a batch resumes from one zxid. */
-  private sameSince(raw: string | number): number {
-    const since = zxidOf(raw);
-    if (this.held && this.held.since !== since) {
-      throw new ZkError('BadArguments', `sinceZxid ${since} differs from ${this.held.since}, that of the resume frames held: a batch resumes from one zxid`);
-    }
-    return since;
-  }
-
-  private reply(id: FrameId | undefined, kind: WatchKind, st: WatchState, base64: boolean): Record<string, unknown> {
-    const out: Record<string, unknown> = { id, ok: true, zxid: String(st.zxid), stat: st.rec ? statOf(st.rec) : null };
-    if (st.rec && kind !== 'children') {
-      const enc = encodeData(st.rec.data, base64);
-      out.data = enc.data;
-      out.encoding = enc.encoding;
-    }
-    if (st.children) out.children = st.children;
-    return out;
   }
 
   private opUnwatch(id: FrameId, m: { path: string; kind: WatchKind }): void {
@@ -503,7 +370,7 @@ export class WatchConnection implements WatchSink {
     this.cancelWake = undefined;
     this.queue.length = 0;
     this.queuedBytes = 0;
-    this.held = null;
+    this.resume.clear();
     this.hub.drop(this);
     if (this.sessionId) this.hub.unbind(this, this.sessionId);
   }
