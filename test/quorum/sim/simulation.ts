@@ -3,17 +3,14 @@
 // heals everything and then requires the cluster to commit and apply a fresh entry everywhere.
 
 import { SeededRand } from '../../../server/quorum/core/rand.js';
-import type { Message, Ready } from '../../../server/quorum/core/types.js';
-import { SafetyChecker, bytesEqual, chainHash } from './checker.js';
-import type { DiskWrite } from './disk.js';
+import { bytesEqual } from './checker.js';
+import { SimCluster, TICK_UNITS } from './cluster.js';
 import { SimNetwork } from './network.js';
 import { SimNode, encodeState, SIM_ELECTION_TICKS } from './node.js';
 
-export const TICK_UNITS = 10;
 export const DEFAULT_STEPS = 3000;
 /** After healing: 400 ticks, i.e. 20-40 election timeouts, to elect a leader and converge. */
 export const LIVENESS_BUDGET_UNITS = 400 * TICK_UNITS;
-const MAX_READY_ROUNDS = 32;
 
 export interface SimOptions {
   seed: number;
@@ -67,20 +64,13 @@ interface FaultProfile {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class Simulation {
   private readonly rand: SeededRand;
   private readonly profile: FaultProfile;
-  private readonly nodes = new Map<number, SimNode>();
-  private readonly network: SimNetwork;
-  readonly checker = new SafetyChecker();
+  private readonly cluster: SimCluster;
   private readonly voters: number[];
   private readonly learners: number[];
-  private readonly reads = new Map<string, number>();
-  private readonly snapshotReports: Array<{ from: number; to: number; delivered: boolean }> = [];
-  private now = 0;
-  private faultsEnabled = true;
   private proposalSeq = 0;
   readonly stats: SimStats;
 
@@ -102,16 +92,13 @@ export class Simulation {
       compactProbability: rand.float() * 0.02,
       tickSkewProbability: rand.float() * 0.1,
     };
-    this.network = new SimNetwork(rand, {
+    const network = new SimNetwork(rand, {
       dropProbability: hostile ? rand.float() * 0.15 : rand.float() * 0.03,
       duplicateProbability: rand.float() * 0.05,
       delayMinUnits: 1,
       delayMaxUnits: 2 + rand.intn(hostile ? 40 : 15),
     });
     const smallWindows = rand.chance(0.3);
-    for (const id of [...this.voters, ...this.learners]) {
-      this.nodes.set(id, new SimNode(id, this.voters, this.learners, options.seed, smallWindows));
-    }
     this.stats = {
       nodes: voterCount,
       learners: this.learners.length,
@@ -134,10 +121,14 @@ export class Simulation {
       checks: 0,
       convergedAfterUnits: 0,
     };
+    this.cluster = new SimCluster(rand, network, this.profile.crashBeforeSyncProbability, this.stats);
+    for (const id of [...this.voters, ...this.learners]) {
+      this.cluster.nodes.set(id, new SimNode(id, this.voters, this.learners, options.seed, smallWindows));
+    }
   }
 
   run(): void {
-    for (const node of this.nodes.values()) {
+    for (const node of this.cluster.nodes.values()) {
       node.start();
     }
     const steps = this.options.steps ?? DEFAULT_STEPS;
@@ -151,27 +142,23 @@ export class Simulation {
   }
 
   private step(): void {
-    this.now++;
+    this.cluster.now++;
     this.stats.steps++;
-    if (this.faultsEnabled) {
+    if (this.cluster.faultsEnabled) {
       this.injectFaults();
     }
-    for (const node of this.nodes.values()) {
-      if (!node.alive() && node.restartAt <= this.now) {
-        this.restart(node);
+    for (const node of this.cluster.nodes.values()) {
+      if (!node.alive() && node.restartAt <= this.cluster.now) {
+        this.cluster.restart(node);
       }
     }
-    if (this.now % TICK_UNITS === 0) {
+    if (this.cluster.now % TICK_UNITS === 0) {
       this.tickAll();
     }
-    for (const message of this.network.due(this.now)) {
-      this.deliver(message);
+    for (const message of this.cluster.network.due(this.cluster.now)) {
+      this.cluster.deliver(message);
     }
     this.clientLoad();
-  }
-
-  private aliveNodes(): SimNode[] {
-    return [...this.nodes.values()].filter((node) => node.alive());
   }
 
   private pick<T>(items: T[]): T | undefined {
@@ -179,7 +166,7 @@ export class Simulation {
   }
 
   private tickAll(): void {
-    for (const node of this.aliveNodes()) {
+    for (const node of this.cluster.aliveNodes()) {
       // Clock skew: a node's tick may be late (skipped) or early (doubled).
       let ticks = 1;
       if (this.rand.chance(this.profile.tickSkewProbability)) {
@@ -187,222 +174,26 @@ export class Simulation {
       }
       for (let t = 0; t < ticks && node.alive(); t++) {
         node.node().tick();
-        this.handleReady(node);
+        this.cluster.handleReady(node);
       }
     }
-  }
-
-  private deliver(message: Message): void {
-    const target = this.nodes.get(message.to);
-    const sender = this.nodes.get(message.from);
-    const lost = target === undefined || !target.alive() || this.network.isCut(message.from, message.to);
-    if (message.type === 'snap' && sender !== undefined) {
-      this.snapshotReports.push({ from: message.from, to: message.to, delivered: !lost });
-    }
-    if (!lost) {
-      target.node().step(message);
-      this.handleReady(target);
-    }
-    this.flushSnapshotReports();
-  }
-
-  private flushSnapshotReports(): void {
-    while (this.snapshotReports.length > 0) {
-      const report = this.snapshotReports.shift();
-      const sender = report === undefined ? undefined : this.nodes.get(report.from);
-      if (report !== undefined && sender !== undefined && sender.alive()) {
-        sender.node().reportSnapshot(report.to, report.delivered);
-        this.handleReady(sender);
-      }
-    }
-  }
-
-  // ---- the application's Ready loop: persist → send → apply → advance ----------------------
-
-  private handleReady(node: SimNode): void {
-    for (let round = 0; round < MAX_READY_ROUNDS && node.alive() && node.node().hasReady(); round++) {
-      const ready = node.node().ready();
-      if (!this.persist(node, ready)) {
-        return;
-      }
-      this.observe(node, ready);
-      for (const message of ready.messages) {
-        this.send(message);
-      }
-      this.apply(node, ready);
-      node.node().advance(ready);
-      this.observeLeader(node);
-    }
-  }
-
-  /** False if the node crashed before its writes were synced (its messages never leave). */
-  private persist(node: SimNode, ready: Ready): boolean {
-    const batch: DiskWrite[] = [];
-    if (ready.snapshot !== null) {
-      batch.push({ kind: 'snapshot', snapshot: ready.snapshot });
-    }
-    if (ready.entries.length > 0) {
-      batch.push({ kind: 'entries', entries: ready.entries });
-    }
-    if (ready.hardState !== null) {
-      batch.push({ kind: 'hardState', hardState: ready.hardState });
-    }
-    if (batch.length > 0) {
-      node.disk.write(batch);
-    }
-    if (this.faultsEnabled && this.rand.chance(this.profile.crashBeforeSyncProbability)) {
-      this.stats.crashesBeforeSync++;
-      this.crash(node);
-      return false;
-    }
-    if (ready.mustSync) {
-      node.disk.sync();
-    }
-    return true;
-  }
-
-  private observe(node: SimNode, ready: Ready): void {
-    if (ready.entries.length > 0 || ready.hardState !== null) {
-      const view = node.logView();
-      this.checker.onAppend(node.id, ready.entries, view);
-      if (ready.hardState !== null) {
-        node.term = ready.hardState.term;
-        this.checker.onCommit(node.id, ready.hardState.commit, view);
-      }
-    }
-    if (ready.softState !== null) {
-      node.role = ready.softState.role;
-      if (node.role !== 'leader') {
-        this.checker.onNotLeader(node.id);
-      }
-    }
-  }
-
-  private send(message: Message): void {
-    const outcome = this.network.send(message, this.now);
-    if (message.type === 'snap') {
-      this.stats.snapshotsSent++;
-      if (outcome === 'dropped') {
-        this.snapshotReports.push({ from: message.from, to: message.to, delivered: false });
-      }
-    }
-  }
-
-  private apply(node: SimNode, ready: Ready): void {
-    if (ready.snapshot !== null) {
-      node.restoreState(ready.snapshot);
-      this.checker.onStateRestored(node.id, node.appliedIndex, node.digest);
-    }
-    for (const entry of ready.committedEntries) {
-      if (entry.index !== node.appliedIndex + 1) {
-        throw new Error(`node ${node.id} applies ${entry.index} after ${node.appliedIndex}`);
-      }
-      node.digest = chainHash(node.digest, entry);
-      node.appliedIndex = entry.index;
-      this.checker.onApply(node.id, entry, node.digest);
-    }
-    for (const readState of ready.readStates) {
-      // Duplicated responses may answer the same read twice; each answer must be safe.
-      const key = decoder.decode(readState.ctx);
-      const committedAtRequest = this.reads.get(key);
-      if (committedAtRequest === undefined) {
-        throw new Error(`node ${node.id} got a read state for unknown ctx ${key}`);
-      }
-      this.checker.onReadState(node.id, readState.index, committedAtRequest);
-      this.stats.readsServed++;
-    }
-  }
-
-  private observeLeader(node: SimNode): void {
-    if (node.role !== 'leader' || !node.alive()) {
-      return;
-    }
-    const status = node.node().status();
-    const view = { term: (i: number) => node.node().term(i), firstIndex: status.firstIndex, lastIndex: status.lastIndex };
-    if (node.ledTerm !== status.term) {
-      node.ledTerm = status.term;
-      this.stats.leaders++;
-      this.checker.onLeader(node.id, status.term, view);
-    }
-    this.checker.onLeaderLog(node.id, status.term, status.commit, view);
   }
 
   // ---- faults ------------------------------------------------------------------------------
 
-  private crash(node: SimNode): void {
-    node.stop();
-    node.disk.crash(this.rand);
-    node.restartAt = this.now + 20 + this.rand.intn(100 * TICK_UNITS);
-    this.checker.onRestart(node.id);
-    this.stats.crashes++;
-  }
-
-  private restart(node: SimNode): void {
-    node.start();
-    this.checker.onRestart(node.id);
-    this.checker.onStateRestored(node.id, node.appliedIndex, node.digest);
-    this.handleReady(node);
-  }
-
   private injectFaults(): void {
     const profile = this.profile;
     if (this.rand.chance(profile.crashProbability)) {
-      const victim = this.pick(this.aliveNodes());
+      const victim = this.pick(this.cluster.aliveNodes());
       if (victim !== undefined) {
-        this.crash(victim);
+        this.cluster.crash(victim);
       }
     }
     if (this.rand.chance(profile.partitionProbability)) {
-      this.partition();
+      this.cluster.partition();
     }
-    if (this.network.cutCount() > 0 && this.rand.chance(profile.healProbability)) {
-      this.network.heal();
-    }
-  }
-
-  private partition(): void {
-    this.stats.partitions++;
-    const ids = [...this.nodes.keys()];
-    const kind = this.rand.intn(3);
-    if (kind === 0) {
-      // Symmetric split into two non-empty sides.
-      const side = new Set(ids.filter(() => this.rand.chance(0.5)));
-      if (side.size === 0 || side.size === ids.length) {
-        side.clear();
-        side.add(ids[this.rand.intn(ids.length)]);
-      }
-      for (const a of ids) {
-        for (const b of ids) {
-          if (side.has(a) !== side.has(b)) {
-            this.network.cutLink(a, b);
-          }
-        }
-      }
-    } else if (kind === 1) {
-      // One-way: a few directed links stop working, their reverse still works.
-      const count = 1 + this.rand.intn(ids.length);
-      for (let i = 0; i < count; i++) {
-        const from = ids[this.rand.intn(ids.length)];
-        const to = ids[this.rand.intn(ids.length)];
-        if (from !== to) {
-          this.network.cutLink(from, to);
-        }
-      }
-    } else {
-      // Isolate the current leader (if any) or a random node, in one or both directions.
-      const leader = ids.find((id) => this.nodes.get(id)?.role === 'leader') ?? ids[this.rand.intn(ids.length)];
-      const inbound = this.rand.chance(0.7);
-      const outbound = !inbound || this.rand.chance(0.7);
-      for (const other of ids) {
-        if (other !== leader) {
-          if (outbound) {
-            this.network.cutLink(leader, other);
-          }
-          if (inbound) {
-            this.network.cutLink(other, leader);
-          }
-        }
-      }
+    if (this.cluster.network.cutCount() > 0 && this.rand.chance(profile.healProbability)) {
+      this.cluster.network.heal();
     }
   }
 
@@ -414,22 +205,22 @@ export class Simulation {
       this.propose();
     }
     if (this.rand.chance(profile.readProbability)) {
-      const node = this.pick(this.aliveNodes());
+      const node = this.pick(this.cluster.aliveNodes());
       if (node !== undefined) {
         const key = `read-${this.options.seed}-${this.stats.readsRequested++}`;
         const result = node.node().readIndex(encoder.encode(key));
         if (result.ok) {
-          this.reads.set(key, this.checker.committedIndex());
+          this.cluster.reads.set(key, this.cluster.checker.committedIndex());
         }
-        this.handleReady(node);
+        this.cluster.handleReady(node);
       }
     }
     if (this.rand.chance(profile.transferProbability)) {
-      const node = this.pick(this.aliveNodes().filter((n) => n.role === 'leader'));
+      const node = this.pick(this.cluster.aliveNodes().filter((n) => n.role === 'leader'));
       const target = this.pick(this.voters);
       if (node !== undefined && target !== undefined && node.node().transferLeadership(target).ok) {
         this.stats.transfers++;
-        this.handleReady(node);
+        this.cluster.handleReady(node);
       }
     }
     if (this.rand.chance(profile.compactProbability)) {
@@ -438,8 +229,8 @@ export class Simulation {
   }
 
   private propose(): boolean {
-    const leaders = this.aliveNodes().filter((n) => n.role === 'leader');
-    const node = this.pick(leaders.length > 0 && this.rand.chance(0.9) ? leaders : this.aliveNodes());
+    const leaders = this.cluster.aliveNodes().filter((n) => n.role === 'leader');
+    const node = this.pick(leaders.length > 0 && this.rand.chance(0.9) ? leaders : this.cluster.aliveNodes());
     if (node === undefined) {
       return false;
     }
@@ -452,13 +243,13 @@ export class Simulation {
     if (result.ok) {
       this.stats.proposalsAccepted += count;
     }
-    this.handleReady(node);
+    this.cluster.handleReady(node);
     return result.ok;
   }
 
   /** Snapshot the state machine at its applied index and drop most of the log below it. */
   private compact(): void {
-    const node = this.pick(this.aliveNodes());
+    const node = this.pick(this.cluster.aliveNodes());
     if (node === undefined) {
       return;
     }
@@ -482,79 +273,57 @@ export class Simulation {
 
   /** Heal every fault, then require a fresh entry to be committed and applied on every node. */
   private requireConvergence(): void {
-    this.faultsEnabled = false;
-    this.network.heal();
-    this.network.faults = { dropProbability: 0, duplicateProbability: 0, delayMinUnits: 1, delayMaxUnits: 5 };
-    for (const node of this.nodes.values()) {
+    this.cluster.faultsEnabled = false;
+    this.cluster.network.heal();
+    this.cluster.network.faults = { dropProbability: 0, duplicateProbability: 0, delayMinUnits: 1, delayMaxUnits: 5 };
+    for (const node of this.cluster.nodes.values()) {
       if (!node.alive()) {
-        node.restartAt = this.now;
+        node.restartAt = this.cluster.now;
       }
     }
-    const healedAt = this.now;
+    const healedAt = this.cluster.now;
     let marker: { index: number; data: Uint8Array } | null = null;
-    while (this.now - healedAt < LIVENESS_BUDGET_UNITS) {
+    while (this.cluster.now - healedAt < LIVENESS_BUDGET_UNITS) {
       this.step();
       if (marker !== null) {
-        const applied = this.checker.appliedEntry(marker.index);
+        const applied = this.cluster.checker.appliedEntry(marker.index);
         if (applied !== undefined && !bytesEqual(applied.data, marker.data)) {
           marker = null; // our marker lost its slot to another leader's entry: propose again
         }
       }
-      if (marker === null && this.now % (SIM_ELECTION_TICKS * TICK_UNITS) === 0) {
+      if (marker === null && this.cluster.now % (SIM_ELECTION_TICKS * TICK_UNITS) === 0) {
         marker = this.proposeMarker();
       }
-      if (marker !== null && this.allApplied(marker.index)) {
-        this.stats.convergedAfterUnits = this.now - healedAt;
+      if (marker !== null && this.cluster.allApplied(marker.index)) {
+        this.stats.convergedAfterUnits = this.cluster.now - healedAt;
         return;
       }
     }
     throw new Error(
       `liveness: no convergence within ${LIVENESS_BUDGET_UNITS} units after healing; ` +
-        `marker ${marker === null ? 'not accepted' : `at ${marker.index}`}; ${this.describeNodes()}`,
+        `marker ${marker === null ? 'not accepted' : `at ${marker.index}`}; ${this.cluster.describeNodes()}`,
     );
   }
 
   private proposeMarker(): { index: number; data: Uint8Array } | null {
-    const leader = this.aliveNodes().find((n) => n.role === 'leader');
+    const leader = this.cluster.aliveNodes().find((n) => n.role === 'leader');
     if (leader === undefined) {
       return null;
     }
-    const data = encoder.encode(`marker-${this.now}`);
+    const data = encoder.encode(`marker-${this.cluster.now}`);
     const result = leader.node().propose([data]);
-    this.handleReady(leader);
+    this.cluster.handleReady(leader);
     return result.ok ? { index: result.firstIndex, data } : null;
   }
 
-  private allApplied(index: number): boolean {
-    for (const node of this.nodes.values()) {
-      if (!node.alive() || node.appliedIndex < index) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  describeNodes(): string {
-    const parts: string[] = [];
-    for (const node of this.nodes.values()) {
-      if (!node.alive()) {
-        parts.push(`${node.id}:down`);
-        continue;
-      }
-      const s = node.node().status();
-      parts.push(`${node.id}:${s.role} term=${s.term} lead=${s.leaderId} commit=${s.commit} applied=${s.applied} last=${s.lastIndex}`);
-    }
-    return parts.join(' | ');
-  }
-
   private finishStats(): void {
-    this.stats.committed = this.checker.committedIndex();
-    this.stats.messages = this.network.sent;
-    this.stats.dropped = this.network.dropped;
-    this.stats.duplicated = this.network.duplicated;
-    this.stats.checks = this.checker.checks;
+    this.stats.committed = this.cluster.checker.committedIndex();
+    this.stats.messages = this.cluster.network.sent;
+    this.stats.dropped = this.cluster.network.dropped;
+    this.stats.duplicated = this.cluster.network.duplicated;
+    this.stats.checks = this.cluster.checker.checks;
     let lost = 0;
-    for (const node of this.nodes.values()) {
+    for (const node of this.cluster.nodes.values()) {
       lost += node.disk.lostWrites;
     }
     this.stats.lostWrites = lost;
