@@ -54,7 +54,7 @@ export async function startFuzzNode(t: Test): Promise<{ server: TestServer; logg
       minZxidWaitMs: 200,
       blockingReadMaxWaitMs: 300,
       recipeMaxWaitMs: 300,
-      // A request left unfinished is answered 400 MarshallingError within a few seconds (the raw-socket property checks how).
+      // A request left unfinished is answered 400 MarshallingError within a few seconds (http-fuzz-malformed.test.ts checks how).
       httpRequestTimeoutMs: 3000,
     },
     logInto(logged, 'warn'),
