@@ -4,17 +4,12 @@
 // runs go out together in the next one, so one disk flush serves every writer of that moment. A segment is
 // deleted once LMDB's flushed state is past it.
 //
-// Record: [u32 length][u32 crc32 of the rest][f64 zxid][payload: the value in the log's codec, a transaction (storage/txn-codec.ts) unless told otherwise]. A segment is named by the zxid
-// of its first record and holds consecutive zxids; reading stops at the first record that is short, fails its
-// checksum or breaks the sequence: the torn tail of a write that was never acknowledged.
-import { close, closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, write } from 'node:fs';
+// The format of its records and segment files, and the scan that finds their valid records: storage/wal-segment.ts.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { decodeTxn, encodeTxn } from './txn-codec.js';
+import { closeFd, encodeRecord, fsyncPath, NAME, openForAppend, segmentName, syncAll, walkFile, writeAt } from './wal-segment.js';
 import type { Txn } from '../server/tree/types.js';
-
-const HEADER = 16;
-const NAME = /^(\d{20})\.wal$/;
 
 export interface WalRecord<T> {
   zxid: number;
@@ -68,98 +63,8 @@ interface Queued {
   reject: (e: unknown) => void;
 }
 
-function segmentName(first: number): string {
-  return `${String(first).padStart(20, '0')}.wal`;
-}
-
-function encodeRecord<T>(zxid: number, value: T, codec: WalCodec<T>): Buffer {
-  const payload = codec.encode(value);
-  const buf = Buffer.allocUnsafe(HEADER + payload.length);
-  buf.writeUInt32LE(payload.length, 0);
-  buf.writeDoubleLE(zxid, 8);
-  buf.set(payload, HEADER);
-  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
-  return buf;
-}
-
-/** Bytes read from a segment at a time when it is scanned: a segment is never held whole in memory. */
-const READ_CHUNK = 1 << 20;
 /** Every this many records, a scanned segment remembers where one starts, so that a replay reads from near its first. */
 const MARK_EVERY = 1024;
-
-/**
- * Walks the valid records of segment `file` from byte `offset`, where record `zxid` starts, up to byte `limit`: calls
- * `each` with each record's zxid, payload and offset, and returns where the valid records end. Reads READ_CHUNK bytes
- * at a time (a longer record in one read of its own); each read fills a new buffer, so a payload stays valid after.
- */
-function walkFile(file: string, zxid: number, offset: number, limit: number, each: (zxid: number, payload: Buffer, at: number) => void): number {
-  const fd = openSync(file, 'r');
-  try {
-    const size = Math.min(fstatSync(fd).size, limit);
-    let buf = Buffer.alloc(0);
-    let base = offset;
-    let pos = offset;
-    /** Makes bytes [pos, pos + need) of the file available in buf; false when the file ends first. */
-    const load = (need: number): boolean => {
-      if (pos + need > size) return false;
-      if (pos + need <= base + buf.length) return true;
-      const want = Math.min(size - pos, Math.max(need, READ_CHUNK));
-      const next = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const n = readSync(fd, next, got, want - got, pos + got);
-        if (n === 0) break;
-        got += n;
-      }
-      buf = next.subarray(0, got);
-      base = pos;
-      return got >= need;
-    };
-    for (let expect = zxid; load(HEADER); expect++) {
-      const len = buf.readUInt32LE(pos - base);
-      if (len === 0 || !load(HEADER + len)) break;
-      const rec = buf.subarray(pos - base, pos - base + HEADER + len);
-      if (crc32(rec.subarray(8)) !== rec.readUInt32LE(4) || rec.readDoubleLE(8) !== expect) break;
-      each(expect, rec.subarray(HEADER), pos);
-      pos += HEADER + len;
-    }
-    return pos;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-// Callback fs calls wrapped by hand: they run on libuv's pool like fs/promises, without a FileHandle.
-function writeAt(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
-function syncAll(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
-
-/**
- * Appends go through a descriptor opened O_DSYNC: each write returns once its data is on disk, as write then
- * fdatasync would, in one trip to libuv's pool instead of two. Each trip ends with a wait for the event loop,
- * which under load is busy answering reads and the previous group, and the next group cannot start before it.
- */
-function openForAppend(file: string): number {
-  return openSync(file, constants.O_RDWR | constants.O_DSYNC);
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve())));
-}
-
-/** fsync of a directory (a new file's entry) or of a file opened only for it. */
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export class Wal<T = unknown> {
   private readonly segments: Segment[] = [];
