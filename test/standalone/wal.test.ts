@@ -1,95 +1,10 @@
-// The write-ahead log on real files returns exactly the whole records appended, in order, across reopens, torn tails, corruption, rotation, release and zxid jumps.
-import t, { type Test } from 'tap';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+// The write-ahead log on real files returns exactly the whole records appended, in order, across reopens, group
+// commits, rotation, release and zxid jumps; its appends are O_DSYNC writes into room zero-filled ahead.
+import t from 'tap';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { Wal, type WalRecord } from '../../storage/wal.js';
-import { tempDir } from '../helpers/server.js';
-
-interface Val {
-  n: number;
-  s: string;
-  bytes?: Uint8Array;
-  pad?: string;
-}
-
-function dir(t: Test): string {
-  const d = tempDir('zkgate-wal-');
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-function rec(zxid: number, extra: Partial<Val> = {}): WalRecord<Val> {
-  return { zxid, value: { n: zxid, s: `v${zxid}`, ...extra } };
-}
-
-function range(from: number, to: number, extra: (z: number) => Partial<Val> = () => ({})): WalRecord<Val>[] {
-  const out: WalRecord<Val>[] = [];
-  for (let z = from; z <= to; z++) out.push(rec(z, extra(z)));
-  return out;
-}
-
-/** Every record recordsAfter yields, flattened, with the chunk sizes it used. */
-function all<T>(w: Wal<T>, after = 0, chunk?: number): { records: WalRecord<T>[]; chunks: number[] } {
-  const records: WalRecord<T>[] = [];
-  const chunks: number[] = [];
-  for (const c of w.recordsAfter(after, chunk)) {
-    chunks.push(c.length);
-    records.push(...c);
-  }
-  return { records, chunks };
-}
-
-function zxids<T>(rs: WalRecord<T>[]): number[] {
-  return rs.map((r) => r.zxid);
-}
-
-function seq(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-function segFiles(d: string): string[] {
-  return readdirSync(d)
-    .filter((n) => n.endsWith('.wal'))
-    .sort();
-}
-
-/**
- * The records of a segment file as the format describes them, parsed here independently of wal.ts:
- * [u32 len][u32 crc32 of bytes 8..end][f64 zxid][payload]. Stops at a zero length (preallocated space).
- */
-function parseSegment(file: string): { zxid: number; offset: number; size: number; crcOk: boolean }[] {
-  const buf = readFileSync(file);
-  const out: { zxid: number; offset: number; size: number; crcOk: boolean }[] = [];
-  let pos = 0;
-  while (pos + 16 <= buf.length) {
-    const len = buf.readUInt32LE(pos);
-    if (len === 0 || pos + 16 + len > buf.length) break;
-    out.push({ zxid: buf.readDoubleLE(pos + 8), offset: pos, size: 16 + len, crcOk: crc32(buf.subarray(pos + 8, pos + 16 + len)) === buf.readUInt32LE(pos + 4) });
-    pos += 16 + len;
-  }
-  return out;
-}
-
-function onlySegment(t: Test, d: string): string {
-  const files = segFiles(d);
-  t.equal(files.length, 1, 'one segment file');
-  return join(d, files[0] as string);
-}
-
-/** Whether the file holds nothing but zeros (or nothing) from `offset` on: no stale byte past the log's end. */
-function onlyZerosFrom(file: string, offset: number): boolean {
-  return readFileSync(file).subarray(offset).every((b) => b === 0);
-}
-
-function patch(file: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(file, 'r+');
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
+import { all, dir, onlySegment, onlyZerosFrom, parseSegment, patch, range, rec, segFiles, seq, zxids, type Val } from './wal-fixtures.js';
 
 t.test('an empty (or absent) dir is an empty log', async (t) => {
   const d = join(dir(t), 'not-yet');
@@ -170,90 +85,6 @@ t.test('group commit: concurrent appends all resolve, share flushes, and recover
   await r.close();
 });
 
-t.test('a torn tail (truncated last record) is cut at open; appends go on from the last whole record', async (t) => {
-  const d = dir(t);
-  const w = Wal.open<Val>(d);
-  await w.append(range(1, 3));
-  await w.append(range(4, 5, () => ({ pad: 'old'.repeat(40) })));
-  await w.close();
-  const file = onlySegment(t, d);
-  const recs = parseSegment(file);
-  const fifth = recs[4] as { offset: number; size: number };
-  // The write of record 5 reached the disk only in part.
-  truncateSync(file, fifth.offset + fifth.size - 9);
-
-  const r = Wal.open<Val>(d);
-  t.equal(r.lastZxid, 4, 'the log ends at the last whole record');
-  t.same(zxids(all(r).records), [1, 2, 3, 4]);
-  t.ok(onlyZerosFrom(file, fifth.offset), 'the torn bytes are gone from the file (cut; what follows is zero-filled ahead)');
-  await r.append([rec(5, { s: 'new5' }), rec(6, { s: 'new6' })]);
-  t.equal(r.lastZxid, 6);
-  await r.close();
-
-  const r2 = Wal.open<Val>(d);
-  t.equal(r2.lastZxid, 6);
-  const got = all(r2).records;
-  t.same(zxids(got), [1, 2, 3, 4, 5, 6]);
-  t.same(got.slice(4).map((g) => g.value.s), ['new5', 'new6'], 'the records appended after the cut, not the torn one');
-  await r2.close();
-});
-
-t.test('garbage after the last record is cut at open and never read as records', async (t) => {
-  const d = dir(t);
-  const w = Wal.open<Val>(d);
-  await w.append(range(1, 4));
-  await w.close();
-  const file = onlySegment(t, d);
-  const recs = parseSegment(file);
-  const end = (recs[3] as { offset: number; size: number }).offset + (recs[3] as { size: number }).size;
-  // Something that looks like a header (a plausible length), then noise: over the preallocated zeros.
-  const junk = Buffer.alloc(200, 0x5a);
-  junk.writeUInt32LE(40, 0);
-  patch(file, end, junk);
-
-  const r = Wal.open<Val>(d);
-  t.equal(r.lastZxid, 4);
-  t.same(zxids(all(r).records), [1, 2, 3, 4]);
-  t.ok(onlyZerosFrom(file, end), 'the file is cut back to its last whole record (what follows is zero-filled ahead)');
-  await r.append(range(5, 7, (z) => ({ s: `after-junk-${z}` })));
-  await r.close();
-
-  const r2 = Wal.open<Val>(d);
-  const got = all(r2).records;
-  t.same(zxids(got), [1, 2, 3, 4, 5, 6, 7]);
-  t.same(got.slice(4).map((g) => g.value.s), ['after-junk-5', 'after-junk-6', 'after-junk-7']);
-  await r2.close();
-});
-
-t.test('a corrupt record in the last segment ends the log there; the whole records after it never resurface', async (t) => {
-  const d = dir(t);
-  const w = Wal.open<Val>(d);
-  await w.append(range(1, 3));
-  await w.append([rec(4, { pad: 'p'.repeat(500) }), rec(5, { s: 'stale5' }), rec(6, { s: 'stale6' })]);
-  await w.close();
-  const file = onlySegment(t, d);
-  const fourth = parseSegment(file)[3] as { offset: number; size: number };
-  const b = readFileSync(file).subarray(fourth.offset + 100, fourth.offset + 101);
-  patch(file, fourth.offset + 100, Buffer.from([(b[0] as number) ^ 0xff]));
-  t.notOk(parseSegment(file)[3]?.crcOk, 'record 4 fails its checksum now');
-
-  const r = Wal.open<Val>(d);
-  t.equal(r.lastZxid, 3, 'the log ends before the corrupt record');
-  t.same(zxids(all(r).records), [1, 2, 3], 'records 5 and 6, though whole, are not returned');
-  // A shorter record 4 than the corrupt one: if 5 and 6 were still on disk behind it they would read as valid.
-  await r.append([rec(4, { s: 'new4' })]);
-  await r.close();
-
-  const r2 = Wal.open<Val>(d);
-  t.equal(r2.lastZxid, 4, 'no stale record after the new 4');
-  const got = all(r2).records;
-  t.same(zxids(got), [1, 2, 3, 4]);
-  t.equal(got[3]?.value.s, 'new4');
-  await r2.append([rec(5, { s: 'new5' })]);
-  t.same(all(r2).records.slice(3).map((g) => g.value.s), ['new4', 'new5']);
-  await r2.close();
-});
-
 t.test('rotation: a small segmentBytes gives several segments, each whole and named by its first zxid', async (t) => {
   const d = dir(t);
   const opts = { segmentBytes: 4096 };
@@ -326,35 +157,6 @@ t.test('release deletes only whole non-active segments at or below the zxid', as
   await r.close();
 });
 
-t.test('a corrupt record in a middle segment stops reading there, and recordsAfter refuses the hole', async (t) => {
-  const d = dir(t);
-  const opts = { segmentBytes: 4096 };
-  const w = Wal.open<Val>(d, opts);
-  for (let z = 1; z <= 120; z += 4) await w.append(range(z, z + 3, () => ({ pad: 'm'.repeat(100) })));
-  await w.close();
-  const files = segFiles(d);
-  t.ok(files.length >= 3);
-  const second = join(d, files[1] as string);
-  const recs = parseSegment(second);
-  const bad = recs[Math.floor(recs.length / 2)] as { zxid: number; offset: number };
-  const segLast = (recs[recs.length - 1] as { zxid: number }).zxid;
-  patch(second, bad.offset + 20, Buffer.from('CORRUPT'));
-
-  const r = Wal.open<Val>(d, opts);
-  t.equal(r.segmentCount, files.length, 'no segment is dropped at open');
-  t.equal(r.lastZxid, 120);
-  t.throws(() => all(r, 0), new RegExp(`missing zxids ${bad.zxid}\\.\\.${segLast}`), 'from the start: the corrupt record and those after it are missing');
-  t.throws(() => all(r, bad.zxid - 2), new RegExp(`missing zxids ${bad.zxid}\\.\\.${segLast} \\(store is at ${bad.zxid - 2}\\)`), 'from just before it too');
-  // The generator yields what it has before it finds the hole, but never a record past it.
-  const seen: number[] = [];
-  t.throws(() => {
-    for (const c of r.recordsAfter(0, 5)) seen.push(...zxids(c));
-  });
-  t.ok(seen.length > 0 && seen.every((z) => z < bad.zxid), `nothing at or past zxid ${bad.zxid} was yielded (${seen.length} before)`);
-  t.same(zxids(all(r, segLast).records), seq(segLast + 1, 120), 'a store past the damage still gets the rest');
-  await r.close();
-});
-
 t.test('an append that does not continue the log starts a new segment; recovery reads across it', async (t) => {
   const d = dir(t);
   const w = Wal.open<Val>(d);
@@ -384,41 +186,6 @@ t.test('an append that does not continue the log starts a new segment; recovery 
   await r.append(range(43, 44));
   t.equal(r.segmentCount, 3, 'appends after a reopen continue the last segment');
   t.same(zxids(all(r, 39).records), [40, 41, 42, 43, 44]);
-  await r.close();
-});
-
-t.test('a segment that holds only preallocated zeros (a crash before its first record) is an empty log', async (t) => {
-  const d = dir(t);
-  const file = join(d, '00000000000000000001.wal');
-  const fd = openSync(file, 'w');
-  writeSync(fd, Buffer.alloc(64 * 1024));
-  closeSync(fd);
-  const w = Wal.open<Val>(d);
-  t.equal(w.lastZxid, 0);
-  t.equal(w.segmentCount, 1);
-  t.same(all(w).records, []);
-  await w.append(range(1, 3));
-  await w.close();
-  const r = Wal.open<Val>(d);
-  t.same(segFiles(d), ['00000000000000000001.wal']);
-  t.same(zxids(all(r).records), [1, 2, 3]);
-  await r.close();
-});
-
-t.test('an empty segment is replaced, not left behind, when the next append does not continue it', async (t) => {
-  const d = dir(t);
-  const fd = openSync(join(d, '00000000000000000001.wal'), 'w');
-  writeSync(fd, Buffer.alloc(4096));
-  closeSync(fd);
-  const w = Wal.open<Val>(d);
-  await w.append(range(10, 12));
-  t.same(segFiles(d), ['00000000000000000010.wal'], 'no file names a zxid the log lacks');
-  t.equal(w.segmentCount, 1);
-  await w.close();
-  const r = Wal.open<Val>(d);
-  t.equal(r.lastZxid, 12);
-  t.same(zxids(all(r, 9).records), [10, 11, 12]);
-  t.throws(() => all(r, 0), /missing zxids 1\.\.9/);
   await r.close();
 });
 
