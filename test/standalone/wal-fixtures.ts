@@ -56,7 +56,7 @@ export function segFiles(d: string): string[] {
 }
 
 /**
- * The records of a segment file as the format describes them, parsed here independently of wal.ts:
+ * The records of a segment file as the format describes them, parsed here independently of storage/wal-segment.ts:
  * [u32 len][u32 crc32 of bytes 8..end][f64 zxid][payload]. Stops at a zero length (preallocated space).
  */
 export function parseSegment(file: string): { zxid: number; offset: number; size: number; crcOk: boolean }[] {
