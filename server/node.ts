@@ -1,24 +1,22 @@
-// A zkgate node: owns the store, the write pipeline, sessions and sweeps, and answers reads with ACL checks.
-// Routes talk only to this class.
+// A zkgate node: owns the store, the write pipeline, sessions and sweeps (server/housekeeping.ts), and answers reads
+// with ACL checks. Routes talk only to this class.
 import type { StartupStep } from './startup-trace.js';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { AuditLog } from './audit.js';
 import type { Logger } from 'pino';
 import { ZkError } from './errors.js';
 import { negotiateTimeout, syncWindowMs, type Config } from './config.js';
 import { zookeeperConfigText } from './ensemble-config.js';
-import { replayWal, WritePipeline, type Committed } from './pipeline.js';
+import { WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
-import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
+import { Housekeeper } from './housekeeping.js';
+import { initTree, refuseMemberLog, retireWal, walDir } from './data-dir.js';
 import { diskFullNote, freeSpace } from './disk-space.js';
 import { Store } from '../storage/store.js';
 import { Wal } from '../storage/wal.js';
-import { consensusWalDir } from '../storage/ready-codec.js';
-import { READ_ACL_UNSAFE, OPEN_ACL_UNSAFE, aclAllows, requirePerm } from './tree/acl.js';
+import { aclAllows, requirePerm } from './tree/acl.js';
 import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './tree/prepare.js';
 import { statOf } from './tree/stat.js';
 import { validatePath } from './tree/paths.js';
@@ -34,37 +32,12 @@ export interface NodeStats {
 
 export type { Mode } from './engine.js';
 
-/** Where a standalone node keeps its write-ahead log. */
-export function walDir(dataDir: string): string {
-  return join(dataDir, 'wal');
-}
-
-/**
- * A standalone start of a data dir whose ensemble member did not stop cleanly: its consensus log holds entries LMDB
- * may lack, which only the consensus engine puts back. Refused, rather than serving a tree without them.
- */
-function refuseMemberLog(dataDir: string): void {
-  const dir = consensusWalDir(dataDir);
-  if (!existsSync(dir) || !readdirSync(dir).some((n) => n.endsWith('.wal'))) return;
-  throw new Error(
-    `${dir} holds the consensus log of an ensemble member that did not stop cleanly; start this data dir as that member (with its server.N lines) so that it recovers, stop it, then start it standalone`,
-  );
-}
-
 export class ZkNode extends EventEmitter {
   readonly store: Store;
   readonly sessions = new SessionTracker();
   readonly engine: Engine;
-  private timers: NodeJS.Timeout[] = [];
   private stopped = false;
-  /** Where the next container/TTL sweep goes on in the index (server/sweeper.ts); leader-local, not replicated. */
-  private sweepFrom: string | undefined;
-  /** A sweep's next chunk is scheduled: the next interval does not start another over it. */
-  private sweeping = false;
-  /** What the current sweep may still examine and reap; kept while it waits for room in the write queue. */
-  private sweepLeft: { scan: number; reaps: number } | undefined;
-  /** The node's own writes (expiries, reaps) submitted and not yet settled (see housekeepingRoom). */
-  private housekeeping = 0;
+  private readonly housekeeper = new Housekeeper(this, (txn) => this.submit(txn));
   /** When the certificates in use expire (Unix seconds), the client port's and the peers', for the metrics. */
   readonly tlsNotAfter: { client?: number; peer?: number } = {};
   /** Who changed what (audit.enable); set by startServer, absent when off. */
@@ -146,62 +119,17 @@ export class ZkNode extends EventEmitter {
     if (this.engine instanceof WritePipeline) refuseMemberLog(this.cfg.dataDir);
     else {
       step('applying a standalone write-ahead log left in the data dir, if any');
-      await this.retireWal();
+      await retireWal(this.store, this.cfg.dataDir, this.log);
     }
     await this.engine.recover?.(step);
     step('reading the tree');
-    if (!this.store.getNode('/')) await this.initTree();
+    if (!this.store.getNode('/')) await initTree(this.store);
     if (this.cfg.servers.length > 0) this.store.showConfig(Buffer.from(zookeeperConfigText(this.cfg.servers)));
     await this.engine.start(step);
     step('restoring sessions');
     for (const s of this.store.listSessions()) this.sessions.add(s.id, s.timeoutMs);
-    const tick = Math.max(10, Math.min(this.cfg.tickTime, 1000));
-    this.timers.push(setInterval(() => this.expireSessions(), tick));
-    this.timers.push(setInterval(() => this.sweep(), this.cfg.containerCheckIntervalMs));
-    for (const t of this.timers) t.unref();
+    this.housekeeper.start();
     this.log.info({ dataDir: this.cfg.dataDir, zxid: this.appliedZxid, sessions: this.sessions.size }, 'store opened');
-  }
-
-  /**
-   * A data dir that ran standalone and now joins an ensemble: what its log holds beyond the store is applied and
-   * flushed, then the log is removed.
-   */
-  private async retireWal(): Promise<void> {
-    const dir = walDir(this.cfg.dataDir);
-    if (!existsSync(dir)) return;
-    const wal = Wal.open<Txn>(dir);
-    const n = await replayWal(this.store, wal);
-    await wal.close();
-    rmSync(dir, { recursive: true, force: true });
-    this.log.info({ replayed: n, zxid: this.store.lastZxid() }, 'standalone write-ahead log applied and removed');
-  }
-
-  /** The fresh tree ZooKeeper starts with: /, /zookeeper, /zookeeper/quota, /zookeeper/config (read-only). */
-  private async initTree(): Promise<void> {
-    const rec = (acl: Acl[], numChildren: number): NodeRecord => ({
-      data: new Uint8Array(0),
-      czxid: 0,
-      mzxid: 0,
-      pzxid: 0,
-      ctime: 0,
-      mtime: 0,
-      version: 0,
-      // ZooKeeper builds these without counting child creates, so a fresh root reports cversion 2×0 − 1 = -1.
-      cversion: 0,
-      aversion: 0,
-      owner: '',
-      kind: 'persistent',
-      ttlMs: 0,
-      numChildren,
-      acl,
-    });
-    await this.store.writeDurably((v) => {
-      v.putNode('/', rec(OPEN_ACL_UNSAFE, 1));
-      v.putNode('/zookeeper', rec(READ_ACL_UNSAFE, 2));
-      v.putNode('/zookeeper/quota', rec(READ_ACL_UNSAFE, 0));
-      v.putNode('/zookeeper/config', rec(READ_ACL_UNSAFE, 0));
-      v.bump('znodes', 4);
-    });
   }
 
   private committed(batch: Committed[]): void {
@@ -293,85 +221,6 @@ export class ZkNode extends EventEmitter {
     }
     this.unwrap(result);
     this.audit?.sessionEphemerals(id, ephemerals, 'success');
-  }
-
-  /**
-   * Room for the node's own writes (session expiries, reaps) in the write queue: a tenth of maxPendingWrites at
-   * once, so that thousands of sessions expiring together, or a sweep with thousands of reaps, cannot fill the queue
-   * and have clients' writes refused.
-   */
-  private housekeepingRoom(): number {
-    return Math.max(1, Math.floor(this.cfg.maxPendingWrites / 10)) - this.housekeeping;
-  }
-
-  /** Submits one of the node's own writes, counted against housekeepingRoom until it settles. */
-  private submitHousekeeping(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
-    this.housekeeping++;
-    const p = this.submit(txn);
-    p.then(
-      () => this.housekept(true),
-      () => this.housekept(false),
-    );
-    return p;
-  }
-
-  private housekept(committed: boolean): void {
-    this.housekeeping--;
-    // Expiries and reaps held back for room go out as soon as a batch is through, not a tick or a sweep later; only
-    // after progress, so a queue that keeps refusing them is tried again on the next tick rather than in a loop.
-    if (!committed || this.housekeeping > 0 || this.stopped) return;
-    setImmediate(() => {
-      this.expireSessions();
-      if (this.sweepLeft && !this.sweeping) this.sweepChunk();
-    });
-  }
-
-  private expireSessions(): void {
-    if (!this.engine.isWriter || this.stopped) return;
-    const room = this.housekeepingRoom();
-    if (room <= 0) return;
-    for (const id of this.sessions.takeExpired(room)) {
-      this.log.info({ sessionId: id }, 'session expired');
-      const ephemerals = this.audit ? this.store.sessionEphemerals(id) : [];
-      this.submitHousekeeping({ type: 'closeSession', sessionId: id, reason: 'expired' }).then(() => this.audit?.sessionEphemerals(id, ephemerals, 'success'), (e) => {
-        // The expiry did not commit (e.g. leadership moved): let the next check try again.
-        if (this.store.getSession(id)) this.sessions.unmarkClosing(id);
-        this.log.warn({ err: e, sessionId: id }, 'expiring session failed; will retry');
-      });
-    }
-  }
-
-  /** Every containerCheckIntervalMs: a sweep with a fresh budget, unless one is still going through its chunks. */
-  private sweep(): void {
-    if (this.sweeping) return;
-    this.sweepLeft = sweepBudget(this.cfg);
-    this.sweepChunk();
-  }
-
-  /**
-   * One chunk of the index, then the next in a later turn of the event loop, until the budget or the index ends.
-   * With no room for its reaps in the write queue the sweep pauses, and housekept goes on with it once there is.
-   */
-  private sweepChunk(): void {
-    this.sweeping = false;
-    const left = this.sweepLeft;
-    if (!left || this.stopped || !this.engine.isWriter) {
-      this.sweepLeft = undefined;
-      return;
-    }
-    const reaps = Math.min(left.reaps, this.housekeepingRoom());
-    if (reaps <= 0) return;
-    const got = findReapable(this.store, this.cfg, Date.now(), this.sweepFrom, Math.min(SWEEP_CHUNK, left.scan), reaps);
-    this.sweepFrom = got.next;
-    left.scan -= got.examined;
-    left.reaps -= got.txns.length;
-    for (const txn of got.txns) this.submitHousekeeping(txn).catch((e) => this.log.warn({ err: e }, 'reaping failed'));
-    if (got.next === undefined || left.scan <= 0 || left.reaps <= 0) {
-      this.sweepLeft = undefined;
-      return;
-    }
-    this.sweeping = true;
-    setImmediate(() => this.sweepChunk());
   }
 
   // ---- writes ----
@@ -539,7 +388,7 @@ export class ZkNode extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    this.housekeeper.stop();
     await this.engine.stop();
     await this.store.close();
   }

@@ -4,7 +4,7 @@ import { readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../storage/store.js';
 import { Wal } from '../../storage/wal.js';
-import { walDir } from '../../server/node.js';
+import { walDir } from '../../server/data-dir.js';
 import { OPEN_ACL_UNSAFE } from '../../server/tree/acl.js';
 import type { Txn } from '../../server/tree/types.js';
 import { freePort, spawnServer, startTestServer, tempDir, type ChildServer } from '../helpers/server.js';
