@@ -1,5 +1,6 @@
 // The peer channel: one authenticated TCP connection per pair of peers (the lower id dials), msgpack frames,
 // bounded send queues, reconnect with backoff. Raft tolerates loss, so a full or broken link drops messages.
+// What a connection must prove before it becomes a link is peer-handshake.ts.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -7,8 +8,9 @@ import type { PeerTls } from '../tls.js';
 import type { Logger } from 'pino';
 import { FrameDecoder, decodeValue, encodeValue, frame } from './frames.js';
 import type { Member } from './membership.js';
-import { MembershipCheck, type MembershipClaim } from './membership-check.js';
-import { FrameSigner, TAG_BYTES, nonce, proof, sameProof, sessionKey } from './peer-auth.js';
+import { MembershipCheck } from './membership-check.js';
+import { type FrameSigner, TAG_BYTES } from './peer-auth.js';
+import { acceptHandshake, dialHandshake, type HandshakeSide } from './peer-handshake.js';
 
 export interface PeerAddr {
   id: number;
@@ -54,23 +56,6 @@ const MAX_TLS_REFUSALS_REMEMBERED = 256;
 /** The peer port's bound on open connections: this many per peer, plus the spare. */
 const PEER_CONNECTIONS_PER_PEER = 4;
 const PEER_CONNECTIONS_SPARE = 32;
-
-/** The reason a peer that fails the secret is given, and logs: the words an operator searches for. */
-const SECRET_MISMATCH = 'ensembleSecret mismatch';
-/** The reasons a dialer refuses an accepting peer with (see `denied` frames below), as they may be logged. */
-const KNOWN_DENIALS = [new RegExp(`^${SECRET_MISMATCH}$`), /^expected peer \d{1,3}, reached peer \d{1,3}$/];
-/** What an accepting member refuses a dialer with when their server lists differ (each side logs what differs). */
-const MEMBERSHIP_MISMATCH = 'ensemble membership mismatch';
-/** What an accepting member refuses a dialer with when a shared setting differs (each side logs which). */
-const SETTINGS_MISMATCH = 'ensemble settings mismatch';
-
-type Handshake =
-  | { t: 'hello'; id: number; nonce: Uint8Array }
-  | { t: 'challenge'; id: number; nonce: Uint8Array; proof: Uint8Array }
-  | ({ t: 'auth'; proof: Uint8Array } & MembershipClaim)
-  | ({ t: 'ok' } & MembershipClaim)
-  | ({ t: 'denied'; reason: string } & MembershipClaim);
-
 
 class Link {
   signer?: FrameSigner;
@@ -119,13 +104,14 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
-  private readonly members: MembershipCheck;
+  private readonly handshake: HandshakeSide;
   /** Last TLS failure logged per remote address (bounded), so a peer retrying every 2 s is one line, not hundreds. */
   private readonly tlsRefusals = new Map<string, string>();
 
   constructor(private readonly o: TransportOptions) {
     super();
-    this.members = new MembershipCheck(o.membership, o.myId, o.secret, o.log, (peer, msg, log) => this.report(peer, msg, log), o.sharedSettings);
+    const report: HandshakeSide['report'] = (peer, msg, log) => this.report(peer, msg, log);
+    this.handshake = { o, members: new MembershipCheck(o.membership, o.myId, o.secret, o.log, report, o.sharedSettings), report };
   }
 
   /** host:port of the peer listener, as zoo.cfg's server.N line for this member gives it. */
@@ -232,62 +218,23 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     const checkServerIdentity = this.o.verifyHostnames ? tls.checkServerIdentity : () => undefined;
     const s = this.track(t ? tls.connect({ host: p.host, port: p.port, ...t, checkServerIdentity }) : net.connect({ host: p.host, port: p.port }));
     s.setNoDelay(true);
-    const myNonce = nonce();
-    let theirNonce: Buffer | undefined;
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
     const link = new Link(s, p.id);
     const timer = setTimeout(() => s.destroy(new Error('handshake timed out')), HANDSHAKE_TIMEOUT_MS);
-    s.on(t ? 'secureConnect' : 'connect', () => s.write(frame(encodeValue({ t: 'hello', id: this.o.myId, nonce: myNonce } satisfies Handshake))));
+    const handshake = dialHandshake(this.handshake, s, p, (signer, verifier) => {
+      clearTimeout(timer);
+      link.signer = signer;
+      link.verifier = verifier;
+      this.up(link);
+    });
+    s.on(t ? 'secureConnect' : 'connect', () => handshake.hello());
     onFrames(s, decoder, (frames) => {
       for (const f of frames) {
         if (link.ready) {
           this.deliver(link, f);
           continue;
         }
-        // Anything can arrive before the handshake completes (a lost `ok` leaves the peer sending signed
-        // frames): a frame that is not a handshake message ends this connection, never the process.
-        let h: Handshake;
-        try {
-          h = decodeValue(f) as Handshake;
-        } catch {
-          s.destroy(new Error('malformed handshake frame'));
-          return;
-        }
-        if (h.t === 'challenge') {
-          theirNonce = Buffer.from(h.nonce);
-          if (h.id !== p.id || !sameProof(proof(this.o.secret, 'S', myNonce, theirNonce, this.o.myId, p.id), h.proof)) {
-            this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} failed authentication (ensembleSecret mismatch?)`, () =>
-              this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}` }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)'),
-            );
-            // Told why, the peer can log it too; it would otherwise see only a connection that closed.
-            s.end(frame(encodeValue({ t: 'denied', reason: h.id !== p.id ? `expected peer ${p.id}, reached peer ${h.id}` : SECRET_MISMATCH } satisfies Handshake)));
-            return;
-          }
-          const auth: Handshake = { t: 'auth', proof: proof(this.o.secret, 'C', myNonce, theirNonce, this.o.myId, p.id), ...this.members.claim('C', myNonce, theirNonce, p.id) };
-          s.write(frame(encodeValue(auth)));
-        } else if (h.t === 'ok' && theirNonce) {
-          // The acceptor has already compared; comparing here too lets this side name what differs, and refuse
-          // an acceptor whose idea of equal is not this build's.
-          if (!this.members.admit(p, this.members.read(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
-          if (!this.members.admitSettings(p, this.members.readSettings(h, 'S', myNonce, theirNonce, p.id))) return void s.destroy();
-          clearTimeout(timer);
-          const key = sessionKey(this.o.secret, myNonce, theirNonce);
-          link.signer = new FrameSigner(key, 'd');
-          link.verifier = new FrameSigner(key, 'a');
-          this.up(link);
-        } else if (h.t === 'denied') {
-          // A refusal for membership carries the acceptor's list, proved like ours: this side then says what differs.
-          const claim = theirNonce && h.members !== undefined ? this.members.read(h, 'S', myNonce, theirNonce, p.id) : 'absent';
-          if (Array.isArray(claim) && !this.members.admit(p, claim)) return void s.destroy();
-          const settings = theirNonce && h.settings !== undefined ? this.members.readSettings(h, 'S', myNonce, theirNonce, p.id) : 'absent';
-          if (settings instanceof Map && !this.members.admitSettings(p, settings)) return void s.destroy();
-          this.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
-            this.o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
-          );
-          s.destroy();
-        } else {
-          s.destroy(new Error('unexpected handshake frame'));
-        }
+        if (!handshake.take(f)) return;
       }
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -327,74 +274,24 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     }
     s.setNoDelay(true);
     const decoder = new FrameDecoder(this.o.maxFrameBytes);
-    const myNonce = nonce();
-    let theirNonce: Buffer | undefined;
-    let peer: PeerAddr | undefined;
     let link: Link | undefined;
-    let refused = false;
     const timer = setTimeout(() => s.destroy(), HANDSHAKE_TIMEOUT_MS);
-    // Closed once the refusal is written: a membership list may not leave in one write, and destroy() would cut it.
-    const deny = (reason: string, claim: MembershipClaim = {}) => {
-      refused = true;
-      s.end(frame(encodeValue({ t: 'denied', reason, ...claim } satisfies Handshake)), () => s.destroy());
-    };
+    const handshake = acceptHandshake(this.handshake, s, (peer, signer, verifier) => {
+      clearTimeout(timer);
+      link = new Link(s, peer);
+      link.signer = signer;
+      link.verifier = verifier;
+      const prev = this.links.get(peer);
+      if (prev && prev.socket !== s) prev.socket.destroy();
+      this.up(link);
+    });
     onFrames(s, decoder, (frames) => {
       for (const f of frames) {
-        if (refused) return;
         if (link?.ready) {
           this.deliver(link, f);
           continue;
         }
-        let h: Handshake;
-        try {
-          h = decodeValue(f) as Handshake;
-        } catch {
-          s.destroy();
-          return;
-        }
-        if (h.t === 'hello' && !peer) {
-          peer = this.o.peers.find((x) => x.id === h.id);
-          if (!peer || h.id >= this.o.myId) return deny(`unknown or unexpected peer id ${h.id}`);
-          if (this.o.tls && this.o.verifyHostnames && !this.certNames(s as tls.TLSSocket, peer)) return deny(`certificate does not name ${peer.host}`);
-          theirNonce = Buffer.from(h.nonce);
-          s.write(frame(encodeValue({ t: 'challenge', id: this.o.myId, nonce: myNonce, proof: proof(this.o.secret, 'S', theirNonce, myNonce, h.id, this.o.myId) } satisfies Handshake)));
-        } else if (h.t === 'auth' && peer && theirNonce) {
-          if (!sameProof(proof(this.o.secret, 'C', theirNonce, myNonce, peer.id, this.o.myId), h.proof)) {
-            const { id, host, port } = peer;
-            this.report(id, `peer ${id} at ${host}:${port} failed authentication (ensembleSecret mismatch?)`, () =>
-              this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress }, 'peer failed to prove the ensemble secret (ensembleSecret mismatch?)'),
-            );
-            return deny(SECRET_MISMATCH);
-          }
-          const claimed = this.members.read(h, 'C', theirNonce, myNonce, peer.id);
-          const mine = this.members.claim('S', theirNonce, myNonce, peer.id);
-          if (!this.members.admit(peer, claimed)) return claimed === 'invalid' ? void s.destroy() : deny(MEMBERSHIP_MISMATCH, mine);
-          const settings = this.members.readSettings(h, 'C', theirNonce, myNonce, peer.id);
-          if (!this.members.admitSettings(peer, settings)) return settings === 'invalid' ? void s.destroy() : deny(SETTINGS_MISMATCH, mine);
-          clearTimeout(timer);
-          const key = sessionKey(this.o.secret, theirNonce, myNonce);
-          link = new Link(s, peer.id);
-          link.signer = new FrameSigner(key, 'a');
-          link.verifier = new FrameSigner(key, 'd');
-          s.write(frame(encodeValue({ t: 'ok', ...mine } satisfies Handshake)));
-          const prev = this.links.get(peer.id);
-          if (prev && prev.socket !== s) prev.socket.destroy();
-          this.up(link);
-        } else if (h.t === 'denied' && peer) {
-          // The dialer checks our proof before sending its own, so a secret mismatch shows here only as its refusal.
-          // Nothing here is authenticated yet: any process can claim an id and a reason, so only the reasons peers
-          // send are told apart, and anything else is one line, however it varies.
-          const { id, host, port } = peer;
-          const reason = KNOWN_DENIALS.some((r) => r.test(String(h.reason))) ? String(h.reason) : 'an unrecognised reason';
-          this.report(id, `peer ${id} at ${host}:${port} refused us: ${reason}`, (msg) =>
-            this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, reason }, msg),
-          );
-          s.destroy();
-          return;
-        } else {
-          s.destroy();
-          return;
-        }
+        if (!handshake.take(f)) return;
       }
     });
     s.on('error', () => {});
@@ -402,17 +299,6 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       clearTimeout(timer);
       if (link) this.down(link);
     });
-  }
-
-  /** Whether the dialer's certificate names `peer`'s host (as a client checks a server's); reported when not. */
-  private certNames(s: tls.TLSSocket, peer: PeerAddr): boolean {
-    const err = tls.checkServerIdentity(peer.host, s.getPeerCertificate());
-    if (err === undefined) return true;
-    const { id, host, port } = peer;
-    this.report(id, `peer ${id} at ${host}:${port} was refused: its certificate does not name ${host} (${err.message})`, (msg) =>
-      this.o.log.error({ peer: id, address: `${host}:${port}`, remote: s.remoteAddress, err: err.message }, msg),
-    );
-    return false;
   }
 
   private track(s: net.Socket): net.Socket {
