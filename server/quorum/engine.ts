@@ -3,12 +3,12 @@
 // O_DSYNC append), apply its committed entries in memory with the log's writes (LMDB commits them behind, as a
 // standalone node's store does), then send messages, then advance. Followers forward writes to the leader and
 // answer from their own apply of the entry, so a client's next read on the same node sees its write.
-// A Ready's durable write is in ready-writer.ts (the store writes it makes in persist.ts), the leader's batching in
-// proposals.ts, followers' writes in forwards.ts, snapshot catch-up in snapshot-transfer.ts (its install on a
-// follower in install-gate.ts), the catch-up after a leaderless spell in leader-contact.ts, a graceful stop's
-// leadership transfer in hand-over.ts.
+// A Ready's durable write is in ready-writer.ts (the store writes it makes in persist.ts), a client's write placed
+// with the leader and a read's read index in requests.ts (the leader's batching in proposals.ts, followers' writes in
+// forwards.ts), what peers' messages do on arrival in peer-messages.ts, snapshot catch-up in snapshot-transfer.ts
+// (its install on a follower in install-gate.ts), the catch-up after a leaderless spell in leader-contact.ts, a
+// graceful stop's leadership transfer in hand-over.ts.
 import type { StartupStep } from '../startup-trace.js';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ZkError } from '../errors.js';
 import { syncWindowMs, type Config } from '../config.js';
@@ -19,24 +19,20 @@ import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
-import { coreConfig, MAX_PENDING_READ_INDEX, transportOptions, votersAndLearners } from './engine-config.js';
+import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
 import { maybeCompact } from './persist.js';
 import { ReadyWriter } from './ready-writer.js';
-import { discardInterruptedInstall, SnapshotReceiver, SnapshotShipper, type SnapshotFrame } from './snapshot-transfer.js';
+import { discardInterruptedInstall, SnapshotReceiver } from './snapshot-transfer.js';
 import { InstallGate } from './install-gate.js';
 import { ZkWaiters } from './waiters.js';
-import { ProposalBatch } from './proposals.js';
 import { LeaderContact } from './leader-contact.js';
 import { handOverLeadership } from './hand-over.js';
 import { advanceElectionAtStart } from './election-advance.js';
-import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame } from './forwards.js';
-
-type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
+import { PeerMessages, type PeerMsg } from './peer-messages.js';
+import { Requests } from './requests.js';
 
 /** How long after start a member may still move its election clock on (election-advance.ts; etcd waits up to 5 s). */
 const ELECTION_ADVANCE_WINDOW_MS = 5000;
-const MAX_TOUCHES_PER_MESSAGE = 10000;
-const READ_INDEX_FULL = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
 
 export class RaftEngine implements Engine {
   private raftLog!: RaftLog;
@@ -44,10 +40,8 @@ export class RaftEngine implements Engine {
   private readonly transport: PeerTransport;
   private readonly waiters = new ZkWaiters();
   private readonly receiver: SnapshotReceiver;
-  private readonly shipper: SnapshotShipper;
-  private readonly forwards: Forwards;
-  /** Leader: proposals gathered in one turn of the event loop, proposed together (one append per follower for all). */
-  private readonly proposals: ProposalBatch;
+  private readonly messages: PeerMessages;
+  private readonly requests: Requests;
   private role: Role = 'follower';
   private leaderId = 0;
   private readonly contact: LeaderContact;
@@ -86,15 +80,33 @@ export class RaftEngine implements Engine {
       fatal: (e) => this.hooks.onFatal(e),
       redeliver: (from, m) => this.onPeer(from, m),
     });
-    this.shipper = new SnapshotShipper(store, cfg, this.transport, log, {
+    this.requests = new Requests(cfg, this.transport, this.waiters, {
+      stopping: () => this.stopping,
       leading: () => this.role === 'leader',
+      leaderId: () => this.leaderId,
+      rawnode: () => this.rawnode,
+      kick: () => this.kick(),
+    });
+    this.messages = new PeerMessages({
+      store,
+      cfg,
+      transport: this.transport,
+      log,
+      hooks,
+      gate: this.gate,
+      receiver: this.receiver,
+      forwards: this.requests.forwards,
+      proposals: this.requests.proposals,
+      rawnode: () => this.rawnode,
+      leading: () => this.role === 'leader',
+      leaderId: () => this.leaderId,
       term: () => this.term,
       termOf: (i) => this.raftLog.term(i),
       reportSnapshot: (to, delivered) => this.rawnode.reportSnapshot(to, delivered),
+      applied: () => this.appliedZxid,
+      acked: (from) => this.lastAckAt.set(from, performance.now()),
       kick: () => this.kick(),
     });
-    this.forwards = new Forwards(this.transport, cfg);
-    this.proposals = new ProposalBatch(cfg, () => this.flushProposals());
     this.contact = new LeaderContact(
       () => syncWindowMs(this.cfg),
       async () => {
@@ -117,7 +129,7 @@ export class RaftEngine implements Engine {
   }
 
   get pending(): number {
-    return this.waiters.size + this.forwards.size + this.proposals.size;
+    return this.requests.pending;
   }
 
   get pendingReads(): number {
@@ -188,12 +200,7 @@ export class RaftEngine implements Engine {
     if (this.gate.installing) return;
     this.startCatchUp();
     this.rawnode.tick();
-    const ids = this.hooks.takeTouchedSessions?.() ?? [];
-    if (ids.length > 0 && this.role !== 'leader' && this.leaderId !== 0) {
-      for (let i = 0; i < ids.length; i += MAX_TOUCHES_PER_MESSAGE) {
-        this.transport.send(this.leaderId, { k: 'touch', ids: ids.slice(i, i + MAX_TOUCHES_PER_MESSAGE) });
-      }
-    }
+    this.messages.sendTouches();
     this.kick();
   }
 
@@ -213,40 +220,10 @@ export class RaftEngine implements Engine {
     this.appliedZxid = 0;
   }
 
-  // ---- writes ----
+  // ---- requests ----
 
-  async submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
-    if (this.stopping) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
-    if (this.pending >= this.cfg.maxPendingWrites) throw new ZkError('ConnectionLoss', `too many writes in flight (${this.cfg.maxPendingWrites})`, { applied: false });
-    const { index, term } = await this.place(txn);
-    const result = await this.waiters.wait(index, term, this.cfg.proposalTimeoutMs);
-    return { zxid: index, result };
-  }
-
-  /** Gets the transaction into the leader's log: proposes here, or forwards to the leader. */
-  private async place(txn: Txn): Promise<{ index: number; term: number }> {
-    const deadline = performance.now() + this.cfg.leaderWaitMs;
-    for (;;) {
-      if (this.role === 'leader') {
-        const r = await this.proposals.add(txn, this.leaderId);
-        if (r.ok) return { index: r.firstIndex, term: r.term };
-        if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
-      } else if (this.leaderId !== 0 && this.transport.isConnected(this.leaderId)) {
-        try {
-          return await this.forwards.forward(this.leaderId, txn);
-        } catch (e) {
-          // Never proposed (a leader handing over on a graceful stop, or one that just lost its leadership): placed
-          // again with the next leader within the same wait, so the client sees no 503 for a leader change.
-          if (!(e instanceof LeaderMoved) || performance.now() >= deadline) throw e;
-        }
-      }
-      if (performance.now() >= deadline) throw new ZkError('ConnectionLoss', 'no leader is known (no quorum?)', { applied: false });
-      await new Promise((r) => setTimeout(r, this.cfg.raftTickMs));
-    }
-  }
-
-  private flushProposals(): void {
-    if (this.proposals.flush(this.rawnode)) this.kick();
+  submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+    return this.requests.submit(txn);
   }
 
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {
@@ -257,60 +234,15 @@ export class RaftEngine implements Engine {
     if (this.leaderId !== 0 && !this.gate.installing && !this.stopping) this.contact.start();
   }
 
-  async readBarrier(purpose = 'linearizable read'): Promise<number> {
-    if (this.waiters.pendingReads >= MAX_PENDING_READ_INDEX) throw new ZkError('ConnectionLoss', `${purpose} refused: ${READ_INDEX_FULL}`, { applied: false });
-    const ctx = randomBytes(8);
-    const r = this.rawnode.readIndex(ctx);
-    if (!r.ok) {
-      const why = r.reason === 'no-leader' ? 'no leader is known (no quorum?)' : r.reason === 'queue-full' ? READ_INDEX_FULL : r.reason;
-      throw new ZkError('ConnectionLoss', `${purpose} refused: ${why}`, { applied: false });
-    }
-    this.kick();
-    return this.waiters.waitRead(ctx.toString('hex'), this.cfg.proposalTimeoutMs);
+  readBarrier(purpose?: string): Promise<number> {
+    return this.requests.readBarrier(purpose);
   }
 
   // ---- peer messages ----
 
+  /** From the transport, or held back during an install and handed back (install-gate.ts). */
   private onPeer(from: number, msg: PeerMsg): void {
-    if (this.gate.installing && msg.k === 'raft') return this.gate.hold(from, msg);
-    // One install at a time (install-gate.ts): a second stream's frames are dropped.
-    if (this.gate.installing && (msg.k === 'snapChunk' || msg.k === 'snapEnd')) return;
-    switch (msg.k) {
-      case 'raft':
-        if (msg.m.to !== this.cfg.myid || msg.m.from !== from) return;
-        // The core takes a snapshot offer as "the state up to its index is here"; that holds only if the stream
-        // before it was installed. An offer whose stream failed or lost to another must not reach the core, or
-        // the log would restart past a tree that never arrived. The leader sends again when this node still lags.
-        if (msg.m.type === 'snap' && msg.m.snapshot.metadata.index > this.appliedZxid) {
-          this.log.warn({ from, zxid: msg.m.snapshot.metadata.index, applied: this.appliedZxid }, 'ignoring a snapshot offer whose data was not installed');
-          return;
-        }
-        // Only this leadership's acknowledgements count: one from an earlier term says nothing of the follower now.
-        if ((msg.m.type === 'appResp' || msg.m.type === 'heartbeatResp') && this.role === 'leader' && msg.m.term === this.term) {
-          this.lastAckAt.set(from, performance.now());
-        }
-        this.rawnode.step(msg.m);
-        this.kick();
-        return;
-      case 'fwd':
-        answerForward(this.transport, from, msg, this.role === 'leader' ? this.proposals : null, this.leaderId);
-        return;
-      case 'fwds':
-        answerForwards(this.transport, from, msg, this.role === 'leader' ? this.proposals : null, this.leaderId);
-        return;
-      case 'fwdOk':
-      case 'fwdErr':
-      case 'fwdAns':
-        this.forwards.answered(from, msg);
-        return;
-      case 'touch':
-        if (this.role === 'leader') this.hooks.touchSessions?.(msg.ids);
-        return;
-      case 'snapChunk':
-      case 'snapEnd':
-        if (this.receiver.take(msg, from, this.log) && msg.k === 'snapEnd') void this.gate.install(msg.sid, msg.index, msg.term, msg.bytes);
-        return;
-    }
+    this.messages.take(from, msg);
   }
 
   /** A snapshot became the tree and the log (install-gate.ts): the core starts afresh over them, as at a restart. */
@@ -363,13 +295,13 @@ export class RaftEngine implements Engine {
     // the core counts the leader's entries towards a quorum only after advance(), i.e. once durable here.
     // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
     const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
-    for (const m of early) this.send(m);
+    for (const m of early) this.messages.send(m);
     const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
     this.appliedZxid = applied;
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
-    for (const m of rd.messages) if (!early.includes(m)) this.send(m);
+    for (const m of rd.messages) if (!early.includes(m)) this.messages.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
   }
 
@@ -394,14 +326,6 @@ export class RaftEngine implements Engine {
     // goes out with the next one.)
     if (this.contact.leaderChanged(this.leaderId, leaderId)) setImmediate(() => this.startCatchUp());
     this.leaderId = leaderId;
-  }
-
-  private send(m: Message): void {
-    if (m.type === 'snap') {
-      void this.shipper.ship(m);
-      return;
-    }
-    if (!this.transport.send(m.to, { k: 'raft', m }) && m.type === 'app') this.rawnode.reportUnreachable(m.to);
   }
 
   async drain(): Promise<void> {
@@ -431,7 +355,7 @@ export class RaftEngine implements Engine {
     this.stopAdvance();
     await this.idle();
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
-    this.forwards.failAll();
+    this.requests.forwards.failAll();
     await this.transport.stop();
     // No Ready is handled after this one, so none appends to the log once it is retired.
     this.halted = true;
