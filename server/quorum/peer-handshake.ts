@@ -100,9 +100,12 @@ export function dialHandshake(side: HandshakeSide, s: net.Socket, p: Peer, linke
         side.report(p.id, `peer ${p.id} at ${p.host}:${p.port} refused us: ${h.reason}`, () =>
           o.log.error({ peer: p.id, address: `${p.host}:${p.port}`, reason: h.reason }, 'peer refused the connection'),
         );
-        s.destroy();
+        // What came behind the refusal in the same read is not looked at: an `ok` there must not link a connection
+        // already ended.
+        return cut(s);
       } else {
         s.destroy(new Error('unexpected handshake frame'));
+        return false;
       }
       return true;
     },

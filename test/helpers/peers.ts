@@ -37,6 +37,8 @@ export interface FakeAcceptorOptions {
   okExtra?: (dialNonce: Buffer, acceptNonce: Buffer) => object;
   /** Awaited between the dialer's `auth` and the `ok`. */
   beforeOk?: () => Promise<void>;
+  /** Handshake frames sent ahead of the `ok`, in the same write. */
+  aheadOfOk?: object[];
 }
 
 /** Peer 2 for a dialing peer 1: proves `secret`, records each `auth`, answers a bare `ok` (no membership). */
@@ -52,7 +54,8 @@ export async function fakeAcceptor(port: number, secret: string, o: FakeAcceptor
     h.send({ t: 'challenge', id: 2, nonce: mine, proof: proof(secret, 'S', theirs, mine, 1, 2) });
     auths.push(await h.next());
     await o.beforeOk?.();
-    h.send({ t: 'ok', ...o.okExtra?.(theirs, mine) });
+    const ok = { t: 'ok', ...o.okExtra?.(theirs, mine) };
+    s.write(Buffer.concat([...(o.aheadOfOk ?? []), ok].map((v) => frame(encodeValue(v)))));
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   return {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { PeerTransport } from '../../server/quorum/transport.js';
 import { encodeValue, frame } from '../../server/quorum/frames.js';
-import { membersOf } from '../helpers/peers.js';
+import { fakeAcceptor, membersOf } from '../helpers/peers.js';
 import { freePort } from '../helpers/server.js';
 
 const log = pino({ level: 'silent' });
@@ -69,3 +69,18 @@ for (const [name, reply] of cases) {
     t.notOk(tr.isConnected(2), 'no link was established');
   });
 }
+
+t.test('a dialer refused by its peer reads nothing more of that connection: an ok behind the refusal links nothing', async (t) => {
+  const port = await freePort();
+  const peer = await fakeAcceptor(port, 's', { aheadOfOk: [{ t: 'denied', reason: 'ensembleSecret mismatch' }] });
+  const tr = await dialer(port);
+  let ups = 0;
+  tr.on('up', () => ups++);
+  t.teardown(async () => {
+    await tr.stop();
+    await peer.stop();
+  });
+  t.ok(await until(() => peer.auths.length >= 2), `the dialer dialed again after the refusal (${peer.auths.length} handshakes)`);
+  t.equal(ups, 0, 'no link came up from the frames behind the refusal');
+  t.notOk(tr.isConnected(2), 'no link is up');
+});
