@@ -1,6 +1,7 @@
 // Runs the built CLI (`node dist/bundle/zkgate.js ...`) as a child process and collects its output and exit code.
 import { spawn } from 'node:child_process';
 import { spawnServer, ZKGATE_BIN, type ChildServer } from '../helpers/server.js';
+import { untracked } from '../helpers/untracked.js';
 
 export interface CliResult {
   code: number | null;
@@ -13,7 +14,7 @@ export interface CliResult {
 /** Runs `zkgate <args>`; killed (and failing the test through its code) if it outlives `timeoutMs`. */
 export function zk(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; binary?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [ZKGATE_BIN, ...args], { env: { ...process.env, ZKGATE_URL: undefined, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(...untracked(process.execPath, [ZKGATE_BIN, ...args]), { env: { ...process.env, ZKGATE_URL: undefined, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const chunks: Buffer[] = [];

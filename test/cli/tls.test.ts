@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { makePki } from '../helpers/certs.js';
 import { ZKGATE_BIN, freePort, spawnServer, tempDir } from '../helpers/server.js';
 import { zk } from './run.js';
+import { untracked } from '../helpers/untracked.js';
 
 const dir = tempDir('zkgate-cli-tls-');
 const pki = makePki();
@@ -51,7 +52,7 @@ t.test('the znode commands reach an HTTPS node with --cacert, --cert and --key',
 });
 
 t.test('watch streams over WSS with the same flags', async (t) => {
-  const child = spawn(process.execPath, [ZKGATE_BIN, 'watch', '/mine', '--kind', 'data', ...tls], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...untracked(process.execPath, [ZKGATE_BIN, 'watch', '/mine', '--kind', 'data', ...tls]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   let err = '';

@@ -3,11 +3,12 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { untracked } from '../helpers/untracked.js';
 
 const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}.js`, import.meta.url));
 
 function run(tool: string, args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin(tool), ...args], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync(...untracked(process.execPath, [bin(tool), ...args]), { encoding: 'utf8', timeout: 20000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, tempDir, ZKGATE_BIN } from '../helpers/server.js';
 import { startNode, zk } from './run.js';
+import { untracked } from '../helpers/untracked.js';
 
 const dir = tempDir();
 const server = await startNode(['--http-port', String(await freePort()), '--data-dir', join(dir, 'data'), '--log-level', 'warn']);
@@ -20,7 +21,7 @@ const put = (p: string, body: string) => fetch(`${server.url}/v1/znodes${p}`, { 
 
 /** Starts `zkgate watch ...`, resolves once it has armed the watch (its stderr says so). */
 async function startWatch(args: string[]) {
-  const p = spawn(process.execPath, [ZKGATE_BIN, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(...untracked(process.execPath, [ZKGATE_BIN, 'watch', ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d) => (stdout += d));

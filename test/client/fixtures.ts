@@ -5,6 +5,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZkClient, type ClientOptions } from '../../client/index.js';
+import { untracked } from '../helpers/untracked.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (tests run from dist/test/client). */
@@ -40,7 +41,7 @@ export interface Example {
 
 /** Runs examples/<file> with `args` as a real process. */
 export function runExample(file: string, args: string[]): Example {
-  const proc = spawn(process.execPath, [join(REPO, 'examples', file), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(...untracked(process.execPath, [join(REPO, 'examples', file), ...args]), { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
   let buf = '';
   let err = '';

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { startEnsemble } from '../helpers/ensemble.js';
 import { ZKGATE_BIN } from '../helpers/server.js';
 import { children, req, retry } from './client.js';
+import { untracked } from '../helpers/untracked.js';
 
 t.test('three nodes elect one leader and replicate writes made through any node', async (t) => {
   const ens = await startEnsemble();
@@ -18,7 +19,7 @@ t.test('three nodes elect one leader and replicate writes made through any node'
   t.same(modes.filter((m) => m === 'leader').length, 1, 'exactly one leader');
   // zkServer.sh status's counterpart reports each member's role and exits 0.
   for (const [i, n] of ens.nodes.entries()) {
-    const r = spawnSync(process.execPath, [ZKGATE_BIN, 'status', '--url', n.url], { encoding: 'utf8', timeout: 30000 });
+    const r = spawnSync(...untracked(process.execPath, [ZKGATE_BIN, 'status', '--url', n.url]), { encoding: 'utf8', timeout: 30000 });
     t.equal(r.status, 0, `zkgate status exits 0 on node ${n.id}`);
     t.match(r.stdout, new RegExp(`^Mode: ${modes[i]}$`, 'm'), `zkgate status prints Mode: ${modes[i]} for node ${n.id}`);
   }

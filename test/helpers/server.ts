@@ -9,6 +9,7 @@ import { makeLogger, startServer, type RunningServer } from '../../server/main.j
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
 import { currentBundle } from '../../bin/bundled.js';
 import type { Logger } from 'pino';
+import { untracked } from './untracked.js';
 
 export function tempDir(prefix = 'zkgate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -86,7 +87,7 @@ export async function spawnServer(
 ): Promise<ChildServer> {
   installReaper();
   const [cmd = process.execPath, ...pre] = launcher;
-  const proc = spawn(cmd, [...pre, 'server', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(...untracked(cmd, [...pre, 'server', ...args]), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   let out = '';

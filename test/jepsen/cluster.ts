@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
 import { freePort, tempDir, ZKGATE_BIN } from '../helpers/server.js';
 import { LinkProxy, type DirectionFault } from './proxy.js';
+import { untracked } from '../helpers/untracked.js';
 
 export interface ClusterNode {
   id: number;
@@ -112,7 +113,7 @@ export class Cluster {
     const n = this.node(id);
     if (n.proc) return;
     const args = [this.o.bin ?? ZKGATE_BIN, 'server', '--config', join(this.root, `zoo-${id}.cfg`), '--data-dir', n.dataDir, '--http-port', String(n.httpPort), '--log-level', 'info'];
-    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(...untracked(process.execPath, [...SERVER_NODE_FLAGS, ...args]), { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = this.logs.get(id);
     proc.stdout?.on('data', (d: Buffer) => log?.write(d));
     proc.stderr?.on('data', (d: Buffer) => log?.write(d));
