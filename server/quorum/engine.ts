@@ -33,6 +33,8 @@ import { Requests } from './requests.js';
 
 /** How long after start a member may still move its election clock on (election-advance.ts; etcd waits up to 5 s). */
 const ELECTION_ADVANCE_WINDOW_MS = 5000;
+/** A graceful stop waits this long at most for its last answers to forwards, then as long again for its goodbyes to leave. */
+const FAREWELL_MS = 1000;
 
 export class RaftEngine implements Engine {
   private raftLog!: RaftLog;
@@ -354,6 +356,7 @@ export class RaftEngine implements Engine {
     if (this.ticker) clearInterval(this.ticker);
     this.stopAdvance();
     await this.idle();
+    await this.messages.farewell(FAREWELL_MS);
     this.waiters.failAll(new ZkError('ConnectionLoss', 'server is shutting down'));
     this.requests.forwards.failAll();
     await this.transport.stop();

@@ -40,9 +40,11 @@ const MOVED = new Set(['not-leader', 'transfer-in-progress']);
 /** Follower side: the forwarded writes the leader has not answered yet. */
 export class Forwards {
   private nextRid = 1;
-  private readonly waiting = new Map<number, { resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
+  private readonly waiting = new Map<number, { to: number; resolve: (v: { index: number; term: number }) => void; reject: (e: unknown) => void }>();
   /** Leaders known (on their current link) to take batches. */
   private readonly batching = new Set<number>();
+  /** Peers that said goodbye on their current link: nothing more is forwarded to them there. */
+  private readonly stopped = new Set<number>();
   /** Writes of this turn for a leader that takes batches, sent together at its end. */
   private batch: { leaderId: number; items: { rid: number; txn: Uint8Array }[] } | null = null;
 
@@ -51,8 +53,12 @@ export class Forwards {
     private readonly cfg: Pick<Config, 'proposalTimeoutMs'>,
   ) {
     // A new link may lead to another process (a restart, maybe of an older release): it says again whether it batches.
-    transport.on('up', (id: number) => this.batching.delete(id));
-    transport.on('down', (id: number) => this.batching.delete(id));
+    for (const ev of ['up', 'down'] as const) {
+      transport.on(ev, (id: number) => {
+        this.batching.delete(id);
+        this.stopped.delete(id);
+      });
+    }
   }
 
   get size(): number {
@@ -61,6 +67,7 @@ export class Forwards {
 
   /** Resolves with the index and term at which the leader proposed `txn`. */
   forward(leaderId: number, txn: Txn): Promise<{ index: number; term: number }> {
+    if (this.stopped.has(leaderId)) return Promise.reject(new LeaderMoved('it stopped'));
     const rid = this.nextRid++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -68,6 +75,7 @@ export class Forwards {
         reject(new ZkError('ConnectionLoss', `the leader did not accept the write within ${this.cfg.proposalTimeoutMs} ms`));
       }, this.cfg.proposalTimeoutMs);
       this.waiting.set(rid, {
+        to: leaderId,
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
@@ -131,6 +139,20 @@ export class Forwards {
     else w.reject(MOVED.has(a.message) ? new LeaderMoved(a.message) : new ZkError('ConnectionLoss', `the leader refused the write: ${a.message}`, { applied: false }));
   }
 
+  /**
+   * `from` said goodbye (a graceful stop, after answering every forward it had read): what it has not answered it never
+   * read, so never proposed, and is placed again with whichever member leads next instead of timing out as unknown.
+   */
+  peerStopped(from: number): void {
+    this.stopped.add(from);
+    if (this.batch?.leaderId === from) this.batch = null;
+    for (const [rid, w] of this.waiting) {
+      if (w.to !== from) continue;
+      this.waiting.delete(rid);
+      w.reject(new LeaderMoved('it stopped'));
+    }
+  }
+
   /** The server is shutting down: no answer will be waited for. */
   failAll(): void {
     for (const f of this.waiting.values()) f.reject(new ZkError('ConnectionLoss', 'server is shutting down'));
@@ -139,16 +161,16 @@ export class Forwards {
 }
 
 /** Leader side: proposes a follower's forwarded write (`proposals` is null when this node is not the leader) and answers. */
-export function answerForward(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwd' }>, proposals: ProposalBatch | null, leaderId: number): void {
-  void propose(msg, proposals, leaderId).then((a) => {
+export function answerForward(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwd' }>, proposals: ProposalBatch | null, leaderId: number): Promise<void> {
+  return propose(msg, proposals, leaderId).then((a) => {
     if (a) transport.send(from, 'index' in a ? { k: 'fwdOk', ...a, b: 1 } : { k: 'fwdErr', ...a, b: 1 });
   });
 }
 
 /** Leader side: a follower's batch, proposed in the order sent and answered in one frame. */
-export function answerForwards(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwds' }>, proposals: ProposalBatch | null, leaderId: number): void {
-  if (!Array.isArray(msg.items) || msg.items.length > FORWARD_BATCH_MAX) return;
-  void Promise.all(msg.items.map((it) => propose(it, proposals, leaderId))).then((answers) => {
+export function answerForwards(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwds' }>, proposals: ProposalBatch | null, leaderId: number): Promise<void> {
+  if (!Array.isArray(msg.items) || msg.items.length > FORWARD_BATCH_MAX) return Promise.resolve();
+  return Promise.all(msg.items.map((it) => propose(it, proposals, leaderId))).then((answers) => {
     const items = answers.filter((a): a is Answer => a !== null);
     if (items.length > 0) transport.send(from, { k: 'fwdAns', items });
   });

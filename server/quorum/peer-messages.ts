@@ -11,7 +11,8 @@ import type { ProposalBatch } from './proposals.js';
 import { SnapshotShipper, type Leadership, type SnapshotFrame, type SnapshotReceiver } from './snapshot-transfer.js';
 import type { InstallGate } from './install-gate.js';
 
-export type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame;
+/** `bye`: the sender stops, having answered every forward it read (see farewell). Older releases ignore it. */
+export type PeerMsg = { k: 'raft'; m: Message } | ForwardFrame | { k: 'touch'; ids: string[] } | SnapshotFrame | { k: 'bye' };
 
 const MAX_TOUCHES_PER_MESSAGE = 10000;
 
@@ -35,6 +36,10 @@ export interface PeerSide extends Leadership {
 
 export class PeerMessages {
   private readonly shipper: SnapshotShipper;
+  /** Answers to forwarded writes not sent yet: a goodbye waits for them. */
+  private readonly answering = new Set<Promise<void>>();
+  /** Set by farewell: nothing a peer sends is taken from then on. */
+  private closed = false;
 
   constructor(private readonly side: PeerSide) {
     this.shipper = new SnapshotShipper(side.store, side.cfg, side.transport, side.log, side);
@@ -44,6 +49,7 @@ export class PeerMessages {
   take(from: number, msg: PeerMsg): void {
     const side = this.side;
     const { gate, log } = side;
+    if (this.closed) return;
     if (gate.installing && msg.k === 'raft') return gate.hold(from, msg);
     // One install at a time (install-gate.ts): a second stream's frames are dropped.
     if (gate.installing && (msg.k === 'snapChunk' || msg.k === 'snapEnd')) return;
@@ -65,10 +71,13 @@ export class PeerMessages {
         side.kick();
         return;
       case 'fwd':
-        answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId());
+        this.track(answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId()));
         return;
       case 'fwds':
-        answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId());
+        this.track(answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId()));
+        return;
+      case 'bye':
+        side.forwards.peerStopped(from);
         return;
       case 'fwdOk':
       case 'fwdErr':
@@ -83,6 +92,29 @@ export class PeerMessages {
         if (side.receiver.take(msg, from, log) && msg.k === 'snapEnd') void gate.install(msg.sid, msg.index, msg.term, msg.bytes);
         return;
     }
+  }
+
+  private track(answer: Promise<void>): void {
+    this.answering.add(answer);
+    void answer.finally(() => this.answering.delete(answer));
+  }
+
+  /**
+   * A graceful stop's last word to the peers: from now on nothing they send is read, and once every forward already
+   * read is answered, `bye` tells them so. What they forwarded here and saw no answer to was then never proposed,
+   * and they place it again with the next leader at once, rather than answering the client "unknown" after
+   * proposalTimeoutMs. If the answers do not all go out within `ms`, no `bye` is sent: the peers' forwards time out
+   * as unknown, which is the truth then.
+   */
+  async farewell(ms: number): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      Promise.all(this.answering).then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
+    ]);
+    clearTimeout(timer);
+    if (answered) await this.side.transport.sendLast({ k: 'bye' } satisfies PeerMsg, ms);
   }
 
   /** A raft message of a Ready, sent: a snapshot offer goes by stream, after its data. */

@@ -203,6 +203,24 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     return true;
   }
 
+  /**
+   * Sends `msg` as the last frame on every link and closes each for writing once it has left, waiting up to `ms` for
+   * them all; what the peers still send is not read by anyone after this.
+   */
+  async sendLast(msg: unknown, ms: number): Promise<void> {
+    const links = [...this.links.values()].filter((l) => l.ready && this.send(l.peerId, msg));
+    await Promise.all(
+      links.map(
+        (l) =>
+          new Promise<void>((r) => {
+            const t = setTimeout(r, ms);
+            // end() uncorks first, so the frames of this turn (the answers before `msg`, then `msg`) go out in order.
+            l.socket.end(() => (clearTimeout(t), r()));
+          }),
+      ),
+    );
+  }
+
   private schedule(fn: () => void, ms: number): void {
     const t = setTimeout(() => {
       this.timers.delete(t);

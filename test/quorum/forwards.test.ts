@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import pino from 'pino';
 import { PeerTransport } from '../../server/quorum/transport.js';
-import { answerForward, answerForwards, Forwards, type ForwardFrame } from '../../server/quorum/forwards.js';
+import { answerForward, answerForwards, Forwards, LeaderMoved, type ForwardFrame } from '../../server/quorum/forwards.js';
 import { ProposalBatch } from '../../server/quorum/proposals.js';
 import type { RawNode } from '../../server/quorum/core/index.js';
 import type { Txn } from '../../server/tree/types.js';
@@ -42,18 +42,20 @@ async function link(t: Test) {
   follower.on('message', (from: number, msg: unknown) => {
     const m = msg as ForwardFrame;
     if (m.k === 'fwdOk' || m.k === 'fwdErr' || m.k === 'fwdAns') forwards.answered(from, m);
+    if ((msg as { k: string }).k === 'bye') forwards.peerStopped(from);
   });
   await follower.start();
   let next = 1;
   const core = { propose: (datas: Uint8Array[]) => ({ ok: true, firstIndex: (next += datas.length) - datas.length, lastIndex: next - 1, term: TERM }) } as unknown as RawNode;
   let leader: PeerTransport | null = null;
   const frames: string[] = [];
-  const startLeader = async (current: boolean) => {
+  const startLeader = async (current: boolean, silent = false) => {
     const l = mk(2, p2);
     const proposals: ProposalBatch = new ProposalBatch({ maxPendingWrites: 10000 }, () => proposals.flush(core));
     l.on('message', (from: number, msg: unknown) => {
       const m = msg as ForwardFrame;
       frames.push(m.k);
+      if (silent) return;
       if (current && m.k === 'fwd') answerForward(l, from, m, proposals, 2);
       else if (current && m.k === 'fwds') answerForwards(l, from, m, proposals, 2);
       // An older release: answers a single forward without saying it batches, and knows no `fwds`.
@@ -67,7 +69,7 @@ async function link(t: Test) {
     await follower.stop();
     await leader?.stop();
   });
-  return { forwards, frames, startLeader, stopLeader: async () => (leader as PeerTransport | null)?.stop() };
+  return { forwards, frames, startLeader, stopLeader: async () => (leader as PeerTransport | null)?.stop(), leader: () => leader as PeerTransport | null };
 }
 
 t.test('a leader that takes batches: after its first answer, the writes of one turn travel in one frame each way', async (t) => {
@@ -99,4 +101,25 @@ t.test('a leader of an older release: every write travels alone and is answered;
   const placed = await Promise.all(Array.from({ length: 5 }, (_x, i) => forwards.forward(2, setTxn(i + 10))));
   t.equal(placed.length, 5, 'every write is answered');
   t.same(frames, ['fwd', 'fwd', 'fwd', 'fwd', 'fwd'], 'each in a frame of its own');
+});
+
+t.test('a leader that says goodbye: what it left unanswered was never proposed, so it fails as LeaderMoved at once and is not sent there again', async (t) => {
+  const { forwards, startLeader, leader } = await link(t);
+  await startLeader(true, true);
+  const pending = forwards.forward(2, setTxn(1)).then(
+    () => 'placed',
+    (e: unknown) => e,
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(forwards.size, 1, 'the forward waits for an answer that does not come');
+  await leader()?.sendLast({ k: 'bye' }, 1000);
+  const e = await pending;
+  // Timing out instead (proposalTimeoutMs) would be a plain ConnectionLoss: the write's fate unknown, answered 503.
+  t.ok(e instanceof LeaderMoved, `it fails as LeaderMoved, to be placed again (${String(e)})`);
+  t.equal(forwards.size, 0, 'nothing is left waiting');
+  const again = await forwards.forward(2, setTxn(2)).then(
+    () => 'placed',
+    (e2: unknown) => e2,
+  );
+  t.ok(again instanceof LeaderMoved, 'a write forwarded to it afterwards fails the same way at once');
 });
