@@ -142,7 +142,8 @@ export async function pollLeader<M extends Member & { id: number }>(members: M[]
  * reservation whose holder is gone is taken over; this process's are removed when it exits.
  */
 const RESERVED_DIR = join(tmpdir(), 'zkgate-test-ports');
-const reserved: string[] = [];
+/** The ports this process has reserved (and handed out); their files are removed when it exits. */
+const reserved = new Set<number>();
 
 export function reserve(port: number): boolean {
   mkdirSync(RESERVED_DIR, { recursive: true });
@@ -150,8 +151,8 @@ export function reserve(port: number): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
-      if (reserved.length === 0) process.once('exit', () => reserved.forEach((f) => rmSync(f, { force: true })));
-      reserved.push(file);
+      if (reserved.size === 0) process.once('exit', () => reserved.forEach((p) => rmSync(join(RESERVED_DIR, String(p)), { force: true })));
+      reserved.add(port);
       return true;
     } catch {
       if (holderAlive(file)) return false;
@@ -173,7 +174,6 @@ function holderAlive(file: string): boolean {
 
 const PORT_LOW = 20000;
 const PORT_SPAN = 12000;
-const handedOut = new Set<number>();
 
 /**
  * A free loopback port. Ports handed to child processes come from below Linux's ephemeral range (32768–60999): a port the kernel
@@ -184,16 +184,13 @@ const handedOut = new Set<number>();
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const p = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
-    if (handedOut.has(p)) continue;
+    if (reserved.has(p)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
       srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-    if (free && reserve(p)) {
-      handedOut.add(p);
-      return p;
-    }
+    if (free && reserve(p)) return p;
   }
   throw new Error(`no free port found in ${PORT_LOW}..${PORT_LOW + PORT_SPAN - 1}`);
 }
