@@ -17,8 +17,24 @@ function sessionClock(): number {
 }
 
 export class SessionTracker {
+  /** Time this node did not run (see discount): left out of every session's time, as if it had stood still. */
+  private stalled = 0;
+
   /** `clock`: sessionClock; a test gives its own to step time. */
-  constructor(private readonly clock: () => number = sessionClock) {}
+  constructor(private readonly baseClock: () => number = sessionClock) {}
+
+  private clock(): number {
+    return this.baseClock() - this.stalled;
+  }
+
+  /**
+   * The node did not run for `ms` (stopped, paused, starved): keepalives that arrived meanwhile wait unread in its
+   * sockets, and expiry would run before they are read. So that time counts against no session: every deadline moves
+   * by it. A session nobody keeps alive still expires, `ms` later.
+   */
+  discount(ms: number): void {
+    if (ms > 0) this.stalled += ms;
+  }
 
   private readonly sessions = new Map<string, Entry>();
   /**

@@ -70,3 +70,19 @@ t.test('takeExpired hands out at most its limit; the rest stay for the next call
   t.same(s.takeExpired(), ['0x5']);
   t.same(s.takeExpired(2), []);
 });
+
+t.test('time the node did not run counts against no session: every deadline moves by it, touched or not', async (t) => {
+  const { s, at } = tracker();
+  at(0).add('0x4', 1000);
+  at(0).add('0x5', 1000);
+  // The node stopped from 500 to 4500: a keepalive of 0x4 waits unread, and the expiry check runs first.
+  at(4500).discount(4000);
+  t.same(s.takeExpired(), [], 'neither has had its 1000 ms of the node running');
+  s.touch('0x4');
+  t.same(at(4999).takeExpired(), []);
+  t.same(at(5000).takeExpired(), ['0x5'], 'the untouched one expires 1000 ms of running time after its start');
+  t.same(at(5499).takeExpired(), []);
+  t.same(at(5500).takeExpired(), ['0x4'], 'the touched one 1000 ms after its keepalive was read');
+  s.discount(-5);
+  t.same(at(5500).takeExpired(), [], 'a negative discount moves nothing back');
+});
