@@ -3,6 +3,7 @@
 import type { Client } from './http.js';
 import { znodeUrl } from './http.js';
 import { joinPath } from './common.js';
+import { listAllChildren } from './children.js';
 import { ZkFailure } from './errors.js';
 import { Progress } from './progress.js';
 
@@ -37,8 +38,8 @@ export async function deleteAll(c: Client, root: string): Promise<void> {
       continue;
     }
     top.expanded = true;
-    const r = await c.call<{ children: string[] }>('GET', znodeUrl('/v1/znodes', top.path), { query: [['children', '']] });
-    for (const name of r.value.children) stack.push({ path: joinPath(top.path, name), expanded: false });
+    const r = await listAllChildren(c, top.path);
+    for (const name of r.body.children) stack.push({ path: joinPath(top.path, name), expanded: false });
   }
   await flush();
   progress.done();

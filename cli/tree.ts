@@ -7,18 +7,12 @@ import { checkPath, clientCommand, intOption, joinPath, makeClient } from './com
 import { line, runAction, type Stat } from './output.js';
 import { Progress } from './progress.js';
 import { ZkFailure } from './errors.js';
+import { listAllChildren, type ChildrenBody } from './children.js';
 
-interface ChildrenBody {
-  path: string;
-  children: string[];
-  stat: Stat;
-}
-
-/** GET ?children; a node deleted while we walk is skipped (null), as zkCli's recursive listing does. */
+/** Its children (cli/children.ts); a node deleted while we walk is skipped (null), as zkCli's recursive listing does. */
 async function children(c: Client, path: string): Promise<{ body: ChildrenBody; raw: string } | null> {
   try {
-    const r = await c.call<ChildrenBody>('GET', znodeUrl('/v1/znodes', path), { query: [['children', '']] });
-    return { body: r.value, raw: r.raw };
+    return await listAllChildren(c, path);
   } catch (e) {
     if (e instanceof ZkFailure && e.body.error === 'NoNode') return null;
     throw e;

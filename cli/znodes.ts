@@ -7,6 +7,7 @@ import { formatStat, line, out, runAction, type Stat } from './output.js';
 import { UsageError } from './errors.js';
 import { listRecursive } from './tree.js';
 import { deleteAll } from './deleteall.js';
+import { listAllChildren } from './children.js';
 
 interface ChildrenBody {
   path: string;
@@ -36,10 +37,10 @@ export function registerZnodeCommands(program: Command): void {
         const c = makeClient(o);
         checkPath(path);
         if (o.R) return listRecursive(c, path, o.json === true);
-        const r = await c.call<ChildrenBody>('GET', znodeUrl('/v1/znodes', path), { query: [['children', '']] });
+        const r = await listAllChildren(c, path);
         if (o.json) return line(r.raw);
-        line(`[${r.value.children.join(', ')}]`);
-        if (o.s) line(formatStat(r.value.stat));
+        line(`[${r.body.children.join(', ')}]`);
+        if (o.s) line(formatStat(r.body.stat));
       }),
     );
 

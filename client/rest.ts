@@ -93,6 +93,17 @@ export class ZkRest {
     return this.json({ method: 'GET', url: znodeUrl('/v1/znodes', path) + q, idempotent: true });
   }
 
+  /**
+   * A page of the children: at most `limit` (1–10000) names after `after` (the last of the previous page), and whether
+   * more follow. getChildren answers only up to jute.maxbuffer bytes of names (BadArguments past it); pages list any
+   * node, each read at its own zxid.
+   */
+  async getChildrenPage(path: string, page: { limit: number; after?: string }): Promise<ChildrenResult & { more: boolean }> {
+    const q: [string, string][] = [['children', ''], ['limit', String(page.limit)]];
+    if (page.after !== undefined) q.push(['after', page.after]);
+    return this.json({ method: 'GET', url: znodeUrl('/v1/znodes', path) + qs(q), idempotent: true });
+  }
+
   async setData(path: string, data: Data, version = -1): Promise<Stat> {
     const r = await this.json<{ stat: Stat }>({
       method: 'PUT',

@@ -46,6 +46,7 @@ export const ChildrenResponse = Type.Object({
   path: Type.String({ examples: ['/app'] }),
   children: Type.Array(Type.String(), { examples: [['config', 'workers']] }),
   stat: StatRef,
+  more: Type.Optional(Type.Boolean({ description: 'paged listings (`limit`) only: whether children follow the last one listed (ask again with `after` set to it)' })),
 });
 
 export const PathStatResponse = Type.Object({
@@ -63,6 +64,15 @@ const Flag = (description: string) => Type.Optional(Type.String({ description: `
 
 export const ZnodeGetQuery = Type.Object({
   children: Flag('list children instead of data (getChildren2)'),
+  limit: Type.Optional(
+    Type.String({
+      pattern: '^[0-9]+$',
+      description:
+        'with `children`: list a page of at most this many children (1–10000, and at most jute.maxbuffer bytes of names), answered with `more`. Pages are read one request at a time, not at one zxid',
+      examples: ['1000'],
+    }),
+  ),
+  after: Type.Optional(Type.String({ description: 'with `children` and `limit`: the page starts after this name (the last one of the previous page)', examples: ['worker-0000000999'] })),
   stat: Flag('only the stat (exists)'),
   encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { description: 'force base64 for the data' })),
   consistency: Type.Optional(Type.Union([Type.Literal('linearizable'), Type.Literal('sequential')])),

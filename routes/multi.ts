@@ -5,7 +5,8 @@ import type { Static } from '@sinclair/typebox';
 import { ZkError } from '../server/errors.js';
 import { OPEN_ACL_UNSAFE, parseAclString, parsePerms } from '../server/tree/acl.js';
 import { validatePath } from '../server/tree/paths.js';
-import type { Acl, CreateMode, MultiOp } from '../server/tree/types.js';
+import type { Acl, CreateMode, MultiOp, Stat } from '../server/tree/types.js';
+import { nameBytes } from '../server/children-listing.js';
 import type { ZkNode } from '../server/node.js';
 import type { RequestContext } from '../server/tree/prepare.js';
 import { ErrorRef, MultiBody, MultiOpSchema, MultiResponse } from '../openapi/schemas.js';
@@ -53,22 +54,34 @@ function orError(convert: (w: WireOp) => MultiOp): (w: WireOp) => MultiOp | ZkEr
   };
 }
 
+/**
+ * Each op's answer, or its error; the whole answer at most jute.maxbuffer bytes of data and names, as ZooKeeper's
+ * answer is one packet its client takes only that large (600 reads of a 1 MB node made a string V8 cannot hold).
+ */
 function multiRead(node: ZkNode, ops: WireOp[], ctx: RequestContext): unknown[] {
   // The whole request, not each op: per-op ConnectionLoss results would read as an answer.
   node.requireCurrentTree();
+  const budget = node.cfg.juteMaxBuffer;
+  let bytes = 0;
+  const tooLarge = () =>
+    new ZkError('BadArguments', `the answer to this multiRead would be larger than jute.maxbuffer (${budget} bytes), which ZooKeeper's client refuses; read in smaller batches`);
   return ops.map((w) => {
+    let r: { children: string[]; stat: Stat } | { data: Uint8Array; stat: Stat };
     try {
       validatePath(w.path);
-      if (w.op === 'children') {
-        const r = node.getChildren(w.path, ctx);
-        return { children: r.children, stat: r.stat };
-      }
-      const r = node.getData(w.path, ctx);
-      return { ...encodeData(r.data, w.encoding === 'base64'), stat: r.stat };
+      r = w.op === 'children' ? node.getChildren(w.path, ctx) : node.getData(w.path, ctx);
     } catch (e) {
       if (e instanceof ZkError) return { error: e.zkName, code: e.code };
       throw e;
     }
+    if ('children' in r) {
+      for (const name of r.children) bytes += nameBytes(name);
+      if (bytes > budget) throw tooLarge();
+      return { children: r.children, stat: r.stat };
+    }
+    bytes += r.data.byteLength;
+    if (bytes > budget) throw tooLarge();
+    return { ...encodeData(r.data, w.encoding === 'base64'), stat: r.stat };
   });
 }
 

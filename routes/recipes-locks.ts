@@ -29,7 +29,7 @@ type Outcome = { held: true; key: string; stat: Stat } | { held: false; key: str
 
 function childrenOrNone(node: ZkNode, dir: string, ctx: RequestContext): string[] {
   try {
-    return node.getChildren(dir, ctx).children;
+    return node.getChildren(dir, ctx, { unbounded: true }).children;
   } catch (e) {
     if (e instanceof ZkError && e.zkName === 'NoNode') return [];
     throw e;

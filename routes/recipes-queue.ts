@@ -17,7 +17,7 @@ const isItem = (n: string) => n.startsWith(PREFIX);
 
 function items(node: ZkNode, dir: string, ctx: RequestContext): string[] {
   try {
-    return bySeq(node.getChildren(dir, ctx).children, isItem);
+    return bySeq(node.getChildren(dir, ctx, { unbounded: true }).children, isItem);
   } catch (e) {
     if (e instanceof ZkError && e.zkName === 'NoNode') return [];
     throw e;

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ZkError } from '../server/errors.js';
 import { parseAclString, OPEN_ACL_UNSAFE } from '../server/tree/acl.js';
 import { pathFromUrl } from '../server/tree/paths.js';
+import { MAX_PAGE, type ChildrenPage } from '../server/children-listing.js';
 import { createModeFromFlags } from '../server/tree/prepare.js';
 import type { ZkNode } from '../server/node.js';
 import {
@@ -56,7 +57,9 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
       tags: ['znodes'],
       summary: 'getData / getChildren2 / exists',
       description:
-        'Default: the data and stat. `?children`: the sorted child names and stat. `?stat`: only the stat. ' +
+        'Default: the data and stat. `?children`: the sorted child names and stat, at most jute.maxbuffer bytes of names ' +
+        '(4 + the UTF-8 bytes of each, as ZooKeeper counts them; past it 400 BadArguments); `?children&limit=N&after=NAME`: a ' +
+        'page of them and `more`. `?stat`: only the stat. ' +
         '`Accept: application/octet-stream` returns the raw bytes with the stat in the `ZK-Stat` header (JSON). ' +
         '`encoding` is utf8 when the bytes are valid UTF-8 and `?encoding=base64` was not asked. ' +
         '`?wait=30s&index=<zxid>` blocks until the node (or its children) changes after `index` (capped). ' +
@@ -77,9 +80,10 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         await opts.blockingRead(req, path, parseIndex(q.index), parseWait(q.wait));
       }
       if (q.consistency === 'linearizable') await node.linearize();
+      const page = childrenPage(q);
       if (flag(q.children)) {
-        const r = node.getChildren(path, ctx);
-        return { path, children: r.children, stat: r.stat };
+        const r = node.getChildren(path, ctx, { page });
+        return page ? { path, children: r.children, stat: r.stat, more: r.more } : { path, children: r.children, stat: r.stat };
       }
       if (flag(q.stat)) return { path, stat: node.exists(path, ctx) };
       const r = node.getData(path, ctx);
@@ -211,4 +215,14 @@ export function parseWait(raw: string | undefined): number {
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60000 : n * 1000);
+}
+
+/** `?limit` (and `?after`) of a children listing: a page of it, or none for the whole listing. */
+function childrenPage(q: { children?: string; limit?: string; after?: string }): ChildrenPage | undefined {
+  if (q.limit === undefined && q.after === undefined) return undefined;
+  if (!flag(q.children)) throw new ZkError('BadArguments', '?limit and ?after page a children listing: they need ?children');
+  if (q.limit === undefined) throw new ZkError('BadArguments', '?after needs ?limit, the size of the page');
+  const limit = Number(q.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ZkError('BadArguments', `?limit must be 1 to ${MAX_PAGE}, got ${JSON.stringify(q.limit)}`);
+  return q.after === undefined ? { limit } : { limit, after: q.after };
 }

@@ -11,6 +11,7 @@ import { zookeeperConfigText } from './ensemble-config.js';
 import { WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
+import { listChildren, type ChildrenPage } from './children-listing.js';
 import { Housekeeper } from './housekeeping.js';
 import { initTree, refuseMemberLog, retireWal, walDir } from './data-dir.js';
 import { diskFullNote, freeSpace } from './disk-space.js';
@@ -350,9 +351,11 @@ export class ZkNode extends EventEmitter {
     return statOf(this.readable(path, req));
   }
 
-  getChildren(path: string, req: RequestContext): { children: string[]; stat: Stat } {
-    const n = this.readable(path, req);
-    return { children: this.store.childNames(path), stat: statOf(n) };
+  /** Bounded as an answer is (children-listing.ts), or a page; `unbounded` for a recipe's own directory. */
+  getChildren(path: string, req: RequestContext, o: { page?: ChildrenPage; unbounded?: true } = {}): { children: string[]; stat: Stat; more: boolean } {
+    const stat = statOf(this.readable(path, req));
+    if (o.unbounded) return { children: this.store.childNames(path), stat, more: false };
+    return { ...listChildren(path, (limit, after) => this.store.childNames(path, limit, after), this.cfg.juteMaxBuffer, o.page), stat };
   }
 
   getAcl(path: string, req: RequestContext): { acl: Acl[]; stat: Stat; canAdmin: boolean } {

@@ -25,14 +25,18 @@ export function ephKey(sessionId: string, path: string): Buffer {
   return Buffer.concat([Buffer.from(sessionId, 'utf8'), Buffer.from([SEP]), Buffer.from(path, 'utf8')]);
 }
 
-/** The keys below `prefix` (a node's children, a session's ephemerals), as what follows the NUL in each, in key order. */
-export function namesBelow(db: Database<unknown, Buffer>, prefix: string, limit?: number): string[] {
+/**
+ * The keys below `prefix` (a node's children, a session's ephemerals), as what follows the NUL in each, in key order;
+ * with `after`, only those that sort after it. A name holds no NUL, so `after` + NUL is the first key past `after`.
+ */
+export function namesBelow(db: Database<unknown, Buffer>, prefix: string, limit?: number, after?: string): string[] {
   const p = Buffer.from(prefix, 'utf8');
-  const start = Buffer.concat([p, Buffer.from([SEP])]);
+  const from = p.length + 1;
+  const start = Buffer.concat(after === undefined ? [p, Buffer.from([SEP])] : [p, Buffer.from([SEP]), Buffer.from(after, 'utf8'), Buffer.from([0])]);
   const end = Buffer.concat([p, Buffer.from([SEP + 1])]);
   const out: string[] = [];
   for (const key of db.getKeys({ start, end, limit, snapshot: false })) {
-    out.push((key as Buffer).subarray(start.length).toString('utf8'));
+    out.push((key as Buffer).subarray(from).toString('utf8'));
   }
   return out;
 }

@@ -113,14 +113,17 @@ export class Store {
     this.readCache.invalidate(CONFIG_PATH);
   }
 
-  childNames(path: string, limit?: number): string[] {
+  /** The names of `path`'s children in UTF-8 byte order: the first `limit` of them, of those after `after` if given. */
+  childNames(path: string, limit?: number, after?: string): string[] {
     const touched = this.pending.children.get(path);
-    if (!touched) return namesBelow(this.nodes, path, limit);
+    if (!touched) return namesBelow(this.nodes, path, limit, after);
     // Pending deletes can hide at most `touched.size` of LMDB's first names, so that many more are read.
-    const names = new Set(namesBelow(this.nodes, path, limit === undefined ? undefined : limit + touched.size));
+    const names = new Set(namesBelow(this.nodes, path, limit === undefined ? undefined : limit + touched.size, after));
     for (const p of touched) {
-      if (this.pending.nodes.get(p)?.value) names.add(nameOf(p));
-      else names.delete(nameOf(p));
+      const name = nameOf(p);
+      if (after !== undefined && byUtf8(name, after) <= 0) continue;
+      if (this.pending.nodes.get(p)?.value) names.add(name);
+      else names.delete(name);
     }
     const out = [...names].sort(byUtf8);
     return limit === undefined ? out : out.slice(0, limit);
@@ -132,7 +135,8 @@ export class Store {
     const stack = [path];
     while (stack.length > 0) {
       const p = stack.pop() as string;
-      const names = this.childNames(p);
+      // Past max, the answer is null whatever else there is: no more names than that are read.
+      const names = this.childNames(p, max - out.length + 1);
       for (let i = names.length - 1; i >= 0; i--) {
         const child = (p === '/' ? '/' : p + '/') + names[i];
         out.push(child);

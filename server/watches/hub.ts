@@ -2,6 +2,7 @@
 // with ZooKeeper's ACL filter, feeds the change history and blocking reads, and registers watches atomically
 // with the read their reply carries.
 import { ZkError } from '../errors.js';
+import { listChildren } from '../children-listing.js';
 import { aclAllows } from '../tree/acl.js';
 import { PERM_BITS, type AuthId, type NodeRecord, type Trigger } from '../tree/types.js';
 import type { Committed } from '../pipeline.js';
@@ -126,9 +127,23 @@ export class WatchHub<S extends WatchSink> {
             delivered: sink.delivered,
             subtree,
           });
+    const children = rec && kind !== 'data' && kind !== 'exists' ? this.childrenFor(path, kind) : undefined;
     if (r.arm) this.registry.add(sink, path, kind);
-    const children = rec && kind !== 'data' && kind !== 'exists' ? store.childNames(path) : undefined;
     return { zxid, rec, children, missed: r.events.map((e) => ({ type: e.type, path: e.path, zxid: e.zxid })), resync: r.resync };
+  }
+
+  /**
+   * The children a reply carries, bounded as getChildren's answer is (children-listing.ts): a `children` watch that
+   * cannot carry them fails as getChildren would, before it is armed; a persistent one is armed without them.
+   */
+  private childrenFor(path: string, kind: WatchKind): string[] | undefined {
+    const store = this.node.store;
+    try {
+      return listChildren(path, (limit, after) => store.childNames(path, limit, after), this.node.cfg.juteMaxBuffer).children;
+    } catch (e) {
+      if (kind === 'children' || !(e instanceof ZkError)) throw e;
+      return undefined;
+    }
   }
 
   /** Whether watch() can answer now: this node has applied `since`, and no apply is half-visible. */
