@@ -84,7 +84,7 @@ export class Housekeeper {
   private noteStall(lateMs: number, tick: number): void {
     if (lateMs < Math.min(STALL_MS, tick)) return;
     this.node.sessions.discount(lateMs);
-    if (lateMs >= STALL_MS) this.node.log.warn({ stalledMs: Math.round(lateMs) }, 'this node did not run for a while; that time counts against no session');
+    if (lateMs >= STALL_MS) this.node.log.warn({ stalledMs: Math.round(lateMs) }, 'this node did not run for a while (stopped, paused, or its event loop held up); that time counts against no session');
   }
 
   private expireSessions(): void {
