@@ -162,7 +162,7 @@ export class ZkClient extends ZkRest {
   }
 
   /** This client's session: id, timeout and ephemeral nodes. */
-  async getSessionInfo(): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
+  async getSessionInfo(): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[]; ephemeralsTruncated?: true }> {
     const sid = this.transport.sessionId;
     if (!sid) throw new ZkClientError('BadArguments', 'this client has no session');
     return this.getSession(sid);

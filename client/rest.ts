@@ -193,7 +193,7 @@ export class ZkRest {
     return this.json({ method: 'POST', url: `/v1/sessions/${encodeURIComponent(sessionId)}/keepalive`, withSession: false, idempotent: true });
   }
 
-  async getSession(sessionId: string): Promise<SessionInfo & { ephemerals: string[] }> {
+  async getSession(sessionId: string): Promise<SessionInfo & { ephemerals: string[]; ephemeralsTruncated?: true }> {
     return this.json({ method: 'GET', url: `/v1/sessions/${encodeURIComponent(sessionId)}`, withSession: false, idempotent: true });
   }
 

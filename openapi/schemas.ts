@@ -155,7 +155,8 @@ export const SessionResponse = Type.Object({ sessionId: Type.String({ examples: 
 export const SessionInfoResponse = Type.Object({
   sessionId: Type.String(),
   timeoutMs: Type.Integer(),
-  ephemerals: Type.Array(Type.String(), { examples: [['/election/n_0000000003']] }),
+  ephemerals: Type.Array(Type.String(), { examples: [['/election/n_0000000003']], description: 'in path order (UTF-8 bytes), at most jute.maxbuffer bytes of paths (4 + the UTF-8 bytes of each)' }),
+  ephemeralsTruncated: Type.Optional(Type.Literal(true, { description: 'the session has more ephemerals than `ephemerals` lists' })),
 });
 export const SessionParams = Type.Object({
   id: Type.String({

@@ -122,10 +122,21 @@ export const adminDetailRoutes: FastifyPluginAsync<{ node: ZkNode; conns: Connec
     handler: async () => {
       const ids = node.sessions.ids();
       const take = ids.slice(0, limit());
-      const sessions = take.map((id) => ({ sessionId: id, timeoutMs: node.sessions.timeoutOf(id) ?? 0, ephemerals: node.store.sessionEphemerals(id) }));
+      // The bound holds for the ephemerals listed too, all sessions' together: one session may hold a million.
+      let room = limit();
+      let cut = false;
+      const sessions = take.map((id) => {
+        const ephemerals = node.store.sessionEphemerals(id, room + 1);
+        if (ephemerals.length > room) {
+          ephemerals.length = room;
+          cut = true;
+        }
+        room -= ephemerals.length;
+        return { sessionId: id, timeoutMs: node.sessions.timeoutOf(id) ?? 0, ephemerals };
+      });
       const byId: Record<string, string[]> = {};
       for (const s of sessions) byId[s.sessionId] = s.ephemerals;
-      return { sessions, sessionIdToEphemeralPaths: byId, truncated: ids.length > take.length };
+      return { sessions, sessionIdToEphemeralPaths: byId, truncated: ids.length > take.length || cut };
     },
   });
 

@@ -11,7 +11,7 @@ import { zookeeperConfigText } from './ensemble-config.js';
 import { WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
-import { listChildren, type ChildrenPage } from './children-listing.js';
+import { listChildren, takeNames, type ChildrenPage } from './children-listing.js';
 import { Housekeeper } from './housekeeping.js';
 import { initTree, refuseMemberLog, retireWal, walDir } from './data-dir.js';
 import { diskFullNote, freeSpace } from './disk-space.js';
@@ -198,12 +198,14 @@ export class ZkNode extends EventEmitter {
     return { sessionId: id, timeoutMs: this.sessions.timeoutOf(id) as number };
   }
 
-  async getSession(id: string): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[] }> {
+  /** Its ephemerals' paths within jute.maxbuffer bytes, as a listing (children-listing.ts); `ephemeralsTruncated` past it. */
+  async getSession(id: string): Promise<{ sessionId: string; timeoutMs: number; ephemerals: string[]; ephemeralsTruncated?: true }> {
     await this.awaitSession(id);
     this.requireCurrentTree();
     const s = this.store.getSession(id);
     if (!s || !this.sessions.has(id)) throw new ZkError('SessionExpired', `session ${id} is closed, expired or unknown`);
-    return { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: this.store.sessionEphemerals(id) };
+    const e = takeNames((limit, after) => this.store.sessionEphemerals(id, limit, after), this.cfg.juteMaxBuffer);
+    return e.more ? { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: e.names, ephemeralsTruncated: true } : { sessionId: id, timeoutMs: s.timeoutMs, ephemerals: e.names };
   }
 
   async closeSession(id: string, reason: 'closed' | 'expired' = 'closed'): Promise<void> {

@@ -118,15 +118,8 @@ export class Store {
     const touched = this.pending.children.get(path);
     if (!touched) return namesBelow(this.nodes, path, limit, after);
     // Pending deletes can hide at most `touched.size` of LMDB's first names, so that many more are read.
-    const names = new Set(namesBelow(this.nodes, path, limit === undefined ? undefined : limit + touched.size, after));
-    for (const p of touched) {
-      const name = nameOf(p);
-      if (after !== undefined && byUtf8(name, after) <= 0) continue;
-      if (this.pending.nodes.get(p)?.value) names.add(name);
-      else names.delete(name);
-    }
-    const out = [...names].sort(byUtf8);
-    return limit === undefined ? out : out.slice(0, limit);
+    const base = namesBelow(this.nodes, path, limit === undefined ? undefined : limit + touched.size, after);
+    return overlayNames(base, [...touched].map((p) => [nameOf(p), this.pending.nodes.get(p)?.value != null]), limit, after);
   }
 
   /** Every node path in the subtree below `path` (not including it), depth-first pre-order, bounded. */
@@ -163,16 +156,12 @@ export class Store {
     return [...out.values()];
   }
 
-  sessionEphemerals(id: string): string[] {
-    const paths = namesBelow(this.ephemerals, id);
+  /** The paths of the session's ephemerals in UTF-8 byte order: the first `limit`, of those after `after` if given. */
+  sessionEphemerals(id: string, limit?: number, after?: string): string[] {
     const touched = this.pending.ephemerals.get(id);
-    if (!touched) return paths;
-    const set = new Set(paths);
-    for (const [p, e] of touched) {
-      if (e.value) set.add(p);
-      else set.delete(p);
-    }
-    return [...set].sort(byUtf8);
+    if (!touched) return namesBelow(this.ephemerals, id, limit, after);
+    const base = namesBelow(this.ephemerals, id, limit === undefined ? undefined : limit + touched.size, after);
+    return overlayNames(base, [...touched].map(([p, e]) => [p, e.value === true]), limit, after);
   }
 
   /**
@@ -367,4 +356,19 @@ export class Store {
     if (this.walBacked) await this.flushed();
     await this.env.close();
   }
+}
+
+/**
+ * LMDB's names (in byte order; with `limit`, at least `limit` plus as many as `changes` has) with the pending layer's
+ * changes over them (name, and whether it is there now): the first `limit`, of those after `after`.
+ */
+function overlayNames(base: string[], changes: [string, boolean][], limit?: number, after?: string): string[] {
+  const names = new Set(base);
+  for (const [name, present] of changes) {
+    if (after !== undefined && byUtf8(name, after) <= 0) continue;
+    if (present) names.add(name);
+    else names.delete(name);
+  }
+  const out = [...names].sort(byUtf8);
+  return limit === undefined ? out : out.slice(0, limit);
 }

@@ -1,5 +1,5 @@
 // The CLI reads a node's children a page at a time, so ls, ls -R, tree and deleteall work on a node whose names take
-// more than jute.maxbuffer, which the server refuses to list in one answer (test/standalone/children-pages.test.ts).
+// more than jute.maxbuffer, which the server refuses to list in one answer (test/standalone/bounded-answers.test.ts).
 // Here jute.maxbuffer is 4096 bytes and /d has 600 children of 6 bytes (10 each as counted): more than fit.
 import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';

@@ -251,6 +251,12 @@ t.test('sessions, session ephemerals and special nodes merge pending with LMDB',
     t.same(store.sessionEphemerals('0x1'), ['/e2', '/e3'], `${when}: ephemerals merged, in order`);
     t.same(store.sessionEphemerals('0x2'), [], `${when}: a removed session's ephemerals are gone`);
     t.same(store.sessionEphemerals('0x3'), ['/z', '/' + HALFWIDTH, '/' + EMOJI], `${when}: a new session's, in UTF-8 order`);
+    // Limited and from a point on, as a bounded answer reads them (server/children-listing.ts).
+    t.same(store.sessionEphemerals('0x1', 1), ['/e2'], `${when}: the first one (the pending delete of /e1 hides LMDB's first)`);
+    t.same(store.sessionEphemerals('0x1', 5, '/e2'), ['/e3'], `${when}: after /e2`);
+    t.same(store.sessionEphemerals('0x1', 5, '/e1'), ['/e2', '/e3'], `${when}: after a path no longer there`);
+    t.same(store.sessionEphemerals('0x3', 2, '/z'), ['/' + HALFWIDTH, '/' + EMOJI], `${when}: after /z, in UTF-8 order`);
+    t.same(store.sessionEphemerals('0x3', 1, '/' + HALFWIDTH), ['/' + EMOJI], `${when}: one after the halfwidth path`);
     // Order is the next test's subject; here, what is listed.
     t.same([...store.specialNodes(100)].sort((a, b) => byUtf8(a.path, b.path)), [
       { path: '/c0', kind: 'container' },

@@ -1,14 +1,15 @@
 // An answer is bounded as ZooKeeper's is: at most jute.maxbuffer bytes of names in a children listing (4 + the UTF-8
 // bytes of each, as ZooKeeper encodes them) and of data and names in a multiRead. Before, a node's million children
 // took 1.3 s of the event loop and 300 MB to list, and 600 reads of a 1 MB node in one multiRead made a string V8
-// cannot hold (a 500). A larger listing is read in pages (?children&limit=N&after=NAME). Here jute.maxbuffer is
-// 4096 bytes: 409 names of 6 bytes fit.
+// cannot hold (a 500). A larger listing is read in pages (?children&limit=N&after=NAME). A session's ephemerals are
+// listed within the same bound, and /v1/admin/dump within adminListLimit entries. Here jute.maxbuffer is 4096 bytes:
+// 409 names of 6 bytes fit.
 import t from 'tap';
 import { startTestServer } from '../helpers/server.js';
 import { WatchClient } from '../watches/client.js';
 
 const BUDGET = 4096;
-const s = await startTestServer({ juteMaxBuffer: BUDGET });
+const s = await startTestServer({ juteMaxBuffer: BUDGET, adminListLimit: 50 });
 t.teardown(() => s.destroy());
 const base = s.url;
 
@@ -142,4 +143,36 @@ t.test('a watch reply carries the children within the bound: a children watch pa
   await create('/d/new');
   await c.sync();
   t.same(c.eventList(), ['NodeChildrenChanged /d'], 'the refused children watch was never armed');
+});
+
+t.test('a session lists its ephemerals within jute.maxbuffer, and says when it holds more; dump within adminListLimit', async (t) => {
+  const open = await call('POST', '/v1/sessions', { timeoutMs: 30000 });
+  const id = open.body.sessionId as string;
+  await create('/e');
+  // 330 paths of 9 bytes (/e/c-0000): 13 each as counted, 315 fit.
+  const paths = Array.from({ length: 330 }, (_, i) => `/e/${name(i)}`);
+  for (let i = 0; i < paths.length; i += 50) {
+    await Promise.all(
+      paths.slice(i, i + 50).map(async (p) => {
+        const r = await fetch(`${base}/v1/znodes${p}?ephemeral`, { method: 'POST', headers: { 'zk-session': id } });
+        if (r.status !== 201) throw new Error(`ephemeral ${p}: ${r.status}`);
+      }),
+    );
+  }
+  const info = await call('GET', `/v1/sessions/${id}`);
+  t.equal(info.status, 200);
+  t.same(info.body.ephemerals, paths.slice(0, Math.floor(BUDGET / 13)), 'the first 315, in path order');
+  t.equal(info.body.ephemeralsTruncated, true);
+
+  await call('DELETE', `/v1/znodes${paths[329]}`);
+  for (const p of paths.slice(0, 20)) await call('DELETE', `/v1/znodes${p}`);
+  const fewer = await call('GET', `/v1/sessions/${id}`);
+  t.same(fewer.body.ephemerals, paths.slice(20, 329), 'all 309 left fit (deletes just made, in the pending layer or not)');
+  t.notOk('ephemeralsTruncated' in fewer.body, 'and the flag is absent');
+
+  const dump = await call('GET', '/v1/admin/dump');
+  t.equal(dump.status, 200);
+  const listed = (dump.body.sessions as { ephemerals: string[] }[]).reduce((n, x) => n + x.ephemerals.length, 0);
+  t.equal(listed, 50, 'dump lists at most adminListLimit ephemerals in all');
+  t.equal(dump.body.truncated, true, 'and says it cut them');
 });
