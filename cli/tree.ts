@@ -2,9 +2,8 @@
 // the depth times the widest child list): `ls -R` (full paths, zkCli's format) and `tree` (indented view).
 import type { Command } from 'commander';
 import type { Client, ClientOptions } from './http.js';
-import { znodeUrl } from './http.js';
 import { checkPath, clientCommand, intOption, joinPath, makeClient } from './common.js';
-import { line, runAction, type Stat } from './output.js';
+import { line, runAction } from './output.js';
 import { Progress } from './progress.js';
 import { ZkFailure } from './errors.js';
 import { listAllChildren, type ChildrenBody } from './children.js';

@@ -9,11 +9,6 @@ import { listRecursive } from './tree.js';
 import { deleteAll } from './deleteall.js';
 import { listAllChildren } from './children.js';
 
-interface ChildrenBody {
-  path: string;
-  children: string[];
-  stat: Stat;
-}
 interface DataBody {
   path: string;
   data: string;
