@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ZkError } from '../server/errors.js';
 import { parseAclString, OPEN_ACL_UNSAFE } from '../server/tree/acl.js';
-import { pathFromUrl } from '../server/tree/paths.js';
+import { MAX_PATH_BYTES, pathFromUrl } from '../server/tree/paths.js';
 import { MAX_PAGE, type ChildrenPage } from '../server/children-listing.js';
 import { createModeFromFlags } from '../server/tree/prepare.js';
 import type { ZkNode } from '../server/node.js';
@@ -80,7 +80,7 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
         await opts.blockingRead(req, path, parseIndex(q.index), parseWait(q.wait));
       }
       if (q.consistency === 'linearizable') await node.linearize();
-      const page = childrenPage(q);
+      const page = childrenPage(path, q);
       if (flag(q.children)) {
         const r = node.getChildren(path, ctx, { page });
         return page ? { path, children: r.children, stat: r.stat, more: r.more } : { path, children: r.children, stat: r.stat };
@@ -217,12 +217,17 @@ export function parseWait(raw: string | undefined): number {
   return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60000 : n * 1000);
 }
 
-/** `?limit` (and `?after`) of a children listing: a page of it, or none for the whole listing. */
-function childrenPage(q: { children?: string; limit?: string; after?: string }): ChildrenPage | undefined {
+/** `?limit` (and `?after`) of a children listing of `path`: a page of it, or none for the whole listing. */
+function childrenPage(path: string, q: { children?: string; limit?: string; after?: string }): ChildrenPage | undefined {
   if (q.limit === undefined && q.after === undefined) return undefined;
   if (!flag(q.children)) throw new ZkError('BadArguments', '?limit and ?after page a children listing: they need ?children');
   if (q.limit === undefined) throw new ZkError('BadArguments', '?after needs ?limit, the size of the page');
   const limit = Number(q.limit);
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ZkError('BadArguments', `?limit must be 1 to ${MAX_PAGE}, got ${JSON.stringify(q.limit)}`);
-  return q.after === undefined ? { limit } : { limit, after: q.after };
+  if (q.after === undefined) return { limit };
+  // No child's path is longer than MAX_PATH_BYTES, and the store's keys hold no more.
+  if (Buffer.byteLength(path, 'utf8') + 1 + Buffer.byteLength(q.after, 'utf8') > MAX_PATH_BYTES) {
+    throw new ZkError('BadArguments', `?after is longer than a child of ${path} can be named (a path is at most ${MAX_PATH_BYTES} UTF-8 bytes)`);
+  }
+  return { limit, after: q.after };
 }
