@@ -77,6 +77,7 @@ const flagValue = fc.constantFrom<string | undefined>(
 const flagKey = fc.constantFrom(
   'sequential', 'ephemeral', 'container', 'ttl', 'parents', 'acl', 'version', 'recursive', 'children', 'stat', 'encoding', 'consistency',
   'wait', 'index', 'verison', 'x', '', '%zz', 'acl[]', 'acl[0]', '__proto__', 'constructor', 'hasOwnProperty', 'toString', 'a.b', '%61cl',
+  'limit', 'after',
 );
 const query = fc.oneof(
   { weight: 3, arbitrary: fc.constant('') },
@@ -87,6 +88,13 @@ const query = fc.oneof(
       .map((kv) => '?' + kv.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join('&')),
   },
   { weight: 1, arbitrary: fc.constantFrom('?', '??', '?&&', '?=', '?=1', '#frag', '?children#x', '?stat&stat&stat', '?acl=' + 'a'.repeat(3000)) },
+  // Pages of a listing: limits around the bounds, `after` from empty to longer than any name (and than a key).
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('0', '1', '2', '10000', '10001', '-1', 'x', ''), fc.constantFrom(undefined, '', 'a', 'b', '%00', '%FF', '\u00e9', 'x'.repeat(1895), 'x'.repeat(1900), 'x'.repeat(5000)))
+      .map(([limit, after]) => `?children&limit=${limit}` + (after === undefined ? '' : `&after=${after}`)),
+  },
 );
 
 /** A header present in about one request in five. */
