@@ -4,6 +4,8 @@
 import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort, tempDir } from '../helpers/server.js';
 import { startNode, zk } from './run.js';
 
@@ -26,6 +28,8 @@ async function create(path: string): Promise<void> {
 await create('/d');
 for (let i = 0; i < NAMES.length; i += 50) await Promise.all(NAMES.slice(i, i + 50).map((n) => create(`/d/${n}`)));
 await create('/d/c-0000/x');
+/** A real answer of this server, whose stat the stand-in below repeats. */
+const dStat = (await (await fetch(`${server.url}/v1/znodes/d?stat`)).json()) as { stat: unknown };
 
 t.test('the server refuses the whole listing; ls prints every name, read in pages', async (t) => {
   t.equal((await fetch(`${server.url}/v1/znodes/d?children`)).status, 400, 'too large for one answer');
@@ -49,4 +53,28 @@ t.test('ls -R and tree walk it; deleteall removes it', async (t) => {
   const del = await zk(['deleteall', '/d', ...U]);
   t.equal(del.code, 0, del.stderr);
   t.equal((await fetch(`${server.url}/v1/znodes/d?stat`)).status, 404, 'the subtree is gone');
+});
+
+t.test('against a server of a release before pages (it refuses ?limit), ls asks for the whole listing, as before', async (t) => {
+  // A stand-in for that release: its answers to these two requests, word for word (session 23's code, 46243ea).
+  const seen: string[] = [];
+  const old = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const paged = new URL(req.url ?? '/', 'http://x').searchParams.has('limit');
+    res.writeHead(paged ? 400 : 200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        paged
+          ? { error: 'BadArguments', code: -8, message: 'unknown query parameter "limit"' }
+          : { path: '/d', children: ['a', 'b'], stat: dStat.stat },
+      ),
+    );
+  });
+  await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));
+  t.teardown(() => old.close());
+  const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+  const r = await zk(['ls', '/d', '--url', url]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '[a, b]\n');
+  t.same(seen, ['/v1/znodes/d?children&limit=10000', '/v1/znodes/d?children']);
 });
