@@ -11,6 +11,7 @@ import { eventFrame, type WatchHub, type WatchSink } from '../server/watches/hub
 import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
+import { STALL_MS } from '../server/housekeeping.js';
 import { check, describeOp, frameId, NO_WATCHER, watchReply, zxidOf, type FrameId } from './watch-frames.js';
 import { ResumeBatch, type ResumeFrame } from './watch-resume.js';
 
@@ -108,8 +109,13 @@ export class WatchConnection implements WatchSink {
     const timeoutMs = this.sessionId ? this.node.sessions.timeoutOf(this.sessionId) : undefined;
     // ZooKeeper's client pings after a third of the timeout of silence; we ping at that pace.
     const intervalMs = timeoutMs !== undefined ? Math.max(10, Math.floor(timeoutMs / 3)) : this.node.cfg.wsPingIntervalMs;
+    const due = performance.now() + intervalMs;
     this.pingTimer = setTimeout(() => {
       if (this.closed) return;
+      // Late by a stall (the node stopped or paused, housekeeping.ts): the client's pongs of that time wait unread
+      // behind this timer, so that time is not its silence.
+      const late = performance.now() - due;
+      if (late >= Math.min(STALL_MS, intervalMs)) this.lastSeen += late;
       // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
       // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
       if (timeoutMs === undefined && performance.now() - this.lastSeen > 2 * intervalMs) {

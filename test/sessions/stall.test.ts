@@ -1,12 +1,14 @@
 // A node that does not run for a while (SIGSTOP here; a VM paused by its host, a long GC pause or swapped-out pages
 // alike) must not expire the sessions whose keepalives arrived meanwhile and wait unread in its sockets: when it runs
 // again its expiry timer is due before it reads them (etcd's users hit the same after slow fsyncs, ETCD-CONSUL.md §6
-// #5). The time it did not run does not count against any session; a session nobody keeps alive still expires.
+// #5). The time it did not run does not count against any session; a session nobody keeps alive still expires. Nor
+// against a WebSocket without a session, which the node cuts after two ping intervals of silence (1 s here).
 import t, { type Test } from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, tempDir } from '../helpers/server.js';
 import { eventually, sleep, spawnUp } from '../standalone/http.js';
+import { WatchClient } from '../watches/client.js';
 
 t.setTimeout(90000);
 
@@ -16,7 +18,7 @@ const STOPPED_MS = 4 * TIMEOUT_MS;
 const dir = tempDir('zkgate-stall-');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const cfgFile = join(dir, 'zoo.cfg');
-writeFileSync(cfgFile, [`dataDir=${join(dir, 'data')}`, 'tickTime=250', ''].join('\n'));
+writeFileSync(cfgFile, [`dataDir=${join(dir, 'data')}`, 'tickTime=250', 'wsPingIntervalMs=1000', ''].join('\n'));
 const server = await spawnUp(['--config', cfgFile, '--http-port', String(await freePort()), '--log-level', 'info']);
 t.teardown(() => {
   server.proc.kill('SIGCONT');
@@ -64,4 +66,18 @@ t.test('a session kept alive while the node was stopped outlives a stop four tim
   t.ok(await eventually(async () => (await sessionStatus(dead)) === 410, 10 * TIMEOUT_MS), 'a session nobody keeps alive still expires');
   t.equal(await sessionStatus(live), 200, 'the kept-alive session was not taken with it');
   t.match(server.stdout(), /"stalledMs":\d+/, 'the node logged how long it did not run');
+});
+
+t.test('a WebSocket without a session outlives a stop longer than two ping intervals, and still gets its events', async (t) => {
+  t.equal((await fetch(`${server.url}/v1/znodes/w`, { method: 'POST' })).status, 201);
+  const c = await WatchClient.openFor(t, server.url);
+  t.match(await c.watch('/w', 'persistent'), { ok: true });
+  server.proc.kill('SIGSTOP');
+  await sleep(STOPPED_MS);
+  server.proc.kill('SIGCONT');
+  // Longer than two ping intervals after the node runs again: time for it to cut a connection it thinks silent.
+  await sleep(2500);
+  t.equal(c.closed, undefined, 'the connection is open');
+  t.equal((await fetch(`${server.url}/v1/znodes/w/child`, { method: 'POST' })).status, 201);
+  t.ok(await c.until(() => c.eventList().includes('NodeChildrenChanged /w')), 'and its watch fires');
 });
