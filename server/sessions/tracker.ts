@@ -19,6 +19,8 @@ function sessionClock(): number {
 export class SessionTracker {
   /** Time this node did not run (see discount): left out of every session's time, as if it had stood still. */
   private stalled = 0;
+  /** Stalls discounted since start (zkgate_stalls_total). */
+  stalls = 0;
 
   /** `clock`: sessionClock; a test gives its own to step time. */
   constructor(private readonly baseClock: () => number = sessionClock) {}
@@ -33,7 +35,14 @@ export class SessionTracker {
    * by it. A session nobody keeps alive still expires, `ms` later.
    */
   discount(ms: number): void {
-    if (ms > 0) this.stalled += ms;
+    if (ms <= 0) return;
+    this.stalled += ms;
+    this.stalls++;
+  }
+
+  /** Their time in all (zkgate_stalled_seconds_total). */
+  get stalledMs(): number {
+    return this.stalled;
   }
 
   private readonly sessions = new Map<string, Entry>();

@@ -17,6 +17,8 @@ const NAMES = [
   'zkgate_follower_lag_entries',
   'zkgate_fsync_duration_seconds',
   'zkgate_elections_total',
+  'zkgate_stalls_total',
+  'zkgate_stalled_seconds_total',
 ];
 
 function value(text: string, series: string): number {

@@ -66,6 +66,10 @@ t.test('a session kept alive while the node was stopped outlives a stop four tim
   t.ok(await eventually(async () => (await sessionStatus(dead)) === 410, 10 * TIMEOUT_MS), 'a session nobody keeps alive still expires');
   t.equal(await sessionStatus(live), 200, 'the kept-alive session was not taken with it');
   t.match(server.stdout(), /"stalledMs":\d+/, 'the node logged how long it did not run');
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const stalled = Number(/^zkgate_stalled_seconds_total (\S+)$/m.exec(metrics)?.[1]);
+  t.ok(stalled >= (STOPPED_MS - 1000) / 1000, `zkgate_stalled_seconds_total counts the stop (${stalled} s)`);
+  t.match(metrics, /^zkgate_stalls_total [1-9]/m, 'and zkgate_stalls_total the stall');
 });
 
 t.test('a WebSocket without a session outlives a stop longer than two ping intervals, and still gets its events', async (t) => {
