@@ -114,11 +114,13 @@ export class WatchConnection implements WatchSink {
       if (this.closed) return;
       // Late by a stall (the node stopped or paused, housekeeping.ts): the client's pongs of that time wait unread
       // behind this timer, so that time is not its silence.
-      const late = performance.now() - due;
-      if (late >= Math.min(STALL_MS, intervalMs)) this.lastSeen += late;
+      const now = performance.now();
+      const late = now - due;
+      // A pong read while the timer was overdue has set lastSeen already: never past the present.
+      if (late >= Math.min(STALL_MS, intervalMs)) this.lastSeen = Math.min(now, this.lastSeen + late);
       // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
       // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
-      if (timeoutMs === undefined && performance.now() - this.lastSeen > 2 * intervalMs) {
+      if (timeoutMs === undefined && now - this.lastSeen > 2 * intervalMs) {
         this.cleanup();
         this.ws.terminate();
         return;
