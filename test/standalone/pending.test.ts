@@ -135,7 +135,7 @@ t.test('childNames merges pending creates and deletes with LMDB children in UTF-
       t.same(store.childNames('/p', limit), expected.slice(0, limit), `${when}: limit ${limit}`);
     }
     // A page starts after any name, a child's or not (the emoji's first surrogate sorts apart from it in bytes).
-    for (const after of [...expected, 'd', '', 'zzz', EMOJI.slice(0, 1), '\uFFFF']) {
+    for (const after of [...expected, 'd', '', 'zzz', EMOJI.slice(0, 1), '\uFFFF', '\u0000', 'c\u0000', 'c\u0000x']) {
       const rest = expected.filter((n) => byUtf8(n, after) > 0);
       t.same(store.childNames('/p', undefined, after), rest, `${when}: after ${JSON.stringify(after)}`);
       for (const limit of [1, 2, 4]) t.same(store.childNames('/p', limit, after), rest.slice(0, limit), `${when}: ${limit} after ${JSON.stringify(after)}`);
