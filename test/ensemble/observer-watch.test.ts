@@ -13,8 +13,9 @@ t.test('an observer serves reads, forwards writes, does not vote; a watcher on a
   const mode = await retry(() => req(`${obs.url}/v1/admin/srvr`), (r) => r.body.mode === 'observer');
   t.equal(mode.body.mode, 'observer', 'srvr reports mode observer');
 
-  // /zookeeper/config reads as a ZooKeeper member's does: a line per server, then the version.
-  const configs = await Promise.all(ens.nodes.map((n) => req(`${n.url}/v1/znodes/zookeeper/config`)));
+  // /zookeeper/config reads as a ZooKeeper member's does: a line per server, then the version. A member that has
+  // just started serves reads once it has caught up with the leader (503 until then, node.ts readRefusal).
+  const configs = await Promise.all(ens.nodes.map((n) => retry(() => req(`${n.url}/v1/znodes/zookeeper/config`), (r) => r.status !== 503)));
   const text = configs[0]?.body.data as string;
   const lines = text.split('\n');
   t.same(lines.map((l) => l.split('=')[0]), ['server.1', 'server.2', 'server.3', 'server.4', 'version'], '/zookeeper/config: every server, then version');
