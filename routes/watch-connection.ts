@@ -11,7 +11,6 @@ import { eventFrame, type WatchHub, type WatchSink } from '../server/watches/hub
 import type { WatchKind } from '../server/watches/registry.js';
 import { PingRequest, ResumeRequest, SessionRequest, UnwatchRequest, WatchRequest } from '../openapi/watch-schemas.js';
 import { sessionIdOf } from '../server/sessions/session-id.js';
-import { STALL_MS } from '../server/housekeeping.js';
 import { check, describeOp, frameId, NO_WATCHER, watchReply, zxidOf, type FrameId } from './watch-frames.js';
 import { ResumeBatch, type ResumeFrame } from './watch-resume.js';
 
@@ -40,7 +39,8 @@ export class WatchConnection implements WatchSink {
   private deferredAt = 0;
   /** The resume op's frames sent with more:true, held until the one that completes their batch. */
   private readonly resume: ResumeBatch<WatchConnection>;
-  private lastSeen = performance.now();
+  /** On the node's awake clock. */
+  private lastSeen: number;
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
   framesIn = 0;
@@ -55,6 +55,7 @@ export class WatchConnection implements WatchSink {
     private readonly hub: WatchHub<WatchConnection>,
     private readonly node: ZkNode,
   ) {
+    this.lastSeen = node.awake.now();
     this.delivered = new DeliveredEvents(node.cfg.wsMaxRememberedEvents);
     this.resume = new ResumeBatch(this, hub, node);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -100,7 +101,7 @@ export class WatchConnection implements WatchSink {
 
   /** Any pong or frame shows the client is there; only then does the bound session get touched. */
   private alive(): void {
-    this.lastSeen = performance.now();
+    this.lastSeen = this.node.awake.now();
     if (this.sessionId) this.node.sessions.touch(this.sessionId);
   }
 
@@ -109,18 +110,12 @@ export class WatchConnection implements WatchSink {
     const timeoutMs = this.sessionId ? this.node.sessions.timeoutOf(this.sessionId) : undefined;
     // ZooKeeper's client pings after a third of the timeout of silence; we ping at that pace.
     const intervalMs = timeoutMs !== undefined ? Math.max(10, Math.floor(timeoutMs / 3)) : this.node.cfg.wsPingIntervalMs;
-    const due = performance.now() + intervalMs;
     this.pingTimer = setTimeout(() => {
       if (this.closed) return;
-      // Late by a stall (the node stopped or paused, housekeeping.ts): the client's pongs of that time wait unread
-      // behind this timer, so that time is not its silence.
-      const now = performance.now();
-      const late = now - due;
-      // A pong read while the timer was overdue has set lastSeen already: never past the present.
-      if (late >= Math.min(STALL_MS, intervalMs)) this.lastSeen = Math.min(now, this.lastSeen + late);
       // A silent bound connection simply stops touching its session (alive() only runs on an answer); the session
       // then expires and its event closes the connection, so a client that thaws learns why. An unbound one is cut.
-      if (timeoutMs === undefined && now - this.lastSeen > 2 * intervalMs) {
+      // Silence is on the awake clock: pongs that waited unread while the node was stopped are not silence.
+      if (timeoutMs === undefined && this.node.awake.now() - this.lastSeen > 2 * intervalMs) {
         this.cleanup();
         this.ws.terminate();
         return;

@@ -4,9 +4,6 @@ import type { ZkNode } from './node.js';
 import { findReapable, sweepBudget, SWEEP_CHUNK } from './sweeper.js';
 import type { ApplyResult, Txn } from './tree/types.js';
 
-/** Lateness of the expiry timer from which the node counts as having not run, at the default tickTime and up. */
-export const STALL_MS = 500;
-
 export class Housekeeper {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -26,21 +23,16 @@ export class Housekeeper {
 
   start(): void {
     const tick = Math.max(10, Math.min(this.node.cfg.tickTime, 1000));
-    let last = performance.now();
-    this.timers.push(
-      setInterval(() => {
-        const now = performance.now();
-        this.noteStall(now - last - tick, tick);
-        last = now;
-        this.expireSessions();
-      }, tick),
-    );
+    // The awake clock is observed as often as sessions are checked: a gap of more than a tick is a stall.
+    this.node.awake.start(tick);
+    this.timers.push(setInterval(() => this.expireSessions(), tick));
     this.timers.push(setInterval(() => this.sweep(), this.node.cfg.containerCheckIntervalMs));
     for (const t of this.timers) t.unref();
   }
 
   stop(): void {
     this.stopped = true;
+    this.node.awake.stop();
     for (const t of this.timers) clearInterval(t);
   }
 
@@ -73,18 +65,6 @@ export class Housekeeper {
       this.expireSessions();
       if (this.sweepLeft && !this.sweeping) this.sweepChunk();
     });
-  }
-
-  /**
-   * The expiry timer ran `lateMs` after it was due. The node did not run meanwhile (SIGSTOP, a paused VM, a long
-   * pause of the process, an event loop held up), and the keepalives sent in that time are read only after this
-   * tick: so that time is left out of the sessions' (SessionTracker.discount) before the tick expires any. Late by a
-   * whole tick (or STALL_MS) or more, since every session timeout is at least 2 × tickTime; logged from STALL_MS.
-   */
-  private noteStall(lateMs: number, tick: number): void {
-    if (lateMs < Math.min(STALL_MS, tick)) return;
-    this.node.sessions.discount(lateMs);
-    if (lateMs >= STALL_MS) this.node.log.warn({ stalledMs: Math.round(lateMs) }, 'this node did not run for a while (stopped, paused, or its event loop held up); that time counts against no session');
   }
 
   private expireSessions(): void {

@@ -145,8 +145,8 @@ export class NodeMetrics {
     counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
     counter('zkgate_log_lines_dropped_total', 'Log lines not written to stdout: the pipe stayed full for 1 s, or its reader is gone (then every later line)', logLinesDropped);
     counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
-    counter('zkgate_stalls_total', 'Times the session expiry timer ran late enough to show this node had not run (stopped, paused, its event loop held up); each time is left out of every session\'s', () => node.sessions.stalls);
-    counter('zkgate_stalled_seconds_total', 'Time those stalls took, in all', () => node.sessions.stalledMs / 1000);
+    counter('zkgate_stalls_total', 'Times this node found it had not run (stopped, paused, its event loop held up); each time is left out of every session\'s and WebSocket\'s silence', () => node.awake.stalls);
+    counter('zkgate_stalled_seconds_total', 'Time those stalls took, in all', () => node.awake.stalledMs / 1000);
   }
 
   /** Records one answered request: map lookups and number updates, no allocation once the op has been seen. */

@@ -11,6 +11,7 @@ import { zookeeperConfigText } from './ensemble-config.js';
 import { WritePipeline, type Committed } from './pipeline.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import { SessionTracker } from './sessions/tracker.js';
+import { AwakeClock, warnOfStall } from './awake-clock.js';
 import { listChildren, takeNames, type ChildrenPage } from './children-listing.js';
 import { Housekeeper } from './housekeeping.js';
 import { initTree, refuseMemberLog, retireWal, walDir } from './data-dir.js';
@@ -35,7 +36,9 @@ export type { Mode } from './engine.js';
 
 export class ZkNode extends EventEmitter {
   readonly store: Store;
-  readonly sessions = new SessionTracker();
+  /** Time without the node's stalls, for client silence (sessions, WebSocket pings); started with the housekeeping. */
+  readonly awake = new AwakeClock(warnOfStall(() => this.log));
+  readonly sessions = new SessionTracker(() => this.awake.now());
   readonly engine: Engine;
   private stopped = false;
   private readonly housekeeper = new Housekeeper(this, (txn) => this.submit(txn));

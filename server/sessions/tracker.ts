@@ -17,33 +17,11 @@ function sessionClock(): number {
 }
 
 export class SessionTracker {
-  /** Time this node did not run (see discount): left out of every session's time, as if it had stood still. */
-  private stalled = 0;
-  /** Stalls discounted since start (zkgate_stalls_total). */
-  stalls = 0;
-
-  /** `clock`: sessionClock; a test gives its own to step time. */
-  constructor(private readonly baseClock: () => number = sessionClock) {}
-
-  private clock(): number {
-    return this.baseClock() - this.stalled;
-  }
-
   /**
-   * The node did not run for `ms` (stopped, paused, starved): keepalives that arrived meanwhile wait unread in its
-   * sockets, and expiry would run before they are read. So that time counts against no session: every deadline moves
-   * by it. A session nobody keeps alive still expires, `ms` later.
+   * `clock`: the node's AwakeClock (server/awake-clock.ts), so that time the node did not run counts against no
+   * session; sessionClock by default; a test's own to step time.
    */
-  discount(ms: number): void {
-    if (ms <= 0) return;
-    this.stalled += ms;
-    this.stalls++;
-  }
-
-  /** Their time in all (zkgate_stalled_seconds_total). */
-  get stalledMs(): number {
-    return this.stalled;
-  }
+  constructor(private readonly clock: () => number = sessionClock) {}
 
   private readonly sessions = new Map<string, Entry>();
   /**

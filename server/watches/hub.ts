@@ -2,7 +2,7 @@
 // with ZooKeeper's ACL filter, feeds the change history and blocking reads, and registers watches atomically
 // with the read their reply carries.
 import { ZkError } from '../errors.js';
-import { listChildren } from '../children-listing.js';
+import { listChildren, takeNames } from '../children-listing.js';
 import { aclAllows } from '../tree/acl.js';
 import { PERM_BITS, type AuthId, type NodeRecord, type Trigger } from '../tree/types.js';
 import type { Committed } from '../pipeline.js';
@@ -137,13 +137,10 @@ export class WatchHub<S extends WatchSink> {
    * cannot carry them fails as getChildren would, before it is armed; a persistent one is armed without them.
    */
   private childrenFor(path: string, kind: WatchKind): string[] | undefined {
-    const store = this.node.store;
-    try {
-      return listChildren(path, (limit, after) => store.childNames(path, limit, after), this.node.cfg.juteMaxBuffer).children;
-    } catch (e) {
-      if (kind === 'children' || !(e instanceof ZkError)) throw e;
-      return undefined;
-    }
+    const read = (limit: number, after?: string) => this.node.store.childNames(path, limit, after);
+    if (kind === 'children') return listChildren(path, read, this.node.cfg.juteMaxBuffer).children;
+    const r = takeNames(read, this.node.cfg.juteMaxBuffer);
+    return r.more ? undefined : r.names;
   }
 
   /** Whether watch() can answer now: this node has applied `since`, and no apply is half-visible. */

@@ -2,6 +2,7 @@
 // (a deposed leader's expiry, Jepsen seed 2001) must leave the session live and expirable again.
 import t from 'tap';
 import { SessionTracker } from '../../server/sessions/tracker.js';
+import { AwakeClock } from '../../server/awake-clock.js';
 
 /** A tracker on a clock the test sets: `at(ms)` makes it that time. */
 function tracker(): { s: SessionTracker; at: (ms: number) => SessionTracker } {
@@ -72,17 +73,38 @@ t.test('takeExpired hands out at most its limit; the rest stay for the next call
 });
 
 t.test('time the node did not run counts against no session: every deadline moves by it, touched or not', async (t) => {
-  const { s, at } = tracker();
-  at(0).add('0x4', 1000);
-  at(0).add('0x5', 1000);
+  // The node's awake clock (server/awake-clock.ts) on a base the test sets, observed every 250 ms while the node runs.
+  let base = 0;
+  const stalls: number[] = [];
+  const awake = new AwakeClock((ms) => stalls.push(ms), () => base);
+  t.equal(awake.now(), 0);
+  base = 10_000;
+  t.equal(awake.now(), 10_000, 'before start (start-up runs first) no gap is a stall');
+  base = 0;
+  awake.start(250);
+  t.teardown(() => awake.stop());
+  const s = new SessionTracker(() => awake.now());
+  /** The node runs up to `ms`, its heartbeat observing the clock every 250 ms. */
+  const runTo = (ms: number) => {
+    while (base + 250 <= ms) {
+      base += 250;
+      awake.now();
+    }
+    base = ms;
+    return s;
+  };
+  runTo(0).add('0x4', 1000);
+  s.add('0x5', 1000);
+  runTo(500);
   // The node stopped from 500 to 4500: a keepalive of 0x4 waits unread, and the expiry check runs first.
-  at(4500).discount(4000);
+  base = 4500;
   t.same(s.takeExpired(), [], 'neither has had its 1000 ms of the node running');
+  t.same(stalls, [3750], 'the stall, less the one interval the heartbeat allows');
   s.touch('0x4');
-  t.same(at(4999).takeExpired(), []);
-  t.same(at(5000).takeExpired(), ['0x5'], 'the untouched one expires 1000 ms of running time after its start');
-  t.same(at(5499).takeExpired(), []);
-  t.same(at(5500).takeExpired(), ['0x4'], 'the touched one 1000 ms after its keepalive was read');
-  s.discount(-5);
-  t.same(at(5500).takeExpired(), [], 'a negative discount moves nothing back');
+  t.same(runTo(4749).takeExpired(), []);
+  t.same(runTo(4750).takeExpired(), ['0x5'], 'the untouched one expires 1000 ms of running time after its start');
+  t.same(runTo(5499).takeExpired(), []);
+  t.same(runTo(5500).takeExpired(), ['0x4'], 'the touched one 1000 ms after its keepalive was read');
+  t.equal(awake.stalledMs, 3750);
+  t.equal(awake.stalls, 1, 'a node that ran throughout since shows no other stall');
 });
