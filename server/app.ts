@@ -1,6 +1,6 @@
 // Builds the HTTP server: fastify with the route plugins, one error mapping, ZK-Zxid on every response,
 // ZK-Min-Zxid waits, 405s with Allow, and the OpenAPI document with Swagger UI.
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';

@@ -68,7 +68,7 @@ export class NodeMetrics {
   readonly fsync: Histogram;
 
   constructor(
-    private readonly node: ZkNode,
+    node: ZkNode,
     private readonly conns: ConnectionRegistry,
   ) {
     const register = [this.registry];

@@ -1,7 +1,7 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
-import { children, req, retry } from './client.js';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req, retry } from './client.js';
 import { converge, writers } from './faults.js';
 
 t.test('kill -9 of the leader: a new leader takes over, writes resume, the old leader rejoins, nothing acknowledged is lost', async (t) => {

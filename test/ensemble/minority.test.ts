@@ -1,8 +1,8 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
-import { children, req, retry } from './client.js';
-import { converge, writers } from './faults.js';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req, retry } from './client.js';
+import { converge } from './faults.js';
 
 t.test('a minority refuses writes with 503 and Retry-After, and the healed ensemble converges', async (t) => {
   const ens = await startEnsemble();

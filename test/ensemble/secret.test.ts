@@ -1,8 +1,7 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
-import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
-import { children, req, retry } from './client.js';
-import { converge, writers } from './faults.js';
+import { startEnsemble } from '../helpers/ensemble.js';
+import { req } from './client.js';
 
 t.test('a process without the ensemble secret cannot join', async (t) => {
   // Node 2 reads the secret from ensembleSecretFile (relative to its zoo.cfg), the others from ensembleSecret.

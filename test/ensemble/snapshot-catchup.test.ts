@@ -2,7 +2,6 @@
 import t from 'tap';
 import { startCompactingEnsemble } from '../helpers/ensemble.js';
 import { children, req, retry } from './client.js';
-import { converge, writers } from './faults.js';
 
 t.test('a follower too far behind for the log catches up from a snapshot of the leader state', async (t) => {
   const { ens, url, lagging } = await startCompactingEnsemble(t);

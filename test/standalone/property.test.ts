@@ -4,7 +4,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { HTTP_OF, ZkModel, type MOp, type Mode, type MNode } from './model.js';
-import { serverFor, zurl, type Client, type Res, type Stat } from './http.js';
+import { serverFor, type Client, type Res, type Stat } from './http.js';
 
 const RUNS = 100;
 const MAX_COMMANDS = 40;
