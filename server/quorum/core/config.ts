@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import type { Rand } from './rand.js';
+import type { CatchUp } from './amnesia.js';
 
 export interface Config {
   /** This node's id: a positive integer, never reused. */
@@ -29,6 +30,11 @@ export interface Config {
   maxPendingReadIndex: number;
   /** Index the application's state machine has already applied (restart with a durable state). */
   applied: number;
+  /**
+   * The host remembers that this node started with an empty log and had not caught up when it restarted: how far it
+   * had got (amnesia.ts), so that its log, no longer empty, does not make it vote as if it had caught up.
+   */
+  catchingUp: CatchUp | null;
   rand: Rand;
 }
 
@@ -47,6 +53,7 @@ export const CONFIG_DEFAULTS = {
   maxCommittedBytesPerReady: 16 * 1024 * 1024,
   maxPendingReadIndex: 4096,
   applied: 0,
+  catchingUp: null,
 } as const;
 
 export function resolveConfig(input: ConfigInput): Config {

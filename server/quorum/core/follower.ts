@@ -41,6 +41,7 @@ export function fromLeader(r: Raft, m: AppendMessage | HeartbeatMessage | Snapsh
 }
 
 function handleAppend(r: Raft, m: AppendMessage): void {
+  r.amnesia.heard(Math.max(m.commit, m.leaderLast ?? 0), m.term);
   const base = { to: m.from, term: r.term };
   if (m.index < r.log.committed) {
     r.send({ ...base, type: 'appResp', index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 });

@@ -8,4 +8,5 @@ export { MemoryStorage, StorageError, emptySnapshot } from './storage.js';
 export type { InitialState, Storage, StorageErrorCode } from './storage.js';
 export { SeededRand, FixedRand } from './rand.js';
 export type { Rand } from './rand.js';
+export type { CatchUp } from './amnesia.js';
 export * from './types.js';

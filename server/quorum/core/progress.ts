@@ -107,6 +107,13 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex;
   }
 
+  /** The follower no longer holds what it acknowledged: probe again from its last index `n`. */
+  regressTo(n: number): void {
+    this.resetState('probe');
+    this.match = n;
+    this.next = n + 1;
+  }
+
   /** Records an append just sent: optimistic in replicate state, one-at-a-time in probe state. */
   sentEntries(lastIndex: number, entryCount: number, bytes: number): void {
     switch (this.state) {

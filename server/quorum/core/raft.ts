@@ -21,6 +21,7 @@ import type {
 import { NONE } from './types.js';
 import * as leader from './leader.js';
 import * as follower from './follower.js';
+import { Amnesia, type CatchUp } from './amnesia.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 type PollResult = 'won' | 'lost' | 'pending';
@@ -55,6 +56,8 @@ export class Raft {
   readonly readOnly: ReadOnlyQueue;
   /** ReadIndex requests that arrived before the leader committed an entry of its own term. */
   pendingReads: PendingRead[] = [];
+  /** Careful votes while catching up after starting with an empty log (amnesia.ts). */
+  readonly amnesia: Amnesia;
 
   constructor(config: Config, storage: Storage) {
     this.id = config.id;
@@ -72,6 +75,7 @@ export class Raft {
     assert.ok(hardState.commit >= this.log.committed || hardState.commit === 0, 'commit below snapshot');
     this.log.commitTo(hardState.commit);
     assert.ok(this.log.applied <= this.log.committed, 'applied beyond commit at restart');
+    this.amnesia = new Amnesia(this.log.lastIndex() === 0, config.catchingUp);
   }
 
   isMember(id: number): boolean {
@@ -154,6 +158,7 @@ export class Raft {
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
+    this.amnesia.end();
     const self = this.progress.get(this.id);
     assert.ok(self !== undefined, 'own progress exists');
     self.becomeReplicate();
@@ -165,7 +170,7 @@ export class Raft {
   // ---- elections ---------------------------------------------------------------------------
 
   hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.promotable()) {
+    if (this.role === 'leader' || !this.promotable() || !this.amnesia.mayCampaign(this.log.lastIndex())) {
       return;
     }
     if (transfer) {
@@ -240,16 +245,27 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === NONE && this.lead === NONE) ||
       (m.type === 'preVote' && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm) && this.amnesia.grants(m.index, m.logTerm, this.log.lastIndex())) {
       // A pre-vote grant answers in the term the candidate would use, so it can count it.
       this.send({ type: responseType, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;
       }
-    } else {
+    } else if (this.term > 0) {
       this.send({ type: responseType, to: m.from, term: this.term, reject: true });
     }
+    // At term 0 (amnesia.ts turning down a pre-vote) there is no term to reject in: silence, as a lost message.
+  }
+
+  /** Whether this node is still catching up after starting with an empty log, and how far (see amnesia.ts). */
+  catchUp(): CatchUp | null {
+    return this.amnesia.current(this.log.lastIndex());
+  }
+
+  /** The catch-up state as last changed, to be made durable before the entries (amnesia.ts). */
+  catchUpRecorded(): CatchUp | null {
+    return this.amnesia.recorded();
   }
 
   // ---- input -------------------------------------------------------------------------------

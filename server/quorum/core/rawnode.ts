@@ -8,6 +8,7 @@ import * as leader from './leader.js';
 import type { ProposalResult, ReadIndexResult, TransferResult } from './leader.js';
 import type { ProgressState } from './progress.js';
 import { Raft } from './raft.js';
+import type { CatchUp } from './amnesia.js';
 import type { Storage } from './storage.js';
 import type { ConfState, HardState, Message, Ready, Role, SoftState } from './types.js';
 
@@ -195,6 +196,19 @@ export class RawNode {
       hardState: this.hardState(),
       progress,
     };
+  }
+
+  /** Whether the node is still catching up after starting with an empty log, and how far (amnesia.ts). */
+  catchUp(): CatchUp | null {
+    return this.raft.catchUp();
+  }
+
+  /**
+   * The catch-up state as last changed, before asking whether the log (durable or not) reached its target: a target
+   * a leader just set, or null after winning an election, is made durable before the entries of the same Ready.
+   */
+  catchUpRecorded(): CatchUp | null {
+    return this.raft.catchUpRecorded();
   }
 
   /** Human-readable progress lines, for scenario tests and debugging. */

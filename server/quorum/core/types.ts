@@ -66,6 +66,11 @@ export interface AppendMessage extends Envelope {
   logTerm: number;
   entries: Entry[];
   commit: number;
+  /**
+   * The leader's last index when it sent this: a follower that started empty holds that much before it votes as any
+   * member (amnesia.ts). Absent from releases before it, which gave only `commit`.
+   */
+  leaderLast?: number;
 }
 
 /**
