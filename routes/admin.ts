@@ -177,7 +177,7 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
     schema: {
       tags: ['admin'],
       summary: 'cluster: the ensemble as this node sees it',
-      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null}`.',
+      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null, voteLimit: null}`.',
       response: {
         200: Type.Object(
           {
@@ -190,8 +190,12 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
               description:
                 'Why this node answers reads with 503 just now: cut off from its leader for longer than syncLimit × tickTime, catching up after a rejoin or a start, or installing a snapshot; null while it serves them.',
             }),
+            voteLimit: Type.Union([Type.String(), Type.Null()], {
+              description:
+                'How this member limits its vote just now: it started with an empty consensus log (a new member, or one whose disk was lost) and has not caught up, so it votes only for a candidate holding what was committed when a leader first reached it (before that, only for one with an empty log) and does not campaign; null for any other member.',
+            }),
           },
-          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null }] },
+          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null }] },
         ),
       },
     },

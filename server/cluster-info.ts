@@ -25,6 +25,8 @@ export interface ClusterInfo {
   members: ClusterMember[];
   /** Why this node serves no reads just now (cut off from its leader, catching up, installing a snapshot); null while it serves them. */
   readRefusal: string | null;
+  /** How a member that started with an empty consensus log limits its vote until it has caught up (quorum/core/amnesia.ts). */
+  voteLimit: string | null;
 }
 
 export interface ClusterSource {
@@ -45,7 +47,7 @@ export function clusterInfo(node: ZkNode): ClusterInfo {
   const s = sources.get(node);
   const readRefusal = node.readRefusal() ?? null;
   if (s) return { ...s.info(), readRefusal };
-  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal };
+  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal, voteLimit: null };
 }
 
 export function electionsTotal(node: ZkNode): number {

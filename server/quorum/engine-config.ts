@@ -3,7 +3,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { SeededRand, type ConfigInput, type ConfState } from './core/index.js';
+import { SeededRand, type CatchUp, type ConfigInput, type ConfState } from './core/index.js';
 import type { TransportOptions } from './transport.js';
 import { sharedSettingsText } from './membership-check.js';
 
@@ -51,7 +51,7 @@ export function votersAndLearners(cfg: Config): ConfState {
 }
 
 /** The core's settings over a log whose configuration is `conf`, with `applied` already in the tree. */
-export function coreConfig(cfg: Config, conf: ConfState, applied: number): ConfigInput {
+export function coreConfig(cfg: Config, conf: ConfState, applied: number, catchingUp: CatchUp | null): ConfigInput {
   return {
     id: cfg.myid as number,
     voters: conf.voters,
@@ -62,6 +62,7 @@ export function coreConfig(cfg: Config, conf: ConfState, applied: number): Confi
     checkQuorum: true,
     maxPendingReadIndex: MAX_PENDING_READ_INDEX,
     applied,
+    catchingUp,
     rand: new SeededRand(randomInt(2 ** 31)),
   };
 }

@@ -17,9 +17,10 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, type CatchUp, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
+import { clearEmptyStart, readEmptyStart, writeEmptyStart } from './empty-start.js';
 import { maybeCompact } from './persist.js';
 import { ReadyWriter } from './ready-writer.js';
 import { discardInterruptedInstall, SnapshotReceiver } from './snapshot-transfer.js';
@@ -49,6 +50,8 @@ export class RaftEngine implements Engine {
   private readonly contact: LeaderContact;
   private busy = false;
   private stopping = false;
+  /** Started with an empty consensus log and not caught up yet: the catch-up state last made durable (amnesia.ts). */
+  private catchUp: CatchUp | null = null;
   private halted = false;
   private readonly gate: InstallGate<PeerMsg>;
   private ticker?: NodeJS.Timeout;
@@ -174,6 +177,22 @@ export class RaftEngine implements Engine {
     if (!this.raftLog) this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
     this.writer.startFrom(this.raftLog.hardState());
+    const voters = this.raftLog.initialState().confState.voters;
+    const voting = voters.length > 1 && voters.includes(this.cfg.myid as number);
+    // Made durable before the core exists, so before it can vote; a restart before catching up resumes from it.
+    const resumed = readEmptyStart(this.cfg.dataDir);
+    if (voting && (resumed !== null || this.raftLog.lastIndex() === 0)) {
+      this.catchUp = resumed ?? 'unheard';
+      if (resumed === null) writeEmptyStart(this.cfg.dataDir, this.catchUp);
+      this.log.info(
+        { catchUp: this.catchUp },
+        resumed
+          ? 'restarted before catching up after starting with an empty consensus log: still votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), and does not campaign once reached'
+          : 'the consensus log is empty (a new member, or one whose data was lost): until it has caught up, this member votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), so that a member that lost acknowledged writes cannot help elect a leader without them',
+      );
+    } else if (resumed !== null) {
+      clearEmptyStart(this.cfg.dataDir);
+    }
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
     step(`binding the peer port ${this.transport.listenAddress}`);
@@ -195,7 +214,9 @@ export class RaftEngine implements Engine {
 
   /** The core over the durable log, as at a restart: applied = what the tree holds. */
   private makeRawNode(): RawNode {
-    return new RawNode(coreConfig(this.cfg, this.raftLog.initialState().confState, this.appliedZxid), this.raftLog);
+    // After a snapshot install the old core knows how far it had got; at start, the mark does.
+    const catchUp = this.rawnode ? this.rawnode.catchUp() : this.catchUp;
+    return new RawNode(coreConfig(this.cfg, this.raftLog.initialState().confState, this.appliedZxid, catchUp), this.raftLog);
   }
 
   private tick(): void {
@@ -298,13 +319,53 @@ export class RaftEngine implements Engine {
     // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
     const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
     for (const m of early) this.messages.send(m);
+    // A target a leader just set is durable before the entries it came with: a crash between must not leave them
+    // and no target (a restart would then take the partial log for a caught-up one). Likewise a won election's end
+    // of it, before the leader's first entry: a crash between must not leave a leader's log taken for an unheard one.
+    if (this.catchUp === 'unheard') this.recordTarget();
     const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
     this.appliedZxid = applied;
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
+    if (this.catchUp !== null) this.keepCatchUp();
     for (const m of rd.messages) if (!early.includes(m)) this.messages.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
+  }
+
+  /** How this member limits its vote while it catches up after starting with an empty log (amnesia.ts); null otherwise. */
+  voteLimit(): string | null {
+    const c = this.catchUp === null ? null : this.rawnode.catchUp();
+    if (c === null) return null;
+    if (c === 'unheard') {
+      return 'started with an empty consensus log (a new member, or one whose data was lost) and no leader has reached it yet: votes only for a candidate whose log is empty too';
+    }
+    return `started with an empty consensus log and catching up: votes only for a candidate holding zxid ${c.index} of term ${c.term} (the leader's log when it first reached this member), and does not campaign, until it holds it (its log ends at ${this.rawnode.status().lastIndex})`;
+  }
+
+  /** From unheard: a target a leader set, or the end of it all (this member won an election). */
+  private recordTarget(): void {
+    const rec = this.rawnode.catchUpRecorded();
+    if (rec === 'unheard') return;
+    if (rec === null) {
+      this.caughtUp();
+      return;
+    }
+    this.catchUp = rec;
+    writeEmptyStart(this.cfg.dataDir, rec);
+    this.log.info({ catchUp: rec }, "reached by a leader after starting with an empty consensus log: catching up to that leader's log (catchUp.index)");
+  }
+
+  private caughtUp(): void {
+    this.catchUp = null;
+    clearEmptyStart(this.cfg.dataDir);
+    this.log.info({ lastIndex: this.rawnode.status().lastIndex }, 'caught up with the leader after starting with an empty consensus log: votes again');
+  }
+
+  /** Once the entries are durable, before the votes that depend on it leave: caught up yet? */
+  private keepCatchUp(): void {
+    if (this.catchUp === 'unheard') this.recordTarget();
+    if (this.catchUp !== null && this.rawnode.catchUp() === null) this.caughtUp();
   }
 
   private roleChanged(role: Role, leaderId: number): void {
