@@ -34,6 +34,7 @@ function main(): void {
   const progressEvery = Math.max(1, Math.floor(seeds / 20));
   let commits = 0;
   let crashes = 0;
+  let diskLosses = 0;
   for (let i = 0; i < seeds; i++) {
     const options: SimOptions = { seed: start + i, nodes, steps, liveness };
     const result = runSeed(options);
@@ -44,9 +45,10 @@ function main(): void {
     }
     commits += result.stats.committed;
     crashes += result.stats.crashes;
+    diskLosses += result.stats.diskLosses;
     if ((i + 1) % progressEvery === 0 || i + 1 === seeds) {
       const seconds = ((performance.now() - began) / 1000).toFixed(1);
-      console.log(`${i + 1}/${seeds} seeds ok (through seed ${start + i}) in ${seconds}s; ${commits} entries committed, ${crashes} crashes`);
+      console.log(`${i + 1}/${seeds} seeds ok (through seed ${start + i}) in ${seconds}s; ${commits} entries committed, ${crashes} crashes (${diskLosses} with the disk lost)`);
     }
   }
   const seconds = ((performance.now() - began) / 1000).toFixed(1);

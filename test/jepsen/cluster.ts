@@ -1,7 +1,7 @@
 // N real zkgate processes on loopback whose peer links all run through LinkProxy: each node's zoo.cfg
 // gives its own real peer port and, for every other node, the proxy of the link between them. SIGKILL,
 // SIGSTOP/SIGCONT and restart by id; every process and proxy is stopped at the end.
-import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
@@ -149,6 +149,13 @@ export class Cluster {
     proc.kill('SIGKILL');
     await n.exited;
     n.paused = false;
+  }
+
+  /** A replaced disk: everything in a stopped node's dataDir but its myid goes. */
+  wipe(id: number): void {
+    const n = this.node(id);
+    if (n.proc) throw new Error(`node ${id} runs: stop it before its disk is replaced`);
+    for (const f of readdirSync(n.dataDir)) if (f !== 'myid') rmSync(join(n.dataDir, f), { recursive: true, force: true });
   }
 
   pause(id: number): void {

@@ -1,13 +1,14 @@
 // The nemesis: on a seeded schedule, one fault at a time — partitions (majority/minority, leader
 // isolation, one-way, bridge), link delay and loss, SIGKILL (any node or the leader) and restart,
-// SIGSTOP/SIGCONT (longer than the session timeout) — each held for a while, then healed. Bounded in count and time.
+// SIGSTOP/SIGCONT (longer than the session timeout), a lost disk (SIGKILL, the dataDir emptied but for myid, restart)
+// — each held for a while, then healed. Bounded in count and time.
 import type { Cluster } from './cluster.js';
 import type { NemesisEvent } from './history.js';
 import { HEALTHY } from './proxy.js';
 import type { Random } from './random.js';
 import { sleep } from './http.js';
 
-export const FAULTS = ['partition', 'partition-leader', 'one-way', 'bridge', 'delay', 'loss', 'kill', 'kill-leader', 'pause', 'pause-leader'] as const;
+export const FAULTS = ['partition', 'partition-leader', 'one-way', 'bridge', 'delay', 'loss', 'kill', 'kill-leader', 'pause', 'pause-leader', 'lose-disk'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 const GROUPS: Record<string, Fault[]> = {
@@ -16,10 +17,11 @@ const GROUPS: Record<string, Fault[]> = {
   link: ['delay', 'loss'],
   kill: ['kill', 'kill-leader'],
   pause: ['pause', 'pause-leader'],
+  disk: ['lose-disk'],
   none: [],
 };
 
-/** `all`, a group (partition, link, kill, pause, none) or fault names, comma-separated. */
+/** `all`, a group (partition, link, kill, pause, disk, none) or fault names, comma-separated. */
 export function parseNemesis(spec: string): Fault[] {
   const out = new Set<Fault>();
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -150,6 +152,15 @@ export class Nemesis {
         const x = await this.target(fault === 'kill-leader');
         await this.cluster.kill(x);
         ev.detail = `SIGKILL node ${x}`;
+        return async () => {
+          await this.cluster.startNode(x);
+        };
+      }
+      case 'lose-disk': {
+        const x = this.rand.pick(ids);
+        await this.cluster.kill(x);
+        this.cluster.wipe(x);
+        ev.detail = `SIGKILL node ${x}, its dataDir emptied but for myid`;
         return async () => {
           await this.cluster.startNode(x);
         };

@@ -15,6 +15,7 @@ const MAX_READY_ROUNDS = 32;
 interface ClusterCounts {
   crashes: number;
   crashesBeforeSync: number;
+  diskLosses: number;
   leaders: number;
   partitions: number;
   snapshotsSent: number;
@@ -111,6 +112,8 @@ export class SimCluster {
 
   /** False if the node crashed before its writes were synced (its messages never leave). */
   private persist(node: SimNode, ready: Ready): boolean {
+    // As the engine: a target a leader just set (or a won election's end of it) is durable before the entries.
+    if (node.disk.catchUp === 'unheard') node.disk.catchUp = node.node().catchUpRecorded();
     const batch: DiskWrite[] = [];
     if (ready.snapshot !== null) {
       batch.push({ kind: 'snapshot', snapshot: ready.snapshot });
@@ -132,6 +135,8 @@ export class SimCluster {
     if (ready.mustSync) {
       node.disk.sync();
     }
+    // As the engine: caught up (the mark goes) once the entries are durable, before the votes that depend on it leave.
+    if (node.disk.catchUp !== null && node.node().catchUp() === null) node.disk.catchUp = null;
     return true;
   }
 
@@ -209,6 +214,22 @@ export class SimCluster {
     node.restartAt = this.now + 20 + this.rand.intn(100 * TICK_UNITS);
     this.checker.onRestart(node.id);
     this.stats.crashes++;
+  }
+
+  /** The node's disk is lost: it stops, and comes back on an empty disk with the same id. */
+  loseDisk(node: SimNode): void {
+    this.crash(node);
+    node.disk.replace();
+    this.network.forget(node.id);
+    this.stats.diskLosses++;
+  }
+
+  /** Whether a node is still catching up after starting empty: one lost disk at a time is what the care covers. */
+  anyCatchingUp(): boolean {
+    for (const node of this.nodes.values()) {
+      if ((node.alive() ? node.node().catchUp() : node.disk.catchUp) !== null) return true;
+    }
+    return false;
   }
 
   restart(node: SimNode): void {

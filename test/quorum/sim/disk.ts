@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../../server/quorum/core/storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../../../server/quorum/core/types.js';
+import type { CatchUp } from '../../../server/quorum/core/amnesia.js';
 
 export type DiskWrite =
   | { kind: 'hardState'; hardState: HardState }
@@ -41,6 +42,16 @@ export class SimDisk {
   live = new MemoryStorage();
   syncCount = 0;
   lostWrites = 0;
+  /** The host's mark of a node that started with an empty log (server/quorum/empty-start.ts): written synced. */
+  catchUp: CatchUp | null = null;
+
+  /** The disk is replaced by an empty one; the node will mark that at its start, so it counts as marked already. */
+  replace(): void {
+    this.durable = new MemoryStorage();
+    this.pending = [];
+    this.live = new MemoryStorage();
+    this.catchUp = 'unheard';
+  }
 
   write(batch: DiskWrite[]): void {
     for (const write of batch) {

@@ -15,6 +15,8 @@ export interface NetworkFaults {
 interface Flight {
   deliverAt: number;
   seq: number;
+  from: number;
+  to: number;
   bytes: Uint8Array;
 }
 
@@ -58,18 +60,26 @@ export class SimNetwork {
     }
     // Serialising proves messages are plain data and stops any aliasing between nodes.
     const bytes = pack(message);
-    this.enqueue(bytes, now);
+    this.enqueue(message, bytes, now);
     if (this.rand.chance(this.faults.duplicateProbability)) {
       this.duplicated++;
-      this.enqueue(bytes, now);
+      this.enqueue(message, bytes, now);
     }
     return 'queued';
   }
 
-  private enqueue(bytes: Uint8Array, now: number): void {
+  private enqueue(message: Message, bytes: Uint8Array, now: number): void {
     const { delayMinUnits, delayMaxUnits } = this.faults;
     const delay = delayMinUnits + this.rand.intn(delayMaxUnits - delayMinUnits + 1);
-    this.flights.push({ deliverAt: now + delay, seq: this.seq++, bytes });
+    this.flights.push({ deliverAt: now + delay, seq: this.seq++, from: message.from, to: message.to, bytes });
+  }
+
+  /**
+   * Drops every message to or from `id`: a process restarted on a new disk gets nothing sent to the one before it,
+   * as the real transport drops what it cannot send on a link that is down (server/quorum/transport.ts).
+   */
+  forget(id: number): void {
+    this.flights = this.flights.filter((f) => f.from !== id && f.to !== id);
   }
 
   /** Messages due by `now`, in a random order (reordering beyond what delays already cause). */

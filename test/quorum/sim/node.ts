@@ -58,6 +58,8 @@ export class SimNode {
   start(): void {
     assert.ok(this.raw === null, `node ${this.id} is already running`);
     this.restoreState(this.disk.live.snapshot());
+    // As the engine: an empty log is marked before the core exists; a mark left by a restart is resumed.
+    if (this.disk.catchUp === null && this.disk.live.lastIndex() === 0) this.disk.catchUp = 'unheard';
     this.raw = new RawNode(
       {
         id: this.id,
@@ -66,6 +68,7 @@ export class SimNode {
         electionTicks: SIM_ELECTION_TICKS,
         heartbeatTicks: SIM_HEARTBEAT_TICKS,
         applied: this.appliedIndex,
+        catchingUp: this.disk.catchUp,
         // Small windows in some seeds exercise the flow-control paths (paused, full inflights).
         maxSizePerMsg: this.smallWindows ? 1 : 4096,
         maxInflightMsgs: this.smallWindows ? 2 : 32,

@@ -28,6 +28,7 @@ export interface SimStats {
   leaders: number;
   crashes: number;
   crashesBeforeSync: number;
+  diskLosses: number;
   partitions: number;
   messages: number;
   dropped: number;
@@ -54,6 +55,8 @@ export interface SimResult {
 interface FaultProfile {
   crashProbability: number;
   crashBeforeSyncProbability: number;
+  /** A node's disk replaced by an empty one (same id), only while no node is still catching up from one. */
+  diskLossProbability: number;
   partitionProbability: number;
   healProbability: number;
   proposeProbability: number;
@@ -67,6 +70,7 @@ const encoder = new TextEncoder();
 
 export class Simulation {
   private readonly rand: SeededRand;
+  private readonly diskRand: SeededRand;
   private readonly profile: FaultProfile;
   private readonly cluster: SimCluster;
   private readonly voters: number[];
@@ -91,6 +95,7 @@ export class Simulation {
       transferProbability: rand.float() * 0.002,
       compactProbability: rand.float() * 0.02,
       tickSkewProbability: rand.float() * 0.1,
+      diskLossProbability: 0,
     };
     const network = new SimNetwork(rand, {
       dropProbability: hostile ? rand.float() * 0.15 : rand.float() * 0.03,
@@ -99,6 +104,9 @@ export class Simulation {
       delayMaxUnits: 2 + rand.intn(hostile ? 40 : 15),
     });
     const smallWindows = rand.chance(0.3);
+    // Its own stream, so that a seed without lost disks has exactly the run it had before they were simulated.
+    this.diskRand = new SeededRand(options.seed ^ 0x6d15c);
+    this.profile.diskLossProbability = this.diskRand.chance(0.5) ? this.profile.crashProbability / 2 : 0;
     this.stats = {
       nodes: voterCount,
       learners: this.learners.length,
@@ -107,6 +115,7 @@ export class Simulation {
       leaders: 0,
       crashes: 0,
       crashesBeforeSync: 0,
+      diskLosses: 0,
       partitions: 0,
       messages: 0,
       dropped: 0,
@@ -187,6 +196,12 @@ export class Simulation {
       const victim = this.pick(this.cluster.aliveNodes());
       if (victim !== undefined) {
         this.cluster.crash(victim);
+      }
+    }
+    if (profile.diskLossProbability > 0 && this.diskRand.chance(profile.diskLossProbability) && !this.cluster.anyCatchingUp()) {
+      const alive = this.cluster.aliveNodes();
+      if (alive.length > 0) {
+        this.cluster.loseDisk(alive[this.diskRand.intn(alive.length)]);
       }
     }
     if (this.rand.chance(profile.partitionProbability)) {
