@@ -9,13 +9,14 @@ function markFile(dataDir: string): string {
   return join(dataDir, 'catching-up-from-empty');
 }
 
-/** The state a restart resumes; null when there is no mark. */
+/** The state a restart resumes; null when there is no mark (a mark that cannot be read stops the start). */
 export function readEmptyStart(dataDir: string): CatchUp | null {
   let text: string;
   try {
     text = readFileSync(markFile(dataDir), 'utf8');
-  } catch {
-    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
   }
   try {
     const v = JSON.parse(text) as { index?: unknown; term?: unknown };

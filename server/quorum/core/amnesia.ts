@@ -9,10 +9,11 @@
 //    that leader had, so everything committed (not the leader's commit index: a new leader's lags the true one),
 //    and it never campaigns itself (its own log lacks that);
 //  - it is caught up once its log reaches C (and is not empty: a leader existed), and votes as any member from then on.
-// Not membership change: a disk lost during the very first election, or an acknowledgement counted after the disk
-// was lost, can still defeat it; it closes the case an operator meets, a member re-provisioned with the same id.
+// Not membership change: a disk lost during the very first election, two empty members no leader has reached (two
+// lost disks, or one and a member down since the first start), or an acknowledgement counted just after the disk was
+// lost, can still defeat it; it closes the case an operator meets, a member re-provisioned with the same id.
 
-/** Where a catching-up node stands: not yet reached by a leader, or the first (commit, term) one named. */
+/** Where a catching-up node stands: not yet reached by a leader, or the (last index, term) the first one showed. */
 export type CatchUp = 'unheard' | { index: number; term: number };
 
 export class Amnesia {
