@@ -50,6 +50,8 @@ export class RaftEngine implements Engine {
   private readonly contact: LeaderContact;
   private busy = false;
   private stopping = false;
+  /** The foreign leader last logged (leader/term), so that it is logged once. */
+  private foreignReported = '';
   /** Started with an empty consensus log and not caught up yet: the catch-up state last made durable (amnesia.ts). */
   private catchUp: CatchUp | null = null;
   private halted = false;
@@ -176,6 +178,7 @@ export class RaftEngine implements Engine {
     // recover() read it already (a node starts with it); read here only for an engine started without it.
     if (!this.raftLog) this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
+    if (this.raftLog.lastIndex() === 0 && this.appliedZxid > 0) await this.startLogFromTree(this.appliedZxid);
     this.writer.startFrom(this.raftLog.hardState());
     const voters = this.raftLog.initialState().confState.voters;
     const voting = voters.length > 1 && voters.includes(this.cfg.myid as number);
@@ -212,6 +215,22 @@ export class RaftEngine implements Engine {
     this.kick();
   }
 
+  /**
+   * A tree without a consensus log (a snapshot restored into this dataDir, or a data dir that ran standalone): the
+   * log starts at its zxid, as if a snapshot had been installed there (term 0), committed. Every member given the
+   * same data then starts from the same point and zxids go on from it; a member given other data than the leader's
+   * refuses that leader (core/follower.ts) rather than corrupting either.
+   */
+  private async startLogFromTree(zxid: number): Promise<void> {
+    const mirrors: (() => void)[] = [];
+    await this.store.writeDurably(() => {
+      mirrors.push(this.raftLog.resetTo(zxid, 0));
+      mirrors.push(this.raftLog.persist([], { ...this.raftLog.hardState(), commit: zxid }));
+    });
+    for (const m of mirrors) m();
+    this.log.info({ zxid }, 'the consensus log starts from the tree this dataDir holds (a restored snapshot, or a data dir that ran standalone): every member must start from the same data');
+  }
+
   /** The core over the durable log, as at a restart: applied = what the tree holds. */
   private makeRawNode(): RawNode {
     // After a snapshot install the old core knows how far it had got; at start, the mark does.
@@ -223,6 +242,7 @@ export class RaftEngine implements Engine {
     if (this.gate.installing) return;
     this.startCatchUp();
     this.rawnode.tick();
+    this.reportForeignLeader();
     this.messages.sendTouches();
     this.kick();
   }
@@ -331,6 +351,18 @@ export class RaftEngine implements Engine {
     if (this.catchUp !== null) this.keepCatchUp();
     for (const m of rd.messages) if (!early.includes(m)) this.messages.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
+  }
+
+  private reportForeignLeader(): void {
+    const f = this.rawnode.foreignLeader();
+    const key = f === null ? '' : `${f.leader}/${f.term}`;
+    if (key === this.foreignReported) return;
+    this.foreignReported = key;
+    if (f === null) return;
+    this.log.error(
+      { leader: f.leader, term: f.term, leaderLast: f.leaderLast, committed: f.committed },
+      `refusing to follow member ${f.leader} (term ${f.term}): ${f.certain ? `its log disagrees with zxid ${f.committed} that this member holds as committed` : `its log ends at zxid ${f.leaderLast}, below zxid ${f.committed} that this member holds as committed`}. The members started from different data (a snapshot restored into some members only, or a data dir that ran standalone joining members that started without it); give every member the same data (docs/operations.md §8), or empty this member's dataDir but its myid to have it take the ensemble's`,
+    );
   }
 
   /** How this member limits its vote while it catches up after starting with an empty log (amnesia.ts); null otherwise. */

@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import type { Raft } from './raft.js';
 import type { AppendMessage, HeartbeatMessage, Message, Snapshot, SnapshotMessage } from './types.js';
+import { NONE } from './types.js';
 
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
     case 'app':
     case 'heartbeat':
     case 'snap':
+      if (!acceptLeader(r, m)) return;
       r.electionElapsed = 0;
       r.lead = m.from;
       fromLeader(r, m);
@@ -23,6 +25,48 @@ export function stepFollower(r: Raft, m: Message): void {
     default:
       return;
   }
+}
+
+/**
+ * A leader whose log disagrees with what this node holds as committed cannot share its history (every leader holds
+ * everything committed, and committed entries never change): the members started from different data (a snapshot
+ * restored into some of them only, a data dir that ran standalone joining members that started without it).
+ * Following it would answer its probes with a match it does not have, or append its entries onto other data.
+ * - An append whose previous entry is at or below this node's commit with another term: certain. The leader is
+ *   refused for the rest of its term.
+ * - An append showing a log that ends below this node's commit (`leaderLast`): the leader lacks entries, or (only
+ *   where messages outlive a restart, as in the simulator) this is a late copy. Dropped, with the leader refused
+ *   until an append shows a log that reaches the commit.
+ * - An append below the start of a log started from a tree (a restored snapshot: term 0 at its zxid): a leader
+ *   sharing that start has no entry below it. Certain.
+ * Once this node has followed the leader in this term, the second does not apply (a late copy).
+ */
+function refused(r: Raft, m: AppendMessage | HeartbeatMessage | SnapshotMessage): boolean {
+  const f = r.foreignLeader;
+  const known = f !== null && f.leader === m.from && f.term === m.term;
+  if (m.type !== 'app') return known;
+  if (known && f.certain) return true;
+  const ours = m.index <= r.log.committed ? r.log.term(m.index) : undefined;
+  // A log started from a tree (a snapshot point of term 0): a leader sharing that start never sends below it.
+  const start = r.log.firstIndex() - 1;
+  const belowStart = start > 0 && r.log.term(start) === 0 && m.index < start;
+  const conflicts = belowStart || (ours !== undefined && ours !== m.logTerm);
+  const followed = r.followed.leader === m.from && r.followed.term === m.term;
+  const short = !followed && m.leaderLast !== undefined && m.leaderLast < r.log.committed;
+  if (!conflicts && !short) return false;
+  r.foreignLeader = { leader: m.from, term: m.term, leaderLast: m.leaderLast ?? m.index, committed: r.log.committed, certain: conflicts };
+  return true;
+}
+
+/** Whether this node follows the sender (see refused); a refused one is not named as leader. */
+export function acceptLeader(r: Raft, m: AppendMessage | HeartbeatMessage | SnapshotMessage): boolean {
+  if (refused(r, m)) {
+    r.lead = NONE;
+    return false;
+  }
+  r.foreignLeader = null;
+  r.followed = { leader: m.from, term: m.term };
+  return true;
 }
 
 /** What the leader of the current term sends: the caller has made this node its follower. */

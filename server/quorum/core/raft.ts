@@ -24,6 +24,15 @@ import * as follower from './follower.js';
 import { Amnesia, type CatchUp } from './amnesia.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
+
+export interface ForeignLeader {
+  leader: number;
+  term: number;
+  leaderLast: number;
+  committed: number;
+  /** Its log disagrees with a committed entry here (not only shorter): refused for the rest of its term. */
+  certain: boolean;
+}
 type PollResult = 'won' | 'lost' | 'pending';
 
 /** Messages are built without `from`; send() stamps it so no caller can forget. */
@@ -58,6 +67,10 @@ export class Raft {
   pendingReads: PendingRead[] = [];
   /** Careful votes while catching up after starting with an empty log (amnesia.ts). */
   readonly amnesia: Amnesia;
+  /** A leader this node refused to follow, its log ending below what this node holds committed (follower.ts). */
+  foreignLeader: ForeignLeader | null = null;
+  /** The leader this node last followed, and in which term: its late appends are not taken for a foreign log. */
+  followed = { leader: NONE, term: 0 };
 
   constructor(config: Config, storage: Storage) {
     this.id = config.id;
@@ -350,7 +363,7 @@ export class Raft {
       case 'heartbeat':
       case 'snap':
         this.becomeFollower(m.term, m.from);
-        follower.fromLeader(this, m);
+        if (follower.acceptLeader(this, m)) follower.fromLeader(this, m);
         return;
       case 'voteResp':
       case 'preVoteResp':

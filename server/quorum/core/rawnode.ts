@@ -7,7 +7,7 @@ import { resolveConfig } from './config.js';
 import * as leader from './leader.js';
 import type { ProposalResult, ReadIndexResult, TransferResult } from './leader.js';
 import type { ProgressState } from './progress.js';
-import { Raft } from './raft.js';
+import { Raft, type ForeignLeader } from './raft.js';
 import type { CatchUp } from './amnesia.js';
 import type { Storage } from './storage.js';
 import type { ConfState, HardState, Message, Ready, Role, SoftState } from './types.js';
@@ -196,6 +196,11 @@ export class RawNode {
       hardState: this.hardState(),
       progress,
     };
+  }
+
+  /** A leader this node refuses to follow: its log ends below what this node holds committed (follower.ts). */
+  foreignLeader(): ForeignLeader | null {
+    return this.raft.foreignLeader;
   }
 
   /** Whether the node is still catching up after starting with an empty log, and how far (amnesia.ts). */
