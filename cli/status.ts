@@ -59,7 +59,7 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
     mode = undefined;
   }
   if (typeof mode !== 'string') throw notZkgate(url, 'no mode in /v1/admin/srvr');
-  let cluster: { myid?: number | null; members?: { linkError?: unknown }[]; readRefusal?: unknown; voteLimit?: unknown } = {};
+  let cluster: { myid?: number | null; members?: { linkError?: unknown }[]; readRefusal?: unknown; voteLimit?: unknown; leaderRefusal?: unknown } = {};
   try {
     const cl = await c.request('GET', '/v1/admin/cluster');
     if (cl.status === 200) cluster = JSON.parse(cl.body.toString('utf8')) as typeof cluster;
@@ -79,6 +79,8 @@ async function statusOf(url: string, o: StatusOptions, expectMyid: number | unde
   if (typeof cluster.readRefusal === 'string') line(`Reads refused: ${cluster.readRefusal}`);
   // A replaced member catching up: informational (it serves, and an election without its vote can still be won).
   if (typeof cluster.voteLimit === 'string') line(`Vote limited: ${cluster.voteLimit}`);
+  // Its data is not the ensemble's: the reason it stays looking.
+  if (typeof cluster.leaderRefusal === 'string') line(`Leader refused: ${cluster.leaderRefusal}`);
   if (!SERVING.has(mode)) throw new CliFailure(mode === 'looking' ? `${url} is up but knows no leader (looking)` : `${url} reports mode ${mode}`);
   // Not serving yet, as ZooKeeper's status fails for a server still syncing with its leader: a rolling restart that
   // waits for exit 0 must not take the next member down while this one catches up.

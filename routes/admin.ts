@@ -177,7 +177,7 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
     schema: {
       tags: ['admin'],
       summary: 'cluster: the ensemble as this node sees it',
-      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null, voteLimit: null}`.',
+      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null, voteLimit: null, leaderRefusal: null}`.',
       response: {
         200: Type.Object(
           {
@@ -194,8 +194,12 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
               description:
                 'How this member limits its vote just now: it started with an empty consensus log (a new member, or one whose disk was lost) and has not caught up, so it votes only for a candidate holding what was committed when a leader first reached it (before that, only for one with an empty log) and does not campaign; null for any other member.',
             }),
+            leaderRefusal: Type.Union([Type.String(), Type.Null()], {
+              description:
+                "Why this member refuses to follow the leader of the current term: the leader's log disagrees with what this member holds as committed, so the two started from different data (a snapshot restored into some members only, a standalone data dir joining members that started without it); null for any other member.",
+            }),
           },
-          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null }] },
+          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null, leaderRefusal: null }] },
         ),
       },
     },

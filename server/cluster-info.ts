@@ -27,6 +27,8 @@ export interface ClusterInfo {
   readRefusal: string | null;
   /** How a member that started with an empty consensus log limits its vote until it has caught up (quorum/core/amnesia.ts). */
   voteLimit: string | null;
+  /** Why this member refuses the leader of the current term: its data differs from the leader's (quorum/core/follower.ts). */
+  leaderRefusal: string | null;
 }
 
 export interface ClusterSource {
@@ -47,7 +49,7 @@ export function clusterInfo(node: ZkNode): ClusterInfo {
   const s = sources.get(node);
   const readRefusal = node.readRefusal() ?? null;
   if (s) return { ...s.info(), readRefusal };
-  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal, voteLimit: null };
+  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal, voteLimit: null, leaderRefusal: null };
 }
 
 export function electionsTotal(node: ZkNode): number {

@@ -353,16 +353,21 @@ export class RaftEngine implements Engine {
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
   }
 
+  /** Why this member refuses the leader of the current term (its data differs, core/follower.ts); null otherwise. */
+  leaderRefusal(): string | null {
+    const f = this.rawnode.foreignLeader();
+    if (f === null) return null;
+    const why = f.certain ? `its log disagrees with zxid ${f.committed} that this member holds as committed` : `its log ends at zxid ${f.leaderLast}, below zxid ${f.committed} that this member holds as committed`;
+    return `refusing to follow member ${f.leader} (term ${f.term}): ${why}. The members started from different data (a snapshot restored into some members only, or a data dir that ran standalone joining members that started without it); give every member the same data (docs/operations.md §8), or empty this member's dataDir but its myid to have it take the ensemble's`;
+  }
+
   private reportForeignLeader(): void {
     const f = this.rawnode.foreignLeader();
     const key = f === null ? '' : `${f.leader}/${f.term}`;
     if (key === this.foreignReported) return;
     this.foreignReported = key;
     if (f === null) return;
-    this.log.error(
-      { leader: f.leader, term: f.term, leaderLast: f.leaderLast, committed: f.committed },
-      `refusing to follow member ${f.leader} (term ${f.term}): ${f.certain ? `its log disagrees with zxid ${f.committed} that this member holds as committed` : `its log ends at zxid ${f.leaderLast}, below zxid ${f.committed} that this member holds as committed`}. The members started from different data (a snapshot restored into some members only, or a data dir that ran standalone joining members that started without it); give every member the same data (docs/operations.md §8), or empty this member's dataDir but its myid to have it take the ensemble's`,
-    );
+    this.log.error({ leader: f.leader, term: f.term, leaderLast: f.leaderLast, committed: f.committed }, this.leaderRefusal() as string);
   }
 
   /** How this member limits its vote while it catches up after starting with an empty log (amnesia.ts); null otherwise. */

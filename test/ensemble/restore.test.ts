@@ -70,4 +70,7 @@ t.test('one member given data the others lack: it refuses their leader and says 
   t.equal((await req(`${ens.node(leader).url}/v1/znodes/more`, 'POST', 'm')).status, 201, 'the leader goes on taking writes');
   for (const id of [1, 2, 3]) t.equal(ens.node(id).child?.proc.exitCode, null, `member ${id} still runs`);
   t.equal((await req(`${ens.node(1).url}/v1/admin/srvr`)).body.mode, 'looking', 'member 1 follows no one');
+  t.match((await req(`${ens.node(1).url}/v1/admin/cluster`)).body.leaderRefusal, /^refusing to follow member \d+ \(term \d+\)/, 'its cluster view says why');
+  t.match((await zk(['status', '--url', ens.node(1).url])).stdout, /\nLeader refused: refusing to follow member/, 'and so does zkgate status');
+  t.equal((await req(`${ens.node(leader).url}/v1/admin/cluster`)).body.leaderRefusal, null, "the leader's does not");
 });
