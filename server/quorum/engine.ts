@@ -20,7 +20,8 @@ import { RaftLog } from '../../storage/raft-log.js';
 import { RawNode, type CatchUp, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
-import { clearEmptyStart, readEmptyStart, writeEmptyStart } from './empty-start.js';
+import { EmptyStart } from './empty-start.js';
+import { leaderRefusal, RefusalReport, startLogFromTree } from './start-data.js';
 import { maybeCompact } from './persist.js';
 import { ReadyWriter } from './ready-writer.js';
 import { discardInterruptedInstall, SnapshotReceiver } from './snapshot-transfer.js';
@@ -50,10 +51,11 @@ export class RaftEngine implements Engine {
   private readonly contact: LeaderContact;
   private busy = false;
   private stopping = false;
-  /** The foreign leader last logged (leader/term), so that it is logged once. */
-  private foreignReported = '';
-  /** Started with an empty consensus log and not caught up yet: the catch-up state last made durable (amnesia.ts). */
-  private catchUp: CatchUp | null = null;
+  /** A member that started with an empty consensus log, until it has caught up (core/amnesia.ts). */
+  private readonly emptyStart: EmptyStart;
+  private readonly refusals: RefusalReport;
+  /** The catch-up state the core starts with (read from the mark at start). */
+  private resumedCatchUp: CatchUp | null = null;
   private halted = false;
   private readonly gate: InstallGate<PeerMsg>;
   private ticker?: NodeJS.Timeout;
@@ -76,6 +78,8 @@ export class RaftEngine implements Engine {
     this.writer = new ReadyWriter(store, cfg.dataDir, (e) => this.hooks.onFatal(e));
     this.transport = new PeerTransport(transportOptions(cfg, log));
     this.receiver = new SnapshotReceiver(cfg.dataDir);
+    this.emptyStart = new EmptyStart(cfg.dataDir, log);
+    this.refusals = new RefusalReport(log);
     this.gate = new InstallGate<PeerMsg>({
       store,
       raftLog: () => this.raftLog,
@@ -178,24 +182,10 @@ export class RaftEngine implements Engine {
     // recover() read it already (a node starts with it); read here only for an engine started without it.
     if (!this.raftLog) this.raftLog = new RaftLog(this.store, votersAndLearners(this.cfg));
     this.appliedZxid = this.store.lastZxid();
-    if (this.raftLog.lastIndex() === 0 && this.appliedZxid > 0) await this.startLogFromTree(this.appliedZxid);
+    if (this.raftLog.lastIndex() === 0 && this.appliedZxid > 0) await startLogFromTree(this.store, this.raftLog, this.appliedZxid, this.log);
     this.writer.startFrom(this.raftLog.hardState());
     const voters = this.raftLog.initialState().confState.voters;
-    const voting = voters.length > 1 && voters.includes(this.cfg.myid as number);
-    // Made durable before the core exists, so before it can vote; a restart before catching up resumes from it.
-    const resumed = readEmptyStart(this.cfg.dataDir);
-    if (voting && (resumed !== null || this.raftLog.lastIndex() === 0)) {
-      this.catchUp = resumed ?? 'unheard';
-      if (resumed === null) writeEmptyStart(this.cfg.dataDir, this.catchUp);
-      this.log.info(
-        { catchUp: this.catchUp },
-        resumed
-          ? 'restarted before catching up after starting with an empty consensus log: still votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), and does not campaign once reached'
-          : 'the consensus log is empty (a new member, or one whose data was lost): until it has caught up, this member votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), so that a member that lost acknowledged writes cannot help elect a leader without them',
-      );
-    } else if (resumed !== null) {
-      clearEmptyStart(this.cfg.dataDir);
-    }
+    this.resumedCatchUp = this.emptyStart.open(voters.length > 1 && voters.includes(this.cfg.myid as number), this.raftLog.lastIndex() === 0);
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
     step(`binding the peer port ${this.transport.listenAddress}`);
@@ -215,26 +205,10 @@ export class RaftEngine implements Engine {
     this.kick();
   }
 
-  /**
-   * A tree without a consensus log (a snapshot restored into this dataDir, or a data dir that ran standalone): the
-   * log starts at its zxid, as if a snapshot had been installed there (term 0), committed. Every member given the
-   * same data then starts from the same point and zxids go on from it; a member given other data than the leader's
-   * refuses that leader (core/follower.ts) rather than corrupting either.
-   */
-  private async startLogFromTree(zxid: number): Promise<void> {
-    const mirrors: (() => void)[] = [];
-    await this.store.writeDurably(() => {
-      mirrors.push(this.raftLog.resetTo(zxid, 0));
-      mirrors.push(this.raftLog.persist([], { ...this.raftLog.hardState(), commit: zxid }));
-    });
-    for (const m of mirrors) m();
-    this.log.info({ zxid }, 'the consensus log starts from the tree this dataDir holds (a restored snapshot, or a data dir that ran standalone): every member must start from the same data');
-  }
-
   /** The core over the durable log, as at a restart: applied = what the tree holds. */
   private makeRawNode(): RawNode {
     // After a snapshot install the old core knows how far it had got; at start, the mark does.
-    const catchUp = this.rawnode ? this.rawnode.catchUp() : this.catchUp;
+    const catchUp = this.rawnode ? this.rawnode.catchUp() : this.resumedCatchUp;
     return new RawNode(coreConfig(this.cfg, this.raftLog.initialState().confState, this.appliedZxid, catchUp), this.raftLog);
   }
 
@@ -242,7 +216,7 @@ export class RaftEngine implements Engine {
     if (this.gate.installing) return;
     this.startCatchUp();
     this.rawnode.tick();
-    this.reportForeignLeader();
+    this.refusals.check(this.rawnode.foreignLeader());
     this.messages.sendTouches();
     this.kick();
   }
@@ -339,70 +313,25 @@ export class RaftEngine implements Engine {
     // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
     const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
     for (const m of early) this.messages.send(m);
-    // A target a leader just set is durable before the entries it came with: a crash between must not leave them
-    // and no target (a restart would then take the partial log for a caught-up one). Likewise a won election's end
-    // of it, before the leader's first entry: a crash between must not leave a leader's log taken for an unheard one.
-    if (this.catchUp === 'unheard') this.recordTarget();
+    this.emptyStart.beforeWrite(this.rawnode);
     const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
     this.appliedZxid = applied;
     if (done.length > 0) this.hooks.onCommitted(done);
     this.waiters.onApplied(terms, done, applied);
     for (const rs of rd.readStates) this.waiters.readReady(Buffer.from(rs.ctx).toString('hex'), rs.index);
-    if (this.catchUp !== null) this.keepCatchUp();
+    this.emptyStart.afterWrite(this.rawnode);
     for (const m of rd.messages) if (!early.includes(m)) this.messages.send(m);
     await maybeCompact(this.store, this.raftLog, this.cfg, this.appliedZxid, this.log);
   }
 
   /** Why this member refuses the leader of the current term (its data differs, core/follower.ts); null otherwise. */
   leaderRefusal(): string | null {
-    const f = this.rawnode.foreignLeader();
-    if (f === null) return null;
-    const why = f.certain ? `its log disagrees with zxid ${f.committed} that this member holds as committed` : `its log ends at zxid ${f.leaderLast}, below zxid ${f.committed} that this member holds as committed`;
-    return `refusing to follow member ${f.leader} (term ${f.term}): ${why}. The members started from different data (a snapshot restored into some members only, or a data dir that ran standalone joining members that started without it); give every member the same data (docs/operations.md §8), or empty this member's dataDir but its myid to have it take the ensemble's`;
+    return leaderRefusal(this.rawnode.foreignLeader());
   }
 
-  private reportForeignLeader(): void {
-    const f = this.rawnode.foreignLeader();
-    const key = f === null ? '' : `${f.leader}/${f.term}`;
-    if (key === this.foreignReported) return;
-    this.foreignReported = key;
-    if (f === null) return;
-    this.log.error({ leader: f.leader, term: f.term, leaderLast: f.leaderLast, committed: f.committed }, this.leaderRefusal() as string);
-  }
-
-  /** How this member limits its vote while it catches up after starting with an empty log (amnesia.ts); null otherwise. */
+  /** How this member limits its vote while it catches up after starting with an empty log; null otherwise. */
   voteLimit(): string | null {
-    const c = this.catchUp === null ? null : this.rawnode.catchUp();
-    if (c === null) return null;
-    if (c === 'unheard') {
-      return 'started with an empty consensus log (a new member, or one whose data was lost) and no leader has reached it yet: votes only for a candidate whose log is empty too';
-    }
-    return `started with an empty consensus log and catching up: votes only for a candidate holding zxid ${c.index} of term ${c.term} (the leader's log when it first reached this member), and does not campaign, until it holds it (its log ends at ${this.rawnode.status().lastIndex})`;
-  }
-
-  /** From unheard: a target a leader set, or the end of it all (this member won an election). */
-  private recordTarget(): void {
-    const rec = this.rawnode.catchUpRecorded();
-    if (rec === 'unheard') return;
-    if (rec === null) {
-      this.caughtUp();
-      return;
-    }
-    this.catchUp = rec;
-    writeEmptyStart(this.cfg.dataDir, rec);
-    this.log.info({ catchUp: rec }, "reached by a leader after starting with an empty consensus log: catching up to that leader's log (catchUp.index)");
-  }
-
-  private caughtUp(): void {
-    this.catchUp = null;
-    clearEmptyStart(this.cfg.dataDir);
-    this.log.info({ lastIndex: this.rawnode.status().lastIndex }, 'caught up with the leader after starting with an empty consensus log: votes again');
-  }
-
-  /** Once the entries are durable, before the votes that depend on it leave: caught up yet? */
-  private keepCatchUp(): void {
-    if (this.catchUp === 'unheard') this.recordTarget();
-    if (this.catchUp !== null && this.rawnode.catchUp() === null) this.caughtUp();
+    return this.emptyStart.voteLimit(this.rawnode);
   }
 
   private roleChanged(role: Role, leaderId: number): void {
