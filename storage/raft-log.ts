@@ -231,6 +231,16 @@ export class RaftLog implements Storage {
     };
   }
 
+  /** The log restarts at (index, term) with the commit index at `commit`: resetTo and the hard state together. */
+  restartAt(index: number, term: number, commit: number): () => void {
+    const reset = this.resetTo(index, term);
+    const hard = this.persist([], { ...this.hardState(), commit });
+    return () => {
+      reset();
+      hard();
+    };
+  }
+
   /** The mirror of persist: `entries` replaced everything from their first index on. */
   private remember(entries: Entry[]): void {
     const first = (entries[0] as Entry).index;

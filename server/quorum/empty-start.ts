@@ -1,10 +1,11 @@
 // Remembers, across restarts, that a member started with an empty consensus log and how far it had caught up
 // (core/amnesia.ts): after a restart its log is no longer empty, and without this it would vote before holding what
 // it may have lost.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CatchUp, RawNode } from './core/index.js';
+import { fsyncPath } from '../../storage/wal-segment.js';
 
 function markFile(dataDir: string): string {
   return join(dataDir, 'catching-up-from-empty');
@@ -31,20 +32,10 @@ export function readEmptyStart(dataDir: string): CatchUp | null {
 /** Durable before the member votes on it, and whole (written aside, then renamed over the old one). */
 export function writeEmptyStart(dataDir: string, state: CatchUp): void {
   const file = markFile(dataDir);
-  const fd = openSync(`${file}.tmp`, 'w');
-  try {
-    writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(`${file}.tmp`, JSON.stringify(state));
+  fsyncPath(`${file}.tmp`);
   renameSync(`${file}.tmp`, file);
-  const dir = openSync(dataDir, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  fsyncPath(dataDir);
 }
 
 /** Losing this removal to a crash only keeps the member careful until it catches up again. */
@@ -62,12 +53,17 @@ export class EmptyStart {
     private readonly log: Logger,
   ) {}
 
-  /** At start, before the core exists (so before it can vote): the state the core resumes, or null. */
-  open(voting: boolean, logEmpty: boolean): CatchUp | null {
+  /** The state made durable, which the core starts from (before it has changed anything). */
+  get resumed(): CatchUp | null {
+    return this.state;
+  }
+
+  /** At start, before the core exists (so before it can vote). */
+  open(voting: boolean, logEmpty: boolean): void {
     const resumed = readEmptyStart(this.dataDir);
     if (!voting || (resumed === null && !logEmpty)) {
       if (resumed !== null) clearEmptyStart(this.dataDir);
-      return null;
+      return;
     }
     this.state = resumed ?? 'unheard';
     if (resumed === null) writeEmptyStart(this.dataDir, this.state);
@@ -77,7 +73,6 @@ export class EmptyStart {
         ? 'restarted before catching up after starting with an empty consensus log: still votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), and does not campaign once reached'
         : 'the consensus log is empty (a new member, or one whose data was lost): until it has caught up, this member votes only for a candidate holding the log a leader had when it first reached this member (before that, only for one with an empty log), so that a member that lost acknowledged writes cannot help elect a leader without them',
     );
-    return this.state;
   }
 
   /**

@@ -17,7 +17,7 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, type CatchUp, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
 import { EmptyStart } from './empty-start.js';
@@ -54,8 +54,6 @@ export class RaftEngine implements Engine {
   /** A member that started with an empty consensus log, until it has caught up (core/amnesia.ts). */
   private readonly emptyStart: EmptyStart;
   private readonly refusals: RefusalReport;
-  /** The catch-up state the core starts with (read from the mark at start). */
-  private resumedCatchUp: CatchUp | null = null;
   private halted = false;
   private readonly gate: InstallGate<PeerMsg>;
   private ticker?: NodeJS.Timeout;
@@ -185,7 +183,7 @@ export class RaftEngine implements Engine {
     if (this.raftLog.lastIndex() === 0 && this.appliedZxid > 0) await startLogFromTree(this.store, this.raftLog, this.appliedZxid, this.log);
     this.writer.startFrom(this.raftLog.hardState());
     const voters = this.raftLog.initialState().confState.voters;
-    this.resumedCatchUp = this.emptyStart.open(voters.length > 1 && voters.includes(this.cfg.myid as number), this.raftLog.lastIndex() === 0);
+    this.emptyStart.open(voters.length > 1 && voters.includes(this.cfg.myid as number), this.raftLog.lastIndex() === 0);
     this.rawnode = this.makeRawNode();
     this.transport.on('message', (from, msg) => this.onPeer(from, msg as PeerMsg));
     step(`binding the peer port ${this.transport.listenAddress}`);
@@ -208,7 +206,7 @@ export class RaftEngine implements Engine {
   /** The core over the durable log, as at a restart: applied = what the tree holds. */
   private makeRawNode(): RawNode {
     // After a snapshot install the old core knows how far it had got; at start, the mark does.
-    const catchUp = this.rawnode ? this.rawnode.catchUp() : this.resumedCatchUp;
+    const catchUp = this.rawnode ? this.rawnode.catchUp() : this.emptyStart.resumed;
     return new RawNode(coreConfig(this.cfg, this.raftLog.initialState().confState, this.appliedZxid, catchUp), this.raftLog);
   }
 

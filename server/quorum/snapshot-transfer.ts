@@ -227,9 +227,7 @@ export async function installSnapshot(
   // The log restarts at the snapshot in the same transaction that completes the tree, with the commit
   // index moved up to it, so a crash right after leaves a state a restart accepts.
   const got = await store.replaceTreeFrom(file, () => {
-    const hard = raftLog.hardState();
-    mirrors.push(raftLog.resetTo(index, term));
-    mirrors.push(raftLog.persist([], { ...hard, commit: Math.max(hard.commit, index) }));
+    mirrors.push(raftLog.restartAt(index, term, Math.max(raftLog.hardState().commit, index)));
   });
   for (const m of mirrors) m();
   if (got.zxid !== index) throw new Error(`snapshot holds zxid ${got.zxid}, the leader announced ${index}`);
@@ -245,8 +243,7 @@ export async function discardInterruptedInstall(store: Store, raftLog: RaftLog, 
   await store.wipeTree();
   const mirrors: (() => void)[] = [];
   await store.writeDurably(() => {
-    mirrors.push(raftLog.resetTo(0, 0));
-    mirrors.push(raftLog.persist([], { ...raftLog.hardState(), commit: 0 }));
+    mirrors.push(raftLog.restartAt(0, 0, 0));
     store.clearInstallMark();
   });
   // The engine goes on with this log: its memory must say what LMDB now holds.

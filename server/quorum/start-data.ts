@@ -12,12 +12,11 @@ import type { ForeignLeader } from './core/index.js';
  * data than the leader's refuses that leader rather than corrupting either.
  */
 export async function startLogFromTree(store: Store, raftLog: RaftLog, zxid: number, log: Logger): Promise<void> {
-  const mirrors: (() => void)[] = [];
+  let mirror = () => {};
   await store.writeDurably(() => {
-    mirrors.push(raftLog.resetTo(zxid, 0));
-    mirrors.push(raftLog.persist([], { ...raftLog.hardState(), commit: zxid }));
+    mirror = raftLog.restartAt(zxid, 0, zxid);
   });
-  for (const m of mirrors) m();
+  mirror();
   log.info({ zxid }, 'the consensus log starts from the tree this dataDir holds (a restored snapshot, or a data dir that ran standalone): every member must start from the same data');
 }
 

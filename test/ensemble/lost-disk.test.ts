@@ -1,8 +1,9 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEnsemble } from '../helpers/ensemble.js';
+import { emptyDataDir } from '../helpers/server.js';
 import { req, retry } from './client.js';
 import { zk } from '../cli/run.js';
 import { converge } from './faults.js';
@@ -19,7 +20,7 @@ t.test('a member that lost its disk does not help elect a leader that lacks what
   await ens.kill(acker);
   // acker's disk is replaced: an empty dataDir with its myid, as an operator re-provisions a member.
   const dir = ens.node(acker).dataDir;
-  for (const f of readdirSync(dir)) if (f !== 'myid') rmSync(join(dir, f), { recursive: true, force: true });
+  emptyDataDir(dir);
   await ens.start(acker);
   t.match(ens.node(acker).child?.stdout() ?? '', /the consensus log is empty \(a new member, or one whose data was lost\)/, 'it logs why it will not vote');
   await ens.start(late);
@@ -64,7 +65,7 @@ t.test("two disks lost of three: a copy of the survivor's dataDir lets the two e
   for (const id of [1, 2, 3]) await ens.kill(id);
   // gone stays down for good; replaced gets a copy of the survivor's dataDir, keeping its own myid (docs/operations.md §2).
   const to = ens.node(replaced).dataDir;
-  for (const f of readdirSync(to)) if (f !== 'myid') rmSync(join(to, f), { recursive: true, force: true });
+  emptyDataDir(to);
   const from = ens.node(survivor).dataDir;
   for (const f of readdirSync(from)) if (f !== 'myid' && f !== 'zkgate.pid') cpSync(join(from, f), join(to, f), { recursive: true });
   await ens.start(survivor);
@@ -88,8 +89,7 @@ t.test('a follower that lost its disk catches up under the same leader', async (
   const follower = [1, 2, 3].find((id) => id !== leader) as number;
   await converge(ens, '/');
   await ens.kill(follower);
-  const dir = ens.node(follower).dataDir;
-  for (const f of readdirSync(dir)) if (f !== 'myid') rmSync(join(dir, f), { recursive: true, force: true });
+  emptyDataDir(ens.node(follower).dataDir);
   await ens.start(follower);
   // The leader acknowledged 20 writes from it: its old position must not hold the catch-up back.
   const w = await req(`${url}/v1/znodes/after-wipe`, 'POST', 'x');

@@ -1,10 +1,10 @@
 // An ensemble started from data it did not write itself: a snapshot restored into every member (the documented
 // backup/restore, docs/operations.md §8), and one member given data the others lack.
 import t from 'tap';
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
-import { freePort, tempDir } from '../helpers/server.js';
+import { emptyDataDir, freePort, tempDir } from '../helpers/server.js';
 import { startNode, zk } from '../cli/run.js';
 import { req, retry } from './client.js';
 
@@ -25,7 +25,7 @@ async function standaloneSnapshot(t: { teardown(fn: () => unknown): void }): Pro
 /** Empties member `id`'s dataDir but its myid and restores `file` into it (restore writes only into an empty dir). */
 async function restoreInto(t: { teardown(fn: () => unknown): void }, ens: Ensemble, id: number, file: string): Promise<void> {
   const dir = ens.node(id).dataDir;
-  for (const f of readdirSync(dir)) if (f !== 'myid') rmSync(join(dir, f), { recursive: true, force: true });
+  emptyDataDir(dir);
   const aside = tempDir();
   t.teardown(() => rmSync(aside, { recursive: true, force: true }));
   const r = await zk(['restore', '--in', file, '--data-dir', join(aside, 'd')]);
@@ -56,10 +56,7 @@ t.test('one member given data the others lack: it refuses their leader and says 
   const ens = await startEnsemble();
   t.teardown(() => ens.destroy());
   for (const id of [1, 2, 3]) await ens.kill(id);
-  for (const id of [1, 2, 3]) {
-    const dir = ens.node(id).dataDir;
-    for (const f of readdirSync(dir)) if (f !== 'myid') rmSync(join(dir, f), { recursive: true, force: true });
-  }
+  for (const id of [1, 2, 3]) emptyDataDir(ens.node(id).dataDir);
   await restoreInto(t, ens, 1, file);
   for (const id of [2, 3]) await ens.start(id);
   const leader = await ens.waitForLeader(30000, [2, 3]);

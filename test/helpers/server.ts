@@ -1,6 +1,6 @@
 // Test fixtures: a real zkgate node in this process (real LMDB in a temp dir, real HTTP on a loopback port),
 // or a real child process running the built CLI.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +13,11 @@ import { untracked } from './untracked.js';
 
 export function tempDir(prefix = 'zkgate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A member's disk replaced: everything in its (stopped) dataDir goes but its myid. */
+export function emptyDataDir(dir: string): void {
+  for (const f of readdirSync(dir)) if (f !== 'myid') rmSync(join(dir, f), { recursive: true, force: true });
 }
 
 export interface TestServer extends RunningServer {

@@ -1,11 +1,11 @@
 // N real zkgate processes on loopback whose peer links all run through LinkProxy: each node's zoo.cfg
 // gives its own real peer port and, for every other node, the proxy of the link between them. SIGKILL,
 // SIGSTOP/SIGCONT and restart by id; every process and proxy is stopped at the end.
-import { createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SERVER_NODE_FLAGS } from '../../server/node-flags.js';
-import { freePort, tempDir, ZKGATE_BIN } from '../helpers/server.js';
+import { emptyDataDir, freePort, tempDir, ZKGATE_BIN } from '../helpers/server.js';
 import { LinkProxy, type DirectionFault } from './proxy.js';
 import { untracked } from '../helpers/untracked.js';
 
@@ -155,7 +155,7 @@ export class Cluster {
   wipe(id: number): void {
     const n = this.node(id);
     if (n.proc) throw new Error(`node ${id} runs: stop it before its disk is replaced`);
-    for (const f of readdirSync(n.dataDir)) if (f !== 'myid') rmSync(join(n.dataDir, f), { recursive: true, force: true });
+    emptyDataDir(n.dataDir);
   }
 
   pause(id: number): void {

@@ -46,11 +46,14 @@ function refused(r: Raft, m: AppendMessage | HeartbeatMessage | SnapshotMessage)
   const known = f !== null && f.leader === m.from && f.term === m.term;
   if (m.type !== 'app') return known;
   if (known && f.certain) return true;
-  const ours = m.index <= r.log.committed ? r.log.term(m.index) : undefined;
-  // A log started from a tree (a snapshot point of term 0): a leader sharing that start never sends below it.
-  const start = r.log.firstIndex() - 1;
-  const belowStart = start > 0 && r.log.term(start) === 0 && m.index < start;
-  const conflicts = belowStart || (ours !== undefined && ours !== m.logTerm);
+  let conflicts = false;
+  if (m.index <= r.log.committed) {
+    const start = r.log.firstIndex() - 1;
+    // Below the log's start only a log started from a tree (term 0 there) can tell: a leader sharing it never sends
+    // below it. From the start on, this node knows the term of every index up to its commit.
+    const ours = m.index < start ? undefined : r.log.term(m.index);
+    conflicts = m.index < start ? start > 0 && r.log.term(start) === 0 : ours !== undefined && ours !== m.logTerm;
+  }
   const followed = r.followed.leader === m.from && r.followed.term === m.term;
   const short = !followed && m.leaderLast !== undefined && m.leaderLast < r.log.committed;
   if (!conflicts && !short) return false;

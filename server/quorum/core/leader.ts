@@ -84,15 +84,15 @@ function handleAppendResponse(r: Raft, m: AppendResponseMessage): void {
     return;
   }
   pr.recentActive = true;
-  if (m.reject && m.index >= pr.match && m.rejectHint < pr.match) {
-    // Its log ends below what it acknowledged: it lost them (a replaced disk, a discarded interrupted snapshot
-    // install). Probing above its old match would be rejected forever, the match never going back: start over from
-    // what it has. Only a commit already counted its old match, and commits are never undone.
-    pr.regressTo(m.rejectHint);
-    sendAppend(r, m.from);
-    return;
-  }
   if (m.reject) {
+    if (m.index >= pr.match && m.rejectHint < pr.match) {
+      // Its log ends below what it acknowledged: it lost them (a replaced disk, a discarded interrupted snapshot
+      // install). Probing above its old match would be rejected forever, the match never going back: start over
+      // from what it has. Only a commit already counted its old match, and commits are never undone.
+      pr.regressTo(m.rejectHint);
+      sendAppend(r, m.from);
+      return;
+    }
     const hint = m.logTerm > 0 ? r.log.findConflictByTerm(m.rejectHint, m.logTerm).index : m.rejectHint;
     if (pr.maybeDecrTo(m.index, hint)) {
       if (pr.state === 'replicate') {
