@@ -177,7 +177,7 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
     schema: {
       tags: ['admin'],
       summary: 'cluster: the ensemble as this node sees it',
-      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null, voteLimit: null, leaderRefusal: null}`.',
+      description: 'Standalone: `{myid: null, leader: null, term: 0, commitZxid, members: [], readRefusal: null, voteLimit: null, leaderRefusal: null, history: null}`.',
       response: {
         200: Type.Object(
           {
@@ -196,10 +196,14 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
             }),
             leaderRefusal: Type.Union([Type.String(), Type.Null()], {
               description:
-                "Why this member refuses to follow the leader of the current term: the leader's log disagrees with what this member holds as committed, so the two started from different data (a snapshot restored into some members only, a standalone data dir joining members that started without it); null for any other member.",
+                "Why this member refuses to follow the leader of the current term: the leader's log disagrees with what this member holds as committed, or belongs to another history, so the two started from different data (a snapshot restored into some members only, a standalone data dir joining members that started without it, members that started empty electing a leader while this one was away); null for any other member.",
+            }),
+            history: Type.Union([Type.String(), Type.Null()], {
+              description:
+                "Which history this member's consensus log belongs to: 13 hex digits drawn by the ensemble's first leader (or the first after an upgrade) and taken by every member from the leader it follows. Members of one ensemble show the same; a member refuses a leader, and a candidate, of another. Null standalone, and before a member's first leader.",
             }),
           },
-          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null, leaderRefusal: null }] },
+          { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null, leaderRefusal: null, history: null }] },
         ),
       },
     },

@@ -29,6 +29,8 @@ export interface ClusterInfo {
   voteLimit: string | null;
   /** Why this member refuses the leader of the current term: its data differs from the leader's (quorum/core/follower.ts). */
   leaderRefusal: string | null;
+  /** The history this member's consensus log belongs to (quorum/core/history.ts); null standalone or before its first leader. */
+  history: string | null;
 }
 
 export interface ClusterSource {
@@ -49,7 +51,7 @@ export function clusterInfo(node: ZkNode): ClusterInfo {
   const s = sources.get(node);
   const readRefusal = node.readRefusal() ?? null;
   if (s) return { ...s.info(), readRefusal };
-  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal, voteLimit: null, leaderRefusal: null };
+  return { myid: node.cfg.myid ?? null, leader: null, term: 0, commitZxid: String(node.appliedZxid), members: [], readRefusal, voteLimit: null, leaderRefusal: null, history: null };
 }
 
 export function electionsTotal(node: ZkNode): number {

@@ -2,7 +2,8 @@
 // appends (replacing any conflicting suffix), the hard state, and a log restarted at a snapshot. A fixed binary
 // layout, as entries already carry their encoded transaction and one record is written per Ready under load.
 //
-// Layout: flags u8 (1 hard state, 2 reset), [hard: term f64, vote f64, commit f64], [reset: index f64, term f64],
+// Layout: flags u8 (1 hard state, 2 reset, 4 history), [hard: term f64, vote f64, commit f64, [history f64]],
+// [reset: index f64, term f64],
 // count u32, then per entry index f64, term f64, type u8 (0 normal, 1 conf, 2 noop), length u32 and the data.
 import { join } from 'node:path';
 import type { Entry, EntryType, HardState } from '../server/quorum/core/index.js';
@@ -15,17 +16,22 @@ export interface ReadyRecord {
 
 const HARD = 1;
 const RESET = 2;
+/** The hard state names a history (core/history.ts). A release before it reads no record that has it. */
+const HISTORY = 4;
+const KNOWN = HARD | RESET | HISTORY;
 const TYPES: readonly EntryType[] = ['normal', 'conf', 'noop'];
 
 export function encodeReady(r: ReadyRecord): Buffer {
-  let size = 1 + (r.hard ? 24 : 0) + (r.reset ? 16 : 0) + 4;
+  const history = r.hard?.history ?? 0;
+  let size = 1 + (r.hard ? 24 : 0) + (history !== 0 ? 8 : 0) + (r.reset ? 16 : 0) + 4;
   for (const e of r.entries) size += 21 + e.data.byteLength;
   const b = Buffer.allocUnsafe(size);
-  let o = b.writeUInt8((r.hard ? HARD : 0) | (r.reset ? RESET : 0), 0);
+  let o = b.writeUInt8((r.hard ? HARD : 0) | (history !== 0 ? HISTORY : 0) | (r.reset ? RESET : 0), 0);
   if (r.hard) {
     o = b.writeDoubleLE(r.hard.term, o);
     o = b.writeDoubleLE(r.hard.vote, o);
     o = b.writeDoubleLE(r.hard.commit, o);
+    if (history !== 0) o = b.writeDoubleLE(history, o);
   }
   if (r.reset) {
     o = b.writeDoubleLE(r.reset.index, o);
@@ -46,12 +52,17 @@ export function encodeReady(r: ReadyRecord): Buffer {
 /** The entries' data are views of `b` (a record's own buffer, read from the log for this replay). */
 export function decodeReady(b: Buffer): ReadyRecord {
   const flags = b.readUInt8(0);
+  if ((flags & ~KNOWN) !== 0 || (flags & HISTORY && !(flags & HARD))) throw new Error(`consensus log record has unknown flags ${flags} (written by a newer release?)`);
   let o = 1;
   let hard: HardState | null = null;
   let reset: ReadyRecord['reset'] = null;
   if (flags & HARD) {
     hard = { term: b.readDoubleLE(o), vote: b.readDoubleLE(o + 8), commit: b.readDoubleLE(o + 16) };
     o += 24;
+    if (flags & HISTORY) {
+      hard.history = b.readDoubleLE(o);
+      o += 8;
+    }
   }
   if (flags & RESET) {
     reset = { index: b.readDoubleLE(o), term: b.readDoubleLE(o + 8) };

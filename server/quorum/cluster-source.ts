@@ -33,7 +33,7 @@ export function raftClusterSource(cfg: Config, engine: RaftEngine): ClusterSourc
           linkError: connected ? null : (engine.peers.lastError.get(s.id) ?? null),
         };
       });
-      return { myid: me, leader: st.leaderId || null, term: st.term, commitZxid: String(st.commit), members, voteLimit: engine.voteLimit(), leaderRefusal: engine.leaderRefusal() };
+      return { myid: me, leader: st.leaderId || null, term: st.term, commitZxid: String(st.commit), members, voteLimit: engine.voteLimit(), leaderRefusal: engine.leaderRefusal(), history: engine.history() };
     },
   };
 }

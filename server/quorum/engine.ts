@@ -17,7 +17,7 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, historyText, type Message, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
 import { EmptyStart } from './empty-start.js';
@@ -308,8 +308,11 @@ export class RaftEngine implements Engine {
     const terms: { index: number; term: number }[] = [];
     // A leader's appends and heartbeats may leave while its own copy is being fsync'd (Raft thesis §10.2.1):
     // the core counts the leader's entries towards a quorum only after advance(), i.e. once durable here.
-    // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says.
-    const early: Message[] = this.role === 'leader' ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
+    // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says. So does
+    // all of a leader's Ready that draws its history (core/history.ts): a crash before it is durable would draw
+    // another, and the members that took the first would refuse this one.
+    const drawn = (rd.hardState?.history ?? 0) !== (this.raftLog.hardState().history ?? 0);
+    const early: Message[] = this.role === 'leader' && !drawn ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
     for (const m of early) this.messages.send(m);
     this.emptyStart.beforeWrite(this.rawnode);
     const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
@@ -325,6 +328,12 @@ export class RaftEngine implements Engine {
   /** Why this member refuses the leader of the current term (its data differs, core/follower.ts); null otherwise. */
   leaderRefusal(): string | null {
     return leaderRefusal(this.rawnode.foreignLeader());
+  }
+
+  /** The history of this member's consensus log as operators see it (core/history.ts); null before its first leader. */
+  history(): string | null {
+    const h = this.rawnode.history();
+    return h === 0 ? null : historyText(h);
   }
 
   /** How this member limits its vote while it catches up after starting with an empty log; null otherwise. */

@@ -52,6 +52,15 @@ t.test('the Ready record codec gives back entries, hard state and reset as writt
   const bare = decodeReady(encodeReady({ entries: [], hard: null, reset: null }));
   tt.same(bare, { entries: [], hard: null, reset: null });
   tt.throws(() => decodeReady(encodeReady(rec).subarray(0, 60)), /malformed|out of range/i, 'a cut record is refused');
+  const named = { ...rec, hard: { term: 4, vote: 2, commit: 6, history: 2 ** 52 + 7 } };
+  const withHistory = decodeReady(encodeReady(named));
+  tt.same(withHistory.hard, named.hard, 'a history rides with the hard state');
+  tt.same(withHistory.reset, rec.reset);
+  tt.same(plain(withHistory.entries), plain(rec.entries));
+  tt.equal(encodeReady(named).length, encodeReady(rec).length + 8);
+  const unknown = encodeReady(rec);
+  unknown.writeUInt8(unknown.readUInt8(0) | 8, 0);
+  tt.throws(() => decodeReady(unknown), /unknown flags 11/, 'a record with a flag this release does not know is refused, not misread');
 });
 
 t.test('written behind: entries answered before and after their group lands are the model, through overwrites, compaction and resets', async (tt) => {

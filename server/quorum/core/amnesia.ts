@@ -10,8 +10,9 @@
 //    and it never campaigns itself (its own log lacks that);
 //  - it is caught up once its log reaches C (and is not empty: a leader existed), and votes as any member from then on.
 // Not membership change: a disk lost during the very first election, two empty members no leader has reached (two
-// lost disks, or one and a member down since the first start), or an acknowledgement counted just after the disk was
-// lost, can still defeat it; it closes the case an operator meets, a member re-provisioned with the same id.
+// lost disks, or one and a member down since the first start; what they then start is another history, which the
+// member that kept the data refuses: history.ts), or an acknowledgement counted just after the disk was lost, can
+// still defeat it; it closes the case an operator meets, a member re-provisioned with the same id.
 
 /** Where a catching-up node stands: not yet reached by a leader, or the (last index, term) the first one showed. */
 export type CatchUp = 'unheard' | { index: number; term: number };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Raft } from './raft.js';
 import type { AppendMessage, HeartbeatMessage, Message, Snapshot, SnapshotMessage } from './types.js';
 import { NONE } from './types.js';
+import { otherHistory } from './history.js';
 
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
@@ -39,11 +40,18 @@ export function stepFollower(r: Raft, m: Message): void {
  *   until an append shows a log that reaches the commit.
  * - An append below the start of a log started from a tree (a restored snapshot: term 0 at its zxid): a leader
  *   sharing that start has no entry below it. Certain.
+ * - Any message of a leader whose log belongs to another history than the one this node holds committed entries of
+ *   (history.ts). Certain.
  * Once this node has followed the leader in this term, the second does not apply (a late copy).
  */
 function refused(r: Raft, m: AppendMessage | HeartbeatMessage | SnapshotMessage): boolean {
   const f = r.foreignLeader;
   const known = f !== null && f.leader === m.from && f.term === m.term;
+  if (r.boundToHistory() && otherHistory(r.history, m.history)) {
+    const leaderLast = m.type === 'app' ? (m.leaderLast ?? m.index) : 0;
+    r.foreignLeader = { leader: m.from, term: m.term, leaderLast, committed: r.log.committed, certain: true, histories: { leader: m.history as number, ours: r.history } };
+    return true;
+  }
   if (m.type !== 'app') return known;
   if (known && f.certain) return true;
   let conflicts = false;
@@ -69,6 +77,8 @@ export function acceptLeader(r: Raft, m: AppendMessage | HeartbeatMessage | Snap
   }
   r.foreignLeader = null;
   r.followed = { leader: m.from, term: m.term };
+  // Durable with the Ready that answers this, before the answer leaves. A history that binds nothing yet gives way.
+  if (!r.boundToHistory() && m.history !== undefined && m.history !== 0) r.history = m.history;
   return true;
 }
 

@@ -9,5 +9,6 @@ export type { InitialState, Storage, StorageErrorCode } from './storage.js';
 export { SeededRand, FixedRand } from './rand.js';
 export type { Rand } from './rand.js';
 export type { CatchUp } from './amnesia.js';
+export { historyText } from './history.js';
 export type { ForeignLeader } from './raft.js';
 export * from './types.js';

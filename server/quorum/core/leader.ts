@@ -208,7 +208,7 @@ function maybeSendAppend(r: Raft, to: number, sendIfEmpty: boolean): boolean {
   if (entries.length === 0 && !sendIfEmpty) {
     return false;
   }
-  r.send({ type: 'app', to, term: r.term, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed, leaderLast: r.log.lastIndex() });
+  r.send({ type: 'app', to, term: r.term, index: prevIndex, logTerm: prevTerm, entries, commit: r.log.committed, leaderLast: r.log.lastIndex(), history: r.history });
   let bytes = 0;
   for (const entry of entries) {
     bytes += entrySizeBytes(entry);
@@ -232,7 +232,7 @@ function sendSnapshot(r: Raft, to: number, pr: Progress): boolean {
   }
   assert.ok(snapshot.metadata.index > 0, 'the log is compacted, so a snapshot must exist');
   pr.becomeSnapshot(snapshot.metadata.index);
-  r.send({ type: 'snap', to, term: r.term, snapshot });
+  r.send({ type: 'snap', to, term: r.term, snapshot, history: r.history });
   return true;
 }
 
@@ -242,7 +242,7 @@ function bcastHeartbeat(r: Raft, ctx: Uint8Array | undefined): void {
     if (id !== r.id) {
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, r.log.committed);
-      r.send({ type: 'heartbeat', to: id, term: r.term, commit, ctx: context });
+      r.send({ type: 'heartbeat', to: id, term: r.term, commit, ctx: context, history: r.history });
     }
   }
 }

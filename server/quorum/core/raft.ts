@@ -22,6 +22,7 @@ import { NONE } from './types.js';
 import * as leader from './leader.js';
 import * as follower from './follower.js';
 import { Amnesia, type CatchUp } from './amnesia.js';
+import { bound, drawHistory, otherHistory } from './history.js';
 
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 
@@ -32,6 +33,8 @@ export interface ForeignLeader {
   committed: number;
   /** Its log disagrees with a committed entry here (not only shorter): refused for the rest of its term. */
   certain: boolean;
+  /** Refused because its log belongs to another history (history.ts): the leader's and this node's. */
+  histories?: { leader: number; ours: number };
 }
 type PollResult = 'won' | 'lost' | 'pending';
 
@@ -71,6 +74,8 @@ export class Raft {
   foreignLeader: ForeignLeader | null = null;
   /** The leader this node last followed, and in which term: its late appends are not taken for a foreign log. */
   followed = { leader: NONE, term: 0 };
+  /** The history this node's log belongs to, 0 while it has none (history.ts). */
+  history = 0;
 
   constructor(config: Config, storage: Storage) {
     this.id = config.id;
@@ -85,6 +90,7 @@ export class Raft {
     this.log = new RaftLog(storage, config.applied);
     this.becomeFollower(hardState.term, NONE);
     this.vote = hardState.vote;
+    this.history = hardState.history ?? 0;
     assert.ok(hardState.commit >= this.log.committed || hardState.commit === 0, 'commit below snapshot');
     this.log.commitTo(hardState.commit);
     assert.ok(this.log.applied <= this.log.committed, 'applied beyond commit at restart');
@@ -172,6 +178,9 @@ export class Raft {
     this.lead = this.id;
     this.role = 'leader';
     this.amnesia.end();
+    // A leader with an empty log founds a history (history.ts), durable with this Ready before any message naming it
+    // leaves (the engine holds a leader's early sends then).
+    if (this.log.lastIndex() === 0) this.history = drawHistory(this.config.rand);
     const self = this.progress.get(this.id);
     assert.ok(self !== undefined, 'own progress exists');
     self.becomeReplicate();
@@ -213,7 +222,7 @@ export class Raft {
     const logTerm = this.log.lastTerm();
     for (const to of this.voters) {
       if (to !== this.id) {
-        this.send({ type, to, term: voteTerm, index, logTerm, transfer: kind === 'transfer' });
+        this.send({ type, to, term: voteTerm, index, logTerm, transfer: kind === 'transfer', history: this.history });
       }
     }
   }
@@ -258,7 +267,12 @@ export class Raft {
       this.vote === m.from ||
       (this.vote === NONE && this.lead === NONE) ||
       (m.type === 'preVote' && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm) && this.amnesia.grants(m.index, m.logTerm, this.log.lastIndex())) {
+    const grants =
+      canVote &&
+      !(this.boundToHistory() && otherHistory(this.history, m.history)) &&
+      this.log.isUpToDate(m.index, m.logTerm) &&
+      this.amnesia.grants(m.index, m.logTerm, this.log.lastIndex());
+    if (grants) {
       // A pre-vote grant answers in the term the candidate would use, so it can count it.
       this.send({ type: responseType, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
@@ -269,6 +283,11 @@ export class Raft {
       this.send({ type: responseType, to: m.from, term: this.term, reject: true });
     }
     // At term 0 (amnesia.ts turning down a pre-vote) there is no term to reject in: silence, as a lost message.
+  }
+
+  /** Whether this node holds something committed in its history, and so refuses another (history.ts). */
+  boundToHistory(): boolean {
+    return bound(this.history, this.log.committed);
   }
 
   /** Whether this node is still catching up after starting with an empty log, and how far (see amnesia.ts). */

@@ -134,7 +134,8 @@ export class RawNode {
         entries.length > 0 ||
         r.log.unstable.snapshot !== null ||
         hard.term !== this.previousHard.term ||
-        hard.vote !== this.previousHard.vote,
+        hard.vote !== this.previousHard.vote ||
+        (hard.history ?? 0) !== (this.previousHard.history ?? 0),
     };
     r.msgs = [];
     r.readStates = [];
@@ -199,6 +200,11 @@ export class RawNode {
   }
 
   /** A leader this node refuses to follow: its log ends below what this node holds committed (follower.ts). */
+  /** The history this node's log belongs to, 0 while it has none (history.ts). */
+  history(): number {
+    return this.raft.history;
+  }
+
   foreignLeader(): ForeignLeader | null {
     return this.raft.foreignLeader;
   }
@@ -235,7 +241,8 @@ export class RawNode {
   }
 
   private hardState(): HardState {
-    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+    const h = this.raft.history;
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed, ...(h !== 0 ? { history: h } : {}) };
   }
 }
 
@@ -244,5 +251,5 @@ function softEqual(a: SoftState, b: SoftState): boolean {
 }
 
 function hardEqual(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit && (a.history ?? 0) === (b.history ?? 0);
 }

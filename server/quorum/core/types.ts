@@ -20,6 +20,11 @@ export interface HardState {
   term: number;
   vote: number;
   commit: number;
+  /**
+   * The history this node's log belongs to (history.ts): drawn by the first leader that had none, taken from the
+   * leader by a node that has none. Absent or 0: none yet (a new node, or a log written before it existed).
+   */
+  history?: number;
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader' | 'learner';
@@ -71,6 +76,8 @@ export interface AppendMessage extends Envelope {
    * member (amnesia.ts). Absent from releases before it, which gave only `commit`.
    */
   leaderLast?: number;
+  /** The leader's history (history.ts); absent from releases before it. */
+  history?: number;
 }
 
 /**
@@ -91,6 +98,7 @@ export interface HeartbeatMessage extends Envelope {
   type: 'heartbeat';
   commit: number;
   ctx: Uint8Array;
+  history?: number;
 }
 
 export interface HeartbeatResponseMessage extends Envelope {
@@ -104,6 +112,8 @@ export interface VoteMessage extends Envelope {
   index: number;
   logTerm: number;
   transfer: boolean;
+  /** The candidate's history (history.ts); absent from releases before it. */
+  history?: number;
 }
 
 export interface VoteResponseMessage extends Envelope {
@@ -114,6 +124,7 @@ export interface VoteResponseMessage extends Envelope {
 export interface SnapshotMessage extends Envelope {
   type: 'snap';
   snapshot: Snapshot;
+  history?: number;
 }
 
 /** Leader → transfer target: campaign now, without waiting for an election timeout. */

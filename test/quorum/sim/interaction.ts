@@ -234,8 +234,9 @@ export class InteractionEnv {
       out.push(`  soft: role=${ready.softState.role} lead=${ready.softState.leaderId}`);
     }
     if (ready.hardState !== null) {
-      const { term, vote, commit } = ready.hardState;
-      out.push(`  hard: term=${term} vote=${vote} commit=${commit}${ready.mustSync ? '' : ' (no sync)'}`);
+      const { term, vote, commit, history } = ready.hardState;
+      const h = history !== undefined ? ` history=${history}` : '';
+      out.push(`  hard: term=${term} vote=${vote} commit=${commit}${h}${ready.mustSync ? '' : ' (no sync)'}`);
     }
     if (ready.snapshot !== null) {
       out.push(`  snapshot: ${formatSnapshot(ready.snapshot)}`);
