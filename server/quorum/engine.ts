@@ -17,9 +17,10 @@ import type { Committed } from '../pipeline.js';
 import type { ApplyResult, Txn } from '../tree/types.js';
 import type { Store } from '../../storage/store.js';
 import { RaftLog } from '../../storage/raft-log.js';
-import { RawNode, historyText, type Message, type Ready, type Role } from './core/index.js';
+import { RawNode, historyText, type Ready, type Role } from './core/index.js';
 import { PeerTransport } from './transport.js';
 import { coreConfig, transportOptions, votersAndLearners } from './engine-config.js';
+import { earlySends } from './early-sends.js';
 import { EmptyStart } from './empty-start.js';
 import { leaderRefusal, RefusalReport, startLogFromTree } from './start-data.js';
 import { maybeCompact } from './persist.js';
@@ -306,13 +307,7 @@ export class RaftEngine implements Engine {
     if (rd.hardState) this.term = rd.hardState.term;
     const done: Committed[] = [];
     const terms: { index: number; term: number }[] = [];
-    // A leader's appends and heartbeats may leave while its own copy is being fsync'd (Raft thesis §10.2.1):
-    // the core counts the leader's entries towards a quorum only after advance(), i.e. once durable here.
-    // Everything else (votes, acknowledgements, read answers) waits for the write, as the contract says. So does
-    // all of a leader's Ready that draws its history (core/history.ts): a crash before it is durable would draw
-    // another, and the members that took the first would refuse this one.
-    const drawn = (rd.hardState?.history ?? 0) !== (this.raftLog.hardState().history ?? 0);
-    const early: Message[] = this.role === 'leader' && !drawn ? rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat') : [];
+    const early = earlySends(this.role, rd, this.raftLog.hardState());
     for (const m of early) this.messages.send(m);
     this.emptyStart.beforeWrite(this.rawnode);
     const applied = await this.writer.write(this.raftLog, rd, this.appliedZxid, terms, done);
