@@ -224,12 +224,19 @@ export class SimCluster {
     this.stats.diskLosses++;
   }
 
-  /** Whether a node is still catching up after starting empty: one lost disk at a time is what the care covers. */
-  anyCatchingUp(): boolean {
+  /**
+   * Whether a disk may be lost now. The care (core/amnesia.ts) covers one lost disk at a time, and not one lost while
+   * another voter holds no log at all (a member down since before anything reached its disk): a member that lost its
+   * disk and such a one look like two new members, a majority of three, and elect each other without the data. That
+   * is a documented limit (README, "A member that lost its disk"); what the third member then does is tested apart
+   * (histories: test/quorum/history.test.ts).
+   */
+  mayLoseDisk(): boolean {
     for (const node of this.nodes.values()) {
-      if ((node.alive() ? node.node().catchUp() : node.disk.catchUp) !== null) return true;
+      if ((node.alive() ? node.node().catchUp() : node.disk.catchUp) !== null) return false;
+      if (node.disk.holdsNoLog()) return false;
     }
-    return false;
+    return true;
   }
 
   restart(node: SimNode): void {

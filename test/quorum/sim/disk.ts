@@ -70,6 +70,11 @@ export class SimDisk {
     this.syncCount++;
   }
 
+  /** Whether nothing of a log is durable here (no entry, no snapshot): a node that looks new after a restart. */
+  holdsNoLog(): boolean {
+    return this.durable.lastIndex() === 0;
+  }
+
   unsynced(): number {
     return this.pending.length;
   }

@@ -198,7 +198,7 @@ export class Simulation {
         this.cluster.crash(victim);
       }
     }
-    if (profile.diskLossProbability > 0 && this.diskRand.chance(profile.diskLossProbability) && !this.cluster.anyCatchingUp()) {
+    if (profile.diskLossProbability > 0 && this.diskRand.chance(profile.diskLossProbability) && this.cluster.mayLoseDisk()) {
       const alive = this.cluster.aliveNodes();
       if (alive.length > 0) {
         this.cluster.loseDisk(alive[this.diskRand.intn(alive.length)]);
