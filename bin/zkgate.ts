@@ -4,6 +4,7 @@ import { loadConfig, UNUSED_ZK_KEYS } from '../server/zoo-cfg.js';
 import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 import { VERSION } from '../server/version.js';
+import { listenFailure } from '../server/listen-failure.js';
 
 /** A bad zoo.cfg value or flag: one line naming the key, exit 2, no stack. Anything else is rethrown. */
 function exitOnConfigError(e: unknown): never {
@@ -47,15 +48,10 @@ program
       // The server's own files (the secret file, the TLS PEM files) are read in startServer, not by loadConfig, so
       // that client commands loading the same zoo.cfg never need them.
       if (e instanceof ConfigError) exitOnConfigError(e);
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        const { address, port } = err as { address?: string; port?: number };
-        const where = port !== undefined ? `${address}:${port}` : `${cfg.httpHost}:${cfg.httpPort}`;
-        const me = cfg.servers.find((s) => s.id === cfg.myid);
-        // The peer port is bound first, so an operator cannot tell from the address alone which line to fix.
-        const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : port === cfg.metricsPort ? 'the metrics port, metricsPort' : 'the HTTP port';
-        process.stderr.write(`zkgate: cannot listen on ${where} (${which}): ${err.code}\n`);
-        process.exit(1);
+      const failed = listenFailure(cfg, e as NodeJS.ErrnoException);
+      if (failed !== null) {
+        process.stderr.write(`zkgate: ${failed.text}\n`);
+        process.exit(failed.exit);
       }
       throw e;
     }

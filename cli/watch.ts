@@ -26,6 +26,8 @@ interface Frame {
   error?: string;
   code?: number;
   message?: string;
+  /** The watched node's stat in a watch's answer; null when it does not exist. */
+  stat?: unknown;
 }
 
 function wsUrl(httpUrl: string): string {
@@ -126,6 +128,12 @@ async function streamWatch(c: Client, path: string, kind: Kind, json: boolean): 
         if (code !== 1006) reason = `${url} closed the watch connection (${code}${why.length ? ' ' + why.toString() : ''})`;
         finish({ kind: armed ? 'armed' : 'failed', reason });
       });
+      const gone = () => {
+        process.stderr.write(`zkgate: ${path} no longer exists; watch ended\n`);
+        ws.close(1000);
+        interrupted = true;
+        finish({ kind: 'done' });
+      };
       ws.on('message', (data) => {
         let f: Frame;
         try {
@@ -136,17 +144,15 @@ async function streamWatch(c: Client, path: string, kind: Kind, json: boolean): 
         if (f.ok === false) {
           const body: ZkErrorBody = { error: f.error ?? 'SystemError', code: f.code ?? -1, message: f.message ?? '', path: f.path };
           // A one-shot data/children watch cannot be re-armed once its node is gone: the stream ends there.
-          if (armed && oneShot && body.error === 'NoNode') {
-            process.stderr.write(`zkgate: ${path} no longer exists; watch ended\n`);
-            ws.close(1000);
-            interrupted = true;
-            return finish({ kind: 'done' });
-          }
+          if (armed && oneShot && body.error === 'NoNode') return gone();
           ws.close(1000);
           interrupted = true;
           return finish(new ZkFailure(body, 0, url));
         }
         if (f.ok === true) {
+          // Re-armed with sinceZxid after the NodeDeleted it printed, the server answers that the watch fired on an
+          // event already received (docs/watches.md, Resuming) and arms nothing: the node is gone, as with NoNode.
+          if (armed && (kind === 'data' || kind === 'children') && f.stat === null) return gone();
           if (!armed) process.stderr.write(`watching ${path} (${kind}) at zxid ${f.zxid ?? '?'}; Ctrl-C to stop\n`);
           armed = true;
           if (since === undefined && f.zxid !== undefined) since = f.zxid;

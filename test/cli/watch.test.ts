@@ -78,3 +78,16 @@ t.test('watch on a missing node with a data watch prints NoNode and exits 1', as
   t.match(r.stderr, /^NoNode/);
 });
 
+
+for (const kind of ['data', 'children']) {
+  t.test(`a ${kind} watch whose node is deleted prints NodeDeleted, says the node is gone and exits 0`, async (t) => {
+    await post(`/gone-${kind}`, 'a');
+    const w = await startWatch([`/gone-${kind}`, '--kind', kind, ...U]);
+    t.equal((await fetch(`${server.url}/v1/znodes/gone-${kind}`, { method: 'DELETE' })).status, 204);
+    const code = await Promise.race([w.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 10000))]);
+    if (code === 'running') w.p.kill('SIGINT');
+    t.equal(code, 0, 'it exits by itself');
+    t.match(w.out(), new RegExp(`^WatchedEvent state:SyncConnected type:NodeDeleted path:/gone-${kind} zxid:\\d+\\n$`));
+    t.match(w.err(), new RegExp(`zkgate: /gone-${kind} no longer exists; watch ended`));
+  });
+}
