@@ -1,5 +1,6 @@
 // Watching configuration: a TreeCache mirrors /examples/config (one persistent recursive watch) and prints every change,
-// surviving reconnects and failovers. Change it with: curl -XPUT localhost:8080/v1/znodes/examples/config/db -d 'host=b'
+// surviving reconnects and failovers. Change it with: curl -XPOST localhost:8080/v1/znodes/examples/config/db -d 'host=a'
+// (creates it), then curl -XPUT localhost:8080/v1/znodes/examples/config/db -d 'host=b'
 //   npm run build && node examples/config-watcher.mjs --url http://127.0.0.1:8080 --run-ms 30000
 import { parseArgs } from 'node:util';
 import { ZkClient, TreeCache } from '../dist/client/index.js';

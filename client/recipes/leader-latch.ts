@@ -18,6 +18,8 @@ export class LeaderLatch extends EventEmitter {
   private wake: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
   private runner: Promise<void> | undefined;
+  /** start()'s work, which close() waits for: a node it creates after the latch closed is deleted, not left behind. */
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly client: ZkClient,
@@ -45,8 +47,27 @@ export class LeaderLatch extends EventEmitter {
     if (this.latchState !== 'latent') return;
     this.latchState = 'started';
     this.unsubscribe = this.client.onState((s) => this.onConnection(s));
-    this.node = await enqueueNode(this.client, this.path, 'latch-', this.id);
+    this.starting = this.join();
+    await this.starting;
+  }
+
+  private async join(): Promise<void> {
+    const node = await this.enqueue();
+    if (node === undefined) return;
+    this.node = node;
     this.runner = this.run();
+  }
+
+  /** A new candidate node; undefined (and none left behind) when the latch was closed while it was being created. */
+  private async enqueue(): Promise<string | undefined> {
+    const node = await enqueueNode(this.client, this.path, 'latch-', this.id);
+    if (this.latchState === 'started') return node;
+    await this.dropNode(node);
+    return undefined;
+  }
+
+  private async dropNode(node: string): Promise<void> {
+    if (this.client.state !== 'Expired' && this.client.state !== 'Closed') await deleteQuietly(this.client, node).catch(() => {});
   }
 
   /** Resolves true once leader, false after `timeoutMs` or when the latch closes first. */
@@ -90,7 +111,8 @@ export class LeaderLatch extends EventEmitter {
     this.wake?.();
     const node = this.node;
     this.node = undefined;
-    if (node && this.client.state !== 'Expired' && this.client.state !== 'Closed') await deleteQuietly(this.client, node).catch(() => {});
+    if (node) await this.dropNode(node);
+    await this.starting?.catch(() => {});
     await this.runner;
     this.emit('closed');
   }
@@ -124,7 +146,7 @@ export class LeaderLatch extends EventEmitter {
           this.setLeader(false);
           if (this.client.state === 'SyncConnected' && this.latchState === 'started') {
             // Deleted by someone else while our session lives: rejoin at the back, as Curator's reset does.
-            this.node = await enqueueNode(this.client, this.path, 'latch-', this.id);
+            this.node = await this.enqueue();
           }
           continue;
         }

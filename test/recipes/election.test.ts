@@ -7,6 +7,25 @@ import { clients, closeAll, eventually } from '../client/fixtures.js';
 
 const SHORT = { tickTime: 100, minSessionTimeout: 400, maxSessionTimeout: 30000 };
 
+t.test('LeaderLatch closed while it starts leaves no candidate behind: the next one leads', async (t) => {
+  const s = await startTestServer(SHORT);
+  t.teardown(() => s.destroy());
+  const [a, b] = await clients(2, s.url);
+  t.teardown(() => closeAll([a as ZkClient, b as ZkClient]));
+  const early = new LeaderLatch(a as ZkClient, '/election/closing', 'early');
+  const started = early.start();
+  await early.close();
+  t.same((await (a as ZkClient).getChildren('/election/closing')).children, [], 'close() waited for the node start() was creating, and deleted it');
+  await started;
+  t.equal(early.state, 'closed');
+  t.notOk(early.hasLeadership());
+  const real = new LeaderLatch(b as ZkClient, '/election/closing', 'real');
+  await real.start();
+  t.ok(await real.await(5000), 'a later candidate leads');
+  t.same(await real.getLeader().then((l) => l?.id), 'real');
+  await real.close();
+});
+
 t.test('LeaderLatch: one leader at a time, and a new one whenever the leader leaves or its session ends', async (t) => {
   const s = await startTestServer(SHORT);
   t.teardown(() => s.destroy());
