@@ -96,16 +96,34 @@ async function waitFirst(env: RecipeEnv, dir: string, key: string, session: stri
 /** Joins (or rejoins: a session keeps one place per name) and waits; a client that hangs up before it holds leaves the line. */
 async function joinAndWait(env: RecipeEnv, kind: 'lock' | 'election', dir: string, prefix: string, data: Uint8Array, ctx: RequestContext, waitMs: number, hangup: ReturnType<typeof hangupSignal>): Promise<Outcome> {
   const { node } = env;
-  const session = requireSession(ctx);
-  const release = env.waiters.take(`${kind} ${dir}`);
+  let release: (() => void) | undefined;
   try {
-    const key = ownedBy(node, dir, session, ctx)[0] ?? (await createInDir(node, dir, prefix, data, 'EPHEMERAL_SEQUENTIAL', 'CONTAINER', ctx));
+    // Inside the try: a request refused here (no session, too many waiters) must still drop its hang-up listeners.
+    const session = requireSession(ctx);
+    release = env.waiters.take(`${kind} ${dir}`);
+    const key = await placeOf(env, dir, session, prefix, data, ctx);
     const out = await waitFirst(env, dir, key, session, ctx, waitMs, hangup.signal);
     if (!out.held && hangup.hungUp()) await node.write({ type: 'delete', path: key, version: -1, recursive: false }, ctx).catch(() => {});
     return out;
   } finally {
-    release();
+    release?.();
     hangup.done();
+  }
+}
+
+/** The session's place in the line: the one it holds, the one another of its requests is creating, or a new one. */
+async function placeOf(env: RecipeEnv, dir: string, session: string, prefix: string, data: Uint8Array, ctx: RequestContext): Promise<string> {
+  const held = ownedBy(env.node, dir, session, ctx)[0];
+  if (held !== undefined) return held;
+  const k = `${dir}\0${session}`;
+  const pending = env.joining.get(k);
+  if (pending !== undefined) return pending;
+  const created = createInDir(env.node, dir, prefix, data, 'EPHEMERAL_SEQUENTIAL', 'CONTAINER', ctx);
+  env.joining.set(k, created);
+  try {
+    return await created;
+  } finally {
+    env.joining.delete(k);
   }
 }
 

@@ -23,6 +23,11 @@ export interface RecipeEnv {
   waiters: WaiterSlots;
   /** Aborted when the server starts closing: every recipe wait answers at once. */
   closing: AbortSignal;
+  /**
+   * Places being created, by line and session: a session's concurrent requests for one line share one place (bounded
+   * by the waiter slots, which each request holds while its entry lives).
+   */
+  joining: Map<string, Promise<string>>;
 }
 
 /** Counts requests waiting per recipe name on this node, so one hot name cannot take every blocking slot. */
@@ -135,7 +140,7 @@ export const recipeRoutes: FastifyPluginAsync<{ node: ZkNode; blocking: Blocking
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: node.cfg.juteMaxBuffer }, (_req, body, done) => done(null, body));
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
-  const env: RecipeEnv = { node, blocking, waiters: new WaiterSlots(node.cfg.recipeMaxWaitersPerName), closing: closing.signal };
+  const env: RecipeEnv = { node, blocking, waiters: new WaiterSlots(node.cfg.recipeMaxWaitersPerName), closing: closing.signal, joining: new Map() };
   await app.register(lockRoutes, { env });
   await app.register(queueRoutes, { env });
 };

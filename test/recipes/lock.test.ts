@@ -201,3 +201,31 @@ t.test('an SDK Mutex on /zkgate/locks/<name> and the HTTP lock of that name excl
   t.notOk(await m.acquire(200), 'the SDK waits behind the HTTP holder');
   t.ok(isZkError(await c.delete('/zkgate/locks/shared').catch((e: unknown) => e), 'NotEmpty'));
 });
+
+t.test('HTTP lock and election requests refused before they wait leave no listener behind', async (t) => {
+  const s = await startTestServer(SHORT);
+  t.teardown(() => s.destroy());
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  for (let i = 0; i < 30; i++) {
+    t.equal((await lockReq(s.url, 'x', undefined)).status, 400);
+    t.equal((await fetch(`${s.url}/v1/recipes/elections/e/campaign`, { method: 'POST', body: 'v' })).status, 400);
+  }
+  // The process-wide shutdown signal would have held 60 listeners; Node warns past 10.
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings.filter((w) => w.includes('MaxListenersExceeded')), [], 'no listener leak warning');
+});
+
+t.test('HTTP lock: concurrent requests of one session share one place in the line', async (t) => {
+  const s = await startTestServer(SHORT);
+  t.teardown(() => s.destroy());
+  const a = await session(s.url);
+  const [r1, r2, r3] = await Promise.all([lockReq(s.url, 'same', a), lockReq(s.url, 'same', a), lockReq(s.url, 'same', a)]);
+  t.same([r1.status, r2.status, r3.status], [200, 200, 200]);
+  t.equal(r2.body.key, r1.body.key, 'one key');
+  t.equal(r3.body.key, r1.body.key);
+  const children = await fetch(`${s.url}/v1/znodes/zkgate/locks/same?children`).then((r) => r.json() as Promise<{ children: string[] }>);
+  t.equal(children.children.length, 1, 'one node for the session');
+});
