@@ -54,11 +54,12 @@ export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { nod
       const ctx = requestContext(req, node);
       const aversion = expectedVersion(req.headers['if-match'], req.query.version);
       const acl = req.body.acl.map((a) => ({ scheme: a.scheme, id: a.id, perms: parsePerms(a.perms) }));
-      const { value } = await node.setAcl(path, acl, aversion, ctx);
+      const { value, acl: set } = await node.setAcl(path, acl, aversion, ctx);
       if (value.kind !== 'stat') throw new Error('setAcl returned ' + value.kind);
-      const now = node.getAcl(path, { auth: [{ scheme: 'super', id: '' }], session: '' });
+      // What this write set, beside its own stat: a read here would show a later write of the same batch, or
+      // NoNode after a delete that followed it.
       aversionTag(reply, value.stat);
-      return { acl: aclToJson(now.acl), stat: value.stat };
+      return { acl: aclToJson(set), stat: value.stat };
     },
   });
 };

@@ -255,13 +255,15 @@ export class ZkNode extends EventEmitter {
     }
   }
 
-  async setAcl(path: string, acl: Acl[], aversion: number, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
+  /** `acl` in the answer: the list the transaction set (after `auth` ids are filled in), not a later read of the node. */
+  async setAcl(path: string, acl: Acl[], aversion: number, req: RequestContext): Promise<{ zxid: number; value: TxnValue; acl: Acl[] }> {
     try {
       this.checkSession(req.session);
-      const { zxid, result } = await this.submit(prepareSetAcl(path, acl, aversion, req, Date.now()));
+      const txn = prepareSetAcl(path, acl, aversion, req, Date.now());
+      const { zxid, result } = await this.submit(txn);
       const value = this.unwrap(result);
       this.audit?.setAcl(path, acl, req, 'success');
-      return { zxid, value };
+      return { zxid, value, acl: txn.type === 'setAcl' ? txn.acl : acl };
     } catch (e) {
       this.audit?.setAcl(path, acl, req, 'failure');
       throw e;
