@@ -88,6 +88,8 @@ export interface RequestOptions {
   query?: [string, string][];
   headers?: Record<string, string>;
   body?: string;
+  /** Changes nothing (a read, a sync): any 503 moves on to the next URL, not only one that says it was not applied. */
+  readOnly?: boolean;
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -180,7 +182,10 @@ export class Client {
         continue;
       }
       const answer: Answer = { status: res.statusCode ?? 0, headers: res.headers, body, url: base };
-      if (answer.status === 503 && parseError(answer)?.applied === false && i < this.urls.length - 1) {
+      // A member that refuses reads (cut off, catching up, another data set) says so with a 503 that has no `applied`:
+      // a read is safe to ask the next member; a write only when the answer says it was not applied.
+      const readOnly = opts.readOnly === true || method === 'GET' || method === 'HEAD';
+      if (answer.status === 503 && (readOnly || parseError(answer)?.applied === false) && i < this.urls.length - 1) {
         last503 = answer;
         continue;
       }

@@ -143,7 +143,7 @@ export function registerZnodeCommands(program: Command): void {
       runAction(o.json, async () => {
         const c = makeClient(o);
         checkPath(path);
-        const r = await c.call<{ zxid: string }>('POST', '/v1/sync');
+        const r = await c.call<{ zxid: string }>('POST', '/v1/sync', { readOnly: true });
         if (o.json) return line(r.raw);
         line('Sync is OK');
       }),

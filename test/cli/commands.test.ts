@@ -81,6 +81,33 @@ t.test('--url entries are tried in turn: a dead server first, then a live one', 
   t.notMatch(none.stderr, /\n\s+at /);
 });
 
+t.test('--url entries: a member that refuses reads with 503 is passed over for reads and syncs, not for writes', async (t) => {
+  const { createServer } = await import('node:http');
+  let asked = 0;
+  const refusing = createServer((req, res) => {
+    asked++;
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ error: 'ConnectionLoss', code: -4, message: 'this node has known no leader since it started', path: null }));
+  });
+  await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => refusing.close(() => r())));
+  const first = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+  t.equal((await http('POST', '/v1/znodes/refused', 'r')).status, 201);
+  const both = ['--url', first, '--url', url];
+  for (const args of [['get', '/refused'], ['ls', '/'], ['stat', '/refused'], ['sync', '/refused']]) {
+    const r = await zk([...args, ...both]);
+    t.equal(r.code, 0, `${args.join(' ')} goes on to the next member: ${r.stderr}`);
+  }
+  t.equal((await zk(['get', '/refused', ...both])).stdout, 'r\n');
+  const before = asked;
+  const w = await zk(['create', '/refused-write', 'w', ...both]);
+  t.equal(w.code, 1, 'a write whose outcome that member does not state is not sent again elsewhere');
+  t.match(w.stderr, /^ConnectionLoss/);
+  t.equal(asked, before + 1);
+  t.equal((await http('GET', '/v1/znodes/refused-write')).status, 404);
+});
+
 t.test('--auth authenticates as a digest user', async (t) => {
   const { createHash } = await import('node:crypto');
   const digest = 'bob:' + createHash('sha1').update('bob:secret').digest('base64');
