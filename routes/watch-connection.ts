@@ -14,6 +14,14 @@ import { sessionIdOf } from '../server/sessions/session-id.js';
 import { check, describeOp, frameId, NO_WATCHER, watchReply, zxidOf, type FrameId } from './watch-frames.js';
 import { ResumeBatch, type ResumeFrame } from './watch-resume.js';
 
+/**
+ * What a queued frame counts towards wsMaxBufferedBytes beyond its own bytes (about what holding it costs): 1 MiB then
+ * holds at most 4,096 frames, however small.
+ */
+export const QUEUED_FRAME_COST = 256;
+/** Frames one connection's queue hands to their handlers in one turn of the event loop. */
+const FRAMES_PER_TURN = 256;
+
 /** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
 type Handled = 'done' | 'defer' | 'pending';
 
@@ -30,7 +38,11 @@ export class WatchConnection implements WatchSink {
    */
   private readonly queue: { text: string | null; bytes: number }[] = [];
   private queuedBytes = 0;
+  /** Index of the queue's first frame not yet handled (the array is cut back now and then, not shifted per frame). */
+  private head = 0;
   private waiting = false;
+  /** A pump is scheduled for the next turn (pump handles FRAMES_PER_TURN frames a turn). */
+  private yielding = false;
   private waitToken = 0;
   /** Cancels the wake-up a deferred frame left with the hub (see wait). */
   private cancelWake: (() => void) | undefined;
@@ -133,8 +145,10 @@ export class WatchConnection implements WatchSink {
     this.framesIn++;
     this.alive();
     const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-    this.queue.push({ text: isBinary ? null : bytes.toString('utf8'), bytes: bytes.length });
-    this.queuedBytes += bytes.length;
+    // Each frame costs its bytes and a fixed share, so that a flood of empty or tiny frames meets the bound too.
+    const cost = bytes.length + QUEUED_FRAME_COST;
+    this.queue.push({ text: isBinary ? null : bytes.toString('utf8'), bytes: cost });
+    this.queuedBytes += cost;
     if (this.queuedBytes > this.node.cfg.wsMaxBufferedBytes) {
       this.close(1008, 'too many frames waiting to be handled');
       return;
@@ -157,8 +171,21 @@ export class WatchConnection implements WatchSink {
   }
 
   private pump(): void {
-    while (!this.waiting && !this.closed && this.queue.length > 0) {
-      const { text, bytes } = this.queue[0] as { text: string | null; bytes: number };
+    let handled = 0;
+    while (!this.waiting && !this.closed && this.head < this.queue.length) {
+      if (handled === FRAMES_PER_TURN) {
+        // Others' sockets and commits get their turn between batches of this connection's frames.
+        if (!this.yielding) {
+          this.yielding = true;
+          setImmediate(() => {
+            this.yielding = false;
+            this.safePump();
+          });
+        }
+        return;
+      }
+      handled++;
+      const { text, bytes } = this.queue[this.head] as { text: string | null; bytes: number };
       const h = text === null ? this.binary() : this.handle(text);
       if (h === 'pending') return;
       if (h === 'defer') {
@@ -167,7 +194,14 @@ export class WatchConnection implements WatchSink {
       }
       // Handling may have closed the connection (slow consumer), which empties the queue.
       if (this.closed) return;
-      this.queue.shift();
+      this.head++;
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
       this.queuedBytes -= bytes;
       this.deferredAt = 0;
     }
@@ -372,6 +406,7 @@ export class WatchConnection implements WatchSink {
     this.cancelWake?.();
     this.cancelWake = undefined;
     this.queue.length = 0;
+    this.head = 0;
     this.queuedBytes = 0;
     this.resume.clear();
     this.hub.drop(this);

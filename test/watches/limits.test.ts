@@ -181,3 +181,20 @@ t.test('shutdown closes watch connections with 1001', async (t) => {
   t.ok(await c.until(() => c.closed !== undefined));
   t.equal(c.closed?.code, 1001);
 });
+
+t.test('a flood of empty frames behind a waiting one meets the buffer bound: closed 1008, the server answering meanwhile', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  // A watch that waits (a zxid the node has not applied yet), so that the frames after it queue.
+  c.ws.send(JSON.stringify({ id: 1, op: 'watch', path: '/', kind: 'data', sinceZxid: '999999999' }));
+  // Each queued frame counts QUEUED_FRAME_COST (256) besides its bytes: 64 KiB hold 256 of them. Sent in bursts, so
+  // that the server reads some between them.
+  for (let i = 0; i < 20 && c.closed === undefined; i++) {
+    for (let j = 0; j < 50; j++) c.ws.send('');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  t.ok(await c.until(() => c.closed !== undefined, 10000), 'the connection is closed');
+  t.equal(c.closed?.code, 1008);
+  t.match(c.closed?.reason, /too many frames waiting to be handled/);
+  t.equal((await http(base, 'GET', '/v1/admin/ruok')).status, 200, 'and the server answers');
+});
