@@ -19,6 +19,8 @@ export interface Engine {
   readonly catchingUp: boolean;
   /** Writes waiting to be committed here. */
   readonly pending: number;
+  /** Why this member refuses the leader of its term (its data is not the ensemble's); null otherwise. */
+  leaderRefusal?(): string | null;
   /** The write-ahead log every write goes through before LMDB holds it (its durable writes are timed for metrics). */
   readonly wal?: { flushObserver?: (seconds: number) => void };
   /** True where sessions are expired and containers swept: a standalone node or the leader. */

@@ -323,10 +323,18 @@ export class ZkNode extends EventEmitter {
     if (this.store.treeIncomplete) {
       return 'this node is installing a snapshot of the leader\'s state (it had fallen behind) and serves no reads until that ends; retry, or use another server';
     }
+    // Before the cut-off: a member refusing its leader hears it (and so is not cut off), and its tree is not the
+    // ensemble's at all, whatever readonlymode.enabled says.
+    const refused = this.engine.leaderRefusal?.() ?? null;
+    if (refused !== null) {
+      return `this node's data is not the ensemble's, and it serves no reads: ${refused}; retry, or use another server`;
+    }
     if (this.cutOff) {
       const leaderless = this.engine.leaderlessMs;
-      const since = leaderless === Infinity ? 'since it started' : `for ${Math.round(leaderless)} ms`;
-      return `this node has known no leader ${since} (no quorum?), longer than syncLimit × tickTime (${syncWindowMs(this.cfg)} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
+      if (leaderless === Infinity) {
+        return 'this node has known no leader since it started (an election under way, or no quorum yet), so its tree may be out of date; it serves no reads until it joins a quorum: retry, or use another server';
+      }
+      return `this node has known no leader for ${Math.round(leaderless)} ms (no quorum?), longer than syncLimit × tickTime (${syncWindowMs(this.cfg)} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
     }
     if (this.engine.catchingUp && !this.cfg.readOnlyMode) {
       return 'this node has just rejoined a quorum after being cut off from it (or after starting), and serves no reads until it has caught up with the leader; retry, or use another server';

@@ -101,3 +101,26 @@ t.test('a follower that lost its disk catches up under the same leader', async (
   t.equal((await ens.waitForLeader()), leader, 'under the same leader');
   t.equal((await req(`${ens.node(follower).url}/v1/admin/cluster`)).body.voteLimit, null, 'and votes as any member again');
 });
+
+t.test("a follower's disk replaced while the ensemble takes no writes: it catches up, and a graceful stop of the leader leaves a leader", async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader();
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/idle`, 'POST', 'i')).status, 201);
+  await converge(ens, '/');
+  const replaced = [1, 2, 3].find((id) => id !== leader) as number;
+  await ens.kill(replaced);
+  emptyDataDir(ens.node(replaced).dataDir);
+  await ens.start(replaced);
+  // No write from here on: the leader hears the member only through heartbeats.
+  const got = await retry(() => req(`${ens.node(replaced).url}/v1/znodes/idle`), (r) => r.status === 200, 30000);
+  t.equal(got.status, 200, 'the member that lost its disk has the data again');
+  await retry(async () => ens.node(replaced).child?.stdout() ?? '', (s) => s.includes('caught up with the leader after starting with an empty consensus log'), 20000);
+  t.pass('and votes again');
+  const view = (await req(`${ens.node(leader).url}/v1/admin/cluster`)).body as { members: { id: number; appliedZxid: string }[] };
+  const mine = (await req(`${ens.node(replaced).url}/v1/admin/srvr`)).body as { zxid?: string };
+  t.equal(view.members.find((m) => m.id === replaced)?.appliedZxid, String(mine.zxid ?? view.members.find((m) => m.id === leader)?.appliedZxid), "the leader's view of it is what it holds");
+  await ens.kill(leader, 'SIGTERM');
+  const next = await ens.waitForLeader(30000, [1, 2, 3].filter((id) => id !== leader));
+  t.equal((await req(`${ens.node(next).url}/v1/znodes/after`, 'POST', 'a')).status, 201, 'the two left elect a leader and take writes');
+});

@@ -7,6 +7,7 @@ import { startEnsemble, type Ensemble } from '../helpers/ensemble.js';
 import { emptyDataDir, freePort, tempDir } from '../helpers/server.js';
 import { startNode, zk } from '../cli/run.js';
 import { req, retry } from './client.js';
+import { converge } from './faults.js';
 
 /** A snapshot of a standalone server holding /k1, /k2, /k3; its zxid. */
 async function standaloneSnapshot(t: { teardown(fn: () => unknown): void }): Promise<{ file: string; zxid: number }> {
@@ -70,4 +71,23 @@ t.test('one member given data the others lack: it refuses their leader and says 
   t.match((await req(`${ens.node(1).url}/v1/admin/cluster`)).body.leaderRefusal, /^refusing to follow member \d+ \(term \d+\)/, 'its cluster view says why');
   t.match((await zk(['status', '--url', ens.node(1).url])).stdout, /\nLeader refused: refusing to follow member/, 'and so does zkgate status');
   t.equal((await req(`${ens.node(leader).url}/v1/admin/cluster`)).body.leaderRefusal, null, "the leader's does not");
+});
+
+t.test('one member given data the others lack while the ensemble takes no writes: it refuses their leader all the same', async (t) => {
+  const { file, zxid } = await standaloneSnapshot(t);
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  const leader = await ens.waitForLeader();
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/theirs`, 'POST', 't')).status, 201);
+  await converge(ens, '/');
+  const member = [1, 2, 3].find((id) => id !== leader) as number;
+  await ens.kill(member);
+  await restoreInto(t, ens, member, file);
+  await ens.start(member);
+  // No write from here on: only heartbeats reach the member.
+  const view = await retry(async () => (await req(`${ens.node(member).url}/v1/admin/cluster`)).body as { leaderRefusal: string | null }, (v) => typeof v.leaderRefusal === 'string', 20000);
+  t.match(view.leaderRefusal, /^refusing to follow member \d+ \(term \d+\): its log/, `member ${member} (restored at zxid ${zxid}) refuses the leader without a write to show the difference`);
+  const r = await req(`${ens.node(member).url}/v1/znodes/k1`);
+  t.equal(r.status, 503, 'and serves none of its foreign data');
+  t.not((await zk(['status', '--url', ens.node(member).url])).code, 0, 'zkgate status does not call it healthy');
 });

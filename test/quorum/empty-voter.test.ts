@@ -184,3 +184,40 @@ t.test("a leader probes again from a follower's last index when the follower no 
   handle(raw, s);
   t.equal(raw.status().progress?.[2]?.match, 4, 'a late rejection of an append below the match is stale and changes nothing');
 });
+
+t.test("with no append to answer, a heartbeat's answer tells the leader the follower's log ends below its match", async (t) => {
+  const s = new MemoryStorage();
+  const raw = node(1, s);
+  win(raw, s, 2);
+  raw.propose([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])]);
+  handle(raw, s);
+  raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 4, reject: false, rejectHint: 0, logTerm: 0 });
+  handle(raw, s);
+  t.equal(raw.status().progress?.[2]?.match, 4, 'node 2 acknowledged 4, and the ensemble then takes no writes');
+  raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 4 });
+  t.same(handle(raw, s).filter((m) => m.to === 2), [], 'a follower at its match gets nothing more');
+  // Node 2's disk is replaced; the leader hears only its heartbeat answers.
+  raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 0 });
+  const out = handle(raw, s).filter((m) => m.type === 'app' && m.to === 2) as Extract<Message, { type: 'app' }>[];
+  t.equal(raw.status().progress?.[2]?.match, 0, 'its match goes back to what it has');
+  t.equal(out[0]?.index, 0, 'and an append from the beginning of the log goes out at once');
+  t.same(out[0]?.entries.map((e) => e.index), [1, 2, 3, 4]);
+  raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0) });
+  t.equal(raw.status().progress?.[2]?.match, 0, 'an answer of an earlier release (no lastIndex) changes nothing');
+});
+
+t.test('a follower holding entries it never acknowledged, with nothing in flight, is sent one append at its match to compare', async (t) => {
+  const s = new MemoryStorage();
+  const raw = node(1, s);
+  win(raw, s, 2);
+  raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 1, reject: false, rejectHint: 0, logTerm: 0 });
+  handle(raw, s);
+  t.equal(raw.status().progress?.[2]?.match, 1);
+  // Node 2 holds 40 entries this leader never sent (a snapshot restored into it alone).
+  raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 40 });
+  const out = handle(raw, s).filter((m) => m.type === 'app' && m.to === 2) as Extract<Message, { type: 'app' }>[];
+  t.equal(out.length, 1, 'one append');
+  t.match(out[0], { index: 1, logTerm: 1, entries: [] }, 'at its match: the follower compares it with what it holds committed');
+  raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 40 });
+  t.same(handle(raw, s).filter((m) => m.to === 2), [], 'once per match, not at every heartbeat');
+});

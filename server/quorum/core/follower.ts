@@ -119,7 +119,7 @@ function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
   // (the leader keeps its old match). Its entries all came from this leader since, so those up to its last index
   // are committed; asserting instead crashed it on every heartbeat until the leader changed.
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
-  r.send({ type: 'heartbeatResp', to: m.from, term: r.term, ctx: m.ctx });
+  r.send({ type: 'heartbeatResp', to: m.from, term: r.term, ctx: m.ctx, lastIndex: r.log.lastIndex() });
 }
 
 function handleSnapshot(r: Raft, m: SnapshotMessage): void {

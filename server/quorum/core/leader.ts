@@ -141,7 +141,18 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
     // The follower is reachable, so an append (or its ack) was probably lost: make room to resend.
     pr.inflights.freeFirstOne();
   }
-  if (pr.match < r.log.lastIndex()) {
+  if (m.lastIndex !== undefined && m.lastIndex < pr.match) {
+    // Its log ends below what it acknowledged (a replaced disk): the rejection that tells handleAppendResponse so
+    // answers an append, and an ensemble taking no writes sends none. Start over from what it has.
+    pr.regressTo(m.lastIndex);
+    sendAppend(r, m.from);
+  } else if (pr.match < r.log.lastIndex()) {
+    sendAppend(r, m.from);
+  } else if (m.lastIndex !== undefined && m.lastIndex > pr.match && pr.state === 'replicate' && pr.inflights.count === 0 && pr.checkedAbove !== pr.match) {
+    // It holds entries it never acknowledged to this leader, with none in flight: an earlier leader's, or data this
+    // ensemble never had (a snapshot restored into it alone). One append at its match, once per match, lets it
+    // compare: a follower refuses a log that disagrees with what it holds committed (follower.ts).
+    pr.checkedAbove = pr.match;
     sendAppend(r, m.from);
   }
   if (m.ctx.length === 0 || pr.isLearner) {

@@ -108,6 +108,9 @@ export class Progress {
   }
 
   /** The follower no longer holds what it acknowledged: probe again from its last index `n`. */
+  /** The match at which the leader last probed this follower for holding more than it acknowledged (leader.ts). */
+  checkedAbove = -1;
+
   regressTo(n: number): void {
     this.resetState('probe');
     this.match = n;

@@ -104,6 +104,11 @@ export interface HeartbeatMessage extends Envelope {
 export interface HeartbeatResponseMessage extends Envelope {
   type: 'heartbeatResp';
   ctx: Uint8Array;
+  /**
+   * The follower's last index: a leader learns from it, with no append to answer, that the follower's log ends below
+   * what it acknowledged, or holds entries it never acknowledged (leader.ts). Absent from releases before it.
+   */
+  lastIndex?: number;
 }
 
 /** `transfer` marks a campaign started by leadership transfer: it may break a CheckQuorum lease. */
