@@ -5,7 +5,10 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ZkClientError } from './errors.js';
 import type { Transport } from './http.js';
-import { Rearm } from './rearm.js';
+import { Rearm, RESUME_FRAME_BYTES } from './rearm.js';
+
+/** The smallest resume frame a client cuts to: one watch still goes alone in a frame of its own if larger. */
+const MIN_RESUME_FRAME_BYTES = 1024;
 import { WatchTable } from './watches.js';
 import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
 
@@ -38,8 +41,13 @@ export class Connection extends EventEmitter {
   state: ConnectionState = 'Disconnected';
   sessionId: string | undefined;
   timeoutMs = 0;
-  /** Highest zxid delivered on the watch stream: every change at or below it that concerns our watches was seen. */
-  streamZxid = 0;
+  /**
+   * Highest zxid delivered on the watch stream: every change at or below it that concerns our watches was seen. -1
+   * until one is (0 is a zxid: a server that has committed nothing).
+   */
+  streamZxid = -1;
+  /** Bytes of watches per resume frame; halved when a server closes one as too large (1009), down to a floor. */
+  private resumeFrameBytes = RESUME_FRAME_BYTES;
   readonly watches = new WatchTable();
   private ws: WebSocket | undefined;
   private idx: number;
@@ -144,7 +152,11 @@ export class Connection extends EventEmitter {
     this.lastHeard = Date.now();
     ws.on('message', (d) => this.onFrame(ws, d.toString()));
     ws.on('ping', () => (this.lastHeard = Date.now()));
-    ws.on('close', () => this.onClose(ws));
+    let closeCode = 0;
+    ws.on('close', (code) => {
+      closeCode = code;
+      this.onClose(ws);
+    });
     ws.on('error', () => ws.terminate());
     try {
       // Single system image: this node must have applied what we have already seen before it serves us.
@@ -159,10 +171,13 @@ export class Connection extends EventEmitter {
         const r = await this.sendOn(ws, { op: 'session', sessionId: this.sessionId }, false);
         this.timeoutMs = Number(r.timeoutMs);
       }
-      await new Rearm(this.watches, (frame, tracksZxid) => this.sendOn(ws, frame, tracksZxid)).run(this.streamZxid);
+      await new Rearm(this.watches, (frame, tracksZxid) => this.sendOn(ws, frame, tracksZxid), this.resumeFrameBytes).run(this.streamZxid);
     } catch (e) {
       this.ws = undefined;
       ws.terminate();
+      // 1009: a frame larger than this server takes (its wsMaxFrameBytes is below ours): smaller ones next time,
+      // rather than the same refusal at every attempt while the session is kept alive by each one's bind.
+      if (closeCode === 1009) this.resumeFrameBytes = Math.max(MIN_RESUME_FRAME_BYTES, Math.floor(this.resumeFrameBytes / 2));
       throw e;
     }
     this.setState('SyncConnected');

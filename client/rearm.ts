@@ -7,18 +7,20 @@ import type { WatchTable } from './watches.js';
 
 /**
  * Bytes of watches in one resume frame: under the server's default wsMaxFrameBytes (16 KiB), past which it closes the
- * connection (1009), so a client with many watches would never get back in.
+ * connection (1009), so a client with many watches would never get back in. A server with a lower bound closes a
+ * frame this size too: the connection then halves it for its next attempts (connection.ts).
  */
-const RESUME_FRAME_BYTES = 12 * 1024;
+export const RESUME_FRAME_BYTES = 12 * 1024;
 
-/** The watches to re-arm, in order, cut into resume frames of at most RESUME_FRAME_BYTES of watches each. */
-function resumeBatches<K extends { path: string; kind: string }>(keys: K[]): K[][] {
+/** The watches to re-arm, in order, cut into resume frames of at most `limit` bytes of watches each, as sent (JSON). */
+function resumeBatches<K extends { path: string; kind: string }>(keys: K[], limit: number): K[][] {
   const out: K[][] = [];
   let cur: K[] = [];
   let bytes = 0;
   for (const k of keys) {
-    const n = Buffer.byteLength(k.path) + k.kind.length + 24;
-    if (cur.length > 0 && bytes + n > RESUME_FRAME_BYTES) {
+    // As the frame carries it: JSON escapes (a `\` or `"` in a name doubles) and the object around it.
+    const n = Buffer.byteLength(JSON.stringify({ path: k.path, kind: k.kind })) + 1;
+    if (cur.length > 0 && bytes + n > limit) {
       out.push(cur);
       cur = [];
       bytes = 0;
@@ -37,6 +39,7 @@ export class Rearm {
   constructor(
     private readonly watches: WatchTable,
     private readonly send: Send,
+    private readonly frameBytes = RESUME_FRAME_BYTES,
   ) {}
 
   /**
@@ -48,7 +51,8 @@ export class Rearm {
   async run(since: number): Promise<void> {
     const keys = this.watches.keys();
     if (keys.length === 0) return;
-    if (since > 0) {
+    // -1: nothing seen yet. A zxid of 0 seen (a server that has committed nothing) is a point to resume from all the same.
+    if (since >= 0) {
       try {
         await this.resume(since, keys);
         return;
@@ -63,7 +67,7 @@ export class Rearm {
   private async watchEach(keys: { path: string; kind: WatchKind }[], since: number): Promise<void> {
     await Promise.all(
       keys.map((k) =>
-        this.send({ op: 'watch', path: k.path, kind: k.kind, ...(since > 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
+        this.send({ op: 'watch', path: k.path, kind: k.kind, ...(since >= 0 ? { sinceZxid: String(since) } : {}) }, true).catch((e: unknown) => {
           if (!(e instanceof ZkClientError)) throw e;
           this.refused(k, e);
         }),
@@ -78,7 +82,7 @@ export class Rearm {
    * can then only come as a resync (a one-shot fires at that event's zxid instead).
    */
   private async resume(since: number, keys: { path: string; kind: WatchKind }[]): Promise<void> {
-    const batches = resumeBatches(keys);
+    const batches = resumeBatches(keys, this.frameBytes);
     let chained = true;
     let held: { path: string; kind: WatchKind }[] = [];
     for (const [i, batch] of batches.entries()) {

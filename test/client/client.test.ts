@@ -304,3 +304,47 @@ t.test('a server that refuses the whole batch for the size of its reply gets the
   t.same(fired.slice(2).map((e) => e.split('@')[0]), [first, last], 'watches from the first and the last frame are armed again');
   t.equal(w.state, 'SyncConnected');
 });
+
+t.test('watches armed at zxid 0 (a server that has committed nothing) get what they missed after a reconnect', async (t) => {
+  const { w, admin } = await behindBlackhole(t, 2000);
+  const events: string[] = [];
+  await w.watch('/ready', 'exists', (e) => events.push(`${e.type} ${e.path}`));
+  await w.watch('/', 'persistent', (e) => events.push(`${e.type} ${e.path}`));
+  t.equal(w.conn.streamZxid, 0, 'the watches were armed at zxid 0');
+  w.conn.drop();
+  await admin.create('/ready', '');
+  await w.waitConnected(20000);
+  await eventually(() => events.length, (n) => n >= 2);
+  t.same(events.sort(), ['NodeChildrenChanged /', 'NodeCreated /ready'], 'both missed events arrive');
+});
+
+t.test("a server whose frame bound is below the client's resume frames: the client cuts smaller ones and gets back in", async (t) => {
+  const { w, admin } = await behindBlackhole(t, 1000, { wsMaxFrameBytes: 4096 });
+  await admin.create('/small', '');
+  const paths = Array.from({ length: 80 }, (_, i) => `/small/some-longer-path-name-${i}`);
+  for (const p of paths) await admin.create(p, '');
+  const fired: string[] = [];
+  for (const p of paths) await w.watch(p, 'persistent', (e) => fired.push(e.path));
+  w.conn.drop();
+  await admin.setData(paths[79] as string, 'x');
+  await w.waitConnected(30000);
+  t.equal(w.state, 'SyncConnected', 'connected again');
+  await eventually(() => fired.length, (n) => n >= 1);
+  t.same(fired, [paths[79]], 'with the change it missed');
+  await admin.setData(paths[0] as string, 'y');
+  await eventually(() => fired.length, (n) => n >= 2);
+  t.equal(fired[1], paths[0], 'and every watch armed again');
+});
+
+t.test('resume frames are cut by their size as sent: names full of characters JSON escapes', async (t) => {
+  const { w, admin } = await behindBlackhole(t, 1000);
+  const paths = Array.from({ length: 8 }, (_, i) => `/bs${i}-${'\\'.repeat(1800)}`);
+  for (const p of paths) await admin.create(p, '');
+  const fired: string[] = [];
+  for (const p of paths) await w.watch(p, 'persistent', (e) => fired.push(e.path));
+  w.conn.drop();
+  await admin.setData(paths[7] as string, 'x');
+  await w.waitConnected(30000);
+  await eventually(() => fired.length, (n) => n >= 1);
+  t.same(fired, [paths[7]], 'the missed change arrives');
+});
