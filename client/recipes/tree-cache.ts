@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { ZkClient, WatchHandle } from '../client.js';
 import { isZkError, ZkClientError } from '../errors.js';
-import type { ReadOp, Stat, WatchedEvent } from '../types.js';
+import type { ReadOp, ReadResult, Stat, WatchedEvent } from '../types.js';
 import { joinPath } from './common.js';
 
 export interface CachedNode {
@@ -61,8 +61,20 @@ export class TreeCache extends EventEmitter {
     this.watch = await this.client.watch(this.root, 'persistentRecursive', (e) => this.enqueue(() => this.apply(e)), {
       onResync: () => this.enqueue(() => this.rebuild('rebuilt')),
     });
-    this.enqueue(() => this.rebuild('initialized'));
+    // The first build's failure is start()'s (a subtree past maxNodes, no access): not a cache that silently holds part.
+    let failed: { error: unknown } | undefined;
+    this.enqueue(async () => {
+      try {
+        await this.rebuild('initialized');
+      } catch (error) {
+        failed = { error };
+      }
+    });
     await this.chain;
+    if (failed !== undefined) {
+      this.close();
+      throw failed.error;
+    }
   }
 
   /** Resolves once every event received so far has been applied. */
@@ -109,25 +121,72 @@ export class TreeCache extends EventEmitter {
     this.emit(old ? 'changed' : 'created', path, n);
   }
 
+  /**
+   * Reads `batch`'s nodes into `fresh` and their children's paths into `next`. An answer past jute.maxbuffer (the
+   * multiRead, or one node's names) is read again in halves, a lone node's data alone and its names in pages.
+   */
+  private async readBatch(batch: string[], fresh: Map<string, CachedNode>, next: string[]): Promise<void> {
+    const ops: ReadOp[] = batch.flatMap((p) => [{ op: 'get' as const, path: p }, { op: 'children' as const, path: p }]);
+    let res: ReadResult[];
+    try {
+      res = await this.client.multiRead(ops);
+    } catch (e) {
+      if (!isZkError(e, 'BadArguments')) throw e;
+      if (batch.length > 1) {
+        const half = Math.ceil(batch.length / 2);
+        await this.readBatch(batch.slice(0, half), fresh, next);
+        await this.readBatch(batch.slice(half), fresh, next);
+        return;
+      }
+      const p = batch[0] as string;
+      try {
+        const d = await this.client.getData(p);
+        this.keep(fresh, p, { data: d.data, stat: d.stat });
+      } catch (err) {
+        if (isZkError(err, 'NoNode')) return;
+        throw err;
+      }
+      await this.listInPages(p, next, fresh.size);
+      return;
+    }
+    const paged: string[] = [];
+    batch.forEach((p, j) => {
+      const d = res[2 * j];
+      const c = res[2 * j + 1];
+      if (!d || !('data' in d)) return;
+      this.keep(fresh, p, { data: d.data, stat: d.stat });
+      if (c && 'children' in c) for (const name of c.children) next.push(joinPath(p, name));
+      // More names than one answer holds (jute.maxbuffer): listed in pages below. Anything else is not skipped.
+      else if (c && 'error' in c && c.error === 'BadArguments') paged.push(p);
+      else if (c && 'error' in c) throw new ZkClientError(c.error, `tree cache of ${this.root}: listing ${p} failed`, { path: p });
+    });
+    for (const p of paged) await this.listInPages(p, next, fresh.size);
+  }
+
+  private keep(fresh: Map<string, CachedNode>, path: string, n: CachedNode): void {
+    if (fresh.size >= this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+    fresh.set(path, n);
+  }
+
+  /** Appends the paths of `path`'s children to `next`, a page at a time; past maxNodes, fails as the walk does. */
+  private async listInPages(path: string, next: string[], held: number): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.client.getChildrenPage(path, { limit: 10000, ...(after !== undefined && { after }) });
+      for (const name of page.children) next.push(joinPath(path, name));
+      if (held + next.length > this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+      if (!page.more || page.children.length === 0) return;
+      after = page.children[page.children.length - 1];
+    }
+  }
+
   /** Walks the subtree breadth-first in multiRead batches, then reports the differences from what was cached. */
   private async rebuild(done: 'initialized' | 'rebuilt'): Promise<void> {
     const fresh = new Map<string, CachedNode>();
     let level = [this.root];
     while (level.length > 0) {
       const next: string[] = [];
-      for (let i = 0; i < level.length; i += this.batchSize) {
-        const batch = level.slice(i, i + this.batchSize);
-        const ops: ReadOp[] = batch.flatMap((p) => [{ op: 'get' as const, path: p }, { op: 'children' as const, path: p }]);
-        const res = await this.client.multiRead(ops);
-        batch.forEach((p, j) => {
-          const d = res[2 * j];
-          const c = res[2 * j + 1];
-          if (!d || !('data' in d)) return;
-          if (fresh.size >= this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
-          fresh.set(p, { data: d.data, stat: d.stat });
-          if (c && 'children' in c) for (const name of c.children) next.push(joinPath(p, name));
-        });
-      }
+      for (let i = 0; i < level.length; i += this.batchSize) await this.readBatch(level.slice(i, i + this.batchSize), fresh, next);
       level = next;
     }
     for (const p of [...this.nodes.keys()]) {

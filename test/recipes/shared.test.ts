@@ -56,7 +56,9 @@ t.test('semaphore: never more leases than allowed; a released (or expired) lease
         const lease = await sem.acquire(30000);
         if (!lease) throw new Error('no lease within 30 s');
         maxInUse = Math.max(maxInUse, ++inUse);
-        await sleep(60);
+        // Held until a second holder shows (or 5 s): on a loaded machine a fixed 60 ms could pass before anyone else
+        // was granted one, and "both were used" would depend on timing rather than on the semaphore.
+        for (let waited = 0; maxInUse < 2 && waited < 5000; waited += 20) await sleep(20);
         inUse--;
         await lease.release();
       }
@@ -160,4 +162,24 @@ t.test('tree cache: mirrors a subtree from one persistent recursive watch, and r
   t.ok(events.slice(before).includes('deleted /app/b'), 'the rebuild reported what went missing');
   t.ok(events.slice(before).includes('created /app/n7'), 'and what was added');
   cache.close();
+});
+
+t.test('tree cache: a node with more children than one listing holds (jute.maxbuffer) is read in pages, not skipped', async (t) => {
+  const s = await startTestServer({ juteMaxBuffer: 4096 });
+  t.teardown(() => s.destroy());
+  const [c] = await clients(1, s.url, { session: false });
+  t.teardown(() => closeAll([c as ZkClient]));
+  const zk = c as ZkClient;
+  await zk.create('/big/d', '', { parents: true });
+  const names = Array.from({ length: 60 }, (_, i) => `${'n'.repeat(90)}${String(i).padStart(3, '0')}`);
+  for (const n of names) await zk.create(`/big/d/${n}`, n);
+  await t.rejects(zk.getChildren('/big/d'), /BadArguments/, 'one listing of /big/d is past jute.maxbuffer');
+  const cache = new TreeCache(zk, '/big');
+  await cache.start();
+  t.equal(cache.paths().length, 62, 'every node is cached: /big, /big/d and its 60 children');
+  t.same(cache.children('/big/d'), names);
+  t.equal(new TextDecoder().decode(cache.get(`/big/d/${names[59]}`)?.data), names[59]);
+  cache.close();
+  const small = new TreeCache(zk, '/big', { maxNodes: 30 });
+  await t.rejects(small.start(), /maxNodes 30/, 'past maxNodes the build fails, as documented');
 });
