@@ -28,6 +28,7 @@ import { clientErrorHandler } from './raw-error.js';
 import { startInOrder } from './request-order.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseQueryString } from './query-string.js';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
 const ALLOWED: [RegExp, string[]][] = [
@@ -137,7 +138,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     bodyLimit: node.cfg.juteMaxBuffer,
     clientErrorHandler: clientErrorHandler(node),
     // Query flags like ?children are bare keys; keep them as ''.
-    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false },
+    routerOptions: { maxParamLength: 4096, ignoreDuplicateSlashes: false, querystringParser: parseQueryString },
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     // URLs the router itself rejects (a malformed %-escape, an overlong path) get a ZooKeeper-style error too.

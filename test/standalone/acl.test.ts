@@ -2,6 +2,7 @@
 // ZooKeeper checks it (also inside multi), ZooKeeper's error order, getACL masking and setACL's aversion CAS.
 import t from 'tap';
 import { basic, digest, serverFor, zurl, type AclJson } from './http.js';
+import { startTestServer } from '../helpers/server.js';
 
 const { zk } = await serverFor(t, { superDigest: digest('super', 'secret') });
 const bob = zk.with(basic('bob', 'pw'));
@@ -197,4 +198,24 @@ t.test('invalid ACLs in setACL are 400 InvalidACL and change nothing', async (t)
     t.equal(r.body.error, 'InvalidACL', JSON.stringify(list));
   }
   t.equal((await zk.stat('/a-invalid')).body.stat.aversion, 0);
+});
+
+t.test("a `+` in ?acl= stays a plus (a digest hash is base64): the user it names gets in", async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const { createHash } = await import('node:crypto');
+  // A password whose digest has a +, as about one in three has.
+  let password = '';
+  let hash = '';
+  for (let i = 0; !hash.includes('+'); i++) {
+    password = `pw${i}`;
+    hash = createHash('sha1').update(`alice:${password}`).digest('base64');
+  }
+  const r = await fetch(`${s.url}/v1/znodes/plus?acl=digest:alice:${hash}:cdrwa`, { method: 'POST', body: 'x' });
+  t.equal(r.status, 201);
+  const auth = { authorization: 'Basic ' + Buffer.from(`alice:${password}`).toString('base64') };
+  t.equal((await fetch(`${s.url}/v1/znodes/plus`, { headers: auth })).status, 200, 'alice reads it');
+  t.equal((await fetch(`${s.url}/v1/znodes/plus`)).status, 403, 'nobody else does');
+  const q = await fetch(`${s.url}/v1/znodes/?children&limit=10&after=a%20b`);
+  t.equal(q.status, 200, 'a %20-escaped value is taken');
 });
