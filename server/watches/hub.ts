@@ -10,7 +10,7 @@ import type { ZkNode } from '../node.js';
 import { BlockingReads } from './blocking.js';
 import type { DeliveredEvents, EventId } from './delivered.js';
 import { ChangeHistory, type Change } from './history.js';
-import { WatchRegistry, type WatchKind } from './registry.js';
+import { ONE_SHOT, WatchRegistry, type WatchKind } from './registry.js';
 import { resume, type MissedEvent } from './resume.js';
 
 /** One watching client (a WebSocket connection). */
@@ -170,7 +170,13 @@ export class WatchHub<S extends WatchSink> {
 
   private onCommitted(batch: Committed[]): void {
     for (const c of batch) {
-      for (const t of onceEach(c.result.triggers)) this.fire(t, c.zxid);
+      const triggers = c.result.triggers;
+      const once = onceEach(triggers);
+      if (once === triggers) for (const t of triggers) this.fire(t, c.zxid, 0);
+      else {
+        const first = firstOfEachTable(triggers);
+        for (const t of once) this.fire(t, c.zxid, spared(first, t));
+      }
       for (const e of c.result.endedSessions ?? []) {
         for (const s of [...(this.bySession.get(e.id) ?? [])]) s.sessionEnded(e.reason);
         this.bySession.delete(e.id);
@@ -182,13 +188,13 @@ export class WatchHub<S extends WatchSink> {
     for (const cb of cbs) cb();
   }
 
-  private fire(t: Trigger, zxid: number): void {
+  private fire(t: Trigger, zxid: number, spare: number): void {
     const change = { zxid, type: t.type, path: t.path, acl: t.acl };
     this.history.record(change);
     this.blocking.notify(t.type, t.path);
     if (this.registry.count === 0) return;
     let frame: Buffer | undefined;
-    for (const s of this.registry.fire(t.type, t.path)) {
+    for (const s of this.registry.fire(t.type, t.path, spare)) {
       // ZooKeeper 3.8.4+ (CVE-2024-23944): no event without READ on the node's ACL; the one-shot watch is spent.
       if (aclAllows(t.acl, PERM_BITS.r, s.auth)) s.deliver(change, (frame ??= eventFrame(t.type, t.path, zxid)));
     }
@@ -210,6 +216,33 @@ function onceEach(triggers: Trigger[]): Trigger[] {
   const lastAt = new Map<string, number>();
   keys.forEach((k, i) => lastAt.set(k, i));
   return triggers.filter((_, i) => lastAt.get(keys[i] as string) === i);
+}
+
+const DATA_EVENTS = new Set<Trigger['type']>(['NodeCreated', 'NodeDataChanged', 'NodeDeleted']);
+const CHILD_EVENTS = new Set<Trigger['type']>(['NodeChildrenChanged', 'NodeDeleted']);
+
+/** Per path, the first event of ZooKeeper's data table and of its child table in a transaction's triggers, in op order. */
+function firstOfEachTable(triggers: Trigger[]): { data: Map<string, Trigger['type']>; child: Map<string, Trigger['type']> } {
+  const data = new Map<string, Trigger['type']>();
+  const child = new Map<string, Trigger['type']>();
+  for (const t of triggers) {
+    if (DATA_EVENTS.has(t.type) && !data.has(t.path)) data.set(t.path, t.type);
+    if (CHILD_EVENTS.has(t.type) && !child.has(t.path)) child.set(t.path, t.type);
+  }
+  return { data, child };
+}
+
+/**
+ * One-shot kinds a deduplicated trigger must not spend. onceEach moves each event to where it last happened, so a
+ * multi that creates, deletes and creates a path fires NodeDeleted before NodeCreated; ZooKeeper, firing op by op,
+ * spends a one-shot watch on the first: an `exists` watch on the missing path gets NodeCreated. Here a one-shot of a
+ * table is spent only by the event that came first in that table for the path.
+ */
+function spared(first: ReturnType<typeof firstOfEachTable>, t: Trigger): number {
+  let spare = 0;
+  if (DATA_EVENTS.has(t.type) && first.data.get(t.path) !== t.type) spare |= ONE_SHOT.data;
+  if (CHILD_EVENTS.has(t.type) && first.child.get(t.path) !== t.type) spare |= ONE_SHOT.child;
+  return spare;
 }
 
 /**

@@ -9,6 +9,8 @@ export const WATCH_KINDS: readonly WatchKind[] = ['data', 'exists', 'children', 
 const BIT: Record<WatchKind, number> = { data: 1, exists: 2, children: 4, persistent: 8, persistentRecursive: 16 };
 const DATA_ONE_SHOT = BIT.data | BIT.exists;
 const CHILD_ONE_SHOT = BIT.children;
+/** The one-shot kinds of each table, for fire's `spare`. */
+export const ONE_SHOT = { data: DATA_ONE_SHOT, child: CHILD_ONE_SHOT } as const;
 /** Kinds in ZooKeeper's data table: fired by NodeCreated, NodeDataChanged and NodeDeleted on the path. */
 const DATA_TABLE = BIT.data | BIT.exists | BIT.persistent | BIT.persistentRecursive;
 /** Kinds in ZooKeeper's child table: fired by NodeChildrenChanged and NodeDeleted (recursive ones never by NodeChildrenChanged). */
@@ -90,12 +92,13 @@ export class WatchRegistry<W> {
   }
 
   /** Watchers an event of `type` on `path` reaches, each once; one-shot watches it fires are removed. */
-  fire(type: WatchEventType, path: string): Iterable<W> {
+  /** `spare`: one-shot kinds (ONE_SHOT) this trigger neither fires nor spends (hub.ts: a multi's repeated events). */
+  fire(type: WatchEventType, path: string, spare = 0): Iterable<W> {
     // Exact-path watchers are distinct, so an array will do unless recursive watchers above may repeat them.
     const out: W[] = [];
     const exact = this.byPath.get(path);
-    if (exact instanceof Map) for (const [w, bits] of exact) this.fireExact(type, path, w, bits, out);
-    else if (exact) this.fireExact(type, path, exact.w, exact.bits, out);
+    if (exact instanceof Map) for (const [w, bits] of exact) this.fireExact(type, path, w, bits, out, spare);
+    else if (exact) this.fireExact(type, path, exact.w, exact.bits, out, spare);
     if (this.recursiveAt.size === 0 || type === 'NodeChildrenChanged' || path === '/') return out;
     let all: Set<W> | undefined;
     const add = (root: string) => {
@@ -117,8 +120,8 @@ export class WatchRegistry<W> {
     return all ?? out;
   }
 
-  private fireExact(type: WatchEventType, path: string, w: W, bits: number, out: W[]): void {
-    const { hit, consume } = exactMatch(type, bits);
+  private fireExact(type: WatchEventType, path: string, w: W, bits: number, out: W[], spare: number): void {
+    const { hit, consume } = exactMatch(type, bits & ~spare);
     if (!hit) return;
     out.push(w);
     if (consume) this.setBits(w, path, bits, bits & ~consume);

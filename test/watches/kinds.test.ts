@@ -104,6 +104,35 @@ t.test('one connection gets one NodeDeleted for data + children + persistent wat
   t.same(c.eventList(), ['NodeDeleted /dd']);
 });
 
+t.test('a multi that deletes and recreates a path spends a one-shot watch on the first of its events, as ZooKeeper', async (t) => {
+  await create('/m1');
+  await create('/m1/q', 'old');
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  t.match(await c.watch('/m1/p', 'exists'), { ok: true, stat: null });
+  t.match(await c.watch('/m1/q', 'data'), { ok: true });
+  const p = await WatchClient.open(base);
+  t.teardown(() => p.close());
+  await p.watch('/m1', 'persistentRecursive');
+  const ops = (o: unknown[]) => http(base, 'POST', '/v1/multi', JSON.stringify({ ops: o }), { 'content-type': 'application/json' });
+  t.equal(
+    (await ops([
+      { op: 'create', path: '/m1/p' },
+      { op: 'delete', path: '/m1/p' },
+      { op: 'create', path: '/m1/p' },
+      { op: 'delete', path: '/m1/q' },
+      { op: 'create', path: '/m1/q', data: 'new' },
+    ])).status,
+    200,
+  );
+  await c.sync();
+  await p.sync();
+  t.same(c.eventList(), ['NodeCreated /m1/p', 'NodeDeleted /m1/q'], "the exists watch gets NodeCreated and the data watch NodeDeleted: each op's first event");
+  t.same(p.eventList(), ['NodeDeleted /m1/p', 'NodeCreated /m1/p', 'NodeDeleted /m1/q', 'NodeCreated /m1/q'], 'a persistent watch ends on the state the multi leaves');
+  const wchc = (await http(base, 'GET', '/v1/admin/wchs')).body as { numTotalWatches?: number };
+  t.equal(wchc.numTotalWatches, 1, 'both one-shot watches are spent; the persistent one stays');
+});
+
 t.test('multi fires each op\'s triggers in op order at one zxid, each (path, event) once at its last place; a failed multi fires nothing', async (t) => {
   await create('/mu');
   const c = await WatchClient.open(base);
