@@ -25,6 +25,8 @@ export interface Visit {
   /** For each ancestor level (and this one), whether that node was the last of its siblings. */
   lastFlags: boolean[];
   raw: string;
+  /** Its child names, sorted. */
+  children: string[];
 }
 
 /** Depth-first pre-order walk; the root must exist (NoNode otherwise), vanished descendants are skipped. */
@@ -39,22 +41,30 @@ export async function walk(c: Client, root: string, maxDepth: number, visit: (v:
       stack.push({ path: joinPath(path, name), name, depth: depth + 1, lastFlags: [...lastFlags, i === names.length - 1] });
     }
   };
-  visit({ path: root, name: root, depth: 0, lastFlags: [], raw: first.raw });
+  visit({ path: root, name: root, depth: 0, lastFlags: [], raw: first.raw, children: first.body.children });
   expand(root, 0, first.body.children, []);
   while (stack.length > 0) {
     const n = stack.pop() as (typeof stack)[number];
     const r = await children(c, n.path);
     if (!r) continue;
-    visit({ ...n, raw: r.raw });
+    visit({ ...n, raw: r.raw, children: r.body.children });
     expand(n.path, n.depth, r.body.children, n.lastFlags);
   }
 }
 
-/** `ls -R`: every path of the subtree, one a line; with --json one `{path, children, stat}` body a line. */
+/**
+ * `ls -R`: every path of the subtree, one a line, in zkCli's order (ZKUtil.visitSubTreeDFS): the root, then each
+ * node's children, all of them, before the walk goes into the first; with --json one `{path, children, stat}` body a
+ * line, node by node depth-first.
+ */
 export async function listRecursive(c: Client, root: string, json: boolean): Promise<void> {
   const progress = new Progress('listing');
   await walk(c, root, Infinity, (v) => {
-    line(json ? v.raw : v.path);
+    if (json) line(v.raw);
+    else {
+      if (v.depth === 0) line(v.path);
+      for (const name of v.children) line(joinPath(v.path, name));
+    }
     progress.tick();
   });
   progress.done();

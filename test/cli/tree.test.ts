@@ -18,10 +18,10 @@ for (const p of ['/t', '/t/b', '/t/a', '/t/a/x', '/t/c']) {
   if (r.status !== 201) throw new Error(`setup create ${p}: ${r.status}`);
 }
 
-t.test('ls -R prints every path of the subtree, depth-first in name order; --json one body a line', async (t) => {
+t.test("ls -R prints every path of the subtree in zkCli's order (a node's children, then into each); --json one body a line, depth-first", async (t) => {
   const [human, json, missing] = await Promise.all([zk(['ls', '-R', '/t', ...U]), zk(['ls', '-R', '/t', '--json', ...U]), zk(['ls', '-R', '/none', ...U])]);
   t.equal(human.code, 0, human.stderr);
-  t.equal(human.stdout, '/t\n/t/a\n/t/a/x\n/t/b\n/t/c\n');
+  t.equal(human.stdout, '/t\n/t/a\n/t/b\n/t/c\n/t/a/x\n', 'as ZKUtil.visitSubTreeDFS prints it');
   const bodies = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
   t.same(bodies.map((b) => b.path), ['/t', '/t/a', '/t/a/x', '/t/b', '/t/c']);
   t.same(bodies[0].children, ['a', 'b', 'c']);
