@@ -273,6 +273,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     }
     // No zxid is past 64 bits: such a value is a client's mistake, not a wait that can only end in a 503.
     if (BigInt(raw.trim()) > MAX_ZXID) return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond a 64-bit zxid`));
+    // zkgate's zxids are exact JS numbers (a counter, the Raft index): one past 2^53 was never handed out, and a wait
+    // for it would report a rounded value.
+    if (BigInt(raw.trim()) > BigInt(Number.MAX_SAFE_INTEGER)) {
+      return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond any zxid this service hands out (at most ${Number.MAX_SAFE_INTEGER})`));
+    }
     // A read this node would refuse anyway (cut off from its leader, catching up) is refused now, not after the wait.
     const refusal = req.method === 'GET' || req.method === 'HEAD' ? node.readRefusal() : undefined;
     if (refusal !== undefined) return done(new ZkError('ConnectionLoss', refusal, { applied: false }));

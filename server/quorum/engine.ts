@@ -43,7 +43,7 @@ export class RaftEngine implements Engine {
   private raftLog!: RaftLog;
   private rawnode!: RawNode;
   private readonly transport: PeerTransport;
-  private readonly waiters = new ZkWaiters();
+  private readonly waiters = new ZkWaiters(() => this.rawnode?.status().commit ?? 0);
   private readonly receiver: SnapshotReceiver;
   private readonly messages: PeerMessages;
   private readonly requests: Requests;

@@ -38,6 +38,9 @@ export class ZkWaiters {
   private idleWaiters: (() => void)[] = [];
   private applied = 0;
 
+  /** `committed`: the commit index this member knows, to tell a write committed but not applied here from one not committed. */
+  constructor(private readonly committed: () => number = () => 0) {}
+
   get size(): number {
     return this.writes.size;
   }
@@ -54,7 +57,12 @@ export class ZkWaiters {
       const timer = setTimeout(() => {
         this.writes.delete(index);
         this.checkIdle();
-        reject(new ZkError('ConnectionLoss', `write not committed within the timeout; its outcome is unknown`));
+        // Committed but not applied here: this member is behind (catching up); the result is the transaction's, unknown here.
+        const why =
+          this.committed() >= index
+            ? `write committed at zxid ${index}, but not applied on this member within the timeout (it is behind its leader); its result is unknown here: read it on another server`
+            : 'write not committed within the timeout; its outcome is unknown';
+        reject(new ZkError('ConnectionLoss', why));
       }, timeoutMs);
       this.writes.set(index, { term, resolve, reject, timer });
     });

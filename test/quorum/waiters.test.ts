@@ -88,3 +88,11 @@ t.test('the results kept for late writers are bounded by their ops and triggers,
   for (let i = 201; i <= 3200; i++) w.onApplied([{ index: i, term: 1 }], [{ zxid: i, txn: {} as never, result: RESULT }], i);
   t.equal(await w.wait(201, 1, 60_000), RESULT, '3,000 entries back, small ones are still kept');
 });
+
+t.test('a write that times out says whether this member knows it committed', async (t) => {
+  let commit = 0;
+  const w = new ZkWaiters(() => commit);
+  await t.rejects(w.wait(5, 1, 10), /write not committed within the timeout; its outcome is unknown/);
+  commit = 7;
+  await t.rejects(w.wait(6, 1, 10), /write committed at zxid 6, but not applied on this member within the timeout/, 'committed, not applied here: said so');
+});

@@ -73,6 +73,13 @@ t.test('a ZK-Min-Zxid beyond 64 bits is 400 BadArguments, not a wait that ends i
   }
 });
 
+t.test('a ZK-Min-Zxid within 64 bits but past any zxid handed out (2^53) is 400 naming it exactly, not a rounded wait', async (t) => {
+  const r = await zk.get('/', 'stat', { 'zk-min-zxid': '18446744073709551615' });
+  t.equal(r.status, 400);
+  t.equal(r.body.error, 'BadArguments');
+  t.match(r.body.message, /ZK-Min-Zxid 18446744073709551615 is beyond any zxid/);
+});
+
 t.test('a wrong method on a known route is 405 Unimplemented with Allow', async (t) => {
   const cases: [string, string, RegExp][] = [
     ['PATCH', '/v1/znodes/x', /GET.*HEAD.*POST.*PUT.*DELETE/],
