@@ -40,12 +40,23 @@ export function formatAcl(acl: AclJson[]): string {
   return acl.map((a) => `'${a.scheme},'${a.id}\n: ${a.perms}`).join('\n');
 }
 
+/**
+ * Whether stdout's reader went away (`zkgate restore … | head -1`): the rest of the output is dropped and the command
+ * finishes its work (a restore half-written because nobody read its last lines would be worse), rather than dying on
+ * an unhandled EPIPE.
+ */
+let stdoutGone = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  stdoutGone = true;
+});
+
 export function out(text: string | Uint8Array): void {
-  process.stdout.write(text);
+  if (!stdoutGone) process.stdout.write(text);
 }
 
 export function line(text = ''): void {
-  process.stdout.write(text + '\n');
+  if (!stdoutGone) process.stdout.write(text + '\n');
 }
 
 /** Runs a command body; prints any failure the way an operator expects and exits with its code. */

@@ -72,3 +72,25 @@ t.test('restore refuses a non-empty data dir and a file that is not a snapshot (
   t.match(bad.stderr, /is not a zkgate snapshot/);
   t.notOk(existsSync(join(dir, 'fromjunk', 'zkgate.mdb')), 'nothing half-restored is left');
 });
+
+t.test('restore into a pipe whose reader has gone (| head -1) still restores, and exits 0 without a stack trace', async (t) => {
+  const file = join(dir, 'piped.snapshot');
+  t.equal((await zk(['snapshot', '--out', file, ...U])).code, 0);
+  const target = join(dir, 'piped-restore');
+  const { spawn } = await import('node:child_process');
+  const { ZKGATE_BIN } = await import('../helpers/server.js');
+  const p = spawn(process.execPath, [ZKGATE_BIN, 'restore', '--in', file, '--data-dir', target], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stdout.destroy(); // the reader is gone before the first line
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  t.equal(code, 0, stderr);
+  t.notMatch(stderr, /EPIPE|\n\s+at /, 'no stack trace');
+  const s2 = await startNode(['--http-port', String(await freePort()), '--data-dir', target, '--log-level', 'warn']);
+  try {
+    t.equal((await fetch(`${s2.url}/v1/admin/ruok`)).status, 200, 'the restored data dir serves');
+  } finally {
+    s2.proc.kill('SIGTERM');
+    await s2.exited;
+  }
+});
