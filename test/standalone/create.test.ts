@@ -194,3 +194,10 @@ t.test('invalid ACL strings are 400 InvalidACL and create nothing', async (t) =>
   }
   t.equal((await zk.stat('/c-acl-bad')).status, 404);
 });
+
+t.test("?parents checks each new ancestor as a create of its own: an ACL without CREATE stops at the second level", async (t) => {
+  const r = await zk.create('/pr/x/y', 'leaf', 'parents&acl=world:anyone:r');
+  t.equal(r.status, 403, 'as Curator creatingParentsIfNeeded with the ACL applied to parents');
+  t.match(r.body, { error: 'NoAuth', path: '/pr' });
+  t.equal((await zk.get('/pr')).status, 404, 'and nothing of it was made');
+});
