@@ -96,6 +96,9 @@ const ExpectedVersion = Type.Optional(Type.String({ pattern: '^-?[0-9]+$', descr
 /** PUT (setData, setACL): a compare-and-set version and nothing else, so a stray ?recursive is refused, not ignored. */
 export const VersionQuery = Type.Object({ version: ExpectedVersion }, STRICT);
 
+/** A route that takes no query parameter: any is 400 BadArguments naming it (app.ts), as on the other znode routes. */
+export const NoQuery = Type.Object({}, STRICT);
+
 export const DeleteQuery = Type.Object({
   version: ExpectedVersion,
   recursive: Flag('delete the whole subtree atomically'),

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { aclToJson, maskedAcl, parsePerms } from '../server/tree/acl.js';
 import { pathFromUrl } from '../server/tree/paths.js';
 import type { ZkNode } from '../server/node.js';
-import { AclBody, AclResponse, ErrorRef, IfMatchHeaders, VersionQuery } from '../openapi/schemas.js';
+import { AclBody, AclResponse, ErrorRef, IfMatchHeaders, NoQuery, VersionQuery } from '../openapi/schemas.js';
 import { expectedVersion, requestContext } from './context.js';
 import type { Stat } from '../server/tree/types.js';
 
@@ -29,6 +29,7 @@ export const aclRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { nod
       summary: 'getACL',
       description: 'Needs READ or ADMIN; without ADMIN, digest hashes are masked as `user:x` as ZooKeeper does.',
       headers: IfMatchHeaders,
+      querystring: NoQuery,
       response: { 200: AclResponse, ...errors },
     },
     handler: async (req, reply) => {

@@ -17,6 +17,7 @@ import {
   DeleteQuery,
   ZnodeCreateQuery,
   ZnodeGetQuery,
+  NoQuery,
 } from '../openapi/schemas.js';
 import { encodeData, expectedVersion, flag, requestContext, setStatHeaders, znodeUrl } from './context.js';
 import { Type } from '@sinclair/typebox';
@@ -104,7 +105,7 @@ export const znodeRoutes: FastifyPluginAsync<ZnodeRouteOptions> = async (app, op
   f.route({
     method: 'HEAD',
     url: `${PREFIX}/*`,
-    schema: { tags: ['znodes'], summary: 'exists (200 or 404, no body)', headers: IfMatchHeaders },
+    schema: { tags: ['znodes'], summary: 'exists (200 or 404, no body)', headers: IfMatchHeaders, querystring: NoQuery },
     handler: async (req, reply) => {
       const path = znodePath(req);
       const ctx = requestContext(req, node);

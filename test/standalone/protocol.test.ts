@@ -128,6 +128,7 @@ t.test('an unknown query parameter on a znode or ACL route is 400 BadArguments n
     // DELETE's flag, meaningless on a PUT: refused, not ignored.
     ['PUT', '/v1/znodes/h-typo?recursive', 'recursive'],
     ['PUT', '/v1/acl/h-typo?recursive', 'recursive'],
+    ['GET', '/v1/acl/h-typo?versoin=0', 'versoin'],
   ];
   for (const [method, url, name] of cases) {
     const r = await zk.call(method, url, { body: method === 'PUT' && url.startsWith('/v1/acl') ? { acl: [] } : 'x' });
@@ -139,6 +140,8 @@ t.test('an unknown query parameter on a znode or ACL route is 400 BadArguments n
   t.equal(after.body.data, 'v0', 'not written');
   t.equal(after.body.stat.numChildren, 0, 'nothing created');
   t.equal((await zk.getAcl('/h-typo')).body.stat.aversion, 0, 'ACL untouched');
+  const head = await fetch(`${zk.base}/v1/znodes/h-typo?stat`, { method: 'HEAD' });
+  t.equal(head.status, 400, 'HEAD too (no body to name it in)');
   t.equal((await zk.call('PUT', '/v1/znodes/h-typo?version=0', { body: 'v1' })).status, 200, 'the parameter spelt right works');
 });
 
