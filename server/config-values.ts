@@ -18,7 +18,10 @@ export function port(key: string, raw: string): number {
   return int(key, raw, 1, 65535);
 }
 
-/** A file or directory; a relative one is read from zoo.cfg's folder, as ZooKeeper reads dataDir. */
+/**
+ * A file or directory; a relative one is read from zoo.cfg's folder. ZooKeeper reads dataDir from the working
+ * directory instead; README says why not here (a start from another directory would find an empty data dir).
+ */
 export function pathValue(key: string, raw: string, baseDir: string): string {
   if (raw === '') throw new ConfigError(key, `${key}: must not be empty`);
   return isAbsolute(raw) ? raw : resolve(baseDir, raw);
