@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { verifySnapshotFile, trailer, TRAILER_BYTES } from './snapshot-file.js';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Client } from './http.js';
 import { clientCommand, makeClient } from './common.js';
 import { line, runAction } from './output.js';
@@ -15,6 +15,9 @@ import { describeNetworkError, failureOf, send, type ClientOptions } from './htt
 
 async function download(c: Client, outFile: string): Promise<{ zxid: string; znodes: string; bytes: number; url: string }> {
   const tmp = `${outFile}.partial`;
+  // A local mistake, said as one, before a snapshot of maybe gigabytes is fetched in vain.
+  const dir = dirname(outFile);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliFailure(`cannot write --out ${outFile}: ${dir} is not a directory`);
   for (const url of c.urls) {
     let res: IncomingMessage;
     try {

@@ -5,7 +5,7 @@ import type { Client, ClientOptions } from './http.js';
 import { checkPath, clientCommand, intOption, joinPath, makeClient } from './common.js';
 import { line, runAction } from './output.js';
 import { Progress } from './progress.js';
-import { ZkFailure } from './errors.js';
+import { UsageError, ZkFailure } from './errors.js';
 import { listAllChildren, type ChildrenBody } from './children.js';
 
 /** Its children (cli/children.ts); a node deleted while we walk is skipped (null), as zkCli's recursive listing does. */
@@ -79,6 +79,7 @@ export function registerTreeCommand(program: Command): void {
         const c = makeClient(o);
         checkPath(path);
         const depth = intOption('--depth', o.depth) ?? Infinity;
+        if (depth < 0) throw new UsageError(`--depth must be 0 or more, got ${o.depth}`);
         const progress = new Progress('reading');
         await walk(c, path, depth, (v) => {
           progress.tick();

@@ -75,10 +75,18 @@ function causeCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** Waits `ms`, or less if `signal` aborts; its listener goes either way (the client's closing signal lives long). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export class Transport {
@@ -100,8 +108,12 @@ export class Transport {
     this.current = opts.ordered ? 0 : Math.floor(Math.random() * opts.servers.length);
   }
 
+  /** Aborted by close(): requests still retrying then fail at once instead of for maxRetries × requestTimeoutMs. */
+  private readonly closing = new AbortController();
+
   /** Closes the connections kept for this client's TLS settings (the shared default pool is not ours to close). */
   async close(): Promise<void> {
+    this.closing.abort();
     await this.dispatcher?.close();
   }
 
@@ -135,9 +147,11 @@ export class Transport {
   /** Sends `spec`, failing over and retrying when safe; a ZooKeeper error status is thrown as ZkClientError. */
   async request(spec: RequestSpec): Promise<HttpResponse> {
     let last: ZkClientError | undefined;
+    const stop = spec.signal ? AbortSignal.any([spec.signal, this.closing.signal]) : this.closing.signal;
+    const aborted = () => (this.closing.signal.aborted ? new ZkClientError('ConnectionLoss', 'client closed') : new ZkClientError('OperationTimeout', 'request aborted'));
     for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
-      if (attempt > 0) await sleep(this.backoffMs(attempt - 1), spec.signal);
-      if (spec.signal?.aborted) throw new ZkClientError('OperationTimeout', 'request aborted');
+      if (attempt > 0) await sleep(this.backoffMs(attempt - 1), stop);
+      if (stop.aborted) throw aborted();
       let res: Response;
       const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs);
       try {
@@ -146,7 +160,7 @@ export class Transport {
           headers: this.headersFor(spec),
           // Node's fetch takes any Uint8Array; the DOM typings only admit ArrayBuffer-backed views.
           body: spec.body as BodyInit | undefined,
-          signal: spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout,
+          signal: AbortSignal.any([stop, timeout]),
           ...(this.dispatcher && { dispatcher: this.dispatcher }),
         } as RequestInit);
       } catch (e) {
@@ -154,7 +168,7 @@ export class Transport {
         const neverSent = code !== undefined && NEVER_SENT.has(code);
         last = new ZkClientError('ConnectionLoss', `${spec.method} ${this.server}: ${code ?? (e as Error).message}`, { applied: neverSent ? false : undefined });
         this.rotate();
-        if (spec.signal?.aborted) throw new ZkClientError('OperationTimeout', 'request aborted');
+        if (stop.aborted) throw aborted();
         if (spec.idempotent || neverSent) continue;
         throw last;
       }

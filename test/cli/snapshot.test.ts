@@ -59,6 +59,12 @@ t.test('snapshot under concurrent writes, restore into a fresh dir: a server the
   }
 });
 
+t.test('snapshot --out into a directory that does not exist says so, before fetching anything', async (t) => {
+  const r = await zk(['snapshot', '--out', join(dir, 'no-such-dir', 'x.snapshot'), ...U]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /cannot write --out .*x\.snapshot: .*no-such-dir is not a directory/);
+});
+
 t.test('restore refuses a non-empty data dir and a file that is not a snapshot (exit 1)', async (t) => {
   const full = join(dir, 'full');
   await zk(['restore', '--in', join(dir, 'backup.snapshot'), '--data-dir', full]);

@@ -34,6 +34,9 @@ t.test('tree prints an indented tree; --depth limits it', async (t) => {
   t.equal(full.code, 0, full.stderr);
   t.equal(full.stdout, '/t\n├── a\n│   └── x\n├── b\n└── c\n');
   t.equal(shallow.stdout, '/t\n├── a\n├── b\n└── c\n');
+  const negative = await zk(['tree', '/t', '--depth', '-1', ...U]);
+  t.equal(negative.code, 2, 'a negative --depth is bad usage');
+  t.match(negative.stderr, /--depth must be 0 or more/);
 });
 
 t.test('getAcl prints zkCli lines; setAcl replaces the ACL, with -v as compare-and-set on aversion', async (t) => {

@@ -348,3 +348,16 @@ t.test('resume frames are cut by their size as sent: names full of characters JS
   await eventually(() => fired.length, (n) => n >= 1);
   t.same(fired, [paths[7]], 'the missed change arrives');
 });
+
+t.test('close() ends requests still retrying at once, with ConnectionLoss "client closed"', async (t) => {
+  const s = await startTestServer();
+  const c = await ZkClient.connect({ servers: s.url, session: false, maxRetries: 50, retryBaseMs: 200, retryMaxMs: 1000 });
+  await s.destroy();
+  const pending = c.exists('/anything').then(
+    () => 'answered',
+    (e: unknown) => (e as Error).message,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  await c.close();
+  t.match(await pending, /client closed/, 'the retrying read gave up when the client closed');
+});
