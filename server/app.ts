@@ -29,6 +29,7 @@ import { startInOrder } from './request-order.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseQueryString } from './query-string.js';
+import { requestSession } from '../routes/context.js';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
 const ALLOWED: [RegExp, string[]][] = [
@@ -305,8 +306,20 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   await app.register(multiRoutes, { node });
   await app.register(aclRoutes, { node });
   await app.register(sessionRoutes, { node });
-  await app.register(adminRoutes, { node, conns });
-  await app.register(metricsRoutes, { metrics });
+  // Admin words and metrics read no znode, but a request carrying ZK-Session still has it checked (410 for an ended
+  // one, API.md §4) and touched, as on every other route.
+  await app.register(async (open) => {
+    open.addHook('preHandler', (req, _reply, done) => {
+      try {
+        requestSession(req, node);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    });
+    await open.register(adminRoutes, { node, conns });
+    await open.register(metricsRoutes, { metrics });
+  });
   if (opts.extend) await opts.extend(app);
 
   let open = 0;

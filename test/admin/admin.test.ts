@@ -122,3 +122,20 @@ t.test('a second snapshot while one streams is 503 with applied:false', async (t
   t.match(third.headers.get('zk-snapshot-sha256'), /^[0-9a-f]{64}$/);
   await third.arrayBuffer();
 });
+
+t.test('ZK-Session on admin words and /metrics: an unknown session is 410, a live one is kept alive', async (t) => {
+  const s = await startTestServer({ tickTime: 100, minSessionTimeout: 400, maxSessionTimeout: 30000 });
+  t.teardown(() => s.destroy());
+  for (const path of ['/v1/admin/srvr', '/v1/admin/ruok', '/metrics']) {
+    const r = await fetch(`${s.url}${path}`, { headers: { 'ZK-Session': '0x1' } });
+    t.equal(r.status, 410, `${path}: unknown session`);
+    t.match(await r.json(), { error: 'SessionExpired' });
+  }
+  const { sessionId } = (await (await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timeoutMs: 600 }) })).json()) as { sessionId: string };
+  // Only srvr requests for twice the timeout: they keep the session.
+  for (let i = 0; i < 12; i++) {
+    t.equal((await fetch(`${s.url}/v1/admin/srvr`, { headers: { 'ZK-Session': sessionId } })).status, 200);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal((await fetch(`${s.url}/v1/sessions/${sessionId}`)).status, 200, 'the session lives on');
+});
