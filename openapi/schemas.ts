@@ -115,7 +115,9 @@ export const ZnodeParams = Type.Object({ '*': Type.String() });
 export const AclEntry = Type.Object({
   scheme: Type.String({ examples: ['world'] }),
   id: Type.String({ examples: ['anyone'] }),
-  perms: Type.String({ pattern: '^[cdrwa]*$', examples: ['cdrwa'] }),
+  // Checked by the route, not here: a letter outside cdrwa is ZooKeeper's InvalidACL (-114) wherever the ACL travels
+  // (this body, a multi's create, ?acl=), not a schema's BadArguments.
+  perms: Type.String({ description: 'a subset of cdrwa; any other letter is 400 InvalidACL', examples: ['cdrwa'] }),
 });
 
 export const AclResponse = Type.Object({ acl: Type.Array(AclEntry), stat: StatRef });

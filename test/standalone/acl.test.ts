@@ -191,6 +191,7 @@ t.test('invalid ACLs in setACL are 400 InvalidACL and change nothing', async (t)
     [{ scheme: 'ip', id: '1.2.3.4/40', perms: 'r' }],
     [{ scheme: 'ip', id: 'not-an-ip', perms: 'r' }],
     [{ scheme: 'auth', id: '', perms: 'r' }],
+    [{ scheme: 'world', id: 'anyone', perms: 'xyz' }],
   ];
   for (const list of bad) {
     const r = await zk.setAcl('/a-invalid', list);
