@@ -109,11 +109,14 @@ export class Transport {
   }
 
   /** Aborted by close(): requests still retrying then fail at once instead of for maxRetries × requestTimeoutMs. */
-  private readonly closing = new AbortController();
+  private closed = false;
+  /** One controller per request in flight (not one long-lived signal every request would hang listeners on). */
+  private readonly inflight = new Set<AbortController>();
 
   /** Closes the connections kept for this client's TLS settings (the shared default pool is not ours to close). */
   async close(): Promise<void> {
-    this.closing.abort();
+    this.closed = true;
+    for (const ac of this.inflight) ac.abort();
     await this.dispatcher?.close();
   }
 
@@ -146,9 +149,23 @@ export class Transport {
 
   /** Sends `spec`, failing over and retrying when safe; a ZooKeeper error status is thrown as ZkClientError. */
   async request(spec: RequestSpec): Promise<HttpResponse> {
+    if (this.closed) throw new ZkClientError('ConnectionLoss', 'client closed');
+    const ac = new AbortController();
+    const follow = () => ac.abort();
+    spec.signal?.addEventListener('abort', follow, { once: true });
+    if (spec.signal?.aborted) ac.abort();
+    this.inflight.add(ac);
+    try {
+      return await this.attempts(spec, ac.signal);
+    } finally {
+      this.inflight.delete(ac);
+      spec.signal?.removeEventListener('abort', follow);
+    }
+  }
+
+  private async attempts(spec: RequestSpec, stop: AbortSignal): Promise<HttpResponse> {
     let last: ZkClientError | undefined;
-    const stop = spec.signal ? AbortSignal.any([spec.signal, this.closing.signal]) : this.closing.signal;
-    const aborted = () => (this.closing.signal.aborted ? new ZkClientError('ConnectionLoss', 'client closed') : new ZkClientError('OperationTimeout', 'request aborted'));
+    const aborted = () => (this.closed ? new ZkClientError('ConnectionLoss', 'client closed') : new ZkClientError('OperationTimeout', 'request aborted'));
     for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
       if (attempt > 0) await sleep(this.backoffMs(attempt - 1), stop);
       if (stop.aborted) throw aborted();
