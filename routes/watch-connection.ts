@@ -19,6 +19,7 @@ import { ResumeBatch, type ResumeFrame } from './watch-resume.js';
  * holds at most 4,096 frames, however small.
  */
 export const QUEUED_FRAME_COST = 256;
+const KNOWN_OPS = new Set(['watch', 'resume', 'unwatch', 'session', 'ping']);
 /** Frames one connection's queue hands to their handlers in one turn of the event loop. */
 const FRAMES_PER_TURN = 256;
 
@@ -36,13 +37,15 @@ export class WatchConnection implements WatchSink {
    * Frames received while an earlier one waits (deferred registration): handled in arrival order. `null` is a binary
    * frame, refused in its turn so that its error does not overtake an earlier frame's reply.
    */
-  private readonly queue: { text: string | null; bytes: number }[] = [];
+  private readonly queue: { text: string | null; bytes: number; at: number }[] = [];
   private queuedBytes = 0;
   /** Index of the queue's first frame not yet handled (the array is cut back now and then, not shifted per frame). */
   private head = 0;
   private waiting = false;
   /** A pump is scheduled for the next turn (pump handles FRAMES_PER_TURN frames a turn). */
   private yielding = false;
+  /** The op of the frame being handled, for the connection's statistics ('unknown' for one that is not a known op). */
+  private lastOp = 'unknown';
   private waitToken = 0;
   /** Cancels the wake-up a deferred frame left with the hub (see wait). */
   private cancelWake: (() => void) | undefined;
@@ -66,6 +69,8 @@ export class WatchConnection implements WatchSink {
     readonly remoteAddress: string,
     private readonly hub: WatchHub<WatchConnection>,
     private readonly node: ZkNode,
+    /** Told of each frame handled: its op, how long it took from arrival, the bound session (ConnectionRegistry.record). */
+    private readonly record?: (op: string, latencyMs: number, sessionId: string | undefined) => void,
   ) {
     this.lastSeen = node.awake.now();
     this.delivered = new DeliveredEvents(node.cfg.wsMaxRememberedEvents);
@@ -147,7 +152,7 @@ export class WatchConnection implements WatchSink {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
     // Each frame costs its bytes and a fixed share, so that a flood of empty or tiny frames meets the bound too.
     const cost = bytes.length + QUEUED_FRAME_COST;
-    this.queue.push({ text: isBinary ? null : bytes.toString('utf8'), bytes: cost });
+    this.queue.push({ text: isBinary ? null : bytes.toString('utf8'), bytes: cost, at: performance.now() });
     this.queuedBytes += cost;
     if (this.queuedBytes > this.node.cfg.wsMaxBufferedBytes) {
       this.close(1008, 'too many frames waiting to be handled');
@@ -185,7 +190,8 @@ export class WatchConnection implements WatchSink {
         return;
       }
       handled++;
-      const { text, bytes } = this.queue[this.head] as { text: string | null; bytes: number };
+      const { text, bytes, at } = this.queue[this.head] as { text: string | null; bytes: number; at: number };
+      this.lastOp = 'unknown';
       const h = text === null ? this.binary() : this.handle(text);
       if (h === 'pending') return;
       if (h === 'defer') {
@@ -194,6 +200,7 @@ export class WatchConnection implements WatchSink {
       }
       // Handling may have closed the connection (slow consumer), which empties the queue.
       if (this.closed) return;
+      this.record?.(this.lastOp, performance.now() - at, this.sessionId || undefined);
       this.head++;
       if (this.head === this.queue.length) {
         this.queue.length = 0;
@@ -266,6 +273,7 @@ export class WatchConnection implements WatchSink {
     }
     const m = msg as Record<string, unknown>;
     const id = frameId(m.id);
+    this.lastOp = typeof m.op === 'string' && KNOWN_OPS.has(m.op) ? m.op : 'unknown';
     try {
       switch (m.op) {
         case 'watch':

@@ -2,6 +2,8 @@
 // total and per client address), the documented frame schemas, and closing every socket with 1001 on shutdown.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { ConnectionRegistry } from '../server/connections.js';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { Type } from '@sinclair/typebox';
@@ -35,7 +37,7 @@ changes are sent before the reply. \`Authorization: Basic\` on the upgrade authe
 wsMaxConnections, wsMaxConnectionsPerIp (503 on the upgrade), wsMaxWatchesPerConnection, wsMaxFrameBytes (close 1009),
 wsMaxBufferedBytes (a slow reader is closed with 1008), wsMaxResumeBytes (resume frames held with more:true), wsMaxReplyBytes (a resume batch's reply). A plain GET without the upgrade is 400 BadArguments with \`Upgrade: websocket\`.`;
 
-export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>): Promise<WatchRoutes> {
+export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub: WatchHub<WatchConnection>, registry?: ConnectionRegistry): Promise<WatchRoutes> {
   const cfg = node.cfg;
   for (const s of WATCH_FRAME_SCHEMAS) app.addSchema(s);
   // perMessageDeflate stays off: WatchConnection writes pre-framed events beside ws, which is only in order uncompressed.
@@ -95,7 +97,9 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         else perIp.delete(ip);
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const c = new WatchConnection(ws, socket, auth, ip, hub, node);
+        // Each frame answered counts in /v1/admin/cons as a request on this connection, as an HTTP one does.
+        const record = registry && ((op: string, ms: number, sessionId: string | undefined) => registry.record(socket as Socket, op, ms, sessionId));
+        const c = new WatchConnection(ws, socket, auth, ip, hub, node, record);
         conns.add(c);
         ws.once('close', () => conns.delete(c));
         if (closing) c.close(1001, 'server shutting down');

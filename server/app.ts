@@ -53,7 +53,7 @@ export interface AppOptions {
   node: ZkNode;
   logger: Logger;
   /** Hooks the watch subsystem and other plugins add (e.g. the WebSocket upgrade, blocking reads). */
-  extend?: (app: FastifyInstance) => Promise<void>;
+  extend?: (app: FastifyInstance, conns: ConnectionRegistry) => Promise<void>;
   blockingRead?: ZnodeRouteOptions['blockingRead'];
   /** True once the server is shutting down: a new request is refused with 503, and every answer closes its connection. */
   isClosing?: () => boolean;
@@ -320,7 +320,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     await open.register(adminRoutes, { node, conns });
     await open.register(metricsRoutes, { metrics });
   });
-  if (opts.extend) await opts.extend(app);
+  if (opts.extend) await opts.extend(app, conns);
 
   let open = 0;
   app.server.on('connection', (sock) => {

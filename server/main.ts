@@ -93,8 +93,8 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
     isClosing: () => closing,
     tls,
     blockingRead: blockingReadVia(node, hub),
-    extend: async (a) => {
-      const ws = await installWatchRoutes(a, node, hub);
+    extend: async (a, conns) => {
+      const ws = await installWatchRoutes(a, node, hub, conns);
       await a.register(watchAdminRoutes, { node, hub, connections: ws.connections });
       await a.register(recipeRoutes, { node, blocking: hub.blocking });
     },

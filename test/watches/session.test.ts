@@ -71,3 +71,15 @@ t.test('a session frame takes any spelling of the id; a malformed one is BadArgu
   t.match(await c.request({ op: 'session', sessionId: padded }), { ok: true, sessionId: sid });
   t.match(await c.request({ op: 'session', sessionId: 'deadbeef' }), { ok: false, error: 'BadArguments', message: /sessionId must be a session id/ });
 });
+
+t.test('/v1/admin/cons counts a WebSocket\'s frames as its requests, with the last op and the bound session', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  const sid = (await http(base, 'POST', '/v1/sessions', '{}', { 'content-type': 'application/json' })).body.sessionId as string;
+  t.match(await c.request({ op: 'session', sessionId: sid }), { ok: true });
+  t.match(await c.request({ op: 'ping' }), { ok: true });
+  const cons = (await http(base, 'GET', '/v1/admin/cons')).body as { connections: { kind: string; requests: number; lastOp: string; lastSessionId: string }[] };
+  const ws = cons.connections.filter((x) => x.kind === 'ws');
+  t.equal(ws.length, 1);
+  t.match(ws[0], { requests: 2, lastOp: 'ping', lastSessionId: sid });
+});
