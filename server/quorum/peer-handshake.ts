@@ -46,6 +46,48 @@ export interface Handshaking {
   take(f: Buffer): boolean;
 }
 
+const NONCE_BYTES = 16;
+const MAX_REASON_CHARS = 1024;
+
+const isId = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 254;
+const isBytes = (v: unknown, n?: number): v is Uint8Array => v instanceof Uint8Array && (n === undefined || v.byteLength === n);
+const optional = (v: unknown, ok: (x: unknown) => boolean) => v === undefined || ok(v);
+
+/**
+ * A handshake frame, its every field checked, or undefined. Before the handshake ends nothing is authenticated: any
+ * process that reaches the peer port can send anything (`null`, a number where a nonce goes), and reading a field
+ * of the wrong shape must end that connection, never the member.
+ */
+function readHandshake(f: Buffer): Handshake | undefined {
+  let v: unknown;
+  try {
+    v = decodeValue(f);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const h = v as Record<string, unknown>;
+  const claimOk =
+    optional(h.members, (x) => typeof x === 'string') &&
+    optional(h.membersProof, isBytes) &&
+    optional(h.settings, (x) => typeof x === 'string') &&
+    optional(h.settingsProof, isBytes);
+  switch (h.t) {
+    case 'hello':
+      return isId(h.id) && isBytes(h.nonce, NONCE_BYTES) ? (h as Handshake) : undefined;
+    case 'challenge':
+      return isId(h.id) && isBytes(h.nonce, NONCE_BYTES) && isBytes(h.proof) ? (h as Handshake) : undefined;
+    case 'auth':
+      return isBytes(h.proof) && claimOk ? (h as Handshake) : undefined;
+    case 'ok':
+      return claimOk ? (h as Handshake) : undefined;
+    case 'denied':
+      return typeof h.reason === 'string' && h.reason.length <= MAX_REASON_CHARS && claimOk ? (h as Handshake) : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** Ends the connection at once; false, as the frames that came with the one that ended it are not read. */
 function cut(s: net.Socket): false {
   s.destroy();
@@ -65,10 +107,8 @@ export function dialHandshake(side: HandshakeSide, s: net.Socket, p: Peer, linke
     take: (f) => {
       // Anything can arrive before the handshake completes (a lost `ok` leaves the peer sending signed
       // frames): a frame that is not a handshake message ends this connection, never the process.
-      let h: Handshake;
-      try {
-        h = decodeValue(f) as Handshake;
-      } catch {
+      const h = readHandshake(f);
+      if (h === undefined) {
         s.destroy(new Error('malformed handshake frame'));
         return false;
       }
@@ -131,12 +171,8 @@ export function acceptHandshake(side: HandshakeSide, s: net.Socket, linked: (pee
   return {
     take: (f) => {
       if (refused) return false;
-      let h: Handshake;
-      try {
-        h = decodeValue(f) as Handshake;
-      } catch {
-        return cut(s);
-      }
+      const h = readHandshake(f);
+      if (h === undefined) return cut(s);
       if (h.t === 'hello' && !peer) {
         peer = o.peers.find((x) => x.id === h.id);
         if (!peer || h.id >= o.myId) return deny(`unknown or unexpected peer id ${h.id}`);

@@ -252,7 +252,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           this.deliver(link, f);
           continue;
         }
-        if (!handshake.take(f)) return;
+        if (!this.safely(s, () => handshake.take(f))) return;
       }
     });
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -309,7 +309,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
           this.deliver(link, f);
           continue;
         }
-        if (!handshake.take(f)) return;
+        if (!this.safely(s, () => handshake.take(f))) return;
       }
     });
     s.on('error', () => {});
@@ -317,6 +317,20 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       clearTimeout(timer);
       if (link) this.down(link);
     });
+  }
+
+  /**
+   * Runs a handshake step: a fault in it (a frame of a shape nobody thought of) ends that connection, never the member.
+   * Nothing on the peer port is authenticated before the handshake ends.
+   */
+  private safely(s: net.Socket, step: () => boolean): boolean {
+    try {
+      return step();
+    } catch (e) {
+      this.o.log.warn({ remote: s.remoteAddress, err: (e as Error).message }, 'peer connection closed: its handshake failed');
+      s.destroy();
+      return false;
+    }
   }
 
   private track(s: net.Socket): net.Socket {
