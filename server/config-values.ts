@@ -7,6 +7,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The longest time a key in ms may hold: Node's timers take at most 2^31 - 1 ms and fire a longer one after 1 ms (a
+ * sweep every millisecond, a snapshot answered with a timeout at once). ZooKeeper reads these keys as Java ints.
+ */
+export const TIMER_MAX_MS = 2_147_483_647;
+
 export function int(key: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(key, `${key}: expected an integer, got ${JSON.stringify(raw)}`);
   const n = Number(raw.trim());

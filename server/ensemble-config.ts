@@ -33,7 +33,8 @@ export function zookeeperConfigText(servers: ServerLine[]): string {
 
 /** `server.N=host:peerPort:electionPort[:participant|observer][;[httpHost:]httpPort]` */
 export function parseServerLine(key: string, value: string): ServerLine {
-  const id = int(key, key.slice('server.'.length), 0, 254);
+  // From 1: the consensus core's 0 is "no node" (no leader, no vote); ZooKeeper's guide asks for 1 to 255 too.
+  const id = int(key, key.slice('server.'.length), 1, 254);
   const [quorumPart, clientPart] = value.split(';') as [string, string | undefined];
   const parts = quorumPart.trim().split(':');
   if (parts.length < 3 || parts.length > 4 || !parts[0]) {
@@ -78,6 +79,9 @@ export function resolveEnsembleIdentity(cfg: Config, seen: { httpPortSet: boolea
     ids.add(s.id);
   }
   checkDistinctAddresses(cfg.servers);
+  if (!cfg.servers.some((s) => s.role === 'participant')) {
+    throw new ConfigError('server.N', 'every server.N line is an observer: an ensemble needs at least one participant to vote and lead');
+  }
   if (!cfg.ensembleSecret && cfg.ensembleSecretFile === undefined) {
     throw new ConfigError('ensembleSecret', 'ensembleSecret (or ensembleSecretFile) is required when zoo.cfg has server.N lines: every peer must prove it');
   }

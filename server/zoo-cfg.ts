@@ -2,7 +2,7 @@
 // span keys. The rest of the server reads the Config this returns (server/config.ts), never zoo.cfg itself.
 import { readFileSync, existsSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { ConfigError, bool, int, pathValue, port } from './config-values.js';
+import { ConfigError, TIMER_MAX_MS, bool, int, pathValue, port } from './config-values.js';
 import { defaultConfig, peerTlsFiles, tlsSettings, type Config } from './config.js';
 import { parseOrigins } from './origins.js';
 import { applyZkTlsKeys, readZkTlsKey, type ZkTlsKeys } from './zk-tls-keys.js';
@@ -19,6 +19,12 @@ export const UNUSED_ZK_KEYS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Parses zoo.cfg text into `cfg` (mutating it). Relative dataDir paths resolve against the file's folder. */
+/** A host as a listener binds it: `localhost` is the loopback address (the usual reading; enough to catch a clash). */
+function sameHost(h: string): string {
+  const l = h.toLowerCase();
+  return l === 'localhost' ? '127.0.0.1' : l;
+}
+
 export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpPortSet: boolean; clientPortAddressSet: boolean } {
   const seen = { httpPortSet: false, clientPortAddressSet: false };
   let minSet = false;
@@ -71,11 +77,11 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.syncLimit = int(key, value, 1, 10000);
         break;
       case 'minSessionTimeout':
-        cfg.minSessionTimeout = int(key, value, 1);
+        cfg.minSessionTimeout = int(key, value, 1, TIMER_MAX_MS);
         minSet = true;
         break;
       case 'maxSessionTimeout':
-        cfg.maxSessionTimeout = int(key, value, 1);
+        cfg.maxSessionTimeout = int(key, value, 1, TIMER_MAX_MS);
         maxSet = true;
         break;
       case 'jute.maxbuffer':
@@ -133,13 +139,13 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.x509SuperUser = value;
         break;
       case 'znode.container.checkIntervalMs':
-        cfg.containerCheckIntervalMs = int(key, value, 10);
+        cfg.containerCheckIntervalMs = int(key, value, 10, TIMER_MAX_MS);
         break;
       case 'znode.container.maxPerMinute':
         cfg.containerMaxPerMinute = int(key, value, 1);
         break;
       case 'znode.container.maxNeverUsedIntervalMs':
-        cfg.containerMaxNeverUsedIntervalMs = int(key, value, 0);
+        cfg.containerMaxNeverUsedIntervalMs = int(key, value, 0, TIMER_MAX_MS);
         break;
       case 'logRetainEntries':
         cfg.logRetainEntries = int(key, value, 0, 10_000_000);
@@ -210,7 +216,7 @@ export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpP
         cfg.adminListLimit = int(key, value, 1, 1_000_000);
         break;
       case 'snapshotTimeoutMs':
-        cfg.snapshotTimeoutMs = int(key, value, 1000);
+        cfg.snapshotTimeoutMs = int(key, value, 1000, TIMER_MAX_MS);
         break;
       default:
         if (!readZkTlsKey(zkTls, key, value, baseDir)) cfg.unknownKeys.push(key);
@@ -250,6 +256,8 @@ export function loadConfig(o: CliOverrides): Config {
   }
   if (o.dataDir !== undefined) cfg.dataDir = resolve(o.dataDir);
   if (o.host !== undefined) {
+    // As clientPortAddress= is: an empty shell variable must not open the node on every interface.
+    if (o.host.trim() === '') throw new ConfigError('clientPortAddress', '--host: must not be empty');
     cfg.httpHost = o.host;
     seen.clientPortAddressSet = true;
   }
@@ -260,8 +268,13 @@ export function loadConfig(o: CliOverrides): Config {
   if (cfg.maxCnxns !== undefined && cfg.maxCnxns <= cfg.wsMaxConnections) {
     throw new ConfigError('maxCnxns', `maxCnxns (${cfg.maxCnxns}) must be larger than wsMaxConnections (${cfg.wsMaxConnections}): every WebSocket is a connection too`);
   }
-  if (cfg.metricsPort === cfg.httpPort && (cfg.metricsHost ?? cfg.httpHost) === cfg.httpHost) {
+  const metricsHost = sameHost(cfg.metricsHost ?? cfg.httpHost);
+  if (cfg.metricsPort === cfg.httpPort && metricsHost === sameHost(cfg.httpHost)) {
     throw new ConfigError('metricsPort', `metricsPort ${cfg.metricsPort} is the HTTP port: the metrics listener needs a port of its own`);
+  }
+  const me = cfg.servers.find((s) => s.id === cfg.myid);
+  if (me && cfg.metricsPort !== undefined && (cfg.metricsPort === me.peerPort || cfg.metricsPort === me.electionPort)) {
+    throw new ConfigError('metricsPort', `metricsPort ${cfg.metricsPort} is a port of server.${me.id}'s line: the metrics listener needs a port of its own`);
   }
   return cfg;
 }

@@ -59,6 +59,10 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
     [['ensembleSecretFile=no-such-secret'], /ensembleSecretFile: \S+no-such-secret does not exist/],
     [[`ensembleSecretFile=${cfgFile('empty-secret', [''])}`], /ensembleSecretFile: \S+empty-secret is empty/],
     [['x509SuperUser=CN=admin'], 'x509SuperUser'],
+    // Past 2^31 - 1 ms Node fires a timer after 1 ms: a sweep every millisecond, a snapshot timed out at once.
+    [['maxSessionTimeout=9000000000'], 'maxSessionTimeout: 9000000000 is out of range'],
+    [['znode.container.checkIntervalMs=3000000000'], 'znode.container.checkIntervalMs'],
+    [['snapshotTimeoutMs=3000000000'], 'snapshotTimeoutMs'],
   ];
   for (const [i, [lines, key]] of cases.entries()) {
     const s = await spawnServer(['--config', cfgFile(`bad${i}.cfg`, [`dataDir=${join(dir, `bad${i}`)}`, ...lines]), '--http-port', String(await freePort())]);
@@ -71,11 +75,19 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
   const same = await spawnServer(['--config', cfgFile('same-port.cfg', [`dataDir=${join(dir, 'same-port')}`, `metricsPort=${shared}`]), '--http-port', shared]);
   t.equal((await same.exited).code, 2, 'metricsPort on the HTTP port');
   t.match(same.stderr(), `configuration error (metricsPort): metricsPort ${shared} is the HTTP port`);
+  const local = await spawnServer(['--config', cfgFile('same-local.cfg', [`dataDir=${join(dir, 'same-local')}`, `metricsPort=${shared}`, 'metricsHost=localhost']), '--http-port', shared]);
+  t.equal((await local.exited).code, 2, 'metricsHost=localhost is the loopback address the HTTP port is on');
+  const empty = await spawnServer(['--data-dir', join(dir, 'empty-host'), '--host', '', '--http-port', String(await freePort())]);
+  t.equal((await empty.exited).code, 2, '--host with an empty value');
+  t.match(empty.stderr(), 'configuration error (clientPortAddress): --host: must not be empty');
 });
 
-t.test('two server.N lines on one peer or HTTP address exit 2 naming both lines', async (t) => {
+t.test('server.N lines that cannot make an ensemble (server.0, two on one address, no participant, a metrics port on a peer port) exit 2 naming them', async (t) => {
   const [p1, p2, h1, h2] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const cases: [string[], string][] = [
+    [[`server.0=127.0.0.1:${p2}:${p2};127.0.0.1:${h2}`, `server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`], 'server.0: 0 is out of range [1, 254]'],
+    [[`server.1=127.0.0.1:${p1}:${p1}:observer;127.0.0.1:${h1}`, `server.2=127.0.0.1:${p2}:${p2}:observer;127.0.0.1:${h2}`], 'every server.N line is an observer'],
+    [[`server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`, `metricsPort=${p1}`], `metricsPort ${p1} is a port of server.1's line`],
     [[`server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`, `server.2=127.0.0.1:${p1}:${p2};127.0.0.1:${h2}`], `server.2: peer address 127.0.0.1:${p1} is also server.1's peer address`],
     [[`server.1=127.0.0.1:${p1}:${p1};127.0.0.1:${h1}`, `server.2=127.0.0.1:${p2}:${p2};127.0.0.1:${h1}`], `server.2: HTTP address 127.0.0.1:${h1} is also server.1's HTTP address`],
   ];
