@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
 import type { NodeMetrics } from './metrics.js';
-import { ZkError, errorReply } from './errors.js';
+import { SYSTEM_ERROR_BODY, ZkError, errorReply } from './errors.js';
 import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { ErrorSchema } from '../openapi/schemas.js';
@@ -22,6 +22,21 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, ready, srvr, mntr, cluster and /metrics)`));
+  });
+  // The same answers as on the client port (operations.md §6): a 503 from `ready` is ConnectionLoss with Retry-After,
+  // and every answer carries ZK-Zxid; fastify's own error shape would tell a probe something else.
+  app.setErrorHandler((error, _req, reply) => {
+    if (error instanceof ZkError) {
+      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
+      return errorReply(reply, error);
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return errorReply(reply, new ZkError('MarshallingError', (error as Error).message));
+    return reply.code(500).send(SYSTEM_ERROR_BODY);
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('ZK-Zxid', String(node.responseZxid()));
+    done(null, payload);
   });
   // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
   app.server.maxConnections = MAX_CONNECTIONS;

@@ -1,6 +1,7 @@
 // A fault on a real 3-process ensemble (see the test name).
 import t from 'tap';
 import { startEnsemble } from '../helpers/ensemble.js';
+import { freePort } from '../helpers/server.js';
 import { req, retry } from './client.js';
 import { converge } from './faults.js';
 
@@ -26,4 +27,29 @@ t.test('a minority refuses writes with 503 and Retry-After, and the healed ensem
   const lists = await converge(ens, '/');
   for (const list of lists) t.same(list, lists[0], 'every node holds the same tree');
   t.notOk((lists[0] as string[]).includes('minority') && r.body.applied === false, 'a write answered applied:false was not applied');
+});
+
+t.test('a member with no quorum answers ready 503 on the metrics port exactly as on its HTTP port', async (t) => {
+  const metrics = new Map<number, number>();
+  for (const id of [1, 2, 3]) metrics.set(id, await freePort());
+  const ens = await startEnsemble({ extraFor: (id) => [`metricsPort=${metrics.get(id)}`] });
+  t.teardown(() => ens.destroy());
+  await ens.waitForLeader();
+  await ens.kill(2);
+  await ens.kill(3);
+  const url = ens.node(1).url;
+  const m = `http://127.0.0.1:${metrics.get(1)}`;
+  let http = await fetch(`${url}/v1/admin/ready`);
+  for (let i = 0; i < 100 && http.status !== 503; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    http = await fetch(`${url}/v1/admin/ready`);
+  }
+  t.equal(http.status, 503, 'the HTTP port: not ready');
+  const mon = await fetch(`${m}/v1/admin/ready`);
+  t.equal(mon.status, 503, 'the metrics port: not ready');
+  const [a, b] = [(await http.json()) as { error: string; code: number }, (await mon.json()) as { error: string; code: number }];
+  t.equal(b.error, a.error, `the same error (${a.error})`);
+  t.equal(b.code, a.code);
+  t.equal(mon.headers.get('retry-after'), http.headers.get('retry-after'), 'the same Retry-After');
+  t.match(mon.headers.get('zk-zxid'), /^\d+$/, 'and a ZK-Zxid');
 });
