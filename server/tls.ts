@@ -29,10 +29,25 @@ function read(key: string, file: string): Buffer {
 }
 
 /** PEM files read and checked now: a file that is missing or not PEM, or a key not matching, names its config key. */
+function hasCertificate(pem: Buffer): boolean {
+  const text = pem.toString('latin1');
+  const begin = text.indexOf('-----BEGIN CERTIFICATE-----');
+  if (begin < 0) return false;
+  try {
+    new X509Certificate(text.slice(begin));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function loadPem(files: { cert: [string, string]; key: [string, string]; ca?: [string, string] }): { cert: Buffer; key: Buffer; ca?: Buffer } {
   const cert = read(...files.cert);
   const key = read(...files.key);
   const ca = files.ca && read(...files.ca);
+  // createSecureContext takes a CA file with no certificate in it (empty, half-written, not PEM) and then trusts
+  // nobody: with tlsClientAuth=need every client is refused. Such a file is a bad value, at start and at a reload.
+  if (files.ca && ca && !hasCertificate(ca)) throw new ConfigError(files.ca[0], `${files.ca[0]}: ${files.ca[1]} holds no PEM certificate`);
   for (const [k, opts] of [
     [files.cert[0], { cert }],
     [files.key[0], { cert, key }],

@@ -70,6 +70,14 @@ t.test('TlsReloader: takes only changed files, refuses a bad set and keeps the c
   t.equal(String(taken[0]?.ca), two.ca.cert, 'and the new client CA');
   t.match(lines.at(-1), { level: 30, msg: 'TLS certificates reloaded; new connections use them' });
   t.equal(r.check('files changed'), false, 'and not taken again until they change');
+  for (const [what, text] of [['empty', ''], ['not PEM', 'garbage\n'], ['half-written', two.ca.cert.slice(0, 40)]] as const) {
+    writeFileSync(files.tlsClientCaFile, text);
+    t.equal(r.check('files changed'), false, `a client CA file ${what} is refused (it would trust no client)`);
+    t.match(lines.at(-1), { level: 50, msg: /TLS certificates not reloaded, the current ones stay: tlsClientCaFile: .* holds no PEM certificate/ });
+  }
+  t.equal(taken.length, 1, 'none of them was taken over');
+  const empty = { ...cfg, tlsClientCaFile: files.tlsClientCaFile };
+  t.throws(() => tlsServerOptions(tlsSettings(empty) as TlsSettings), /tlsClientCaFile: .* holds no PEM certificate/, 'nor is one at start');
 });
 
 t.test('a running server rotates its certificate and client CA on reload, for new connections', async (t) => {
