@@ -56,6 +56,12 @@ const MAX_TLS_REFUSALS_REMEMBERED = 256;
 /** The peer port's bound on open connections: this many per peer, plus the spare. */
 const PEER_CONNECTIONS_PER_PEER = 4;
 const PEER_CONNECTIONS_SPARE = 32;
+/**
+ * Connections to the peer port not yet linked (TLS or peer handshake under way) that are held at once; past it the
+ * oldest is closed. Nothing there is authenticated, so a process that opens and holds connections must not fill the
+ * port: a member's own handshake takes milliseconds and comes newest.
+ */
+const MAX_PENDING_HANDSHAKES = PEER_CONNECTIONS_SPARE / 2;
 
 class Link {
   signer?: FrameSigner;
@@ -101,6 +107,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Every open socket, handshaking ones too: stop() must close a connection that would otherwise come up after it. */
   private readonly sockets = new Set<net.Socket>();
+  /** Connections to the peer port not yet linked, oldest first, by remote address and port (pendingHandshake). */
+  private readonly pending = new Map<string, net.Socket>();
+  private lastEvictionLog = 0;
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
@@ -128,7 +137,10 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     // will fail. Bounded, so a flood of connections to the peer port cannot take every file descriptor.
     this.server.maxConnections = PEER_CONNECTIONS_PER_PEER * this.o.peers.length + PEER_CONNECTIONS_SPARE;
     // Tracked from the first byte, so stop() also closes a connection still in its TLS handshake.
-    if (t) this.server.on('connection', (raw: net.Socket) => this.track(raw));
+    this.server.on('connection', (raw: net.Socket) => {
+      if (t) this.track(raw);
+      this.pendingHandshake(raw);
+    });
     this.server.on('tlsClientError', (e: NodeJS.ErrnoException, s: tls.TLSSocket) => {
       // A dialer that rejects this member's certificate just closes: that shows here as a reset, from an address
       // Node no longer knows. Its own log names the certificate problem.
@@ -270,6 +282,28 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     });
   }
 
+  /** Holds `raw` among the connections not yet linked, closing the oldest past MAX_PENDING_HANDSHAKES. */
+  private pendingHandshake(raw: net.Socket): void {
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    this.pending.set(key, raw);
+    raw.once('close', () => {
+      if (this.pending.get(key) === raw) this.pending.delete(key);
+    });
+    if (this.pending.size <= MAX_PENDING_HANDSHAKES) return;
+    const [oldestKey, oldest] = this.pending.entries().next().value as [string, net.Socket];
+    this.pending.delete(oldestKey);
+    oldest.destroy();
+    if (Date.now() - this.lastEvictionLog > 10_000) {
+      this.lastEvictionLog = Date.now();
+      this.o.log.warn({ remote: oldest.remoteAddress, pending: MAX_PENDING_HANDSHAKES }, 'peer port: too many connections without a completed handshake; closing the oldest');
+    }
+  }
+
+  /** The connection `s` (the TLS one on a TLS port) is linked: no longer a pending handshake. */
+  private handshakeDone(s: net.Socket): void {
+    this.pending.delete(`${s.remoteAddress}:${s.remotePort}`);
+  }
+
   /** Before a hello there is no peer id to report under: the remote address stands in, logged once per reason. */
   private tlsRefused(from: string | undefined, why: string, what: string): void {
     const key = from ?? '';
@@ -296,6 +330,7 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     const timer = setTimeout(() => s.destroy(), HANDSHAKE_TIMEOUT_MS);
     const handshake = acceptHandshake(this.handshake, s, (peer, signer, verifier) => {
       clearTimeout(timer);
+      this.handshakeDone(s);
       link = new Link(s, peer);
       link.signer = signer;
       link.verifier = verifier;

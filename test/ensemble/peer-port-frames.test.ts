@@ -77,3 +77,41 @@ t.test("a process that took a stopped member's peer port answers the dialers wit
   const leader = await ens.waitForLeader(30000, [1, 2]);
   t.equal((await req(`${ens.node(leader).url}/v1/znodes/still`, 'POST', 'x')).status, 201, 'and the two take writes');
 });
+
+t.test('idle connections held open on a peer port do not keep a restarted member from linking', async (t) => {
+  const ens = await startEnsemble();
+  t.teardown(() => ens.destroy());
+  await ens.waitForLeader();
+  // 60 connections that never say a word, each opened again as soon as the member closes it: more than the port's
+  // room (4 × peers + 32), held for as long as the test runs.
+  let flooding = true;
+  const open = new Set<import('node:net').Socket>();
+  const hold = () => {
+    if (!flooding) return;
+    const s = connect(ens.node(3).peerPort, '127.0.0.1');
+    open.add(s);
+    s.on('error', () => {});
+    s.on('close', () => {
+      open.delete(s);
+      setTimeout(hold, 10);
+    });
+  };
+  for (let i = 0; i < 60; i++) hold();
+  t.teardown(() => {
+    flooding = false;
+    for (const s of open) s.destroy();
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  await ens.kill(2);
+  await ens.start(2);
+  let linked = false;
+  for (let i = 0; i < 100 && !linked; i++) {
+    const view = (await req(`${ens.node(3).url}/v1/admin/cluster`)).body as { members: { id: number; connected: boolean }[] };
+    linked = view.members.find((m) => m.id === 2)?.connected === true;
+    if (!linked) await new Promise((r) => setTimeout(r, 200));
+  }
+  t.ok(linked, 'member 2 linked with member 3');
+  await ens.kill(1);
+  const leader = await ens.waitForLeader(30000, [2, 3]);
+  t.equal((await req(`${ens.node(leader).url}/v1/znodes/linked`, 'POST', 'x')).status, 201, 'and without member 1 the two still have a quorum');
+});
