@@ -3,7 +3,7 @@
 // ZooKeeper's X509AuthenticationProvider does: ACL id `x509:<subject DN>`, the DN written as RFC 2253 (CN first), so
 // ACLs read as in ZooKeeper.
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type PeerCertificate, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
@@ -97,22 +97,20 @@ export function peerTlsMaterial(files: PeerTlsFiles): PeerTls {
   return { cert, key, ca: ca as Buffer, ...policyOptions(files.policy) };
 }
 
-const RFC2253_SPECIAL = /[,+"\\<>;]/g;
-
-function escapeValue(v: string): string {
-  return v
-    .replace(RFC2253_SPECIAL, (c) => `\\${c}`)
-    .replace(/^[ #]/, (c) => `\\${c}`)
-    .replace(/ $/, '\\ ');
-}
-
-/** A certificate subject as RFC 2253 writes it (Java's X500Principal.getName()): the most specific part first. */
-export function subjectDn(subject: PeerCertificate['subject']): string {
-  const rdns: string[] = [];
-  for (const [attr, value] of Object.entries(subject)) {
-    for (const v of Array.isArray(value) ? value : [value]) rdns.push(`${attr}=${escapeValue(String(v))}`);
-  }
-  return rdns.reverse().join(',');
+/**
+ * A certificate subject as RFC 2253 writes it (Java's X500Principal.getName()): the most specific part first, each
+ * RDN in its certificate's order, a multi-valued one joined by `+`. From X509Certificate.subject (OpenSSL's text: an
+ * RDN a line, in order, values escaped as RFC 2253 asks, a multi-valued RDN's parts joined by ` + `), not from the
+ * TLS socket's subject object, which groups repeated attributes and splits multi-valued RDNs: there
+ * `OU=b,CN=carol,OU=a` and `OU=a,CN=carol,OU=b` came out one identity.
+ */
+export function subjectDn(subject: string): string {
+  return subject
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((rdn) => rdn.split(' + ').join('+'))
+    .reverse()
+    .join(',');
 }
 
 /** `x509:<subject DN>` for a connection whose client certificate the configured CA verified. */
@@ -120,8 +118,8 @@ export function x509Identity(socket: Socket): AuthId | undefined {
   const tls = socket as TLSSocket;
   if (tls.authorized !== true) return undefined;
   const cert = tls.getPeerCertificate();
-  if (!cert || !cert.subject) return undefined;
-  return { scheme: 'x509', id: subjectDn(cert.subject) };
+  if (!cert || !cert.raw) return undefined;
+  return { scheme: 'x509', id: subjectDn(new X509Certificate(cert.raw).subject) };
 }
 
 /** When a PEM chain's first certificate expires, in Unix seconds (for zkgate_tls_certificate_not_after_seconds). */

@@ -199,9 +199,12 @@ t.test('x509SuperUser: that certificate skips ACL checks and may read the admin 
 });
 
 t.test('the subject DN is written as RFC 2253 (Java X500Principal.getName), most specific first, escaped', async (t) => {
-  t.equal(subjectDn({ C: 'US', O: 'Example', OU: 'eng', CN: 'alice' } as never), 'CN=alice,OU=eng,O=Example,C=US');
-  t.equal(subjectDn({ O: 'A, Inc.', CN: ' x+y' } as never), 'CN=\\ x\\+y,O=A\\, Inc.');
-  t.equal(subjectDn({ OU: ['one', 'two'], CN: 'c' } as never), 'CN=c,OU=two,OU=one');
+  t.equal(subjectDn('C=US\nO=Example\nOU=eng\nCN=alice'), 'CN=alice,OU=eng,O=Example,C=US');
+  t.equal(subjectDn('O=A\\, Inc.\nCN=\\ x\\+y'), 'CN=\\ x\\+y,O=A\\, Inc.', 'values as OpenSSL escapes them (RFC 2253)');
+  t.equal(subjectDn('OU=one\nCN=c\nOU=two'), 'OU=two,CN=c,OU=one', 'a repeated attribute keeps its place');
+  t.not(subjectDn('OU=a\nCN=carol\nOU=b'), subjectDn('OU=b\nCN=carol\nOU=a'), 'so two orders are two identities');
+  t.equal(subjectDn('O=Example\nOU=eng + CN=alice'), 'OU=eng+CN=alice,O=Example', 'a multi-valued RDN stays one');
+  t.not(subjectDn('O=Example\nOU=eng + CN=alice'), subjectDn('O=Example\nOU=eng\nCN=alice'));
 });
 
 /** A plain-HTTP request: status, content type and body text. */
