@@ -79,7 +79,7 @@ export async function installWatchRoutes(app: FastifyInstance, node: ZkNode, hub
         throw new ZkError('BadArguments', `this server does not switch to ${JSON.stringify(upgrade.slice(0, 40))}: send the request without an Upgrade header (curl: --http1.1, not --http2, over http://)`);
       }
       if (path !== '/v1/watch') throw new ZkError('Unimplemented', `no WebSocket endpoint at ${path}`);
-      const refused = originRefusal(req.headers, cfg.corsAllowOrigins);
+      const refused = originRefusal(req.headers, cfg.corsAllowOrigins, cfg.httpHost);
       if (refused) throw new ZkError('NoAuth', refused);
       if (closing) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
       if (sockets >= cfg.wsMaxConnections) throw new ZkError('ConnectionLoss', `too many WebSocket connections (wsMaxConnections ${cfg.wsMaxConnections})`);

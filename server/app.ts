@@ -230,7 +230,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     (req as FastifyRequest & { t0?: bigint }).t0 = process.hrtime.bigint();
     if (closing()) return done(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
     if (req.headers.host === undefined && req.raw.httpVersion === '1.1') return done(new ZkError('MarshallingError', 'an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)'));
-    const refused = originRefusal(req.headers, node.cfg.corsAllowOrigins);
+    const refused = originRefusal(req.headers, node.cfg.corsAllowOrigins, node.cfg.httpHost);
     if (refused) return done(new ZkError('NoAuth', refused));
     done();
   });

@@ -4,6 +4,7 @@
 // before.
 import t from 'tap';
 import WebSocket from 'ws';
+import { request } from 'node:http';
 import { parseOrigins } from '../../server/origins.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -14,6 +15,18 @@ async function send(base: string, method: string, path: string, headers: Record<
   const r = await fetch(base + path, { method, headers, body });
   const text = await r.text();
   return { status: r.status, headers: r.headers, body: text && r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+/** A PUT with the Host header a browser would send for a page at `origin` (fetch does not let one set Host). */
+function withHost(base: string, host: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = request(`${base}/v1/znodes/plain`, { method: 'PUT', headers: { host, origin, 'content-type': 'text/plain' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    r.on('error', reject);
+    r.end('h');
+  });
 }
 
 /** The upgrade's answer: 101, or the status of the refusal. */
@@ -56,6 +69,11 @@ t.test('without corsAllowOrigins: only same-origin browser requests are served',
   t.equal((await send(self, 'PUT', '/v1/znodes/plain', { origin: self }, 'y')).status, 200, "the server's own origin is served (Swagger UI at /docs)");
   const proxied = await send(self, 'PUT', '/v1/znodes/plain', { origin: 'https://zk.example', 'x-forwarded-host': 'zk.example' }, 'z');
   t.equal(proxied.status, 200, 'behind a proxy, the origin it forwards for is the same origin');
+  // DNS rebinding: the page's name now points at this server, so Host and Origin both name it.
+  const port = new URL(self).port;
+  t.equal(await withHost(self, `evil.example:${port}`, `http://evil.example:${port}`), 403, "a page whose name was rebound to this server is refused: that name in Host is not this server's");
+  t.equal(await withHost(self, `localhost:${port}`, `http://localhost:${port}`), 200, 'localhost is its own');
+  t.equal(await withHost(self, `127.0.0.1:${port}`, `http://127.0.0.1:${port}`), 200, 'and so is its address');
   t.equal(await upgrade(self, EVIL), 403, 'a WebSocket from another site is refused on the upgrade');
   t.equal(await upgrade(self), 101, 'a WebSocket without Origin opens');
   t.equal(await upgrade(self, self), 101, 'and one from the same origin');
