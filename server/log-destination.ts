@@ -25,6 +25,10 @@ export interface LogDestination {
 export function stdoutDestination(fd = 1): LogDestination {
   let closed = false;
   let dropped = 0;
+  // Set once a line waited LOG_STALL_MS in vain: the reader has stalled, and each later line that finds the pipe still
+  // full is dropped at once instead of waiting its own second (a burst of lines would freeze the node a second
+  // each). Cleared by the first line that goes out.
+  let stalled = false;
   const drop = () => {
     dropped++;
     droppedInProcess++;
@@ -40,19 +44,25 @@ export function stdoutDestination(fd = 1): LogDestination {
       }
       let buf = Buffer.from(line, 'utf8');
       let waitedMs = 0;
+      const whole = buf.length;
       while (buf.length > 0) {
         try {
           buf = buf.subarray(writeSync(fd, buf));
+          stalled = false;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           const full = code === 'EAGAIN' || code === 'EBUSY';
-          if (full && waitedMs < LOG_STALL_MS) {
+          // A line begun is finished (a torn line would garble the next); one not begun waits only if the reader
+          // has not already stalled.
+          const begun = buf.length < whole;
+          if (full && waitedMs < LOG_STALL_MS && (begun || !stalled)) {
             Atomics.wait(sleeper, 0, 0, 10);
             waitedMs += 10;
             continue;
           }
           // EPIPE and the like: nobody will read this fd again.
           if (!full) closed = true;
+          else stalled = true;
           drop();
           return;
         }

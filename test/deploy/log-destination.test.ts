@@ -46,3 +46,27 @@ t.test('a server whose stdout reader has gone counts its dropped lines in zkgate
   for (let i = 0; i < 5; i++) t.equal((await fetch(`${s.url}/v1/admin/ruok`)).status, 200, 'the server answers with no one reading its log');
   t.ok(Number(await dropped()) >= 5, 'each line written since is counted as dropped');
 });
+
+t.test('a stalled reader costs one wait of LOG_STALL_MS, not one per line: later lines are dropped at once', async (t) => {
+  const destJs = new URL('../../server/log-destination.js', import.meta.url).href;
+  const script = `
+    const { stdoutDestination } = await import(${JSON.stringify(destJs)});
+    const d = stdoutDestination(1);
+    const line = JSON.stringify({ msg: 'x'.repeat(1000) }) + '\\n';
+    const t0 = Date.now();
+    for (let i = 0; i < 300; i++) d.write(line);
+    process.stderr.write(JSON.stringify({ dropped: d.dropped, ms: Date.now() - t0 }) + '\\n');
+    process.exit(0);`;
+  // Nobody reads the child's stdout: 300 lines of 1 KB overfill the pipe.
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pause();
+  t.teardown(() => void child.kill('SIGKILL'));
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d));
+  const code = await Promise.race([new Promise<number | null>((r) => child.once('exit', (c) => r(c))), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60000).unref())]);
+  t.equal(code, 0, 'it went through all 300 lines');
+  const report = JSON.parse(err.trim().split('\n').at(-1) ?? '{}') as { dropped: number; ms: number };
+  t.ok(report.dropped >= 100, `the lines past the full pipe were dropped (${report.dropped} of 300)`);
+  // Each dropped line would have waited a second of its own before: over 100 s.
+  t.ok(report.ms < 30000, `in ${report.ms} ms, not a second per dropped line`);
+});
