@@ -24,7 +24,7 @@ function connectionView(c: ConnectionStats & { outstanding: number }) {
     lastResponse: c.lastResponseAt === 0 ? null : new Date(c.lastResponseAt).toISOString(),
     lastLatencyMs: ms3(c.lastLatencyMs),
     minLatencyMs: ms3(c.minLatencyMs),
-    avgLatencyMs: c.requests === 0 ? 0 : ms3(c.totalLatencyMs / c.requests),
+    avgLatencyMs: c.timed === 0 ? 0 : ms3(c.totalLatencyMs / c.timed),
     maxLatencyMs: ms3(c.maxLatencyMs),
   };
 }

@@ -18,7 +18,7 @@ import { aclRoutes } from '../routes/acl.js';
 import { sessionRoutes } from '../routes/sessions.js';
 import { adminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
-import { CONNECTION_WARN_EVERY_MS, installMetrics, onceEvery, type NodeMetrics } from './metrics.js';
+import { CONNECTION_WARN_EVERY_MS, installMetrics, isLongPoll, onceEvery, type NodeMetrics } from './metrics.js';
 import { httpConnectionLimit } from './config.js';
 import { ConnectionRegistry } from './connections.js';
 import { LazySchemas } from './lazy-schemas.js';
@@ -293,7 +293,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     reply.header('ZK-Zxid', String(node.responseZxid()));
     if (closing()) reply.header('Connection', 'close');
     const t0 = (req as FastifyRequest & { t0?: bigint }).t0;
-    if (t0 !== undefined) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
+    // A long-poll's time is mostly its wait: srvr and mntr latency is processing time (metrics.ts isLongPoll).
+    if (t0 !== undefined && !isLongPoll(req.method, req.routeOptions?.url, req.query)) node.recordLatency(Number(process.hrtime.bigint() - t0) / 1e6);
     done(null, payload);
   });
 

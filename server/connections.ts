@@ -14,6 +14,8 @@ export interface ConnectionStats {
   kind: 'http' | 'ws';
   establishedAt: number;
   requests: number;
+  /** Requests whose latency is in the figures below (not long-polls). */
+  timed: number;
   lastOp: string;
   lastSessionId: string;
   lastResponseAt: number;
@@ -104,6 +106,7 @@ export class ConnectionRegistry {
       kind: 'http',
       establishedAt: Date.now(),
       requests: 0,
+      timed: 0,
       lastOp: '',
       lastSessionId: '',
       lastResponseAt: 0,
@@ -122,14 +125,18 @@ export class ConnectionRegistry {
   }
 
   /** One answered request on `sock`; called from the response hook, so it allocates nothing. */
-  record(sock: Socket, op: string, latencyMs: number, sessionId: string | undefined): void {
+  record(sock: Socket, op: string, latencyMs: number | undefined, sessionId: string | undefined): void {
     const c = this.open.get(sock);
     if (!c) return;
-    if (c.requests === 0 || latencyMs < c.minLatencyMs) c.minLatencyMs = latencyMs;
-    if (latencyMs > c.maxLatencyMs) c.maxLatencyMs = latencyMs;
     c.requests++;
-    c.totalLatencyMs += latencyMs;
-    c.lastLatencyMs = latencyMs;
+    // A long-poll (latencyMs undefined) counts as a request but not in the latencies: see metrics.ts isLongPoll.
+    if (latencyMs !== undefined) {
+      if (c.timed === 0 || latencyMs < c.minLatencyMs) c.minLatencyMs = latencyMs;
+      if (latencyMs > c.maxLatencyMs) c.maxLatencyMs = latencyMs;
+      c.timed++;
+      c.totalLatencyMs += latencyMs;
+      c.lastLatencyMs = latencyMs;
+    }
     c.lastOp = op;
     c.lastResponseAt = Date.now();
     if (sessionId) c.lastSessionId = sessionId;

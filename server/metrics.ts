@@ -22,6 +22,16 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/**
+ * Whether a request is a long-poll: a blocking read or recipe wait (`?wait`), or a lock or campaign (which wait up to
+ * recipeMaxWaitMs by default). Its time is mostly waiting for someone else's write, so it is counted but not timed:
+ * ZooKeeper's latency (srvr, mntr, the duration histogram) is processing time, and one 300 s wait would be the max.
+ */
+export function isLongPoll(method: string, routeUrl: string | undefined, query: unknown): boolean {
+  if ((query as Record<string, unknown> | undefined)?.wait !== undefined) return true;
+  return method === 'POST' && (routeUrl === '/v1/recipes/locks/:name' || routeUrl === '/v1/recipes/elections/:name/campaign');
+}
+
 /** The ZooKeeper-style op name of a request, from its route pattern; a fixed set, so labels stay bounded. */
 export function opOf(method: string, routeUrl: string | undefined, query: unknown): string {
   switch (routeUrl) {
@@ -160,9 +170,10 @@ export class NodeMetrics {
     this.duration.observe(h, seconds);
   }
 
-  /** One answered request, in the request metrics and in its connection's stats (`cons`). */
-  answered(sock: Socket, op: string, status: number, ms: number, sessionId: string | undefined): void {
-    this.observe(op, status, ms / 1000);
+  /** One answered request, in the request metrics and in its connection's stats (`cons`); `ms` undefined: not timed. */
+  answered(sock: Socket, op: string, status: number, ms: number | undefined, sessionId: string | undefined): void {
+    if (ms === undefined) this.requests.inc(op, status);
+    else this.observe(op, status, ms / 1000);
     this.conns.record(sock, op, ms, sessionId);
   }
 
@@ -214,7 +225,8 @@ export function installMetrics(app: FastifyInstance, node: ZkNode, conns: Connec
   app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const op = opOf(req.method, req.routeOptions.url, req.query);
     const session = req.headers['zk-session'];
-    metrics.answered(req.raw.socket, op, reply.statusCode, reply.elapsedTime, typeof session === 'string' ? session : undefined);
+    const ms = isLongPoll(req.method, req.routeOptions.url, req.query) ? undefined : reply.elapsedTime;
+    metrics.answered(req.raw.socket, op, reply.statusCode, ms, typeof session === 'string' ? session : undefined);
     done();
   });
   return metrics;

@@ -70,3 +70,23 @@ t.test('requests are counted by op and status; writes feed the fsync histogram a
   t.equal(value(text, 'zkgate_applied_index'), value(text, 'zkgate_commit_index'));
   t.ok(value(text, 'zkgate_applied_index') >= 2);
 });
+
+t.test('a blocking read is counted as a request but not timed: its wait is not latency', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  await fetch(`${s.url}/v1/znodes/bw`, { method: 'POST', body: 'x' });
+  const text = async () => (await fetch(`${s.url}/metrics`)).text();
+  const num = (body: string, re: RegExp) => Number(re.exec(body)?.[1] ?? 0);
+  const before = await text();
+  const zxid = (await fetch(`${s.url}/v1/znodes/bw?stat`)).headers.get('zk-zxid');
+  const r = await fetch(`${s.url}/v1/znodes/bw?wait=1s&index=${zxid}`);
+  t.equal(r.status, 200, 'the wait ends with the data unchanged');
+  const after = await text();
+  const requests = /zkgate_requests_total\{op="getData",code="200"\} (\d+)/;
+  const timed = /zkgate_request_duration_seconds_count\{op="getData"\} (\d+)/;
+  t.equal(num(after, requests) - num(before, requests), 1, 'counted once more as a getData');
+  t.equal(num(after, timed), num(before, timed), 'not in the duration histogram');
+  const srvr = (await (await fetch(`${s.url}/v1/admin/srvr`)).json()) as { latency: { max: number } };
+  t.type(srvr.latency.max, 'number');
+  t.ok(srvr.latency.max < 1000, `nor in srvr's max latency (${srvr.latency.max} ms)`);
+});
