@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZkError } from '../server/errors.js';
 import { requestAuth } from './context.js';
+import { x509Identity } from '../server/tls.js';
 import type { ZkNode } from '../server/node.js';
 
 /** True when the request may see sensitive admin data. */
@@ -22,7 +23,8 @@ export function isSuper(req: FastifyRequest, node: ZkNode): boolean {
  */
 export function requireSuper(req: FastifyRequest, node: ZkNode): void {
   if (isSuper(req, node)) return;
-  if (req.headers.authorization === undefined) throw new ZkError('AuthFailed', 'this admin endpoint needs the super user (Authorization: Basic, or its client certificate)');
+  // A verified client certificate is credentials too: its holder is another user (403), not an anonymous one (401).
+  if (req.headers.authorization === undefined && x509Identity(req.raw.socket) === undefined) throw new ZkError('AuthFailed', 'this admin endpoint needs the super user (Authorization: Basic, or its client certificate)');
   throw new ZkError('NoAuth', 'this admin endpoint is for the super user only');
 }
 

@@ -154,7 +154,7 @@ export class NodeMetrics {
     counter('zkgate_connections_throttled_total', 'Times an HTTP connection had more than maxPendingPerConnection requests unanswered and was no longer read from until at most half were', () => conns.throttle.throttled);
     counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
     counter('zkgate_log_lines_dropped_total', 'Log lines not written to stdout: the pipe stayed full for 1 s, or its reader is gone (then every later line)', logLinesDropped);
-    counter('zkgate_elections_total', 'Leader elections this node has taken part in since it started', () => electionsTotal(node));
+    counter('zkgate_elections_total', 'Elections this node has stood in (as a pre-candidate or candidate) since it started; votes it gave are not counted', () => electionsTotal(node));
     counter('zkgate_stalls_total', 'Times this node found it had not run (stopped, paused, its event loop held up); each time is left out of every session\'s and WebSocket\'s silence', () => node.awake.stalls);
     counter('zkgate_stalled_seconds_total', 'Time those stalls took, in all', () => node.awake.stalledMs / 1000);
   }
