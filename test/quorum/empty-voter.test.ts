@@ -162,7 +162,8 @@ t.test('an empty node that wins an election (all logs empty) is caught up, and v
   t.equal(voteAnswer(raw, s, { type: 'vote', from: 1, term: 3, index: 2, logTerm: 2 }, true), 'granted at term 3');
 });
 
-t.test("a leader probes again from a follower's last index when the follower no longer holds what it acknowledged", async (t) => {
+/** Node 1 leading three voters, with entries 1..4 (its noop and three more) that node 2 has acknowledged. */
+function leaderAckedBy2(): { raw: RawNode; s: MemoryStorage } {
   const s = new MemoryStorage();
   const raw = node(1, s);
   win(raw, s, 2);
@@ -170,6 +171,11 @@ t.test("a leader probes again from a follower's last index when the follower no 
   handle(raw, s);
   raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 4, reject: false, rejectHint: 0, logTerm: 0 });
   handle(raw, s);
+  return { raw, s };
+}
+
+t.test("a leader probes again from a follower's last index when the follower no longer holds what it acknowledged", async (t) => {
+  const { raw, s } = leaderAckedBy2();
   t.equal(raw.status().progress?.[2]?.match, 4, 'node 2 acknowledged 4');
   // Node 2's disk is replaced: it rejects the next append above its old match, its log ending at 0.
   raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 4, reject: true, rejectHint: 0, logTerm: 0 });
@@ -186,13 +192,7 @@ t.test("a leader probes again from a follower's last index when the follower no 
 });
 
 t.test("with no append to answer, a heartbeat's answer tells the leader the follower's log ends below its match", async (t) => {
-  const s = new MemoryStorage();
-  const raw = node(1, s);
-  win(raw, s, 2);
-  raw.propose([new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])]);
-  handle(raw, s);
-  raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 4, reject: false, rejectHint: 0, logTerm: 0 });
-  handle(raw, s);
+  const { raw, s } = leaderAckedBy2();
   t.equal(raw.status().progress?.[2]?.match, 4, 'node 2 acknowledged 4, and the ensemble then takes no writes');
   raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 4 });
   t.same(handle(raw, s).filter((m) => m.to === 2), [], 'a follower at its match gets nothing more');
