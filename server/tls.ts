@@ -45,9 +45,6 @@ function loadPem(files: { cert: [string, string]; key: [string, string]; ca?: [s
   const cert = read(...files.cert);
   const key = read(...files.key);
   const ca = files.ca && read(...files.ca);
-  // createSecureContext takes a CA file with no certificate in it (empty, half-written, not PEM) and then trusts
-  // nobody: with tlsClientAuth=need every client is refused. Such a file is a bad value, at start and at a reload.
-  if (files.ca && ca && !hasCertificate(ca)) throw new ConfigError(files.ca[0], `${files.ca[0]}: ${files.ca[1]} holds no PEM certificate`);
   for (const [k, opts] of [
     [files.cert[0], { cert }],
     [files.key[0], { cert, key }],
@@ -59,6 +56,10 @@ function loadPem(files: { cert: [string, string]; key: [string, string]; ca?: [s
       throw new ConfigError(k, `${k}: ${(e as Error).message}`);
     }
   }
+  // createSecureContext takes a CA file with no certificate in it (empty, half-written, not PEM) and then trusts
+  // nobody: with tlsClientAuth=need every client is refused. Such a file is a bad value, at start and at a reload.
+  // Checked after the certificate and key, so a bad certificate is named first.
+  if (files.ca && ca && !hasCertificate(ca)) throw new ConfigError(files.ca[0], `${files.ca[0]}: ${files.ca[1]} holds no PEM certificate`);
   return { cert, key, ca };
 }
 

@@ -10,8 +10,8 @@ import { parseServerLine, type ServerLine } from '../ensemble-config.js';
 
 export type Member = Pick<ServerLine, 'id' | 'host' | 'peerPort' | 'electionPort' | 'role'>;
 
-/** server.0 to server.254, as zoo.cfg allows. */
-export const MAX_MEMBERS = 255;
+/** server.1 to server.254, as zoo.cfg allows (0 is the consensus core's "no node"). */
+export const MAX_MEMBERS = 254;
 /** A DNS name (253) and the rest of a line fit; a longer line is no membership this build could have written. */
 const MAX_LINE_CHARS = 320;
 /** How many differences one log line names; an entirely different ensemble would otherwise list every server. */

@@ -20,9 +20,10 @@ t.test('the canonical text: sorted by id, host in lower case, no HTTP part, and 
 });
 
 t.test('a list this build cannot have written is refused', async (t) => {
-  const lines = (n: number) => Array.from({ length: n }, (_, i) => `server.${i}=h${i}:1:1:participant`).join('\n');
-  t.doesNotThrow(() => parseMembership(lines(255)), '255 servers');
-  t.throws(() => parseMembership(lines(256)), /more than 255/);
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `server.${i + 1}=h${i}:1:1:participant`).join('\n');
+  t.doesNotThrow(() => parseMembership(lines(254)), '254 servers, server.1 to server.254');
+  t.throws(() => parseMembership(lines(255)), /more than 254/);
+  t.throws(() => parseMembership('server.0=a:1:1:participant'), /out of range/, 'server.0');
   t.throws(() => parseMembership('x'.repeat(1 << 20)), /too long/, 'a megabyte is not read line by line');
   t.throws(() => parseMembership(''), 'empty');
   t.throws(() => parseMembership('server.2=a:1:1:participant\nserver.1=b:1:1:participant'), /order/, 'unsorted');
