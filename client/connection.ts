@@ -6,11 +6,11 @@ import WebSocket from 'ws';
 import { ZkClientError } from './errors.js';
 import type { Transport } from './http.js';
 import { Rearm, RESUME_FRAME_BYTES } from './rearm.js';
+import { WatchTable } from './watches.js';
+import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
 
 /** The smallest resume frame a client cuts to: one watch still goes alone in a frame of its own if larger. */
 const MIN_RESUME_FRAME_BYTES = 1024;
-import { WatchTable } from './watches.js';
-import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
 
 export type Frame = Record<string, unknown>;
 

@@ -75,7 +75,7 @@ function causeCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Waits `ms`, or less if `signal` aborts; its listener goes either way (the client's closing signal lives long). */
+/** Waits `ms`, or less if `signal` aborts; its listener goes either way. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const onAbort = () => {
@@ -108,7 +108,7 @@ export class Transport {
     this.current = opts.ordered ? 0 : Math.floor(Math.random() * opts.servers.length);
   }
 
-  /** Aborted by close(): requests still retrying then fail at once instead of for maxRetries × requestTimeoutMs. */
+  /** Set by close(): requests still retrying then fail at once instead of for maxRetries × requestTimeoutMs. */
   private closed = false;
   /** One controller per request in flight (not one long-lived signal every request would hang listeners on). */
   private readonly inflight = new Set<AbortController>();

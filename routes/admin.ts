@@ -119,6 +119,9 @@ const ClusterMember = Type.Object({
   }),
 });
 
+/** A string that is null when there is nothing to say (a reason, a refusal). */
+const TextOrNull = (description: string) => Type.Union([Type.String(), Type.Null()], { description });
+
 /** The open four-letter words: what health checks and monitors read, served on the metrics port as well. */
 export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, { node }) => {
   app.get('/v1/admin/ruok', {
@@ -186,22 +189,18 @@ export const openAdminRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app,
             term: Type.Integer(),
             commitZxid: Type.String(),
             members: Type.Array(ClusterMember),
-            readRefusal: Type.Union([Type.String(), Type.Null()], {
-              description:
-                'Why this node answers reads with 503 just now: cut off from its leader for longer than syncLimit × tickTime, catching up after a rejoin or a start, or installing a snapshot; null while it serves them.',
-            }),
-            voteLimit: Type.Union([Type.String(), Type.Null()], {
-              description:
-                'How this member limits its vote just now: it started with an empty consensus log (a new member, or one whose disk was lost) and has not caught up, so it votes only for a candidate holding what was committed when a leader first reached it (before that, only for one with an empty log) and does not campaign; null for any other member.',
-            }),
-            leaderRefusal: Type.Union([Type.String(), Type.Null()], {
-              description:
-                "Why this member refuses to follow the leader of the current term: the leader's log disagrees with what this member holds as committed, or belongs to another history, so the two started from different data (a snapshot restored into some members only, a standalone data dir joining members that started without it, members that started empty electing a leader while this one was away); null for any other member.",
-            }),
-            history: Type.Union([Type.String(), Type.Null()], {
-              description:
-                "Which history this member's consensus log belongs to: 13 hex digits drawn by the ensemble's first leader (or the first after an upgrade) and taken by every member from the leader it follows. Members of one ensemble show the same; a member refuses a leader, and a candidate, of another. Null standalone, and before a member's first leader.",
-            }),
+            readRefusal: TextOrNull(
+              'Why this node answers reads with 503 just now: cut off from its leader for longer than syncLimit × tickTime, catching up after a rejoin or a start, installing a snapshot, or refusing its leader (its data is not the ensemble\'s); null while it serves them.',
+            ),
+            voteLimit: TextOrNull(
+              'How this member limits its vote just now: it started with an empty consensus log (a new member, or one whose disk was lost) and has not caught up, so it votes only for a candidate holding what was committed when a leader first reached it (before that, only for one with an empty log) and does not campaign; null for any other member.',
+            ),
+            leaderRefusal: TextOrNull(
+              "Why this member refuses to follow the leader of the current term: the leader's log disagrees with what this member holds as committed, or belongs to another history, so the two started from different data (a snapshot restored into some members only, a standalone data dir joining members that started without it, members that started empty electing a leader while this one was away); null for any other member.",
+            ),
+            history: TextOrNull(
+              "Which history this member's consensus log belongs to: 13 hex digits drawn by the leader that founded the log (the ensemble's first, whose log was empty) and taken by every member from the leader it follows; a log begun before this release, or started from a restored tree, has none. Members of one ensemble show the same; a member refuses a leader, and a candidate, of another. Null standalone, and before a member's first leader.",
+            ),
           },
           { examples: [{ myid: null, leader: null, term: 0, commitZxid: '42', members: [], readRefusal: null, voteLimit: null, leaderRefusal: null, history: null }] },
         ),

@@ -1,13 +1,14 @@
 // Builds the HTTP server: fastify with the route plugins, one error mapping, ZK-Zxid on every response,
 // ZK-Min-Zxid waits, 405s with Allow, and the OpenAPI document with Swagger UI.
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
 import type { Logger } from 'pino';
-import { SYSTEM_ERROR_BODY, ZkError, errorReply } from './errors.js';
+import { ZkError, errorReply } from './errors.js';
 import type { ZkNode } from './node.js';
 import { sessionIdOf } from './sessions/session-id.js';
+import { zkErrorHandler } from './error-handler.js';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, originRefusal } from './origins.js';
 import { ErrorSchema, StatSchema } from '../openapi/schemas.js';
@@ -63,6 +64,7 @@ export interface AppOptions {
 
 const SLASH = 0x2f;
 const MAX_ZXID = 2n ** 64n - 1n;
+const MAX_SAFE_ZXID = BigInt(Number.MAX_SAFE_INTEGER);
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 /**
@@ -154,32 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
 
   // Before any plugin: fastify gives a plugin the error handlers its parent has when it is registered, and the
   // swagger, docs and CORS plugins' answers must be ZooKeeper-style too.
-  app.setErrorHandler((error: FastifyError | ZkError | Error, req, reply) => {
-    if (error instanceof ZkError) {
-      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
-      return errorReply(reply, error);
-    }
-    const fe = error as FastifyError;
-    if (fe.validation) {
-      const v = fe.validation[0];
-      const extra = v?.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: unknown }).additionalProperty : undefined;
-      if (fe.validationContext === 'querystring' && typeof extra === 'string') {
-        return errorReply(reply, new ZkError('BadArguments', `unknown query parameter ${JSON.stringify(extra)}`));
-      }
-      return errorReply(reply, new ZkError('BadArguments', `${fe.validationContext ?? 'request'} ${v?.instancePath ?? ''} ${v?.message ?? fe.message}`.replace(/\s+/g, ' ').trim()));
-    }
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return errorReply(reply, new ZkError('BadArguments', `request body is larger than jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`, { httpStatus: 413 }));
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return errorReply(reply, new ZkError('MarshallingError', fe.message));
-    }
-    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return errorReply(reply, new ZkError('MarshallingError', fe.message));
-    }
-    req.log.error({ err: error, url: req.url, method: req.method }, 'unexpected error');
-    return reply.code(500).send(SYSTEM_ERROR_BODY);
-  });
+  app.setErrorHandler(zkErrorHandler(`jute.maxbuffer (${node.cfg.juteMaxBuffer} bytes)`));
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
@@ -272,18 +249,19 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim())) {
       return done(new ZkError('BadArguments', `ZK-Min-Zxid must be a decimal zxid, got ${JSON.stringify(raw)}`));
     }
+    const want = BigInt(raw.trim());
     // No zxid is past 64 bits: such a value is a client's mistake, not a wait that can only end in a 503.
-    if (BigInt(raw.trim()) > MAX_ZXID) return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond a 64-bit zxid`));
+    if (want > MAX_ZXID) return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond a 64-bit zxid`));
     // zkgate's zxids are exact JS numbers (a counter, the Raft index): one past 2^53 was never handed out, and a wait
     // for it would report a rounded value.
-    if (BigInt(raw.trim()) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    if (want > MAX_SAFE_ZXID) {
       return done(new ZkError('BadArguments', `ZK-Min-Zxid ${raw.trim()} is beyond any zxid this service hands out (at most ${Number.MAX_SAFE_INTEGER})`));
     }
     // A read this node would refuse anyway (cut off from its leader, catching up) is refused now, not after the wait.
     const refusal = req.method === 'GET' || req.method === 'HEAD' ? node.readRefusal() : undefined;
     if (refusal !== undefined) return done(new ZkError('ConnectionLoss', refusal, { applied: false }));
     // Nothing has been proposed yet when this wait gives up, so the request is safe to retry elsewhere.
-    node.waitForZxid(Number(raw.trim()), node.cfg.minZxidWaitMs).then(
+    node.waitForZxid(Number(want), node.cfg.minZxidWaitMs).then(
       () => done(),
       (e: unknown) => done(e instanceof ZkError ? new ZkError(e.zkName, e.message, { path: e.path, applied: false }) : (e as Error)),
     );

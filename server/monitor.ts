@@ -6,34 +6,29 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
 import type { NodeMetrics } from './metrics.js';
-import { SYSTEM_ERROR_BODY, ZkError, errorReply } from './errors.js';
+import { ZkError, errorReply } from './errors.js';
+import { zkErrorHandler } from './error-handler.js';
 import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { ErrorSchema } from '../openapi/schemas.js';
 
 /** Open connections on the metrics port; past it a new one is closed on arrival. */
 const MAX_CONNECTIONS = 256;
+/** Largest request body the metrics port reads: it serves GETs only. */
+const MAX_BODY_BYTES = 1024;
 
 /** Starts the metrics listener on cfg.metricsPort (metricsHost, else the client port's address). */
 export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<FastifyInstance> {
   const { cfg } = node;
   // Small bounds: these answers are a few KB, and nobody uploads to a health port.
-  const app = Fastify({ logger: false, bodyLimit: 1024, connectionTimeout: 10_000, requestTimeout: 10_000 });
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, connectionTimeout: 10_000, requestTimeout: 10_000 });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     return errorReply(reply, new ZkError('Unimplemented', `no route ${req.method} ${path} on the metrics port (it serves GET /v1/admin/ruok, ready, srvr, mntr, cluster and /metrics)`));
   });
   // The same answers as on the client port (operations.md §6): a 503 from `ready` is ConnectionLoss with Retry-After,
   // and every answer carries ZK-Zxid; fastify's own error shape would tell a probe something else.
-  app.setErrorHandler((error, _req, reply) => {
-    if (error instanceof ZkError) {
-      if (error.retryAfter !== undefined) reply.header('Retry-After', error.retryAfter);
-      return errorReply(reply, error);
-    }
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return errorReply(reply, new ZkError('MarshallingError', (error as Error).message));
-    return reply.code(500).send(SYSTEM_ERROR_BODY);
-  });
+  app.setErrorHandler(zkErrorHandler(`the metrics port's bound (${MAX_BODY_BYTES} bytes)`));
   app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('ZK-Zxid', String(node.responseZxid()));
     done(null, payload);

@@ -28,7 +28,7 @@ function read(key: string, file: string): Buffer {
   }
 }
 
-/** PEM files read and checked now: a file that is missing or not PEM, or a key not matching, names its config key. */
+/** Whether a PEM file holds at least one certificate that parses. */
 function hasCertificate(pem: Buffer): boolean {
   const text = pem.toString('latin1');
   const begin = text.indexOf('-----BEGIN CERTIFICATE-----');
@@ -41,6 +41,7 @@ function hasCertificate(pem: Buffer): boolean {
   }
 }
 
+/** PEM files read and checked now: a file that is missing or not PEM, or a key not matching, names its config key. */
 function loadPem(files: { cert: [string, string]; key: [string, string]; ca?: [string, string] }): { cert: Buffer; key: Buffer; ca?: Buffer } {
   const cert = read(...files.cert);
   const key = read(...files.key);
@@ -114,13 +115,21 @@ export function subjectDn(subject: string): string {
     .join(',');
 }
 
+/** The identity last read from each connection's certificate: parsed once, not at every request it carries. */
+const identities = new WeakMap<TLSSocket, { raw: Buffer; id: AuthId }>();
+
 /** `x509:<subject DN>` for a connection whose client certificate the configured CA verified. */
 export function x509Identity(socket: Socket): AuthId | undefined {
   const tls = socket as TLSSocket;
   if (tls.authorized !== true) return undefined;
   const cert = tls.getPeerCertificate();
   if (!cert || !cert.raw) return undefined;
-  return { scheme: 'x509', id: subjectDn(new X509Certificate(cert.raw).subject) };
+  const known = identities.get(tls);
+  // Compared, not assumed: a TLS 1.2 renegotiation may bring another certificate on the same connection.
+  if (known && known.raw.equals(cert.raw)) return known.id;
+  const id: AuthId = Object.freeze({ scheme: 'x509', id: subjectDn(new X509Certificate(cert.raw).subject) });
+  identities.set(tls, { raw: cert.raw, id });
+  return id;
 }
 
 /** When a PEM chain's first certificate expires, in Unix seconds (for zkgate_tls_certificate_not_after_seconds). */

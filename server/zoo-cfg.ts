@@ -18,13 +18,13 @@ export const UNUSED_ZK_KEYS: ReadonlyMap<string, string> = new Map([
   ['ssl.hostnameVerification', 'a client certificate is checked against tlsClientCaFile only, not against the client\'s address (ssl.quorum.hostnameVerification is used, for peers)'],
 ]);
 
-/** Parses zoo.cfg text into `cfg` (mutating it). Relative dataDir paths resolve against the file's folder. */
 /** A host as a listener binds it: `localhost` is the loopback address (the usual reading; enough to catch a clash). */
 function sameHost(h: string): string {
   const l = h.toLowerCase();
   return l === 'localhost' ? '127.0.0.1' : l;
 }
 
+/** Parses zoo.cfg text into `cfg` (mutating it). Relative dataDir paths resolve against the file's folder. */
 export function applyZooCfg(cfg: Config, text: string, baseDir: string): { httpPortSet: boolean; clientPortAddressSet: boolean } {
   const seen = { httpPortSet: false, clientPortAddressSet: false };
   let minSet = false;

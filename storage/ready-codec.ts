@@ -16,7 +16,7 @@ export interface ReadyRecord {
 
 const HARD = 1;
 const RESET = 2;
-/** The hard state names a history (core/history.ts). A release before it reads no record that has it. */
+/** The hard state names a history (core/history.ts). A release before it would misread such a record (operations.md §11). */
 const HISTORY = 4;
 const KNOWN = HARD | RESET | HISTORY;
 const TYPES: readonly EntryType[] = ['normal', 'conf', 'noop'];

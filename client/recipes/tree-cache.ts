@@ -116,7 +116,7 @@ export class TreeCache extends EventEmitter {
   private put(path: string, n: CachedNode): void {
     const old = this.nodes.get(path);
     if (old && old.stat.mzxid === n.stat.mzxid && old.stat.czxid === n.stat.czxid) return;
-    if (!old && this.nodes.size >= this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+    if (!old && this.nodes.size >= this.maxNodes) throw this.full();
     this.nodes.set(path, n);
     this.emit(old ? 'changed' : 'created', path, n);
   }
@@ -163,8 +163,12 @@ export class TreeCache extends EventEmitter {
     for (const p of paged) await this.listInPages(p, next, fresh.size);
   }
 
+  private full(): ZkClientError {
+    return new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+  }
+
   private keep(fresh: Map<string, CachedNode>, path: string, n: CachedNode): void {
-    if (fresh.size >= this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+    if (fresh.size >= this.maxNodes) throw this.full();
     fresh.set(path, n);
   }
 
@@ -174,7 +178,7 @@ export class TreeCache extends EventEmitter {
     for (;;) {
       const page = await this.client.getChildrenPage(path, { limit: 10000, ...(after !== undefined && { after }) });
       for (const name of page.children) next.push(joinPath(path, name));
-      if (held + next.length > this.maxNodes) throw new ZkClientError('BadArguments', `tree cache of ${this.root} is full (maxNodes ${this.maxNodes})`);
+      if (held + next.length > this.maxNodes) throw this.full();
       if (!page.more || page.children.length === 0) return;
       after = page.children[page.children.length - 1];
     }

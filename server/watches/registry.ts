@@ -91,8 +91,10 @@ export class WatchRegistry<W> {
     for (const [path, bits] of [...paths]) this.setBits(w, path, bits, 0);
   }
 
-  /** Watchers an event of `type` on `path` reaches, each once; one-shot watches it fires are removed. */
-  /** `spare`: one-shot kinds (ONE_SHOT) this trigger neither fires nor spends (hub.ts: a multi's repeated events). */
+  /**
+   * Watchers an event of `type` on `path` reaches, each once; one-shot watches it fires are removed. `spare`: one-shot
+   * kinds (ONE_SHOT) this trigger neither fires nor spends (hub.ts: a multi's repeated events).
+   */
   fire(type: WatchEventType, path: string, spare = 0): Iterable<W> {
     // Exact-path watchers are distinct, so an array will do unless recursive watchers above may repeat them.
     const out: W[] = [];

@@ -107,10 +107,10 @@ export class Progress {
     this.pendingSnapshot = snapshotIndex;
   }
 
-  /** The follower no longer holds what it acknowledged: probe again from its last index `n`. */
   /** The match at which the leader last probed this follower for holding more than it acknowledged (leader.ts). */
   checkedAbove = -1;
 
+  /** The follower no longer holds what it acknowledged: probe again from its last index `n`. */
   regressTo(n: number): void {
     this.resetState('probe');
     this.match = n;

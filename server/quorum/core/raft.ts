@@ -70,7 +70,7 @@ export class Raft {
   pendingReads: PendingRead[] = [];
   /** Careful votes while catching up after starting with an empty log (amnesia.ts). */
   readonly amnesia: Amnesia;
-  /** A leader this node refused to follow, its log ending below what this node holds committed (follower.ts). */
+  /** A leader this node refused to follow: its data differs from what this node holds committed (follower.ts). */
   foreignLeader: ForeignLeader | null = null;
   /** The leader this node last followed, and in which term: its late appends are not taken for a foreign log. */
   followed = { leader: NONE, term: 0 };

@@ -199,12 +199,12 @@ export class RawNode {
     };
   }
 
-  /** A leader this node refuses to follow: its log ends below what this node holds committed (follower.ts). */
   /** The history this node's log belongs to, 0 while it has none (history.ts). */
   history(): number {
     return this.raft.history;
   }
 
+  /** A leader this node refuses to follow: its data differs from this node's (follower.ts). */
   foreignLeader(): ForeignLeader | null {
     return this.raft.foreignLeader;
   }
@@ -241,8 +241,10 @@ export class RawNode {
   }
 
   private hardState(): HardState {
-    const h = this.raft.history;
-    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed, ...(h !== 0 ? { history: h } : {}) };
+    // Built on every hasReady(): one object, the history set only when there is one (no spread of a second).
+    const hard: HardState = { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+    if (this.raft.history !== 0) hard.history = this.raft.history;
+    return hard;
   }
 }
 

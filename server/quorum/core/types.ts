@@ -21,8 +21,9 @@ export interface HardState {
   vote: number;
   commit: number;
   /**
-   * The history this node's log belongs to (history.ts): drawn by the first leader that had none, taken from the
-   * leader by a node that has none. Absent or 0: none yet (a new node, or a log written before it existed).
+   * The history this node's log belongs to (history.ts): drawn by the leader that founds the log (empty when it
+   * won), taken from its leader by a node holding nothing committed in a history. Absent or 0: none (a new node, a
+   * log written before it existed, or one started from a restored tree).
    */
   history?: number;
 }
