@@ -81,6 +81,10 @@ export function hangupSignal(req: FastifyRequest, closing: AbortSignal): { signa
     ac.abort();
   };
   const onClosing = () => ac.abort();
+  // 'end' too: the client's FIN is read before Node closes the socket ('close' follows only once this side has
+  // ended too), and a claim made in between would go to a client that is gone. A long-poll's client that shuts its
+  // sending side is taken as gone.
+  socket.once('end', onHangup);
   socket.once('close', onHangup);
   closing.addEventListener('abort', onClosing, { once: true });
   if (closing.aborted) ac.abort();
@@ -88,6 +92,7 @@ export function hangupSignal(req: FastifyRequest, closing: AbortSignal): { signa
     signal: ac.signal,
     hungUp: () => hungUp,
     done: () => {
+      socket.off('end', onHangup);
       socket.off('close', onHangup);
       closing.removeEventListener('abort', onClosing);
     },
