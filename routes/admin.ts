@@ -13,6 +13,7 @@ import { adminDetailRoutes } from './admin-detail.js';
 import { snapshotRoutes } from './admin-snapshot.js';
 
 import { VERSION } from '../server/version.js';
+import { fileDescriptorKeys } from '../server/file-descriptors.js';
 
 /**
  * Why this node does not serve now, or undefined when it does: in a quorum (or standalone) and answering reads.
@@ -82,6 +83,7 @@ export function mntr(node: ZkNode): Record<string, string | number> {
     zk_uptime: Date.now() - node.stats.startedAt,
     zk_heap_used_bytes: mem.heapUsed,
     zk_rss_bytes: mem.rss,
+    ...fileDescriptorKeys(),
     ...leaderKeys(node),
   };
 }

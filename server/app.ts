@@ -1,6 +1,6 @@
 // Builds the HTTP server: fastify with the route plugins, one error mapping, ZK-Zxid on every response,
 // ZK-Min-Zxid waits, 405s with Allow, and the OpenAPI document with Swagger UI.
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
@@ -31,6 +31,7 @@ import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseQueryString } from './query-string.js';
 import { requestSession } from '../routes/context.js';
+import { RequestLog } from './request-log.js';
 
 /** Route patterns and the methods each allows, for 405 answers with an Allow header. */
 const ALLOWED: [RegExp, string[]][] = [
@@ -136,8 +137,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return server;
     },
     loggerInstance: opts.logger,
-    // Per-request log lines (with request ids) only at debug: at info they would cost more than a read.
-    logController: new LogController({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),
+    // The per-request line (with its request id) only at debug: at info it would cost more than a read.
+    logController: new RequestLog({ disableRequestLogging: !opts.logger.isLevelEnabled('debug') }),
     bodyLimit: node.cfg.juteMaxBuffer,
     clientErrorHandler: clientErrorHandler(node),
     // Query flags like ?children are bare keys; keep them as ''.

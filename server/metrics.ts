@@ -61,7 +61,7 @@ export function opOf(method: string, routeUrl: string | undefined, query: unknow
     case undefined:
       return 'unknown';
     default:
-      return routeUrl.startsWith('/v1/admin/') ? 'admin' : 'other';
+      return routeUrl.startsWith('/v1/admin/') ? 'admin' : routeUrl.startsWith('/v1/recipes/') ? 'recipe' : 'other';
   }
 }
 

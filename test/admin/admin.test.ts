@@ -1,6 +1,7 @@
 // /v1/admin/*: ZooKeeper's four-letter words with their fields, and who may read which (super digest rule).
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startTestServer } from '../helpers/server.js';
 
@@ -53,6 +54,20 @@ t.test('without a super digest every endpoint answers, with ZooKeeper\'s fields'
   const text = await (await fetch(`${s.url}/v1/admin/mntr`, { headers: { accept: 'text/plain' } })).text();
   t.match(text, /^zk_version\t/m);
   t.match(text, /^zk_server_state\tstandalone$/m);
+});
+
+t.test('mntr counts the process\'s open file descriptors and gives its limit, as ZooKeeper does on Unix', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const mntr = async () => (await (await fetch(`${s.url}/v1/admin/mntr`)).json()) as Record<string, number>;
+  const before = await mntr();
+  const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  t.equal(before.zk_max_file_descriptor_count, Number(limit?.[1]), 'the soft limit (the server runs in this process)');
+  const fds = Array.from({ length: 40 }, () => openSync(process.execPath, 'r'));
+  t.teardown(() => fds.forEach((fd) => closeSync(fd)));
+  const after = await mntr();
+  t.ok(after.zk_open_file_descriptor_count - before.zk_open_file_descriptor_count >= 40, `40 more files open: ${before.zk_open_file_descriptor_count} → ${after.zk_open_file_descriptor_count}`);
+  t.ok(after.zk_open_file_descriptor_count <= readdirSync('/proc/self/fd').length, 'no more than the process holds');
 });
 
 t.test('with a super digest: ruok, srvr, mntr, cluster stay open; the rest need the super user', async (t) => {

@@ -71,6 +71,21 @@ t.test('requests are counted by op and status; writes feed the fsync histogram a
   t.ok(value(text, 'zkgate_applied_index') >= 2);
 });
 
+t.test('every route has its documented op label: recipes, sessions read, other routes, no route', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const created = await (await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  await fetch(`${s.url}/v1/sessions/${created.sessionId}`);
+  await fetch(`${s.url}/v1/recipes/queues/q`, { method: 'POST', body: 'job' });
+  await fetch(`${s.url}/openapi.json`);
+  await fetch(`${s.url}/no/such/route`);
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  t.equal(value(text, 'zkgate_requests_total{op="getSession",code="200"}'), 1);
+  t.equal(value(text, 'zkgate_requests_total{op="recipe",code="201"}'), 1);
+  t.equal(value(text, 'zkgate_requests_total{op="other",code="200"}'), 1);
+  t.equal(value(text, 'zkgate_requests_total{op="unknown",code="404"}'), 1);
+});
+
 t.test('a blocking read is counted as a request but not timed: its wait is not latency', async (t) => {
   const s = await startTestServer();
   t.teardown(() => s.destroy());
