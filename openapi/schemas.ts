@@ -154,7 +154,7 @@ export const MultiBody = Type.Object(
 export const MultiResponse = Type.Object({ results: Type.Array(Type.Unknown()) });
 
 export const SessionCreateBody = Type.Optional(
-  Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 1, examples: [30000] })) }, { examples: [{ timeoutMs: 30000 }] }),
+  Type.Object({ timeoutMs: Type.Optional(Type.Integer({ description: 'asked-for timeout, negotiated into [minSessionTimeout, maxSessionTimeout] (any integer: 0 or less gives the minimum, as in ZooKeeper)', examples: [30000] })) }, { examples: [{ timeoutMs: 30000 }] }),
 );
 export const SessionResponse = Type.Object({ sessionId: Type.String({ examples: ['0x1a2b3c4d5e6f7081'] }), timeoutMs: Type.Integer({ examples: [30000] }) });
 export const SessionInfoResponse = Type.Object({

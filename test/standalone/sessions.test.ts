@@ -8,9 +8,11 @@ import { Client, eventually, serverFor, sleep } from './http.js';
 const timing = { tickTime: 100, minSessionTimeout: 400, maxSessionTimeout: 5000 };
 const { zk } = await serverFor(t, timing);
 
-t.test('the requested timeout is negotiated into [minSessionTimeout, maxSessionTimeout]', async (t) => {
+t.test('the requested timeout is negotiated into [minSessionTimeout, maxSessionTimeout], zero and negatives too, as ZooKeeper does', async (t) => {
   const cases: [number | undefined, number][] = [
     [10, 400],
+    [0, 400],
+    [-5000, 400],
     [1000, 1000],
     [100000, 5000],
     [undefined, 5000],
