@@ -25,7 +25,7 @@ import { ConnectionRegistry } from './connections.js';
 import { LazySchemas } from './lazy-schemas.js';
 import { fastWrite } from './fast-write.js';
 import { fastGetData } from './fast-read.js';
-import { clientErrorHandler } from './raw-error.js';
+import { answerConnect, clientErrorHandler } from './raw-error.js';
 import { startInOrder } from './request-order.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -122,6 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       };
       const server = tlsOptions ? createHttpsServer({ ...tlsOptions, ...serverOptions }, listener) : createServer(serverOptions, listener);
       server.prependListener('upgrade', toOriginForm);
+      server.on('connect', answerConnect(node));
       // An Expect other than 100-continue: Node's own answer is a bare 417. HTTP lets a server ignore an expectation
       // it does not know (RFC 9110 §10.1.1), so the request is served like any other.
       server.on('checkExpectation', listener);

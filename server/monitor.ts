@@ -3,6 +3,7 @@
 // tlsClientAuth=need, a Docker HEALTHCHECK, a kubelet probe or Prometheus could not reach ruok or /metrics there
 // without a client certificate. Only what is open on the client port anyway is served (ruok, ready, srvr, mntr, cluster,
 // /metrics), GET only, so this port reveals nothing new and changes nothing.
+import { answerConnect } from './raw-error.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
 import type { NodeMetrics } from './metrics.js';
@@ -35,6 +36,7 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
   });
   // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
   app.server.maxConnections = MAX_CONNECTIONS;
+  app.server.on('connect', answerConnect(node));
   app.addSchema(ErrorSchema);
   await app.register(openAdminRoutes, { node });
   await app.register(metricsRoutes, { metrics });

@@ -59,3 +59,15 @@ export function clientErrorHandler(node: ZkNode): (err: Error & { code?: string 
     });
   };
 }
+
+/**
+ * Node's 'connect' listener: a CONNECT request (a proxy tunnel) gets a 404 naming it, as any method without a route
+ * does. With no listener Node closes the connection without a word, the one request the API left unanswered.
+ */
+export function answerConnect(node: ZkNode): (req: { url?: string }, socket: Duplex) => void {
+  return (req, socket) => {
+    const target = (req.url ?? '').slice(0, 256);
+    socket.on('error', () => socket.destroy());
+    socket.end(rawErrorResponse(node, new ZkError('Unimplemented', `no route CONNECT ${target}: zkgate is not a proxy`)));
+  };
+}

@@ -2,6 +2,7 @@
 // 404 Unimplemented for unknown routes, and bad input answered 4xx, never 5xx.
 import t from 'tap';
 import { lastAnswer, rawConnection, serverFor } from './http.js';
+import { freePort, startTestServer } from '../helpers/server.js';
 
 const { server, zk } = await serverFor(t, { minZxidWaitMs: 200 });
 
@@ -203,4 +204,21 @@ t.test('a request the HTTP parser cannot read is a ZooKeeper-style error, and it
     t.type(body.message, 'string');
   }
   t.equal((await zk.get('/')).status, 200, 'the server goes on serving');
+});
+
+t.test('CONNECT (a proxy tunnel) is answered 404 Unimplemented and closed, on the client and the metrics port', async (t) => {
+  const metricsPort = await freePort();
+  const s = await startTestServer({ metricsPort });
+  t.teardown(() => s.destroy());
+  for (const [where, port] of [['client port', s.port], ['metrics port', metricsPort]] as const) {
+    const c = await rawConnection(port);
+    c.sock.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    await c.closed;
+    const a = lastAnswer(c.received());
+    t.equal(a.status, 404, `${where}: 404`);
+    t.equal(a.headers.connection, 'close', `${where}: closed`);
+    t.match(a.headers['zk-zxid'], /^\d+$/, `${where}: ZK-Zxid`);
+    t.match(JSON.parse(a.body), { error: 'Unimplemented', code: -6, message: /CONNECT example\.com:443.*not a proxy/ }, `${where}: names the request`);
+  }
+  t.equal((await fetch(`${s.url}/v1/admin/ruok`)).status, 200, 'the server goes on serving');
 });
