@@ -110,6 +110,8 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   /** Connections to the peer port not yet linked, oldest first, by remote address and port (pendingHandshake). */
   private readonly pending = new Map<string, net.Socket>();
   private lastEvictionLog = 0;
+  /** Handshakes that failed since the last such warning: any process can open the peer port, so one a loop would flood the log. */
+  private failedHandshakes = { loggedAt: 0, since: 0 };
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
@@ -362,8 +364,14 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     try {
       return step();
     } catch (e) {
-      this.o.log.warn({ remote: s.remoteAddress, err: (e as Error).message }, 'peer connection closed: its handshake failed');
       s.destroy();
+      const f = this.failedHandshakes;
+      f.since++;
+      if (Date.now() - f.loggedAt > 10_000) {
+        this.o.log.warn({ remote: s.remoteAddress, err: (e as Error).message, failedSinceLastWarning: f.since }, 'peer connection closed: its handshake failed (at most one such line per 10 s)');
+        f.loggedAt = Date.now();
+        f.since = 0;
+      }
       return false;
     }
   }
