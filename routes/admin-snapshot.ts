@@ -22,7 +22,8 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
       summary: 'snapshot: a consistent copy of the whole store, as one file',
       description:
         'The body is an LMDB file (compacted) that `zkgate restore` installs as a new dataDir. ' +
-        '`ZK-Snapshot-Zxid` gives the last zxid it contains, `ZK-Snapshot-Sha256` the SHA-256 of the body. One snapshot at a time per node (503 while one runs).',
+        '`ZK-Snapshot-Zxid` gives the last zxid it contains, `ZK-Snapshot-Sha256` the SHA-256 of the body. One snapshot at a time per node (503 while one runs). ' +
+        'Who may: the super user when one is configured; otherwise whoever holds ALL (cdrwa, each letter) on `/` under the request\'s identities (address, Basic digest, certificate), ZooKeeper\'s rule for its AdminServer snapshot.',
       produces: ['application/octet-stream'],
       response: { 200: Type.String({ format: 'binary', examples: ['<LMDB file bytes>'] }), 401: ErrorRef, 403: ErrorRef, 503: ErrorRef },
     },

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { ZkNode } from '../server/node.js';
 import type { ConnectionRegistry } from '../server/connections.js';
 import { clusterInfo, pendingSyncs } from '../server/cluster-info.js';
-import { superOnly } from './admin-auth.js';
+import { snapshotAccess, superOnly } from './admin-auth.js';
 import { ZkError } from '../server/errors.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import { adminDetailRoutes } from './admin-detail.js';
@@ -217,6 +217,9 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, { 
   await app.register(async (sensitive) => {
     sensitive.addHook('onRequest', superOnly(node));
     await sensitive.register(adminDetailRoutes, { node, conns });
-    await sensitive.register(snapshotRoutes, { node });
+  });
+  await app.register(async (snapshot) => {
+    snapshot.addHook('onRequest', snapshotAccess(node));
+    await snapshot.register(snapshotRoutes, { node });
   });
 };

@@ -91,6 +91,39 @@ t.test('with a super digest: ruok, srvr, mntr, cluster stay open; the rest need 
   t.equal(conf.superDigestSet, true);
 });
 
+t.test("without a super user, a snapshot needs ALL on / (ZooKeeper's rule), since it holds every znode's data", async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const snapshot = async (authorization?: string) => {
+    const r = await fetch(`${s.url}/v1/admin/snapshot`, { headers: authorization ? { authorization } : {} });
+    const body = r.status === 200 ? undefined : ((await r.json()) as { error: string; message: string });
+    if (r.status === 200) await r.arrayBuffer();
+    return { status: r.status, body };
+  };
+  const setRootAcl = async (acl: { scheme: string; id: string; perms: string }[], authorization: string) => {
+    const r = await fetch(`${s.url}/v1/acl/`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ acl }) });
+    t.equal(r.status, 200, `setACL / to ${JSON.stringify(acl)}`);
+  };
+  const alice = basic('alice', 'pw');
+  const aliceId = 'alice:' + createHash('sha1').update('alice:pw').digest('base64');
+  t.equal((await snapshot()).status, 200, "/'s default ACL (world:anyone:cdrwa): anyone, as in ZooKeeper");
+  t.equal((await fetch(`${s.url}/v1/admin/dump`)).status, 200, 'the other admin endpoints stay open');
+
+  await setRootAcl([{ scheme: 'digest', id: aliceId, perms: 'cdrwa' }, { scheme: 'world', id: 'anyone', perms: 'r' }], alice);
+  const anon = await snapshot();
+  t.equal(anon.status, 401, 'anonymous, once / is restricted');
+  t.match(anon.body, { error: 'AuthFailed', message: /ALL permission \(cdrwa\) on \// });
+  t.match(await snapshot(basic('bob', 'pw')), { status: 403, body: { error: 'NoAuth' } }, 'another user: 403');
+  t.equal((await snapshot(alice)).status, 200, 'the user holding cdrwa on /');
+  t.equal((await fetch(`${s.url}/v1/znodes/`)).status, 200, 'reading / stays open to anyone (world:anyone:r)');
+
+  await setRootAcl([{ scheme: 'digest', id: aliceId, perms: 'rwa' }], alice);
+  t.match(await snapshot(alice), { status: 403, body: { error: 'NoAuth' } }, 'rwa on / is not ALL');
+
+  await setRootAcl([{ scheme: 'ip', id: '127.0.0.0/8', perms: 'cdrwa' }], alice);
+  t.equal((await snapshot()).status, 200, 'an ip ACL naming the client counts, as in ZooKeeper');
+});
+
 t.test('cons and stat are bounded by adminListLimit and say when they are truncated', async (t) => {
   const s = await startTestServer({ adminListLimit: 1 });
   t.teardown(() => s.destroy());
