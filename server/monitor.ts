@@ -3,9 +3,9 @@
 // tlsClientAuth=need, a Docker HEALTHCHECK, a kubelet probe or Prometheus could not reach ruok or /metrics there
 // without a client certificate. Only what is open on the client port anyway is served (ruok, ready, srvr, mntr, cluster,
 // /metrics), GET only, so this port reveals nothing new and changes nothing.
-import { answerConnect } from './raw-error.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
+import { answerConnect } from './raw-error.js';
 import type { NodeMetrics } from './metrics.js';
 import { ZkError, errorReply } from './errors.js';
 import { zkErrorHandler } from './error-handler.js';
