@@ -2,12 +2,13 @@
 // `zkgate snapshot` saves and `zkgate restore` installs). One at a time; the copy lives under the dataDir.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ZkError } from '../server/errors.js';
 import { ErrorRef } from '../openapi/schemas.js';
 import type { ZkNode } from '../server/node.js';
+import { makeDir } from '../storage/make-dir.js';
 
 const TMP_DIR = 'snapshot-tmp';
 
@@ -47,7 +48,7 @@ export const snapshotRoutes: FastifyPluginAsync<{ node: ZkNode }> = async (app, 
       // A stale copy left by a process that died mid-snapshot is removed; so is one whose stream has ended
       // but not yet closed (unlinking an open file is safe).
       try {
-        mkdirSync(dir, { recursive: true });
+        makeDir(dir);
         for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
         file = join(dir, `snapshot-${Date.now()}-${seq++}.mdb`);
         const info = await node.store.backupTo(file);

@@ -2,12 +2,13 @@
 // asked (session, authenticated ids, client address), what (operation, znode, its type or the new ACL) and whether it
 // succeeded, written by the node that took the request, to its own file (auditLogFile) apart from the server log.
 // Operations and field names are ZooKeeper's (AuditConstants, AuditEvent), so existing tooling reads them.
-import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from './config-values.js';
 import type { Acl, AuthId } from '../storage/records.js';
 import type { MultiOp, TxnValue } from './tree/types.js';
 import { permsToString } from './tree/acl.js';
+import { makeDir } from '../storage/make-dir.js';
 
 /** Ephemeral paths named in one session-close entry; past it the entry gives the count of the rest. */
 const MAX_PATHS_PER_ENTRY = 100;
@@ -42,7 +43,7 @@ export class AuditLog {
   constructor(file: string, onError: (e: Error) => void) {
     let fd: number;
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      makeDir(dirname(file));
       fd = openSync(file, 'a');
     } catch (e) {
       throw new ConfigError('auditLogFile', `auditLogFile: cannot write ${file}: ${(e as Error).message}`);

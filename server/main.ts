@@ -176,12 +176,14 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   };
 }
 
-/** Two servers on one dataDir would corrupt it (storage/data-dir-lock.ts): refused at start, naming the other's pid. */
+/** Two servers on one dataDir would corrupt it (storage/data-dir-lock.ts): refused at start, naming the other's pid; so is a dataDir that cannot be made or written. */
 function takeDataDir(dataDir: string): { release(): void } {
   try {
     return lockDataDir(dataDir);
   } catch (e) {
     if (e instanceof DataDirInUse) throw new ConfigError('dataDir', e.message);
-    throw e;
+    // A path that cannot be made or written (a file, no permission, a read-only or pseudo file system): exit 2
+    // naming the key, not a stack trace.
+    throw new ConfigError('dataDir', `dataDir: cannot use ${dataDir}: ${(e as Error).message}`);
   }
 }

@@ -3,8 +3,9 @@
 // zxids into the same files. zkServer.sh guards against this with zookeeper_server.pid; zkgate keeps zkgate.pid
 // itself, naming the process and when it started, so that a file left by a process that is gone (kill -9, a crash, a
 // container restarted with the same pid) is taken over rather than blocking the restart.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDir } from './make-dir.js';
 
 export const PID_FILE = 'zkgate.pid';
 
@@ -48,7 +49,7 @@ function alive(pid: number, start: string): boolean {
 
 /** Takes `dataDir` for this process; throws DataDirInUse when a live server holds it. */
 export function lockDataDir(dataDir: string): { release(): void } {
-  mkdirSync(dataDir, { recursive: true });
+  makeDir(dataDir);
   const file = join(dataDir, PID_FILE);
   const mine = `${process.pid} ${processStart('self')}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -2,7 +2,6 @@
 // Every durable write goes through `writeDurably`, one LMDB transaction per batch, fsync'd before it resolves.
 // The layout is in schema.ts, apply's views in store-views.ts, the background commits of a WAL-backed store in
 // write-behind.ts, snapshot files in snapshot-file.ts.
-import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { NodeKind, NodeRecord, SessionRecord } from './records.js';
 import { byUtf8, type Counter, type TreeView } from './view.js';
@@ -13,6 +12,7 @@ import { namesBelow, nodeKey, openTreeDbs, storeFile, type TreeDbs } from './sch
 import { lmdbView, pendingView } from './store-views.js';
 import { WriteBehind } from './write-behind.js';
 import { INSTALL_MARK, inspectSnapshot, replaceTree, wipeTree, type SnapshotInfo } from './snapshot-file.js';
+import { makeDir } from './make-dir.js';
 
 /** The one znode whose data a member shows from its own config (showConfig). */
 const CONFIG_PATH = '/zookeeper/config';
@@ -58,7 +58,7 @@ export class Store {
 
   private constructor(opts: StoreOptions) {
     this.walBacked = opts.walBacked === true;
-    mkdirSync(opts.dataDir, { recursive: true });
+    makeDir(opts.dataDir);
     this.path = storeFile(opts.dataDir);
     // Durability is explicit. Without a WAL, overlappingSync is off so that a transaction's promise resolves only
     // once it is fsync'd (lmdb-js defaults it on, resolving at commit). With a WAL it is on, and writeDurably

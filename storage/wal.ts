@@ -5,11 +5,12 @@
 // deleted once LMDB's flushed state is past it.
 //
 // The format of its records and segment files, and the scan that finds their valid records: storage/wal-segment.ts.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeTxn, encodeTxn } from './txn-codec.js';
 import { closeFd, encodeRecord, fsyncPath, NAME, openForAppend, segmentName, syncAll, walkFile, writeAt } from './wal-segment.js';
 import type { Txn } from '../server/tree/types.js';
+import { makeDir } from './make-dir.js';
 
 export interface WalRecord<T> {
   zxid: number;
@@ -86,7 +87,7 @@ export class Wal<T = unknown> {
     private readonly opts: WalOptions<T>,
   ) {
     this.codec = opts.codec ?? (TXN_CODEC as WalCodec<T>);
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     const names = readdirSync(dir)
       .map((n) => NAME.exec(n))
       .filter((m): m is RegExpExecArray => m !== null)

@@ -77,6 +77,18 @@ t.test('a bad value exits 2 with a message naming the key', async (t) => {
   t.match(same.stderr(), `configuration error (metricsPort): metricsPort ${shared} is the HTTP port`);
   const local = await spawnServer(['--config', cfgFile('same-local.cfg', [`dataDir=${join(dir, 'same-local')}`, `metricsPort=${shared}`, 'metricsHost=localhost']), '--http-port', shared]);
   t.equal((await local.exited).code, 2, 'metricsHost=localhost is the loopback address the HTTP port is on');
+  // Node's recursive mkdir loops for ever where mkdir fails with ENOENT under a parent that exists (procfs).
+  writeFileSync(join(dir, 'a-file'), '');
+  for (const [lines, message] of [
+    [['dataDir=/proc/zkgate-no-such-dir'], 'configuration error (dataDir): dataDir: cannot use /proc/zkgate-no-such-dir: ENOENT'],
+    [[`dataDir=${join(dir, 'a-file', 'data')}`], `configuration error (dataDir): dataDir: cannot use ${join(dir, 'a-file', 'data')}: ENOTDIR`],
+    [[`dataDir=${join(dir, 'audit-proc')}`, 'audit.enable=true', 'auditLogFile=/proc/zkgate-no-such-dir/audit.log'], 'configuration error (auditLogFile)'],
+  ] as const) {
+    const s = await spawnServer(['--config', cfgFile('unmakeable.cfg', [...lines]), '--http-port', String(await freePort())]);
+    t.equal((await s.exited).code, 2, `${lines.join(' ')}: exit 2 (it used to hang, or crash with a stack)`);
+    t.match(s.stderr(), message);
+    t.notMatch(s.stderr(), /\n\s+at /, 'no stack trace');
+  }
   const empty = await spawnServer(['--data-dir', join(dir, 'empty-host'), '--host', '', '--http-port', String(await freePort())]);
   t.equal((await empty.exited).code, 2, '--host with an empty value');
   t.match(empty.stderr(), 'configuration error (clientPortAddress): --host: must not be empty');
