@@ -11,7 +11,7 @@ export const StatSchema = Type.Object(
     version: Type.Integer({ description: 'setData count, a 32-bit integer as in ZooKeeper (after 2147483647 comes -2147483648)', examples: [1] }),
     cversion: Type.Integer({ description: 'child creates + child deletes (as ZooKeeper reports it)', examples: [0] }),
     aversion: Type.Integer({ description: 'setACL count, a 32-bit integer as version is', examples: [0] }),
-    ephemeralOwner: Type.String({ description: 'owning session id for ephemerals, else "0x0" (containers 0x8000000000000000, TTL nodes 0xff… | ttl)', examples: ['0x0'] }),
+    ephemeralOwner: Type.String({ description: 'owning session id for ephemerals, else "0x0" (containers and TTL nodes too, as ZooKeeper reports them)', examples: ['0x0'] }),
     dataLength: Type.Integer({ examples: [5] }),
     numChildren: Type.Integer({ examples: [0] }),
   },

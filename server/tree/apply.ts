@@ -154,8 +154,10 @@ function applyDelete(s: Step, op: DeleteOp, ctx: TxnContext): TxnValue {
   if (RESERVED_PATHS.has(op.path)) throw new ZkError('BadArguments', `${op.path} cannot be deleted`, { path: op.path });
   const parentPath = parentOf(op.path);
   const parent = mustGet(s.v, parentPath);
-  const node = mustGet(s.v, op.path);
+  // Before the node's own lookup, as PrepRequestProcessor checks (and a running ZooKeeper 3.8.0 answers): a caller
+  // who may not delete there learns nothing of which children exist.
   requirePerm(parent.acl, PERM_BITS.d, ctx.auth, parentPath);
+  const node = mustGet(s.v, op.path);
   checkVersion(op.version, node.version, op.path);
   if (node.numChildren > 0) {
     if (!op.recursive) throw new ZkError('NotEmpty', undefined, { path: op.path });

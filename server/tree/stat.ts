@@ -1,21 +1,13 @@
-// Stat as ZooKeeper reports it (DataNode.copyStat): the reported cversion and the ephemeralOwner encodings.
+// Stat as ZooKeeper reports it (DataNode.copyStat): the reported cversion, and the ephemeralOwner a client sees.
 import type { NodeRecord, Stat } from './types.js';
 
-/** EphemeralType.CONTAINER_EPHEMERAL_OWNER */
-const CONTAINER_OWNER = '0x8000000000000000';
-
+/**
+ * The owning session of an ephemeral, else 0x0. ZooKeeper stores containers and TTL nodes with marker owners
+ * (0x8000000000000000, 0xFF00000000000000 | ttl) but its getClientEphemeralOwner reports 0 for both, as checked
+ * against a running ZooKeeper 3.8.0: a client that reads "owner ≠ 0" as "ephemeral" must not take them for ones.
+ */
 function ownerOf(rec: NodeRecord): string {
-  switch (rec.kind) {
-    case 'ephemeral':
-      return rec.owner;
-    case 'container':
-      return CONTAINER_OWNER;
-    case 'ttl':
-      // 0xFF00000000000000 | ttl, as EphemeralType.TTL encodes it
-      return '0xff' + rec.ttlMs.toString(16).padStart(14, '0');
-    case 'persistent':
-      return '0x0';
-  }
+  return rec.kind === 'ephemeral' ? rec.owner : '0x0';
 }
 
 export function statOf(rec: NodeRecord): Stat {

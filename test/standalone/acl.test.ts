@@ -151,7 +151,10 @@ t.test('errors come in ZooKeeper’s order', async (t) => {
   await root.create('/a-order', '', acl(`digest:${bobId}:r`));
   await root.create('/a-order/kid');
   const delMissing = await bob.delete('/a-order/none');
-  t.equal(delMissing.body.error, 'NoNode', 'delete: a missing node is NoNode before NoAuth on the parent');
+  t.equal(delMissing.body.error, 'NoAuth', 'delete: NoAuth on the parent before NoNode, as ZooKeeper 3.8.0 answers: which children exist stays hidden');
+  const multiMissing = await bob.multi([{ op: 'delete', path: '/a-order/none' }]);
+  t.equal(multiMissing.status, 403, 'in a multi too');
+  t.same(multiMissing.body.results, [{ error: 'NoAuth', code: -102 }]);
   const delMissingParent = await bob.delete('/a-nowhere/none');
   t.equal(delMissingParent.body.error, 'NoNode');
   const delStale = await bob.delete('/a-order/kid', 'version=5');

@@ -81,17 +81,9 @@ export function cloneTree(tr: Tree): Tree {
   return out;
 }
 
+/** ZooKeeper's getClientEphemeralOwner: containers and TTL nodes report 0, as persistent ones do. */
 function ownerOf(n: MNode): string {
-  switch (n.kind) {
-    case 'ephemeral':
-      return n.owner;
-    case 'container':
-      return '0x8000000000000000';
-    case 'ttl':
-      return '0xff' + n.ttl.toString(16).padStart(14, '0');
-    case 'persistent':
-      return '0x0';
-  }
+  return n.kind === 'ephemeral' ? n.owner : '0x0';
 }
 
 /** The wire shape the model's stat is compared in (the model's rules stay its own). */
@@ -191,14 +183,14 @@ export function mSet(tr: Tree, path: string, data: Buffer, version: number, x: T
   return n;
 }
 
-/** delete in ZooKeeper's order: special path, parent, node, ACL, version, NotEmpty; `?recursive` takes the subtree. */
+/** delete in ZooKeeper's order: special path, parent, ACL, node, version, NotEmpty; `?recursive` takes the subtree. */
 export function mDelete(tr: Tree, path: string, version: number, recursive: boolean, x: Txn): void {
   if (RESERVED_PATHS.has(path)) throw new ZkFail('BadArguments');
   const parent = tr.get(parentOf(path));
   if (!parent) throw new ZkFail('NoNode');
+  if (parent.readOnly) throw new ZkFail('NoAuth');
   const n = tr.get(path);
   if (!n) throw new ZkFail('NoNode');
-  if (parent.readOnly) throw new ZkFail('NoAuth');
   checkVersion(version, n.version);
   if (n.children.size > 0) {
     if (!recursive) throw new ZkFail('NotEmpty');
