@@ -36,10 +36,24 @@ export function parseAclString(s: string): Acl {
   return { scheme: s.slice(0, first), id: s.slice(first + 1, last), perms: parsePerms(s.slice(last + 1)) };
 }
 
+/**
+ * An IPv4 address as ZooKeeper's IPAuthenticationProvider reads one: four decimal numbers up to 255, leading zeros
+ * allowed (`127.0.0.01` is 127.0.0.1, not octal). Node's isIP refuses those, and ACLs copied from ZooKeeper hold them.
+ */
+function ipv4Bytes(addr: string): number[] | null {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(addr)) return null;
+  const bytes = addr.split('.').map(Number);
+  return bytes.every((b) => b <= 255) ? bytes : null;
+}
+
+function ipFamily(addr: string): 0 | 4 | 6 {
+  return ipv4Bytes(addr) ? 4 : isIP(addr) === 6 ? 6 : 0;
+}
+
 function validIpId(id: string): boolean {
   const [addr, bits, ...rest] = id.split('/');
   if (rest.length > 0 || addr === undefined) return false;
-  const family = isIP(addr);
+  const family = ipFamily(addr);
   if (family === 0) return false;
   if (bits === undefined) return true;
   if (!/^\d+$/.test(bits)) return false;
@@ -98,9 +112,9 @@ export function fixupAcl(acl: Acl[], auth: AuthId[]): Acl[] {
 }
 
 function ipToBytes(addr: string): number[] | null {
-  const fam = isIP(addr);
-  if (fam === 4) return addr.split('.').map(Number);
-  if (fam !== 6) return null;
+  const v4 = ipv4Bytes(addr);
+  if (v4) return v4;
+  if (isIP(addr) !== 6) return null;
   const v4mapped = addr.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
   if (v4mapped && v4mapped[1]) return ipToBytes(v4mapped[1]);
   const [head, tail] = addr.split('::') as [string, string | undefined];

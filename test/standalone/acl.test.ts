@@ -50,6 +50,17 @@ t.test('an ip ACL matches the caller’s address exactly or by CIDR prefix', asy
   t.equal((await zk.get('/a-ip-near')).status, 403);
 });
 
+t.test('an IPv4 id with leading zeros is read as ZooKeeper reads it (decimal), not refused', async (t) => {
+  for (const [id, path] of [['127.000.000.001', '/a-ip-zeros'], ['0127.0.0.01/8', '/a-ip-zeros-cidr']]) {
+    const c = await zk.create(path, 'z', acl(`ip:${id}:r`));
+    t.equal(c.status, 201, `ip:${id} is a valid id`);
+    t.equal((await zk.get(path)).status, 200, `ip:${id} matches 127.0.0.1`);
+  }
+  t.equal((await zk.create('/a-ip-zeros-bad', 'z', acl('ip:127.0.0.256:r'))).body.error, 'InvalidACL', 'past 255 it is not an address');
+  t.equal((await zk.create('/a-ip-zeros-near', 'z', acl('ip:127.0.0.002:r'))).status, 201);
+  t.equal((await zk.get('/a-ip-zeros-near')).status, 403, '127.0.0.002 is 127.0.0.2');
+});
+
 t.test('the configured super digest bypasses every ACL', async (t) => {
   await bob.create('/a-bobs', 'mine', acl(`digest:${bobId}:cdrwa`));
   t.equal((await root.get('/a-bobs')).body.data, 'mine');
