@@ -74,18 +74,24 @@ export class LeaderLatch extends EventEmitter {
   async await(timeoutMs?: number): Promise<boolean> {
     if (this.hasLeadership()) return true;
     if (this.latchState === 'closed') return false;
+    let cleanup = () => {};
     const became = new Promise<boolean>((resolve) => {
-      const onLeader = () => (cleanup(), resolve(true));
-      const onClosed = () => (cleanup(), resolve(false));
-      const cleanup = () => {
+      const onLeader = () => resolve(true);
+      const onClosed = () => resolve(false);
+      cleanup = () => {
         this.off('isLeader', onLeader);
         this.off('closed', onClosed);
       };
       this.on('isLeader', onLeader);
       this.on('closed', onClosed);
     });
-    const r = await until(became, timeoutMs === undefined ? Infinity : Date.now() + timeoutMs);
-    return r === true;
+    try {
+      const r = await until(became, timeoutMs === undefined ? Infinity : Date.now() + timeoutMs);
+      return r === true;
+    } finally {
+      // A call that timed out too: polling await(ms) in a loop must not pile listeners up.
+      cleanup();
+    }
   }
 
   /** The current leader's id and node, read from the server (null when there are no candidates). */
@@ -118,7 +124,7 @@ export class LeaderLatch extends EventEmitter {
   }
 
   private setLeader(v: boolean): void {
-    if (this.leader === v) return;
+    if (this.leader === v || (v && this.latchState !== 'started')) return;
     this.leader = v;
     this.emit(v ? 'isLeader' : 'notLeader');
   }
@@ -158,7 +164,9 @@ export class LeaderLatch extends EventEmitter {
           state.cancel();
           continue;
         }
-        if (d.held && seqOf(name) >= 0 && this.client.state === 'SyncConnected') this.setLeader(true);
+        // Only while this node is still the latch's: close() may have begun during the awaits above, and a closed
+        // latch that said isLeader would lead beside the candidate that really does.
+        if (d.held && seqOf(name) >= 0 && this.client.state === 'SyncConnected' && this.latchState === 'started' && this.node === ours) this.setLeader(true);
         await Promise.race([fired.then(() => undefined, () => undefined), changed]);
         state.cancel();
       } catch (e) {

@@ -26,6 +26,57 @@ t.test('LeaderLatch closed while it starts leaves no candidate behind: the next 
   await real.close();
 });
 
+t.test('a LeaderLatch closed as it becomes leader never says isLeader after close() began, nor claims leadership after', async (t) => {
+  const s = await startTestServer(SHORT);
+  t.teardown(() => s.destroy());
+  const [a, b] = (await clients(2, s.url)) as ZkClient[];
+  t.teardown(() => closeAll([a as ZkClient, b as ZkClient]));
+  // The predecessor resigns and, a few ms later, the next candidate closes: its run loop may be between reading the
+  // candidates and arming its watch, where it found itself first (the hunt saw 8 to 10 rounds in 40 go wrong).
+  let wrong = 0;
+  for (let round = 0; round < 40; round++) {
+    const path = `/election/close-race-${round}`;
+    const first = new LeaderLatch(a as ZkClient, path, 'first');
+    await first.start();
+    t.ok(await first.await(5000), `round ${round}: the first leads`);
+    const closing = new LeaderLatch(b as ZkClient, path, 'closing');
+    await closing.start();
+    const last = new LeaderLatch(a as ZkClient, path, 'last');
+    await last.start();
+    let closeBegun = false;
+    let late = 0;
+    closing.on('isLeader', () => {
+      if (closeBegun) late++;
+    });
+    const resigned = first.close();
+    await new Promise((r) => setTimeout(r, round % 20));
+    closeBegun = true;
+    await closing.close();
+    await resigned;
+    t.ok(await last.await(5000), `round ${round}: the last candidate leads`);
+    if (late > 0 || closing.hasLeadership()) wrong++;
+    await last.close();
+  }
+  t.equal(wrong, 0, 'no round had a closed latch saying isLeader or holding leadership');
+});
+
+t.test('LeaderLatch.await(ms) that times out leaves no listener behind', async (t) => {
+  const s = await startTestServer(SHORT);
+  t.teardown(() => s.destroy());
+  const [a, b] = (await clients(2, s.url)) as ZkClient[];
+  t.teardown(() => closeAll([a as ZkClient, b as ZkClient]));
+  const leader = new LeaderLatch(a as ZkClient, '/election/await-leak', 'leader');
+  await leader.start();
+  t.ok(await leader.await(5000));
+  const waiting = new LeaderLatch(b as ZkClient, '/election/await-leak', 'waiting');
+  await waiting.start();
+  for (let i = 0; i < 50; i++) t.equal(await waiting.await(1), false);
+  t.equal(waiting.listenerCount('isLeader'), 0, 'isLeader listeners');
+  t.equal(waiting.listenerCount('closed'), 0, 'closed listeners');
+  await waiting.close();
+  await leader.close();
+});
+
 t.test('LeaderLatch: one leader at a time, and a new one whenever the leader leaves or its session ends', async (t) => {
   const s = await startTestServer(SHORT);
   t.teardown(() => s.destroy());
