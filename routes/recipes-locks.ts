@@ -113,7 +113,9 @@ async function joinAndWait(env: RecipeEnv, kind: 'lock' | 'election', dir: strin
 
 /** The session's place in the line: the one it holds, the one another of its requests is creating, or a new one. */
 async function placeOf(env: RecipeEnv, dir: string, session: string, prefix: string, data: Uint8Array, ctx: RequestContext): Promise<string> {
-  const held = ownedBy(env.node, dir, session, ctx)[0];
+  // A member behind its leader may not have applied the place the session already has (taken through another
+  // member): only a quorum's answer may conclude it has none, or it would get a second place behind its first.
+  const held = ownedBy(env.node, dir, session, ctx)[0] ?? (await env.node.linearize(), ownedBy(env.node, dir, session, ctx)[0]);
   if (held !== undefined) return held;
   const k = `${dir}\0${session}`;
   const pending = env.joining.get(k);
@@ -129,6 +131,8 @@ async function placeOf(env: RecipeEnv, dir: string, session: string, prefix: str
 
 async function leave(node: ZkNode, dir: string, ctx: RequestContext, what: string): Promise<void> {
   const session = requireSession(ctx);
+  // As in placeOf: "holds none" from a lagging member would leave the lock held while telling the client it is not.
+  await node.linearize();
   const mine = ownedBy(node, dir, session, ctx);
   if (mine.length === 0) throw new ZkError('NoNode', `session ${session} holds no ${what} on ${dir}`, { path: dir });
   for (const p of mine) {
