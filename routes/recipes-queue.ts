@@ -97,7 +97,7 @@ export const queueRoutes: FastifyPluginAsync<{ env: RecipeEnv }> = async (app, {
       tags: ['recipes'],
       summary: 'poll: take the head (long-poll with ?wait)',
       description:
-        'Removes and returns the oldest element (200). Each element is returned to exactly one poller. When the queue is empty, waits up to ' +
+        'Removes and returns the oldest element (200). Each element is returned to at most one poller (a member that dies between the claim and the answer loses it: docs/client.md). When the queue is empty, waits up to ' +
         '`?wait` (default 0, capped at recipeMaxWaitMs) for an element, then answers 204.',
       params: RecipeNameParams,
       querystring: PollQuery,
