@@ -9,6 +9,9 @@ import { Rearm, RESUME_FRAME_BYTES } from './rearm.js';
 import { WatchTable } from './watches.js';
 import type { ConnectionState, WatchedEvent, WatchEventType } from './types.js';
 
+/** Silence checks per ping interval: a frozen node is left between 2/3 and 3/4 of the session timeout. */
+const PING_CHECKS = 4;
+
 /** The smallest resume frame a client cuts to: one watch still goes alone in a frame of its own if larger. */
 const MIN_RESUME_FRAME_BYTES = 1024;
 
@@ -184,9 +187,14 @@ export class Connection extends EventEmitter {
     this.schedulePing();
   }
 
-  private schedulePing(): void {
+  /**
+   * Pings every third of the session timeout, and looks for silence four times as often: checked only at each ping, a
+   * node that froze just after answering was abandoned after a whole timeout, as late as the session could lapse.
+   */
+  private schedulePing(ticks = 0): void {
     clearTimeout(this.pingTimer);
     const every = this.timeoutMs > 0 ? Math.max(50, Math.floor(this.timeoutMs / 3)) : this.opts.idlePingMs;
+    const step = Math.max(10, Math.floor(every / PING_CHECKS));
     this.pingTimer = setTimeout(() => {
       const ws = this.ws;
       if (!ws) return;
@@ -195,9 +203,10 @@ export class Connection extends EventEmitter {
         ws.terminate();
         return;
       }
-      this.sendOn(ws, { op: 'ping' }, false).catch(() => {});
-      this.schedulePing();
-    }, every);
+      const next = (ticks + 1) % PING_CHECKS;
+      if (next === 0) this.sendOn(ws, { op: 'ping' }, false).catch(() => {});
+      this.schedulePing(next);
+    }, step);
     this.pingTimer.unref();
   }
 
