@@ -93,6 +93,11 @@ export class Transport {
   /** The highest zxid this client has seen from any server (responses and watch events). */
   lastZxid = 0;
   private current = 0;
+  /**
+   * ZK-Session-Epoch: raised whenever requests move to another server, so that a write left behind on the one given
+   * up on (a paused node that reads it on waking) is refused where writes are placed, not applied after its retry.
+   */
+  private epoch = 1;
   sessionId: string | undefined;
   /** Told when any response says the session is gone (410). */
   onSessionExpired: () => void = () => {};
@@ -126,6 +131,7 @@ export class Transport {
 
   rotate(): void {
     this.current = (this.current + 1) % this.opts.servers.length;
+    this.epoch++;
   }
 
   sawZxid(z: number): void {
@@ -140,7 +146,10 @@ export class Transport {
   private headersFor(spec: RequestSpec): Record<string, string> {
     const h: Record<string, string> = { ...(spec.headers ?? {}) };
     if (this.lastZxid > 0) h['ZK-Min-Zxid'] = String(this.lastZxid);
-    if (spec.withSession !== false && this.sessionId) h['ZK-Session'] = this.sessionId;
+    if (spec.withSession !== false && this.sessionId) {
+      h['ZK-Session'] = this.sessionId;
+      h['ZK-Session-Epoch'] = String(this.epoch);
+    }
     if (this.opts.auth) h.Authorization = 'Basic ' + Buffer.from(`${this.opts.auth.user}:${this.opts.auth.password}`).toString('base64');
     if (spec.contentType) h['Content-Type'] = spec.contentType;
     if (spec.accept) h.Accept = spec.accept;
@@ -203,6 +212,9 @@ export class Transport {
         throw err;
       }
       last = err;
+      // Refused because the session's requests had moved past this one's epoch (another handle on the same session,
+      // or a request of ours sent after a move): never applied, so the retry carries at least that epoch.
+      if (typeof body.sessionEpoch === 'number' && Number.isSafeInteger(body.sessionEpoch)) this.epoch = Math.max(this.epoch, body.sessionEpoch);
       this.rotate();
       if (!(spec.idempotent || body.applied === false)) throw err;
     }

@@ -76,6 +76,8 @@ export interface ErrorBody {
   path?: string;
   applied?: boolean;
   results?: unknown[];
+  /** On a 503 for a write whose ZK-Session-Epoch was below one its session already used: that epoch. */
+  sessionEpoch?: number;
 }
 
 export interface DataResult {

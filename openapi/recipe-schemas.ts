@@ -15,6 +15,7 @@ export const RecipeWaitQuery = Type.Object({
 
 export const SessionHeaders = Type.Object({
   'zk-session': Type.Optional(Type.String({ description: 'the session that owns the lock or candidacy (required)', examples: ['0x1a2b3c4d5e6f7081'] })),
+  'zk-session-epoch': Type.Optional(Type.String({ description: 'as on znode writes: a request left behind on a server the client gave up on is refused rather than applied after its retry', examples: ['3'] })),
 });
 
 const Key = Type.String({ description: 'the ephemeral sequential node that holds the place', examples: ['/zkgate/locks/jobs/lock-0000000003'] });

@@ -29,6 +29,7 @@ export const ErrorSchema = Type.Object(
     path: Type.Optional(Type.String({ examples: ['/app/config'] })),
     applied: Type.Optional(Type.Boolean({ description: 'on 503: false when the write was certainly never proposed (safe to retry)' })),
     results: Type.Optional(Type.Array(Type.Unknown(), { description: 'per-op results of a failed multi' })),
+    sessionEpoch: Type.Optional(Type.Integer({ description: 'on a 503 for a write whose ZK-Session-Epoch is below one a later request of its session carried: that epoch' })),
   },
   { $id: 'Error', title: 'Error' },
 );
@@ -107,6 +108,7 @@ export const DeleteQuery = Type.Object({
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'expected version, as the ETag ("3") or bare (3)' })),
   'zk-session': Type.Optional(Type.String({ description: 'session id (0x…)' })),
+  'zk-session-epoch': Type.Optional(Type.String({ description: "where the client sends its session's requests from, raised when it moves to another server: a write below the epoch its session already used is refused (503, applied:false, sessionEpoch), so a request left behind on a server the client gave up on is never applied after its retry (ZooKeeper's session moved); the SDK sends it", examples: ['3'] })),
   'zk-min-zxid': Type.Optional(Type.String({ description: 'wait (bounded) until this node has applied this zxid' })),
 });
 

@@ -11,6 +11,7 @@ import { sessionIdOf } from '../server/sessions/session-id.js';
 import { x509Identity } from '../server/tls.js';
 import type { ZkNode } from '../server/node.js';
 import type { Stat } from '../server/tree/types.js';
+import { MAX_SESSION_EPOCH } from '../server/session-epochs.js';
 
 /**
  * Who a request (or WebSocket upgrade) proves to be: its address (ip), `Authorization: Basic` → digest:user (and
@@ -40,7 +41,17 @@ export function requestAuth(headers: IncomingHttpHeaders, socket: Socket, ip: st
 
 export function requestContext(req: FastifyRequest, node: ZkNode): RequestContext {
   const auth = requestAuth(req.headers, req.raw.socket, req.ip, node);
-  return { auth, session: requestSession(req, node) };
+  const session = requestSession(req, node);
+  const epoch = sessionEpochOf(req.headers['zk-session-epoch']);
+  return epoch === undefined || !session ? { auth, session } : { auth, session, epoch };
+}
+
+/** ZK-Session-Epoch: a non-negative integer (absent: no check). Anything else is 400, not a write let through unchecked. */
+function sessionEpochOf(raw: string | string[] | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'string' && /^\s*\d{1,16}\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ZkError('BadArguments', `ZK-Session-Epoch must be an integer from 0 to ${MAX_SESSION_EPOCH}, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 /** The request's ZK-Session, checked (410 for an ended one) and touched; '' for none. */

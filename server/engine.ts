@@ -29,8 +29,11 @@ export interface Engine {
   recover?(step?: StartupStep): Promise<void>;
   /** `step` names each step as it begins, for the start-up trace. */
   start(step?: StartupStep): Promise<void>;
-  /** Commits `txn` (through the leader when replicated) and resolves with this node's apply result. */
-  submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }>;
+  /**
+   * Commits `txn` (through the leader when replicated) and resolves with this node's apply result. `epoch`: the
+   * request's ZK-Session-Epoch, checked where the write is placed in the log (server/session-epochs.ts).
+   */
+  submit(txn: Txn, epoch?: number): Promise<{ zxid: number; result: ApplyResult }>;
   waitForZxid(zxid: number, timeoutMs: number): Promise<void>;
   /** A zxid that a linearizable read must wait for (ReadIndex); standalone: what is applied. `purpose` names it in errors. */
   readBarrier(purpose?: string): Promise<number>;
@@ -51,4 +54,6 @@ export interface EngineHooks {
   onStateReplaced?(): void;
   /** The leader applies touches forwarded by followers. */
   touchSessions?(ids: string[]): void;
+  /** Where writes are placed in the log: throws when `session` has moved past `epoch` (server/session-epochs.ts). */
+  admitSessionEpoch?(session: string, epoch: number | undefined): void;
 }

@@ -64,6 +64,8 @@ export interface ZkErrorBody {
   message: string;
   path?: string;
   applied?: boolean;
+  /** On a write refused because a later request of its session carried a higher ZK-Session-Epoch: that epoch. */
+  sessionEpoch?: number;
 }
 
 /** An error a client can cause: carried as a value, mapped to HTTP in one place (errorBody/httpStatusOf). */
@@ -75,14 +77,16 @@ export class ZkError extends Error {
   readonly httpStatus?: number;
   /** For 503s: false when the node knows the write was never proposed, so a retry is safe. */
   readonly applied?: boolean;
+  readonly sessionEpoch?: number;
 
-  constructor(name: ZkErrorName, message?: string, opts: { path?: string; httpStatus?: number; applied?: boolean } = {}) {
+  constructor(name: ZkErrorName, message?: string, opts: { path?: string; httpStatus?: number; applied?: boolean; sessionEpoch?: number } = {}) {
     super(message ?? DEFAULT_MESSAGE[name]);
     this.zkName = name;
     this.code = ZK_CODES[name];
     this.path = opts.path;
     this.httpStatus = opts.httpStatus;
     this.applied = opts.applied;
+    this.sessionEpoch = opts.sessionEpoch;
   }
 
   get status(): number {
@@ -98,6 +102,7 @@ export class ZkError extends Error {
     const body: ZkErrorBody = { error: this.zkName, code: this.code, message: this.message };
     if (this.path !== undefined) body.path = this.path;
     if (this.applied !== undefined) body.applied = this.applied;
+    if (this.sessionEpoch !== undefined) body.sessionEpoch = this.sessionEpoch;
     return body;
   }
 }

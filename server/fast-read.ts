@@ -14,7 +14,7 @@ import type { CachedRead } from '../storage/read-cache.js';
 import { PERM_BITS, type Acl } from '../storage/records.js';
 
 /** Headers whose presence gives a GET a meaning this path does not implement. */
-const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
+const ROUTE_HEADERS = ['zk-session', 'zk-session-epoch', 'authorization', 'if-match', 'content-length', 'transfer-encoding'];
 
 /** True when it answered the request; false leaves the request untouched for fastify. */
 export function fastGetData(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {

@@ -16,7 +16,7 @@ import { PREFIX, plainRequest, sendAnswer, type FastPathRecorder } from './fast-
 import { znodeUrl } from '../routes/context.js';
 
 /** Headers whose presence gives a write a meaning this path does not implement. */
-const ROUTE_HEADERS = ['zk-session', 'authorization', 'if-match', 'transfer-encoding'];
+const ROUTE_HEADERS = ['zk-session', 'zk-session-epoch', 'authorization', 'if-match', 'transfer-encoding'];
 
 /** True when it took the request (and will answer it); false leaves the request untouched for fastify. */
 export function fastWrite(node: ZkNode, rec: FastPathRecorder, req: IncomingMessage, res: ServerResponse): boolean {

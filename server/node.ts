@@ -23,6 +23,7 @@ import { prepareMulti, prepareOp, prepareSetAcl, type RequestContext } from './t
 import { statOf } from './tree/stat.js';
 import { validatePath } from './tree/paths.js';
 import { PERM_BITS, type Acl, type ApplyResult, type MultiOp, type NodeRecord, type Stat, type TxnValue, type Txn } from './tree/types.js';
+import { SessionEpochs } from './session-epochs.js';
 
 export interface NodeStats {
   startedAt: number;
@@ -48,6 +49,8 @@ export class ZkNode extends EventEmitter {
   audit?: AuditLog;
   /** An ensemble member (see responseZxid). */
   private readonly replicated: boolean;
+  /** Where each session's requests were last sent from (ZK-Session-Epoch), while this node places writes in the log. */
+  private readonly sessionEpochs: SessionEpochs;
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
 
   constructor(
@@ -58,6 +61,7 @@ export class ZkNode extends EventEmitter {
     super();
     this.setMaxListeners(0);
     this.replicated = engineFactory !== undefined;
+    this.sessionEpochs = new SessionEpochs(cfg.maxSessions);
     // Both kinds of node log their writes before LMDB holds them: a standalone node in wal/, a member in raft-wal/.
     this.store = Store.open({ dataDir: cfg.dataDir, walBacked: true });
     const hooks = {
@@ -80,6 +84,7 @@ export class ZkNode extends EventEmitter {
       touchSessions: (ids: string[]) => {
         for (const id of ids) this.sessions.touch(id);
       },
+      admitSessionEpoch: (session: string, epoch: number | undefined) => this.sessionEpochs.admit(session, epoch),
     };
     this.engine = engineFactory
       ? engineFactory(this.store, hooks)
@@ -142,6 +147,7 @@ export class ZkNode extends EventEmitter {
       if (c.txn.type === 'createSession' && c.result.outcome.ok) this.sessions.add(c.txn.sessionId, c.txn.timeoutMs);
       for (const s of c.result.endedSessions ?? []) {
         this.sessions.remove(s.id);
+        this.sessionEpochs.forget(s.id);
         this.emit('sessionEnded', s.id, s.reason);
       }
     }
@@ -231,9 +237,9 @@ export class ZkNode extends EventEmitter {
 
   // ---- writes ----
 
-  private submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+  private submit(txn: Txn, epoch?: number): Promise<{ zxid: number; result: ApplyResult }> {
     if (this.stopped) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
-    return this.engine.submit(txn);
+    return this.engine.submit(txn, epoch);
   }
 
   private unwrap(result: ApplyResult): TxnValue {
@@ -245,7 +251,7 @@ export class ZkNode extends EventEmitter {
   async write(op: MultiOp, req: RequestContext): Promise<{ zxid: number; value: TxnValue }> {
     try {
       this.checkSession(req.session);
-      const { zxid, result } = await this.submit(prepareOp(op, req, Date.now()));
+      const { zxid, result } = await this.submit(prepareOp(op, req, Date.now()), req.epoch);
       const value = this.unwrap(result);
       this.audit?.op(op, req, 'success', value);
       return { zxid, value };
@@ -260,7 +266,7 @@ export class ZkNode extends EventEmitter {
     try {
       this.checkSession(req.session);
       const txn = prepareSetAcl(path, acl, aversion, req, Date.now());
-      const { zxid, result } = await this.submit(txn);
+      const { zxid, result } = await this.submit(txn, req.epoch);
       const value = this.unwrap(result);
       this.audit?.setAcl(path, acl, req, 'success');
       return { zxid, value, acl: txn.type === 'setAcl' ? txn.acl : acl };
@@ -278,7 +284,7 @@ export class ZkNode extends EventEmitter {
       this.checkSession(req.session);
       const prepared = prepareMulti(ops, req, Date.now());
       if ('error' in prepared) return { ok: false, error: prepared.error, results: prepared.results };
-      const { result } = await this.submit(prepared.txn);
+      const { result } = await this.submit(prepared.txn, req.epoch);
       const o = result.outcome;
       ok = o.ok;
       if (o.ok) return { ok: true, value: o.value };

@@ -67,7 +67,7 @@ export function originRefusal(headers: IncomingHttpHeaders, allowed: readonly st
 }
 
 /** What browsers may send and read on an allowed cross-origin request (every header the API takes or answers). */
-export const CORS_REQUEST_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'ZK-Session', 'ZK-Min-Zxid', 'If-Match'];
+export const CORS_REQUEST_HEADERS = ['Content-Type', 'Accept', 'Authorization', 'ZK-Session', 'ZK-Session-Epoch', 'ZK-Min-Zxid', 'If-Match'];
 export const CORS_RESPONSE_HEADERS = [
   'ZK-Zxid',
   'ZK-Stat',

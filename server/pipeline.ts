@@ -11,6 +11,7 @@ import type { Store } from '../storage/store.js';
 import type { Wal } from '../storage/wal.js';
 import type { Engine, EngineHooks, Mode } from './engine.js';
 import type { StartupStep } from './startup-trace.js';
+import { sessionOfTxn } from './session-epochs.js';
 
 export interface Committed {
   zxid: number;
@@ -127,8 +128,13 @@ export class WritePipeline implements Engine {
     return this.outstanding;
   }
 
-  submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+  submit(txn: Txn, epoch?: number): Promise<{ zxid: number; result: ApplyResult }> {
     if (this.stopping || this.failed) return Promise.reject(new ZkError('ConnectionLoss', 'server is shutting down', { applied: false }));
+    try {
+      this.hooks.admitSessionEpoch?.(sessionOfTxn(txn), epoch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.outstanding >= this.limits.maxPendingWrites) {
       return Promise.reject(new ZkError('ConnectionLoss', `write queue is full (${this.limits.maxPendingWrites} pending)`, { applied: false }));
     }

@@ -96,6 +96,7 @@ export class RaftEngine implements Engine {
       leaderId: () => this.leaderId,
       rawnode: () => this.rawnode,
       kick: () => this.kick(),
+      admitSessionEpoch: (session, epoch) => hooks.admitSessionEpoch?.(session, epoch),
     });
     this.messages = new PeerMessages({
       store,
@@ -238,8 +239,8 @@ export class RaftEngine implements Engine {
 
   // ---- requests ----
 
-  submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
-    return this.requests.submit(txn);
+  submit(txn: Txn, epoch?: number): Promise<{ zxid: number; result: ApplyResult }> {
+    return this.requests.submit(txn, epoch);
   }
 
   waitForZxid(zxid: number, timeoutMs: number): Promise<void> {

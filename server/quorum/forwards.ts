@@ -10,14 +10,18 @@ import type { Txn } from '../tree/types.js';
 import { decodeTxn, encodeTxn } from '../../storage/txn-codec.js';
 import type { PeerTransport } from './transport.js';
 import type { ProposalBatch } from './proposals.js';
+import { sessionOfTxn } from '../session-epochs.js';
 
 type Answer = { rid: number; index: number; term: number } | { rid: number; message: string };
 
+/** A forwarded write: `ep` is its request's ZK-Session-Epoch (absent without one, and from an older release). */
+type Forwarded = { rid: number; txn: Uint8Array; ep?: number };
+
 export type ForwardFrame =
-  | { k: 'fwd'; rid: number; txn: Uint8Array }
+  | ({ k: 'fwd' } & Forwarded)
   | { k: 'fwdOk'; rid: number; index: number; term: number; b?: 1 }
   | { k: 'fwdErr'; rid: number; message: string; b?: 1 }
-  | { k: 'fwds'; items: { rid: number; txn: Uint8Array }[] }
+  | { k: 'fwds'; items: Forwarded[] }
   | { k: 'fwdAns'; items: Answer[] };
 
 /** Bounds of one batch frame: the writes of a turn beyond them go in further frames (one write may exceed the bytes). */
@@ -46,7 +50,7 @@ export class Forwards {
   /** Peers that said goodbye on their current link: nothing more is forwarded to them there. */
   private readonly stopped = new Set<number>();
   /** Writes of this turn for a leader that takes batches, sent together at its end. */
-  private batch: { leaderId: number; items: { rid: number; txn: Uint8Array }[] } | null = null;
+  private batch: { leaderId: number; items: Forwarded[] } | null = null;
 
   constructor(
     private readonly transport: PeerTransport,
@@ -66,7 +70,7 @@ export class Forwards {
   }
 
   /** Resolves with the index and term at which the leader proposed `txn`. */
-  forward(leaderId: number, txn: Txn): Promise<{ index: number; term: number }> {
+  forward(leaderId: number, txn: Txn, epoch?: number): Promise<{ index: number; term: number }> {
     if (this.stopped.has(leaderId)) return Promise.reject(new LeaderMoved('it stopped'));
     const rid = this.nextRid++;
     return new Promise((resolve, reject) => {
@@ -79,19 +83,19 @@ export class Forwards {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
-      const data = encodeTxn(txn);
-      if (this.batching.has(leaderId)) return this.queue(leaderId, rid, data);
-      if (!this.transport.send(leaderId, { k: 'fwd', rid, txn: data })) this.unreachable([rid]);
+      const item: Forwarded = epoch === undefined ? { rid, txn: encodeTxn(txn) } : { rid, txn: encodeTxn(txn), ep: epoch };
+      if (this.batching.has(leaderId)) return this.queue(leaderId, item);
+      if (!this.transport.send(leaderId, { k: 'fwd', ...item })) this.unreachable([rid]);
     });
   }
 
-  private queue(leaderId: number, rid: number, txn: Uint8Array): void {
+  private queue(leaderId: number, item: Forwarded): void {
     if (this.batch && this.batch.leaderId !== leaderId) this.sendBatch();
     if (!this.batch) {
       this.batch = { leaderId, items: [] };
       setImmediate(() => this.sendBatch());
     }
-    this.batch.items.push({ rid, txn });
+    this.batch.items.push(item);
   }
 
   /** Sends the turn's batch, in frames within FORWARD_BATCH_MAX writes and FORWARD_BATCH_BYTES. */
@@ -99,7 +103,7 @@ export class Forwards {
     const b = this.batch;
     this.batch = null;
     if (!b) return;
-    let items: { rid: number; txn: Uint8Array }[] = [];
+    let items: Forwarded[] = [];
     let bytes = 0;
     const send = () => {
       if (items.length > 0 && !this.transport.send(b.leaderId, { k: 'fwds', items })) this.unreachable(items.map((i) => i.rid));
@@ -136,7 +140,7 @@ export class Forwards {
     if (!w) return;
     this.waiting.delete(a.rid);
     if ('index' in a) w.resolve({ index: a.index, term: a.term });
-    else w.reject(MOVED.has(a.message) ? new LeaderMoved(a.message) : new ZkError('ConnectionLoss', `the leader refused the write: ${a.message}`, { applied: false }));
+    else w.reject(MOVED.has(a.message) ? new LeaderMoved(a.message) : refusal(a.message));
   }
 
   /**
@@ -160,24 +164,38 @@ export class Forwards {
   }
 }
 
+/** How the leader words a write refused because its session moved on (`sessionEpoch` is what the client must pass). */
+const SESSION_MOVED = 'session-moved ';
+
+function refusal(message: string): ZkError {
+  if (message.startsWith(SESSION_MOVED)) {
+    const seen = Number(message.slice(SESSION_MOVED.length));
+    if (Number.isSafeInteger(seen)) return new ZkError('ConnectionLoss', `the leader refused the write: its session has moved on to ZK-Session-Epoch ${seen}; it was not applied`, { applied: false, sessionEpoch: seen });
+  }
+  return new ZkError('ConnectionLoss', `the leader refused the write: ${message}`, { applied: false });
+}
+
+/** The leader's check of a forwarded write's session epoch (server/session-epochs.ts); throws to refuse it. */
+export type AdmitEpoch = (session: string, epoch: number | undefined) => void;
+
 /** Leader side: proposes a follower's forwarded write (`proposals` is null when this node is not the leader) and answers. */
-export function answerForward(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwd' }>, proposals: ProposalBatch | null, leaderId: number): Promise<void> {
-  return propose(msg, proposals, leaderId).then((a) => {
+export function answerForward(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwd' }>, proposals: ProposalBatch | null, leaderId: number, admit: AdmitEpoch): Promise<void> {
+  return propose(msg, proposals, leaderId, admit).then((a) => {
     if (a) transport.send(from, 'index' in a ? { k: 'fwdOk', ...a, b: 1 } : { k: 'fwdErr', ...a, b: 1 });
   });
 }
 
 /** Leader side: a follower's batch, proposed in the order sent and answered in one frame. */
-export function answerForwards(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwds' }>, proposals: ProposalBatch | null, leaderId: number): Promise<void> {
+export function answerForwards(transport: PeerTransport, from: number, msg: Extract<ForwardFrame, { k: 'fwds' }>, proposals: ProposalBatch | null, leaderId: number, admit: AdmitEpoch): Promise<void> {
   if (!Array.isArray(msg.items) || msg.items.length > FORWARD_BATCH_MAX) return Promise.resolve();
-  return Promise.all(msg.items.map((it) => propose(it, proposals, leaderId))).then((answers) => {
+  return Promise.all(msg.items.map((it) => propose(it, proposals, leaderId, admit))).then((answers) => {
     const items = answers.filter((a): a is Answer => a !== null);
     if (items.length > 0) transport.send(from, { k: 'fwdAns', items });
   });
 }
 
 /** Where a forwarded write landed, or why it did not; null for one that does not decode (no answer: a peer's bug). */
-async function propose(it: { rid: number; txn: Uint8Array }, proposals: ProposalBatch | null, leaderId: number): Promise<Answer | null> {
+async function propose(it: Forwarded, proposals: ProposalBatch | null, leaderId: number, admit: AdmitEpoch): Promise<Answer | null> {
   let txn: Txn;
   try {
     txn = decodeTxn(it.txn);
@@ -185,6 +203,12 @@ async function propose(it: { rid: number; txn: Uint8Array }, proposals: Proposal
     return null;
   }
   if (!proposals) return { rid: it.rid, message: 'not-leader' };
+  try {
+    admit(sessionOfTxn(txn), typeof it.ep === 'number' && Number.isSafeInteger(it.ep) ? it.ep : undefined);
+  } catch (e) {
+    const seen = e instanceof ZkError ? e.sessionEpoch : undefined;
+    return { rid: it.rid, message: seen === undefined ? (e as Error).message : `${SESSION_MOVED}${seen}` };
+  }
   const r = await proposals.add(txn, leaderId);
   return r.ok ? { rid: it.rid, index: r.firstIndex, term: r.term } : { rid: it.rid, message: r.reason };
 }

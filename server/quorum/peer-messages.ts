@@ -71,10 +71,10 @@ export class PeerMessages {
         side.kick();
         return;
       case 'fwd':
-        this.track(answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId()));
+        this.track(answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), (s, e) => side.hooks.admitSessionEpoch?.(s, e)));
         return;
       case 'fwds':
-        this.track(answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId()));
+        this.track(answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), (s, e) => side.hooks.admitSessionEpoch?.(s, e)));
         return;
       case 'bye':
         side.forwards.peerStopped(from);

@@ -9,6 +9,7 @@ import type { PeerTransport } from './transport.js';
 import { MAX_PENDING_READ_INDEX } from './engine-config.js';
 import { Forwards, LeaderMoved } from './forwards.js';
 import { ProposalBatch } from './proposals.js';
+import { sessionOfTxn } from '../session-epochs.js';
 import type { ZkWaiters } from './waiters.js';
 
 const READ_INDEX_FULL = `${MAX_PENDING_READ_INDEX} linearizable reads and syncs already wait for a read index here`;
@@ -21,6 +22,8 @@ export interface RequestSide {
   rawnode(): RawNode;
   /** Has the engine handle the core's next Ready. */
   kick(): void;
+  /** Throws when a write's session has moved past its epoch (server/session-epochs.ts); asked only while leading. */
+  admitSessionEpoch(session: string, epoch: number | undefined): void;
 }
 
 export class Requests {
@@ -42,25 +45,26 @@ export class Requests {
     return this.waiters.size + this.forwards.size + this.proposals.size;
   }
 
-  async submit(txn: Txn): Promise<{ zxid: number; result: ApplyResult }> {
+  async submit(txn: Txn, epoch?: number): Promise<{ zxid: number; result: ApplyResult }> {
     if (this.side.stopping()) throw new ZkError('ConnectionLoss', 'server is shutting down', { applied: false });
     if (this.pending >= this.cfg.maxPendingWrites) throw new ZkError('ConnectionLoss', `too many writes in flight (${this.cfg.maxPendingWrites})`, { applied: false });
-    const { index, term } = await this.place(txn);
+    const { index, term } = await this.place(txn, epoch);
     const result = await this.waiters.wait(index, term, this.cfg.proposalTimeoutMs);
     return { zxid: index, result };
   }
 
   /** Gets the transaction into the leader's log: proposes here, or forwards to the leader. */
-  private async place(txn: Txn): Promise<{ index: number; term: number }> {
+  private async place(txn: Txn, epoch: number | undefined): Promise<{ index: number; term: number }> {
     const deadline = performance.now() + this.cfg.leaderWaitMs;
     for (;;) {
       if (this.side.leading()) {
+        this.side.admitSessionEpoch(sessionOfTxn(txn), epoch);
         const r = await this.proposals.add(txn, this.side.leaderId());
         if (r.ok) return { index: r.firstIndex, term: r.term };
         if (r.reason === 'queue-full') throw new ZkError('ConnectionLoss', 'the leader has too many uncommitted writes', { applied: false });
       } else if (this.side.leaderId() !== 0 && this.transport.isConnected(this.side.leaderId())) {
         try {
-          return await this.forwards.forward(this.side.leaderId(), txn);
+          return await this.forwards.forward(this.side.leaderId(), txn, epoch);
         } catch (e) {
           // Never proposed (a leader handing over on a graceful stop, or one that just lost its leadership): placed
           // again with the next leader within the same wait, so the client sees no 503 for a leader change.

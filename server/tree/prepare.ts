@@ -26,6 +26,8 @@ export const MAX_TTL_MS = 0xffffffffff;
 export interface RequestContext {
   auth: AuthId[];
   session: string;
+  /** ZK-Session-Epoch: where the client sends its session's requests from (server/session-epochs.ts). */
+  epoch?: number;
 }
 
 /** Any int, as ZooKeeper's versions: -1 is any version, every other one that does not match is BadVersion in apply. */

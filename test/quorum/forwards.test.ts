@@ -56,8 +56,8 @@ async function link(t: Test) {
       const m = msg as ForwardFrame;
       frames.push(m.k);
       if (silent) return;
-      if (current && m.k === 'fwd') answerForward(l, from, m, proposals, 2);
-      else if (current && m.k === 'fwds') answerForwards(l, from, m, proposals, 2);
+      if (current && m.k === 'fwd') answerForward(l, from, m, proposals, 2, () => {});
+      else if (current && m.k === 'fwds') answerForwards(l, from, m, proposals, 2, () => {});
       // An older release: answers a single forward without saying it batches, and knows no `fwds`.
       else if (m.k === 'fwd') void proposals.add(setTxn(0), 2).then((r) => r.ok && l.send(from, { k: 'fwdOk', rid: m.rid, index: r.firstIndex, term: r.term }));
     });

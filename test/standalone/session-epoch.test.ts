@@ -1,0 +1,48 @@
+// ZK-Session-Epoch (server/session-epochs.ts): a write whose epoch is below one its session already carried is
+// refused with 503 ConnectionLoss applied:false and the epoch, and is not applied; equal and higher epochs pass, as
+// do writes without the header; a malformed epoch is 400.
+import t from 'tap';
+import { startTestServer } from '../helpers/server.js';
+
+const s = await startTestServer();
+t.teardown(() => s.destroy());
+
+async function call(method: string, path: string, headers: Record<string, string>, body?: string) {
+  const r = await fetch(`${s.url}${path}`, { method, headers, body });
+  const text = await r.text();
+  return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+const session = (await call('POST', '/v1/sessions', { 'content-type': 'application/json' }, '{}')).body.sessionId as string;
+const inEpoch = (epoch: string) => ({ 'zk-session': session, 'zk-session-epoch': epoch });
+
+t.test('a write below the epoch its session reached is refused and not applied', async (t) => {
+  t.equal((await call('POST', '/v1/znodes/e-a', inEpoch('5'), 'a')).status, 201, 'epoch 5');
+  const stale = await call('POST', '/v1/znodes/e-b', inEpoch('3'), 'b');
+  t.equal(stale.status, 503);
+  t.match(stale.body, { error: 'ConnectionLoss', applied: false, sessionEpoch: 5, message: /moved on: this write's ZK-Session-Epoch 3 is below 5/ });
+  t.equal((await call('GET', '/v1/znodes/e-b?stat', {})).status, 404, 'the refused create was not applied');
+  const staleSet = await call('PUT', '/v1/znodes/e-a', inEpoch('4'), 'changed');
+  t.equal(staleSet.status, 503, 'setData too');
+  const multi = await call('POST', '/v1/multi', { ...inEpoch('1'), 'content-type': 'application/json' }, JSON.stringify({ ops: [{ op: 'create', path: '/e-m' }] }));
+  t.equal(multi.status, 503, 'a multi too');
+  t.equal((await call('GET', '/v1/znodes/e-a', {})).body.data, 'a', 'nothing changed');
+  t.equal((await call('PUT', '/v1/znodes/e-a', inEpoch('5'), 'same epoch')).status, 200, 'the same epoch passes');
+  t.equal((await call('PUT', '/v1/znodes/e-a', inEpoch('9'), 'later')).status, 200, 'a higher one passes and becomes the bound');
+  t.equal((await call('PUT', '/v1/znodes/e-a', inEpoch('5'), 'stale')).status, 503, 'now 5 is stale');
+  t.equal((await call('PUT', '/v1/znodes/e-a', { 'zk-session': session }, 'no epoch')).status, 200, 'a write without the header is not checked');
+  t.equal((await call('PUT', '/v1/znodes/e-a', { 'zk-session-epoch': '1' }, 'no session')).status, 200, 'nor one without a session');
+});
+
+t.test('another session has its own epochs', async (t) => {
+  const other = (await call('POST', '/v1/sessions', { 'content-type': 'application/json' }, '{}')).body.sessionId as string;
+  t.equal((await call('POST', '/v1/znodes/e-other', { 'zk-session': other, 'zk-session-epoch': '1' }, 'x')).status, 201);
+});
+
+t.test('a malformed ZK-Session-Epoch is 400 BadArguments', async (t) => {
+  for (const bad of ['-1', 'x', '1.5', '99999999999999999', '']) {
+    const r = await call('PUT', '/v1/znodes/e-a', inEpoch(bad), 'x');
+    t.equal(r.status, 400, JSON.stringify(bad));
+    t.equal(r.body.error, 'BadArguments');
+  }
+});
