@@ -5,6 +5,7 @@ import { ConfigError } from '../server/config-values.js';
 import { registerClientCommands } from '../cli/index.js';
 import { VERSION } from '../server/version.js';
 import { listenFailure } from '../server/listen-failure.js';
+import { WalDamaged } from '../storage/wal-damaged.js';
 
 /** A bad zoo.cfg value or flag: one line naming the key, exit 2, no stack. Anything else is rethrown. */
 function exitOnConfigError(e: unknown): never {
@@ -48,6 +49,12 @@ program
       // The server's own files (the secret file, the TLS PEM files) are read in startServer, not by loadConfig, so
       // that client commands loading the same zoo.cfg never need them.
       if (e instanceof ConfigError) exitOnConfigError(e);
+      if (e instanceof WalDamaged) {
+        // EX_DATAERR: the data on disk, not the configuration or the code, is what stops it.
+        log.fatal({ file: e.file, validBytes: e.validBytes, lastGoodZxid: e.lastGoodZxid, nextWholeRecord: e.next }, e.message);
+        process.stderr.write(`zkgate: ${e.message}\n`);
+        process.exit(65);
+      }
       const failed = listenFailure(cfg, e as NodeJS.ErrnoException);
       if (failed !== null) {
         process.stderr.write(`zkgate: ${failed.text}\n`);

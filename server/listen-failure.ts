@@ -9,11 +9,13 @@ export interface ListenFailure {
 
 export function listenFailure(cfg: Config, err: NodeJS.ErrnoException): ListenFailure | null {
   const me = cfg.servers.find((s) => s.id === cfg.myid);
-  if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+  // Only from binding: an EACCES on a file (a dataDir the user may not write) is no port's fault.
+  const binding = err.syscall === 'listen' || err.syscall === 'bind';
+  if (binding && (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')) {
     const { address, port } = err as { address?: string; port?: number };
     const where = port !== undefined ? `${address}:${port}` : `${cfg.httpHost}:${cfg.httpPort}`;
     // The peer port is bound first, so an operator cannot tell from the address alone which line to fix.
-    const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : port === cfg.metricsPort ? 'the metrics port, metricsPort' : 'the HTTP port';
+    const which = me && port === me.peerPort ? `the peer port of server.${me.id}` : cfg.metricsPort !== undefined && port === cfg.metricsPort ? 'the metrics port, metricsPort' : 'the HTTP port';
     return { exit: 1, text: `cannot listen on ${where} (${which}): ${err.code}` };
   }
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EAI_NONAME' || err.code === 'EAI_FAIL') {

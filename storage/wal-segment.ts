@@ -70,6 +70,51 @@ export function walkFile(file: string, zxid: number, offset: number, limit: numb
   }
 }
 
+/** How far past the end of the valid records the scan for a whole later record looks (one batch at most is torn). */
+const DAMAGE_SCAN_BYTES = 64 << 20;
+
+/**
+ * A whole record with a zxid after `afterZxid` that starts past `end`, the end of the valid records: found by the bad
+ * record's length first, else by a scan of the bytes after it. A torn write is the log's last; whole records after it
+ * mean the bad one was damaged after it was written (acknowledged, since one group write is in flight at a time) or
+ * the damage is inside one torn group: either way not a tail that can be cut without a word.
+ */
+export function wholeRecordAfter(file: string, end: number, afterZxid: number): { offset: number; zxid: number } | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const size = Math.min(fstatSync(fd).size, end + DAMAGE_SCAN_BYTES);
+    if (size <= end + HEADER) return undefined;
+    const buf = Buffer.allocUnsafe(size - end);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, end + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const bytes = buf.subarray(0, got);
+    const wholeAt = (at: number): number | undefined => {
+      if (at < 0 || at + HEADER > bytes.length) return undefined;
+      const len = bytes.readUInt32LE(at);
+      if (len === 0 || at + HEADER + len > bytes.length) return undefined;
+      const zxid = bytes.readDoubleLE(at + 8);
+      if (!Number.isSafeInteger(zxid) || zxid <= afterZxid) return undefined;
+      return crc32(bytes.subarray(at + 8, at + HEADER + len)) === bytes.readUInt32LE(at + 4) ? zxid : undefined;
+    };
+    const badLen = bytes.readUInt32LE(0);
+    const bySkip = badLen > 0 && HEADER + badLen < bytes.length ? wholeAt(HEADER + badLen) : undefined;
+    if (bySkip !== undefined) return { offset: end + HEADER + badLen, zxid: bySkip };
+    for (let at = 1; at + HEADER <= bytes.length; at++) {
+      // Cheap filters first: zeros (preallocated space) and implausible lengths are most of what is scanned.
+      if (bytes[at] === 0 && bytes.readUInt32LE(at) === 0) continue;
+      const zxid = wholeAt(at);
+      if (zxid !== undefined) return { offset: end + at, zxid };
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 // Callback fs calls wrapped by hand: they run on libuv's pool like fs/promises, without a FileHandle.
 export function writeAt(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => write(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));

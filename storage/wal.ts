@@ -8,9 +8,10 @@
 import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeTxn, encodeTxn } from './txn-codec.js';
-import { closeFd, encodeRecord, fsyncPath, NAME, openForAppend, segmentName, syncAll, walkFile, writeAt } from './wal-segment.js';
+import { closeFd, encodeRecord, fsyncPath, NAME, openForAppend, segmentName, syncAll, walkFile, wholeRecordAfter, writeAt } from './wal-segment.js';
 import type { Txn } from '../server/tree/types.js';
 import { makeDir } from './make-dir.js';
+import { WalDamaged } from './wal-damaged.js';
 
 export interface WalRecord<T> {
   zxid: number;
@@ -102,8 +103,11 @@ export class Wal<T = unknown> {
       });
       this.segments.push({ first, last, file, end, allocated: end, marks });
     }
-    // A torn tail is cut off, so that a shorter append over it cannot leave a stale whole record behind it.
+    // A torn tail is cut off, so that a shorter append over it cannot leave a stale whole record behind it. Damage
+    // followed by whole records is not a torn tail: cutting there would drop acknowledged writes without a word.
     const active = this.segments[this.segments.length - 1];
+    const after = active && statSync(active.file).size > active.end ? wholeRecordAfter(active.file, active.end, active.last) : undefined;
+    if (active && after) throw new WalDamaged(active.file, active.end, active.last, after);
     if (active && statSync(active.file).size > active.end) {
       truncateSync(active.file, active.end);
       fsyncPath(active.file);

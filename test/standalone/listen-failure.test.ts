@@ -24,6 +24,10 @@ t.test('a host name that does not resolve exits 2 naming the key that holds it',
 
 t.test('a port that cannot be bound exits 1 naming the port; anything else is not described', async (t) => {
   const cfg = defaultConfig();
-  t.same(listenFailure(cfg, err('EADDRINUSE', { address: '127.0.0.1', port: 8080 })), { exit: 1, text: 'cannot listen on 127.0.0.1:8080 (the HTTP port): EADDRINUSE' });
+  // As Node raises them: a listen error names its syscall.
+  t.same(listenFailure(cfg, err('EADDRINUSE', { address: '127.0.0.1', port: 8080, syscall: 'listen' })), { exit: 1, text: 'cannot listen on 127.0.0.1:8080 (the HTTP port): EADDRINUSE' });
+  t.same(listenFailure(cfg, err('EACCES', { address: '127.0.0.1', port: 80, syscall: 'listen' })), { exit: 1, text: 'cannot listen on 127.0.0.1:80 (the HTTP port): EACCES' }, 'not the metrics port when none is configured');
   t.equal(listenFailure(cfg, err('EMFILE', {})), null);
+  // A file the server may not write (its dataDir) raised EACCES too, and was reported as the metrics port.
+  t.equal(listenFailure(cfg, err('EACCES', { syscall: 'open', path: '/var/lib/zkgate/zkgate.pid' })), null, 'an EACCES on a file is no port');
 });

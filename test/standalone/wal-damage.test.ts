@@ -4,6 +4,7 @@ import t from 'tap';
 import { closeSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wal } from '../../storage/wal.js';
+import { WalDamaged } from '../../storage/wal-damaged.js';
 import { all, dir, onlySegment, onlyZerosFrom, parseSegment, patch, range, rec, segFiles, seq, zxids, type Val } from './wal-fixtures.js';
 
 t.test('a torn tail (truncated last record) is cut at open; appends go on from the last whole record', async (t) => {
@@ -61,7 +62,7 @@ t.test('garbage after the last record is cut at open and never read as records',
   await r2.close();
 });
 
-t.test('a corrupt record in the last segment ends the log there; the whole records after it never resurface', async (t) => {
+t.test('a corrupt record with whole records after it is damage, not a torn tail: open refuses, naming where to cut', async (t) => {
   const d = dir(t);
   const w = Wal.open<Val>(d);
   await w.append(range(1, 3));
@@ -73,21 +74,56 @@ t.test('a corrupt record in the last segment ends the log there; the whole recor
   patch(file, fourth.offset + 100, Buffer.from([(b[0] as number) ^ 0xff]));
   t.notOk(parseSegment(file)[3]?.crcOk, 'record 4 fails its checksum now');
 
+  // Cutting here used to drop records 5 and 6 silently, acknowledged or not.
+  const refused = (() => {
+    try {
+      Wal.open<Val>(d);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  t.ok(refused instanceof WalDamaged, 'open refuses');
+  t.match(refused, { file, validBytes: fourth.offset, lastGoodZxid: 3, next: { zxid: 5, offset: fourth.offset + fourth.size } });
+  t.match((refused as Error).message, `truncate -s ${fourth.offset} ${file}`, 'and says how to accept the loss');
+  t.equal(readFileSync(file).length > fourth.offset + fourth.size, true, 'the file is left as it was, the evidence kept');
+
+  // The operator accepts the loss as the message says: the log opens at 3, and goes on from there.
+  truncateSync(file, fourth.offset);
   const r = Wal.open<Val>(d);
   t.equal(r.lastZxid, 3, 'the log ends before the corrupt record');
-  t.same(zxids(all(r).records), [1, 2, 3], 'records 5 and 6, though whole, are not returned');
-  // A shorter record 4 than the corrupt one: if 5 and 6 were still on disk behind it they would read as valid.
+  t.same(zxids(all(r).records), [1, 2, 3]);
   await r.append([rec(4, { s: 'new4' })]);
   await r.close();
-
   const r2 = Wal.open<Val>(d);
-  t.equal(r2.lastZxid, 4, 'no stale record after the new 4');
-  const got = all(r2).records;
-  t.same(zxids(got), [1, 2, 3, 4]);
-  t.equal(got[3]?.value.s, 'new4');
-  await r2.append([rec(5, { s: 'new5' })]);
-  t.same(all(r2).records.slice(3).map((g) => g.value.s), ['new4', 'new5']);
+  t.same(zxids(all(r2).records), [1, 2, 3, 4]);
+  t.equal(all(r2).records[3]?.value.s, 'new4');
   await r2.close();
+});
+
+t.test('a damaged length field is found too: the whole records after it are found by a scan', async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  await w.append(range(1, 3));
+  await w.append([rec(4, { s: 'four' }), rec(5, { s: 'five' })]);
+  await w.close();
+  const file = onlySegment(t, d);
+  const fourth = parseSegment(file)[3] as { offset: number; size: number };
+  patch(file, fourth.offset, Buffer.from([0x7f, 0x7f, 0x00, 0x00]));
+  t.throws(() => Wal.open<Val>(d), { name: 'Error', message: /zxid 5, at byte \d+/ });
+});
+
+t.test('a bad last record with nothing whole after it is a torn tail: cut, as before', async (t) => {
+  const d = dir(t);
+  const w = Wal.open<Val>(d);
+  await w.append(range(1, 5));
+  await w.close();
+  const file = onlySegment(t, d);
+  const fifth = parseSegment(file)[4] as { offset: number; size: number };
+  patch(file, fifth.offset + 20, Buffer.from('TORN'));
+  const r = Wal.open<Val>(d);
+  t.equal(r.lastZxid, 4);
+  await r.close();
 });
 
 t.test('a corrupt record in a middle segment stops reading there, and recordsAfter refuses the hole', async (t) => {

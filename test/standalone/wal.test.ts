@@ -3,6 +3,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { WalDamaged } from '../../storage/wal-damaged.js';
 import { Wal, type WalRecord } from '../../storage/wal.js';
 import { all, dir, onlySegment, onlyZerosFrom, parseSegment, patch, range, rec, segFiles, seq, zxids, type Val } from './wal-fixtures.js';
 
@@ -248,7 +249,13 @@ t.test('a replay reads a segment from near its first wanted record, not from the
   patch(file, 4, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
   t.same(zxids(all(r, 3000).records), seq(3001, 5000), 'read from the mark before zxid 3001');
   await r.close();
-  t.equal(Wal.open<Val>(d).lastZxid, 0, 'reopened, the corrupt first record ends the log there, as before');
+  let refused: unknown;
+  try {
+    Wal.open<Val>(d);
+  } catch (e) {
+    refused = e;
+  }
+  t.ok(refused instanceof WalDamaged, 'reopened, the corrupt first record before 4,999 whole ones is damage: open refuses (wal-damage.test.ts)');
 });
 
 t.test('the active segment is zero-filled again in the background at open, so the first append after a restart finds room', async (t) => {
