@@ -6,6 +6,7 @@ import { peerTlsMaterial, tlsServerOptions, type PeerTls, type PeerTlsFiles, typ
 import type { TlsProtocol } from './tls-policy.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { ServerLine } from './ensemble-config.js';
+import { connectionsWithinFds, fileDescriptorLimit } from './file-descriptors.js';
 
 export interface Config {
   tickTime: number;
@@ -277,10 +278,21 @@ export function peerTlsFiles(cfg: Config): PeerTlsFiles | undefined {
 /** Room for this many plain HTTP connections besides the WebSockets when maxCnxns is not set. */
 const HTTP_CONNECTIONS_BESIDES_WEBSOCKETS = 10_000;
 
-/** The HTTP port's bound on open connections: maxCnxns, else every WebSocket allowed plus room for HTTP clients. */
+/**
+ * The HTTP port's bound on open connections: maxCnxns, else every WebSocket allowed plus room for HTTP clients; and
+ * within the process's file descriptors either way, less what the node itself needs (connectionsWithinFds).
+ */
 export function httpConnectionLimit(cfg: Config): number {
+  return connectionsWithinFds(configuredConnectionLimit(cfg), FD_LIMIT);
+}
+
+/** The bound as configured (maxCnxns or its default), before the file descriptors are counted. */
+export function configuredConnectionLimit(cfg: Config): number {
   return cfg.maxCnxns ?? cfg.wsMaxConnections + HTTP_CONNECTIONS_BESIDES_WEBSOCKETS;
 }
+
+/** Read once: the limit does not change while the process runs. */
+const FD_LIMIT = fileDescriptorLimit();
 
 /** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */
 export function tlsSettings(cfg: Config): TlsSettings | undefined {

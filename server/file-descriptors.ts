@@ -7,11 +7,32 @@ export function fileDescriptorKeys(): Record<string, number> {
   try {
     // The listing opens one descriptor of its own while it reads.
     const open = readdirSync('/proc/self/fd').length - 1;
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-    const max = soft === undefined || soft === 'unlimited' ? undefined : Number(soft);
-    return max === undefined || !Number.isSafeInteger(max) ? { zk_open_file_descriptor_count: open } : { zk_open_file_descriptor_count: open, zk_max_file_descriptor_count: max };
+    const max = fileDescriptorLimit();
+    return max === undefined ? { zk_open_file_descriptor_count: open } : { zk_open_file_descriptor_count: open, zk_max_file_descriptor_count: max };
   } catch {
     return {};
   }
+}
+
+/** The process's soft limit on open files (Node raises it to the hard limit at start); undefined if unknown. */
+export function fileDescriptorLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    const max = soft === undefined || soft === 'unlimited' ? NaN : Number(soft);
+    return Number.isSafeInteger(max) ? max : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Client connections the client port may hold within `fdLimit` descriptors: the rest are kept for what the node
+ * itself opens (LMDB, the write-ahead log's segments, peer links, the metrics port, a snapshot). Without this, idle
+ * connections could take the last descriptor and the log's next segment failed to open: a storage failure, exit 70.
+ */
+export function connectionsWithinFds(limit: number, fdLimit: number | undefined): number {
+  if (fdLimit === undefined) return limit;
+  const reserve = Math.min(512, Math.max(48, Math.floor(fdLimit / 4)));
+  return Math.max(1, Math.min(limit, fdLimit - reserve));
 }
