@@ -22,6 +22,11 @@ export const QUEUED_FRAME_COST = 256;
 const KNOWN_OPS = new Set(['watch', 'resume', 'unwatch', 'session', 'ping']);
 /** Frames one connection's queue hands to their handlers in one turn of the event loop. */
 const FRAMES_PER_TURN = 256;
+/**
+ * And the time they may take: a frame may cost much (a children listing of a large node), and 256 such frames in one
+ * turn held every other client for seconds. Past this, the rest wait for the next turn.
+ */
+const TURN_BUDGET_MS = 5;
 
 /** 'defer': retry the frame after the next commit; 'pending': a wake-up is already arranged (catchUp). */
 type Handled = 'done' | 'defer' | 'pending';
@@ -44,6 +49,11 @@ export class WatchConnection implements WatchSink {
   private waiting = false;
   /** A pump is scheduled for the next turn (pump handles FRAMES_PER_TURN frames a turn). */
   private yielding = false;
+  /**
+   * This turn of the event loop's share so far: ws hands over each frame of a read as it parses it, and each arrival
+   * pumps, so the bound must span the calls of one turn, not each call.
+   */
+  private turn: { started: number; frames: number } | null = null;
   /** The op of the frame being handled, for the connection's statistics ('unknown' for one that is not a known op). */
   private lastOp = 'unknown';
   private waitToken = 0;
@@ -176,9 +186,15 @@ export class WatchConnection implements WatchSink {
   }
 
   private pump(): void {
-    let handled = 0;
+    // The scheduled pump takes what arrives meanwhile, in order.
+    if (this.yielding) return;
+    if (!this.turn) {
+      this.turn = { started: performance.now(), frames: 0 };
+      setImmediate(() => (this.turn = null));
+    }
+    const turn = this.turn;
     while (!this.waiting && !this.closed && this.head < this.queue.length) {
-      if (handled === FRAMES_PER_TURN) {
+      if (turn.frames >= FRAMES_PER_TURN || (turn.frames > 0 && performance.now() - turn.started > TURN_BUDGET_MS)) {
         // Others' sockets and commits get their turn between batches of this connection's frames.
         if (!this.yielding) {
           this.yielding = true;
@@ -189,7 +205,7 @@ export class WatchConnection implements WatchSink {
         }
         return;
       }
-      handled++;
+      turn.frames++;
       const { text, bytes, at } = this.queue[this.head] as { text: string | null; bytes: number; at: number };
       this.lastOp = 'unknown';
       const h = text === null ? this.binary() : this.handle(text);

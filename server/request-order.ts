@@ -2,9 +2,12 @@
 // requests without waiting for answers), and Node hands each request to the server as soon as it is parsed: a read
 // sent after a write on the same connection could run before the write had committed and answer from the state
 // before it, although its answer comes after the write's. ZooKeeper carries out one client's requests in order, and
-// HTTP lets a server run pipelined requests side by side only when all of them are safe (RFC 9112 §9.3.2). So a
-// request waits while an earlier one on its connection is unanswered, unless both it and every unanswered one are
-// reads (GET, HEAD). A client that waits for each answer, as nearly all do, never waits here.
+// HTTP lets a server run pipelined requests side by side only when all of them are safe (RFC 9112 §9.3.2), but their
+// answers go out one after another anyway, and reads run side by side held every answer in memory at once: 1,300
+// pipelined listings of a large node took GBs and stalled the node for minutes. So a connection's requests run one at
+// a time, the next once the one before is answered and the connection has sent most of what it was given
+// (PIPELINE_HIGH_WATER): a client that does not read its answers stops its own pipeline, no one else's. A client
+// that waits for each answer, as nearly all do, never waits here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -13,8 +16,6 @@ type Run = (req: IncomingMessage, res: ServerResponse) => void;
 /** What a connection has started and not yet answered, and what waits behind it. */
 interface Order {
   running: number;
-  /** Of `running`, the ones that are not reads. */
-  writes: number;
   waiting: { req: IncomingMessage; res: ServerResponse; run: Run }[];
   /** Runs once nothing is running or waiting (see whenIdle). */
   idle?: () => void;
@@ -23,38 +24,36 @@ interface Order {
   /** The newest request read on the connection, and whether it has been answered. */
   last?: IncomingMessage;
   lastAnswered?: boolean;
+  /** Waiting for the socket to drain before the next request starts. */
+  draining?: boolean;
 }
 
 const ORDER = Symbol('zkgate.order');
-/** On a response whose request was started here: whether it was a write. */
+/** Unsent answer bytes on a connection past which its next pipelined request waits for the socket to drain. */
+export const PIPELINE_HIGH_WATER = 1 << 20;
+/** On a response whose request was started here. */
 const STARTED = Symbol('zkgate.started');
 
 type OrderedSocket = Socket & { [ORDER]?: Order };
-type StartedResponse = ServerResponse & { [STARTED]?: 'read' | 'write' };
-
-function isRead(req: IncomingMessage): boolean {
-  return req.method === 'GET' || req.method === 'HEAD';
-}
+type StartedResponse = ServerResponse & { [STARTED]?: true };
 
 function orderOf(sock: OrderedSocket): Order {
   let o = sock[ORDER];
   if (!o) {
-    o = { running: 0, writes: 0, waiting: [] };
+    o = { running: 0, waiting: [] };
     sock[ORDER] = o;
   }
   return o;
 }
 
-/** Whether `req` may run beside what is running: nothing is, or all of it and `req` are reads. */
-function mayRun(o: Order, req: IncomingMessage): boolean {
-  return o.running === 0 || (o.writes === 0 && isRead(req));
+/** Whether the connection's next request may start: nothing of it is running or waiting for its answers to drain. */
+function mayRun(o: Order): boolean {
+  return o.running === 0 && !o.draining;
 }
 
 function start(o: Order, req: IncomingMessage, res: ServerResponse, run: Run): void {
-  const write = !isRead(req);
-  (res as StartedResponse)[STARTED] = write ? 'write' : 'read';
+  (res as StartedResponse)[STARTED] = true;
   o.running++;
-  if (write) o.writes++;
   run(req, res);
 }
 
@@ -64,7 +63,7 @@ export function startInOrder(req: IncomingMessage, res: ServerResponse, run: Run
   const o = orderOf(sock);
   o.last = req;
   o.lastAnswered = false;
-  if (o.waiting.length === 0 && mayRun(o, req)) return start(o, req, res, run);
+  if (o.waiting.length === 0 && mayRun(o)) return start(o, req, res, run);
   o.waiting.push({ req, res, run });
   if (o.watched) return;
   o.watched = true;
@@ -81,18 +80,26 @@ export function answeredInOrder(sock: Socket, res: ServerResponse): void {
   const o = (sock as OrderedSocket)[ORDER];
   if (started === undefined || !o) return;
   o.running--;
-  if (started === 'write') o.writes--;
   if (res.req === o.last) o.lastAnswered = true;
-  while (o.waiting.length > 0 && !sock.destroyed) {
-    const next = o.waiting[0] as Order['waiting'][number];
-    if (!mayRun(o, next.req)) break;
-    o.waiting.shift();
-    start(o, next.req, next.res, next.run);
+  if (o.waiting.length > 0 && !sock.destroyed && sock.writableLength > PIPELINE_HIGH_WATER && !o.draining) {
+    o.draining = true;
+    sock.once('drain', () => {
+      o.draining = false;
+      startWaiting(sock, o);
+    });
   }
+  startWaiting(sock, o);
   if (o.idle && idle(o)) {
     const fn = o.idle;
     o.idle = undefined;
     fn();
+  }
+}
+
+function startWaiting(sock: Socket, o: Order): void {
+  while (o.waiting.length > 0 && !sock.destroyed && mayRun(o)) {
+    const next = o.waiting.shift() as Order['waiting'][number];
+    start(o, next.req, next.res, next.run);
   }
 }
 

@@ -101,3 +101,28 @@ t.test('an HTTP/1.1 request without Host is a ZooKeeper-style 400, on every path
   const [old] = await pipeline(`GET /v1/znodes/?stat HTTP/1.0\r\n\r\n`, 1);
   t.equal(old?.status, 200, 'HTTP/1.0 has no Host requirement');
 });
+
+t.test('pipelined reads a client never reads run one at a time: they stop at its own full socket, and others are served', async (t) => {
+  const { server: big } = await serverFor(t, {});
+  const value = 'v'.repeat(512 * 1024);
+  t.equal((await fetch(`${big.url}/v1/znodes/big`, { method: 'POST', body: value })).status, 201);
+  const metric = async () => {
+    const text = await (await fetch(`${big.url}/metrics`)).text();
+    return Number(/^zkgate_requests_total\{op="getData",code="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  };
+  const before = await metric();
+  const c = await rawConnection(big.port);
+  t.teardown(() => c.sock.destroy());
+  c.sock.pause(); // never reads: the answers fill its socket
+  c.sock.write('GET /v1/znodes/big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+  await sleep(500);
+  t.equal((await fetch(`${big.url}/v1/admin/ruok`)).status, 200, 'another client is served');
+  const answered = (await metric()) - before;
+  // Side by side, all 200 ran at once and held 100 MB of answers; one at a time, they stop once the socket is full
+  // (the kernel's buffers and PIPELINE_HIGH_WATER: a few MB of 512 KB answers).
+  t.ok(answered >= 1 && answered < 50, `${answered} of the 200 answered while the client reads nothing`);
+  c.sock.resume();
+  const deadline = Date.now() + 20_000;
+  while ((await metric()) - before < 200 && Date.now() < deadline) await sleep(50);
+  t.equal((await metric()) - before, 200, 'once it reads, every one is answered, in order');
+});
