@@ -51,6 +51,8 @@ export class ZkNode extends EventEmitter {
   private readonly replicated: boolean;
   /** Where each session's requests were last sent from (ZK-Session-Epoch), while this node places writes in the log. */
   private readonly sessionEpochs: SessionEpochs;
+  /** Session creates submitted and not yet settled, counted against maxSessions with the live ones. */
+  private sessionsCreating = 0;
   readonly stats: NodeStats = { startedAt: Date.now(), requests: 0, latencyMinMs: Infinity, latencyMaxMs: 0, latencyTotalMs: 0 };
 
   constructor(
@@ -174,7 +176,17 @@ export class ZkNode extends EventEmitter {
   }
 
   async createSession(requestedTimeoutMs: number | undefined): Promise<{ sessionId: string; timeoutMs: number }> {
-    if (this.sessions.size >= this.cfg.maxSessions) throw new ZkError('ConnectionLoss', `too many sessions (${this.cfg.maxSessions})`, { applied: false });
+    // Creates in flight count too: checked against committed sessions only, 4,000 concurrent creates made 1,605 of 1,000.
+    if (this.sessions.size + this.sessionsCreating >= this.cfg.maxSessions) throw new ZkError('ConnectionLoss', `too many sessions (${this.cfg.maxSessions})`, { applied: false });
+    this.sessionsCreating++;
+    try {
+      return await this.newSession(requestedTimeoutMs);
+    } finally {
+      this.sessionsCreating--;
+    }
+  }
+
+  private async newSession(requestedTimeoutMs: number | undefined): Promise<{ sessionId: string; timeoutMs: number }> {
     const timeoutMs = negotiateTimeout(this.cfg, requestedTimeoutMs);
     let sessionId: string;
     do {

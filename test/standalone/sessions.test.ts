@@ -200,3 +200,17 @@ t.test('a session survives a restart on the same dataDir, then expires on schedu
   t.ok(took >= 3500, `not before its timeout (${took} ms)`);
   t.equal((await b.call('POST', `/v1/sessions/${sid}/keepalive`)).status, 410);
 });
+
+t.test('maxSessions holds under concurrent creates: those in flight count', async (t) => {
+  const { startTestServer } = await import('../helpers/server.js');
+  const s = await startTestServer({ maxSessions: 50 });
+  t.teardown(() => s.destroy());
+  const answers = await Promise.all(
+    Array.from({ length: 400 }, () => fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then(async (r) => ({ status: r.status, body: (await r.json()) as { applied?: boolean } }))),
+  );
+  const created = answers.filter((a) => a.status === 201).length;
+  t.equal(created, 50, `50 created of 400 asked at once (${created})`);
+  t.ok(answers.filter((a) => a.status !== 201).every((a) => a.status === 503 && a.body.applied === false), 'the rest: 503 applied:false');
+  const mntr = (await (await fetch(`${s.url}/v1/admin/mntr`)).json()) as { zk_global_sessions: number };
+  t.equal(mntr.zk_global_sessions, 50, 'and the node holds 50');
+});
