@@ -6,7 +6,7 @@ import { peerTlsMaterial, tlsServerOptions, type PeerTls, type PeerTlsFiles, typ
 import type { TlsProtocol } from './tls-policy.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { ServerLine } from './ensemble-config.js';
-import { connectionsWithinFds, fileDescriptorLimit } from './file-descriptors.js';
+import { connectionsWithinFds, fileDescriptorLimit, METRICS_PORT_CONNECTIONS } from './file-descriptors.js';
 
 export interface Config {
   tickTime: number;
@@ -283,7 +283,8 @@ const HTTP_CONNECTIONS_BESIDES_WEBSOCKETS = 10_000;
  * within the process's file descriptors either way, less what the node itself needs (connectionsWithinFds).
  */
 export function httpConnectionLimit(cfg: Config): number {
-  return connectionsWithinFds(configuredConnectionLimit(cfg), FD_LIMIT);
+  // The metrics port's connections are counted against the same descriptors.
+  return connectionsWithinFds(configuredConnectionLimit(cfg), FD_LIMIT, cfg.metricsPort === undefined ? 0 : METRICS_PORT_CONNECTIONS);
 }
 
 /** The bound as configured (maxCnxns or its default), before the file descriptors are counted. */

@@ -31,8 +31,11 @@ export function fileDescriptorLimit(): number | undefined {
  * itself opens (LMDB, the write-ahead log's segments, peer links, the metrics port, a snapshot). Without this, idle
  * connections could take the last descriptor and the log's next segment failed to open: a storage failure, exit 70.
  */
-export function connectionsWithinFds(limit: number, fdLimit: number | undefined): number {
+export function connectionsWithinFds(limit: number, fdLimit: number | undefined, otherPorts = 0): number {
   if (fdLimit === undefined) return limit;
-  const reserve = Math.min(512, Math.max(48, Math.floor(fdLimit / 4)));
+  const reserve = Math.min(512, Math.max(48, Math.floor(fdLimit / 4))) + otherPorts;
   return Math.max(1, Math.min(limit, fdLimit - reserve));
 }
+
+/** Connections the metrics port holds at most: a scraper and a health checker or two (server/monitor.ts). */
+export const METRICS_PORT_CONNECTIONS = 256;

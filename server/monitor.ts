@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZkNode } from './node.js';
 import { answerConnect } from './raw-error.js';
+import { METRICS_PORT_CONNECTIONS } from './file-descriptors.js';
 import type { NodeMetrics } from './metrics.js';
 import { ZkError, errorReply } from './errors.js';
 import { zkErrorHandler } from './error-handler.js';
@@ -13,8 +14,6 @@ import { openAdminRoutes } from '../routes/admin.js';
 import { metricsRoutes } from '../routes/metrics.js';
 import { ErrorSchema } from '../openapi/schemas.js';
 
-/** Open connections on the metrics port; past it a new one is closed on arrival. */
-const MAX_CONNECTIONS = 256;
 /** Largest request body the metrics port reads: it serves GETs only. */
 const MAX_BODY_BYTES = 1024;
 
@@ -35,7 +34,7 @@ export async function startMonitor(node: ZkNode, metrics: NodeMetrics): Promise<
     done(null, payload);
   });
   // A scraper and a health checker or two: a flood here must not take the descriptors the client port needs.
-  app.server.maxConnections = MAX_CONNECTIONS;
+  app.server.maxConnections = METRICS_PORT_CONNECTIONS;
   app.server.on('connect', answerConnect(node));
   app.addSchema(ErrorSchema);
   await app.register(openAdminRoutes, { node });

@@ -16,6 +16,7 @@ t.test('the bound keeps a reserve of descriptors for the node', async (t) => {
   t.equal(connectionsWithinFds(20_000, 128), 80, 'a small limit: at least 48 kept');
   t.equal(connectionsWithinFds(20_000, 65_536), 20_000, 'at most 512 kept: here the configured bound is lower anyway');
   t.equal(connectionsWithinFds(65_536, 65_536), 65_024);
+  t.equal(connectionsWithinFds(20_000, 1024, 256), 512, 'a metrics port: its 256 connections kept too');
 });
 
 t.test('under ulimit -n 128, 200 idle connections and 9 MiB of writes (a new log segment): the node stays up', async (t) => {
