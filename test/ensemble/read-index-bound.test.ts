@@ -9,8 +9,10 @@ import { req, retry } from './client.js';
 const BOUND = 4096;
 
 t.test('past 4,096 linearizable reads waiting on a follower, the next is 503 at once; the waiting ones are answered when the leader is back', async (t) => {
-  // 60 ticks (3 s) without the leader before a follower gives up on it: time to queue the reads behind a paused leader.
-  const ens = await startEnsemble({ extra: ['electionTicks=60', 'proposalTimeoutMs=30000'] });
+  // 300 ticks (15 s) without the leader before a follower gives up on it, and 20 s (syncLimit × tickTime) before it
+  // counts itself cut off and refuses reads: time to queue the reads of 4,096 connections behind a paused leader on
+  // a loaded machine.
+  const ens = await startEnsemble({ extra: ['electionTicks=300', 'syncLimit=40', 'proposalTimeoutMs=30000'] });
   t.teardown(() => ens.destroy());
   const leader = await ens.waitForLeader();
   const follower = ens.nodes.find((n) => n.id !== leader);
@@ -37,7 +39,7 @@ t.test('past 4,096 linearizable reads waiting on a follower, the next is 503 at 
   for (const sock of socks) sock.write(one);
   const pending = async () => Number(/^zkgate_pending_read_index (\d+)$/m.exec(await (await fetch(`${follower.url}/metrics`)).text())?.[1]);
   let waiting = await pending();
-  for (const deadline = Date.now() + 2000; waiting < BOUND && Date.now() < deadline; ) waiting = await pending();
+  for (const deadline = Date.now() + 10_000; waiting < BOUND && Date.now() < deadline; ) waiting = await pending();
   t.equal(waiting, BOUND, 'the reads all wait for the paused leader (zkgate_pending_read_index)');
   const t0 = Date.now();
   const refused = await req(`${follower.url}/v1/znodes/?consistency=linearizable`);
