@@ -45,11 +45,23 @@ function statOrNull(node: ZkNode, path: string, ctx: RequestContext): Stat | nul
   }
 }
 
-/** The nodes under `dir` that `session` owns, in line order. */
+/** The nodes under `dir` that `session` owns, in line order, as this member has applied them. */
 function ownedBy(node: ZkNode, dir: string, session: string, ctx: RequestContext): string[] {
   return bySeq(childrenOrNone(node, dir, ctx))
     .map((c) => `${dir}/${c}`)
     .filter((p) => statOrNull(node, p, ctx)?.ephemeralOwner === session);
+}
+
+/**
+ * The session's first place under `dir`, where "none" is a quorum's answer: a member behind its leader may not yet
+ * have applied a place the session took through another member, and concluding "none" from that stale copy gave the
+ * session a second place behind its first. A place found locally needs no catch-up to be joined (waitFirst checks it).
+ */
+async function placeHeld(node: ZkNode, dir: string, session: string, ctx: RequestContext): Promise<string | undefined> {
+  const local = ownedBy(node, dir, session, ctx)[0];
+  if (local !== undefined) return local;
+  await node.linearize();
+  return ownedBy(node, dir, session, ctx)[0];
 }
 
 /**
@@ -113,9 +125,7 @@ async function joinAndWait(env: RecipeEnv, kind: 'lock' | 'election', dir: strin
 
 /** The session's place in the line: the one it holds, the one another of its requests is creating, or a new one. */
 async function placeOf(env: RecipeEnv, dir: string, session: string, prefix: string, data: Uint8Array, ctx: RequestContext): Promise<string> {
-  // A member behind its leader may not have applied the place the session already has (taken through another
-  // member): only a quorum's answer may conclude it has none, or it would get a second place behind its first.
-  const held = ownedBy(env.node, dir, session, ctx)[0] ?? (await env.node.linearize(), ownedBy(env.node, dir, session, ctx)[0]);
+  const held = await placeHeld(env.node, dir, session, ctx);
   if (held !== undefined) return held;
   const k = `${dir}\0${session}`;
   const pending = env.joining.get(k);
@@ -131,7 +141,8 @@ async function placeOf(env: RecipeEnv, dir: string, session: string, prefix: str
 
 async function leave(node: ZkNode, dir: string, ctx: RequestContext, what: string): Promise<void> {
   const session = requireSession(ctx);
-  // As in placeOf: "holds none" from a lagging member would leave the lock held while telling the client it is not.
+  // Always a quorum's answer here, even with a place found locally: "holds none" from a lagging member answered 404
+  // and left the lock held, and a place found locally may be stale (released elsewhere and taken anew since).
   await node.linearize();
   const mine = ownedBy(node, dir, session, ctx);
   if (mine.length === 0) throw new ZkError('NoNode', `session ${session} holds no ${what} on ${dir}`, { path: dir });

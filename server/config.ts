@@ -6,7 +6,7 @@ import { peerTlsMaterial, tlsServerOptions, type PeerTls, type PeerTlsFiles, typ
 import type { TlsProtocol } from './tls-policy.js';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { ServerLine } from './ensemble-config.js';
-import { connectionsWithinFds, fileDescriptorLimit, METRICS_PORT_CONNECTIONS } from './file-descriptors.js';
+import { connectionsWithinFds, METRICS_PORT_CONNECTIONS, startLimit } from './file-descriptors.js';
 
 export interface Config {
   tickTime: number;
@@ -284,16 +284,13 @@ const HTTP_CONNECTIONS_BESIDES_WEBSOCKETS = 10_000;
  */
 export function httpConnectionLimit(cfg: Config): number {
   // The metrics port's connections are counted against the same descriptors.
-  return connectionsWithinFds(configuredConnectionLimit(cfg), FD_LIMIT, cfg.metricsPort === undefined ? 0 : METRICS_PORT_CONNECTIONS);
+  return connectionsWithinFds(configuredConnectionLimit(cfg), startLimit(), cfg.metricsPort === undefined ? 0 : METRICS_PORT_CONNECTIONS);
 }
 
 /** The bound as configured (maxCnxns or its default), before the file descriptors are counted. */
 export function configuredConnectionLimit(cfg: Config): number {
   return cfg.maxCnxns ?? cfg.wsMaxConnections + HTTP_CONNECTIONS_BESIDES_WEBSOCKETS;
 }
-
-/** Read once: the limit does not change while the process runs. */
-const FD_LIMIT = fileDescriptorLimit();
 
 /** The client port's TLS, when configured: both tlsCertFile and tlsKeyFile, or neither. */
 export function tlsSettings(cfg: Config): TlsSettings | undefined {

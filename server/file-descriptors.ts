@@ -26,6 +26,17 @@ export function fileDescriptorLimit(): number | undefined {
   }
 }
 
+let atStart: { limit: number | undefined } | undefined;
+
+/**
+ * The limit as the server's bounds take it: read once, on first use (the server's start), not by every module load
+ * (client commands load the config too). mntr reads the limit afresh.
+ */
+export function startLimit(): number | undefined {
+  atStart ??= { limit: fileDescriptorLimit() };
+  return atStart.limit;
+}
+
 /**
  * Client connections the client port may hold within `fdLimit` descriptors: the rest are kept for what the node
  * itself opens (LMDB, the write-ahead log's segments, peer links, the metrics port, a snapshot). Without this, idle

@@ -25,7 +25,7 @@ import { recipeRoutes } from '../routes/recipes.js';
 import type { WatchConnection } from '../routes/watch-connection.js';
 import { StartupTrace, type StartupStep } from './startup-trace.js';
 import { stdoutDestination } from './log-destination.js';
-import { fileDescriptorLimit } from './file-descriptors.js';
+import { startLimit } from './file-descriptors.js';
 
 export interface RunningServer {
   node: ZkNode;
@@ -139,9 +139,9 @@ async function start(cfg: Config, log: Logger, step: StartupStep): Promise<Runni
   const url = clientUrl(cfg, cfg.httpHost, port);
   const metricsHost = urlHost(cfg.metricsHost ?? cfg.httpHost);
   audit?.serverStart();
-  const wanted = configuredConnectionLimit(cfg);
-  if (httpConnectionLimit(cfg) < wanted) {
-    log.warn({ maxCnxns: wanted, allowed: httpConnectionLimit(cfg), openFilesLimit: fileDescriptorLimit() }, `the HTTP port takes ${httpConnectionLimit(cfg)} connections, not ${wanted}: the process may open only ${fileDescriptorLimit()} files (ulimit -n), and the node keeps some for itself; raise the limit (LimitNOFILE=, ulimit -n) to allow more`);
+  const [wanted, allowed, files] = [configuredConnectionLimit(cfg), httpConnectionLimit(cfg), startLimit()];
+  if (allowed < wanted) {
+    log.warn({ maxCnxns: wanted, allowed, openFilesLimit: files }, `the HTTP port takes ${allowed} connections, not ${wanted}: the process may open only ${files} files (ulimit -n), and the node keeps some for itself; raise the limit (LimitNOFILE=, ulimit -n) to allow more`);
   }
   log.info({ url, mode: node.mode, ...(monitor && { metricsUrl: `http://${metricsHost}:${cfg.metricsPort}` }) }, 'zkgate serving');
   // A zoo.cfg brought over from ZooKeeper keeps its clientPort, and its users' native clients would find nothing there.

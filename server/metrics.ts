@@ -9,6 +9,7 @@ import { clusterInfo, electionsTotal, pendingSyncs } from './cluster-info.js';
 import { HotCounter2, HotHistogram } from './hot-metrics.js';
 import { httpConnectionLimit } from './config.js';
 import { logLinesDropped } from './log-destination.js';
+import { CONNECTION_WARN_EVERY_MS, onceEvery } from './once-every.js';
 
 const ROLES = ['standalone', 'leader', 'follower', 'observer', 'looking'] as const;
 
@@ -184,19 +185,6 @@ export class NodeMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-/** At most one log line per this interval while connections are refused (maxCnxns, maxClientCnxns) or throttled. */
-export const CONNECTION_WARN_EVERY_MS = 10_000;
-
-/** Runs the log call it is given at most once per `ms`: a client retrying in a loop would otherwise flood the log. */
-export function onceEvery(ms: number): (log: () => void) => void {
-  let at = -Infinity;
-  return (log) => {
-    if (performance.now() - at < ms) return;
-    at = performance.now();
-    log();
-  };
 }
 
 /**

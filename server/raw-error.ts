@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { whenIdle } from './request-order.js';
 import { ZkError } from './errors.js';
 import type { ZkNode } from './node.js';
-import { CONNECTION_WARN_EVERY_MS, onceEvery } from './metrics.js';
+import { CONNECTION_WARN_EVERY_MS, onceEvery } from './once-every.js';
 
 /** A whole HTTP/1.1 answer carrying `err`, with the headers every answer has and `extra`, that closes its connection. */
 export function rawErrorResponse(node: ZkNode, err: ZkError, extra: string[] = []): string {

@@ -17,10 +17,6 @@ export class SessionEpochs {
   /** `limit`: sessions remembered at most (maxSessions); past it the longest-unseen one is forgotten. */
   constructor(private readonly limit: number) {}
 
-  get size(): number {
-    return this.highest.size;
-  }
-
   /** Throws (503 ConnectionLoss, applied:false) when `session` has moved past `epoch`; else remembers it. */
   admit(session: string, epoch: number | undefined): void {
     if (!session || epoch === undefined) return;

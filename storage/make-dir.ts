@@ -1,12 +1,12 @@
 // mkdir -p that cannot hang. Node's own recursive mkdirSync loops for ever where mkdir fails with ENOENT under a
 // parent that exists (procfs: `dataDir=/proc/x`, `auditLogFile=/proc/x/audit.log`), so a mistyped path froze the
 // start instead of exiting 2 naming its key. Here each missing level is made on its own, and any failure throws.
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export function makeDir(dir: string): void {
   const missing: string[] = [];
-  for (let p = resolve(dir); !exists(p); p = dirname(p)) {
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
     missing.push(p);
     if (dirname(p) === p) break;
   }
@@ -17,14 +17,5 @@ export function makeDir(dir: string): void {
       // Made meanwhile by another process: fine if it is a directory.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(p).isDirectory()) throw e;
     }
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }

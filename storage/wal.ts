@@ -106,9 +106,9 @@ export class Wal<T = unknown> {
     // A torn tail is cut off, so that a shorter append over it cannot leave a stale whole record behind it. Damage
     // followed by whole records is not a torn tail: cutting there would drop acknowledged writes without a word.
     const active = this.segments[this.segments.length - 1];
-    const after = active && statSync(active.file).size > active.end ? wholeRecordAfter(active.file, active.end, active.last) : undefined;
-    if (active && after) throw new WalDamaged(active.file, active.end, active.last, after);
     if (active && statSync(active.file).size > active.end) {
+      const after = wholeRecordAfter(active.file, active.end, active.last);
+      if (after) throw new WalDamaged(active.file, active.end, active.last, after);
       truncateSync(active.file, active.end);
       fsyncPath(active.file);
     }

@@ -6,7 +6,7 @@ import type { EngineHooks } from '../engine.js';
 import type { Store } from '../../storage/store.js';
 import type { Message, RawNode } from './core/index.js';
 import type { PeerTransport } from './transport.js';
-import { answerForward, answerForwards, type ForwardFrame, type Forwards } from './forwards.js';
+import { answerForward, answerForwards, type AdmitEpoch, type ForwardFrame, type Forwards } from './forwards.js';
 import type { ProposalBatch } from './proposals.js';
 import { SnapshotShipper, type Leadership, type SnapshotFrame, type SnapshotReceiver } from './snapshot-transfer.js';
 import type { InstallGate } from './install-gate.js';
@@ -40,6 +40,8 @@ export class PeerMessages {
   private readonly answering = new Set<Promise<void>>();
   /** Set by farewell: nothing a peer sends is taken from then on. */
   private closed = false;
+  /** The leader's check of a forwarded write's session epoch (server/session-epochs.ts). */
+  private readonly admitEpoch: AdmitEpoch = (session, epoch) => this.side.hooks.admitSessionEpoch?.(session, epoch);
 
   constructor(private readonly side: PeerSide) {
     this.shipper = new SnapshotShipper(side.store, side.cfg, side.transport, side.log, side);
@@ -71,10 +73,10 @@ export class PeerMessages {
         side.kick();
         return;
       case 'fwd':
-        this.track(answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), (s, e) => side.hooks.admitSessionEpoch?.(s, e)));
+        this.track(answerForward(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), this.admitEpoch));
         return;
       case 'fwds':
-        this.track(answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), (s, e) => side.hooks.admitSessionEpoch?.(s, e)));
+        this.track(answerForwards(side.transport, from, msg, side.leading() ? side.proposals : null, side.leaderId(), this.admitEpoch));
         return;
       case 'bye':
         side.forwards.peerStopped(from);

@@ -11,6 +11,7 @@ import type { Member } from './membership.js';
 import { MembershipCheck } from './membership-check.js';
 import { type FrameSigner, TAG_BYTES } from './peer-auth.js';
 import { acceptHandshake, dialHandshake, type HandshakeSide } from './peer-handshake.js';
+import { CONNECTION_WARN_EVERY_MS, onceEvery } from '../once-every.js';
 
 export interface PeerAddr {
   id: number;
@@ -109,9 +110,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
   private readonly sockets = new Set<net.Socket>();
   /** Connections to the peer port not yet linked, oldest first, by remote address and port (pendingHandshake). */
   private readonly pending = new Map<string, net.Socket>();
-  private lastEvictionLog = 0;
-  /** Handshakes that failed since the last such warning: any process can open the peer port, so one a loop would flood the log. */
-  private failedHandshakes = { loggedAt: 0, since: 0 };
+  /** Any process can open the peer port: warnings it can cause in a loop are written once per interval. */
+  private readonly warnEvicted = onceEvery(CONNECTION_WARN_EVERY_MS);
+  private readonly warnHandshakeFailed = onceEvery(CONNECTION_WARN_EVERY_MS);
   private stopped = false;
   /** Last reason a peer could not be reached, for /v1/admin/cluster and logs. */
   readonly lastError = new Map<number, string>();
@@ -295,10 +296,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
     const [oldestKey, oldest] = this.pending.entries().next().value as [string, net.Socket];
     this.pending.delete(oldestKey);
     oldest.destroy();
-    if (Date.now() - this.lastEvictionLog > 10_000) {
-      this.lastEvictionLog = Date.now();
-      this.o.log.warn({ remote: oldest.remoteAddress, pending: MAX_PENDING_HANDSHAKES }, 'peer port: too many connections without a completed handshake; closing the oldest');
-    }
+    this.warnEvicted(() =>
+      this.o.log.warn({ remote: oldest.remoteAddress, pending: MAX_PENDING_HANDSHAKES }, 'peer port: too many connections without a completed handshake; closing the oldest'),
+    );
   }
 
   /** The connection `s` (the TLS one on a TLS port) is linked: no longer a pending handshake. */
@@ -365,13 +365,9 @@ export class PeerTransport extends EventEmitter<PeerTransportEvents> {
       return step();
     } catch (e) {
       s.destroy();
-      const f = this.failedHandshakes;
-      f.since++;
-      if (Date.now() - f.loggedAt > 10_000) {
-        this.o.log.warn({ remote: s.remoteAddress, err: (e as Error).message, failedSinceLastWarning: f.since }, 'peer connection closed: its handshake failed (at most one such line per 10 s)');
-        f.loggedAt = Date.now();
-        f.since = 0;
-      }
+      this.warnHandshakeFailed((skipped) =>
+        this.o.log.warn({ remote: s.remoteAddress, err: (e as Error).message, failedSinceLastWarning: skipped + 1 }, 'peer connection closed: its handshake failed (at most one such line per 10 s)'),
+      );
       return false;
     }
   }

@@ -16,6 +16,10 @@ async function ready(t: Test): Promise<{ ens: Ensemble; leaderUrl: string; laggi
   return { ens, leaderUrl: ens.node(leaderId).url, lagging };
 }
 
+async function newSession(url: string): Promise<string> {
+  return (await req(`${url}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 30000 }), json)).body.sessionId as string;
+}
+
 /** Takes `name`'s lock through the leader while `lagging` is stopped, then sends `request` to `lagging` as it resumes. */
 async function throughResumingMember(ens: Ensemble, leaderUrl: string, lagging: number, name: string, sid: string, method: string): Promise<{ status: number; body: Record<string, unknown> }> {
   ens.pause(lagging);
@@ -35,7 +39,7 @@ async function throughResumingMember(ens: Ensemble, leaderUrl: string, lagging: 
 t.test('releasing through a member that lags: released, not 404', async (t) => {
   const { ens, leaderUrl, lagging } = await ready(t);
   for (let round = 0; round < 3; round++) {
-    const sid = (await req(`${leaderUrl}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 30000 }), json)).body.sessionId as string;
+    const sid = await newSession(leaderUrl);
     const name = `lag-release-${round}`;
     const r = await throughResumingMember(ens, leaderUrl, lagging, name, sid, 'DELETE');
     t.equal(r.status, 204, `round ${round}: released (${JSON.stringify(r.body)})`);
@@ -46,7 +50,7 @@ t.test('releasing through a member that lags: released, not 404', async (t) => {
 t.test('asking again through a member that lags: the session holds its one place', async (t) => {
   const { ens, leaderUrl, lagging } = await ready(t);
   for (let round = 0; round < 3; round++) {
-    const sid = (await req(`${leaderUrl}/v1/sessions`, 'POST', JSON.stringify({ timeoutMs: 30000 }), json)).body.sessionId as string;
+    const sid = await newSession(leaderUrl);
     const name = `lag-again-${round}`;
     const r = await throughResumingMember(ens, leaderUrl, lagging, name, sid, 'POST');
     t.equal(r.status, 200, `round ${round}: held (${JSON.stringify(r.body)})`);
