@@ -6,8 +6,12 @@ export const MAX_PATH_BYTES = 1900;
 
 export const RESERVED_PATHS = new Set(['/', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']);
 
+/** How much of a refused path its error repeats: a URL may carry a path of many KB, and the error need not. */
+export const SHOWN_PATH_CHARS = 256;
+
 function badPath(path: string, why: string): ZkError {
-  return new ZkError('BadArguments', `invalid path ${JSON.stringify(path)}: ${why}`, { path });
+  const shown = path.length > SHOWN_PATH_CHARS ? `${path.slice(0, SHOWN_PATH_CHARS)}… (${path.length} characters)` : path;
+  return new ZkError('BadArguments', `invalid path ${JSON.stringify(shown)}: ${why}`, { path: shown });
 }
 
 function isBannedCodeUnit(c: number): boolean {

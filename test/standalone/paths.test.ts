@@ -112,6 +112,20 @@ t.test('paths over the length bound are BadArguments, also when the router rejec
   }
 });
 
+t.test('a refused path is repeated in its error only up to 256 characters, however long the URL', async (t) => {
+  for (const path of ['/' + 'z'.repeat(14000), '/' + '%01'.repeat(5000)]) {
+    const r = await zk.call('POST', '/v1/znodes' + path, { body: Buffer.alloc(0) });
+    t.equal(r.status, 400);
+    t.equal(r.body.error, 'BadArguments');
+    // 256 characters, twice (path and message); a control character is 6 bytes escaped in `path`, 7 in `message`.
+    t.ok(r.raw.length < 4096, `the error is ${r.raw.length} bytes`);
+    t.match(r.body.path, /… \(\d+ characters\)$/, 'the path field says how long the path was');
+    t.match(r.body.message, /characters\)"/);
+  }
+  const short = await zk.call('POST', '/v1/znodes/a//b', { body: Buffer.alloc(0) });
+  t.equal(short.body.path, '/a//b', 'a short path is repeated whole');
+});
+
 t.test('a dot inside a name is fine', async (t) => {
   t.equal((await zk.create('/.hidden.name..x')).status, 201);
 });
