@@ -30,6 +30,7 @@ import { answerConnect, clientErrorHandler } from './raw-error.js';
 import { startInOrder } from './request-order.js';
 import type { FastPathRecorder } from './fast-path.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { parseQueryString } from './query-string.js';
 import { requestSession } from '../routes/context.js';
 import { RequestLog } from './request-log.js';
@@ -99,6 +100,19 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       ),
     ),
   );
+  const warnStalled = onceEvery(CONNECTION_WARN_EVERY_MS);
+  const stall = {
+    ms: node.cfg.httpRequestTimeoutMs,
+    onStall: (sock: Socket) => {
+      conns.stalled++;
+      warnStalled((skipped) =>
+        node.log.warn(
+          { httpRequestTimeoutMs: node.cfg.httpRequestTimeoutMs, remote: sock.remoteAddress, closedSinceLastWarning: skipped + 1 },
+          `closed a connection from ${sock.remoteAddress} that took none of its answers for ${node.cfg.httpRequestTimeoutMs} ms (httpRequestTimeoutMs; zkgate_connections_stalled_total counts these)`,
+        ),
+      );
+    },
+  };
   const schemas = new LazySchemas();
   const app = Fastify({
     schemaController: { compilersFactory: { buildValidator: schemas.buildValidator, buildSerializer: schemas.buildSerializer } },
@@ -111,7 +125,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       const listener = (req: IncomingMessage, res: ServerResponse) => {
         conns.throttle.received(req, res);
         toOriginForm(req);
-        startInOrder(req, res, run);
+        startInOrder(req, res, run, stall);
       };
       // Node checks the timeouts below on this interval, so a short httpRequestTimeoutMs is checked often enough.
       const serverOptions = {

@@ -44,6 +44,8 @@ export class ConnectionRegistry {
 
   /** Connections closed at once because the server had maxCnxns open (zkgate_connections_dropped_total). */
   dropped = 0;
+  /** Connections closed because they took none of their answers' bytes for httpRequestTimeoutMs (request-order.ts). */
+  stalled = 0;
   /** Connections closed at once because their address had maxClientCnxns open. */
   refusedPerAddress = 0;
 

@@ -152,6 +152,7 @@ export class NodeMetrics {
     });
     counter('zkgate_audit_entries_lost_total', 'Audit log entries not written: the file failed, or fell 16 MiB behind (audit.enable)', () => node.audit?.lost ?? 0);
     counter('zkgate_connections_dropped_total', 'Connections to the HTTP port closed on arrival because maxCnxns were open', () => conns.dropped);
+    counter('zkgate_connections_stalled_total', 'HTTP connections closed because they took none of their answers\' bytes for httpRequestTimeoutMs', () => conns.stalled);
     counter('zkgate_connections_throttled_total', 'Times an HTTP connection had more than maxPendingPerConnection requests unanswered and was no longer read from until at most half were', () => conns.throttle.throttled);
     counter('zkgate_client_connections_refused_total', 'Connections to the HTTP port closed on arrival because their client address had maxClientCnxns open', () => conns.refusedPerAddress);
     counter('zkgate_log_lines_dropped_total', 'Log lines not written to stdout: the pipe stayed full for 1 s, or its reader is gone (then every later line)', logLinesDropped);

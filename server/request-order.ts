@@ -8,10 +8,21 @@
 // a time, the next once the one before is answered and the connection has sent most of what it was given
 // (PIPELINE_HIGH_WATER): a client that does not read its answers stops its own pipeline, no one else's. A client
 // that waits for each answer, as nearly all do, never waits here.
+//
+// What a client does not take stays in its socket: a connection that takes none of its answers' bytes for the stall
+// bound (httpRequestTimeoutMs, the same time a client has to send one request) is closed, so that connections that
+// never read cannot each hold a megabyte of answers for as long as they stay open. WebSockets have the like bound
+// (wsMaxBufferedBytes, a slow consumer is closed).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 type Run = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** How long a connection may take none of the answer bytes it was given, and who is told when it is closed for it. */
+export interface StallBound {
+  ms: number;
+  onStall: (sock: Socket) => void;
+}
 
 /** What a connection has started and not yet answered, and what waits behind it. */
 interface Order {
@@ -26,6 +37,9 @@ interface Order {
   lastAnswered?: boolean;
   /** Waiting for the socket to drain before the next request starts. */
   draining?: boolean;
+  stall?: StallBound;
+  /** Armed while answer bytes wait in the socket (see watchStall). */
+  stallTimer?: NodeJS.Timeout;
 }
 
 const ORDER = Symbol('zkgate.order');
@@ -54,13 +68,15 @@ function mayRun(o: Order): boolean {
 function start(o: Order, req: IncomingMessage, res: ServerResponse, run: Run): void {
   (res as StartedResponse)[STARTED] = true;
   o.running++;
+  if (o.stall && !o.stallTimer) watchStall(req.socket, o);
   run(req, res);
 }
 
 /** Runs `run(req, res)` now, or once what it must follow on its connection has been answered. */
-export function startInOrder(req: IncomingMessage, res: ServerResponse, run: Run): void {
+export function startInOrder(req: IncomingMessage, res: ServerResponse, run: Run, stall?: StallBound): void {
   const sock = req.socket as OrderedSocket;
   const o = orderOf(sock);
+  o.stall = stall;
   o.last = req;
   o.lastAnswered = false;
   if (o.waiting.length === 0 && mayRun(o)) return start(o, req, res, run);
@@ -94,6 +110,41 @@ export function answeredInOrder(sock: Socket, res: ServerResponse): void {
     o.idle = undefined;
     fn();
   }
+}
+
+/** Bytes the socket has handed to the kernel: bytesWritten counts what it still holds as well. */
+function sent(sock: Socket): number {
+  return sock.bytesWritten - sock.writableLength;
+}
+
+/**
+ * Closes the connection if, for the stall bound, answer bytes wait in it and the client takes none of them. Watched
+ * from a request's start while any request runs or bytes wait: an answer's `finish` (which answeredInOrder hears)
+ * comes only once its bytes have left the socket, so a stuck answer is never heard of there.
+ */
+function watchStall(sock: Socket, o: Order): void {
+  const stall = o.stall;
+  if (!stall || stall.ms <= 0) return;
+  let before = sent(sock);
+  const check = () => {
+    o.stallTimer = undefined;
+    if (sock.destroyed) return;
+    if (sock.writableLength === 0) {
+      if (o.running === 0) return;
+      before = sent(sock);
+      o.stallTimer = setTimeout(check, stall.ms).unref();
+      return;
+    }
+    const now = sent(sock);
+    if (now === before) {
+      sock.destroy();
+      stall.onStall(sock);
+      return;
+    }
+    before = now;
+    o.stallTimer = setTimeout(check, stall.ms).unref();
+  };
+  o.stallTimer = setTimeout(check, stall.ms).unref();
 }
 
 function startWaiting(sock: Socket, o: Order): void {

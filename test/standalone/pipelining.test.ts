@@ -1,7 +1,7 @@
 // One connection's requests are carried out in the order sent (server/request-order.ts), and Node's own bare answers
 // are replaced by ZooKeeper-style ones (an unknown Expect, a missing Host, an unparsable request after good ones).
 import t from 'tap';
-import { rawConnection, serverFor, sleep, type RawAnswer } from './http.js';
+import { eventually, rawConnection, serverFor, sleep, type RawAnswer } from './http.js';
 
 const { server, zk } = await serverFor(t, { minZxidWaitMs: 300 });
 
@@ -125,4 +125,43 @@ t.test('pipelined reads a client never reads run one at a time: they stop at its
   const deadline = Date.now() + 20_000;
   while ((await metric()) - before < 200 && Date.now() < deadline) await sleep(50);
   t.equal((await metric()) - before, 200, 'once it reads, every one is answered, in order');
+});
+
+t.test('a connection that takes none of its answers for httpRequestTimeoutMs is closed; one that reads slowly is not', async (t) => {
+  const { server: s } = await serverFor(t, { httpRequestTimeoutMs: 1000 });
+  t.equal((await fetch(`${s.url}/v1/znodes/big`, { method: 'POST', body: 'v'.repeat(512 * 1024) })).status, 201);
+  const stalled = async () => Number(/^zkgate_connections_stalled_total (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+  const gets = 'GET /v1/znodes/big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(40); // 20 MB of answers
+  t.equal(await stalled(), 0);
+
+  const slow = await rawConnection(s.port);
+  t.teardown(() => slow.sock.destroy());
+  slow.sock.pause();
+  slow.sock.write(gets);
+  // 2 MB at a time, a pause of 250 ms between: longer in all than two of the stall bound, with no whole bound idle.
+  let got = 0;
+  slow.sock.on('data', (b: Buffer) => {
+    got += b.length;
+    if (got % (2 << 20) < b.length) slow.sock.pause();
+  });
+  const started = Date.now();
+  while (answersIn(slow.received()).length < 40 && !slow.sock.destroyed && Date.now() - started < 60_000) {
+    await sleep(250);
+    slow.sock.resume();
+  }
+  t.equal(answersIn(slow.received()).length, 40, `the slow reader got every answer (in ${Date.now() - started} ms)`);
+  t.ok(Date.now() - started > 2000, 'and took longer than twice the bound to read them');
+  t.equal(await stalled(), 0, 'it was not closed');
+  slow.sock.destroy();
+
+  const idle = await rawConnection(s.port);
+  t.teardown(() => idle.sock.destroy());
+  idle.sock.pause(); // never reads
+  idle.sock.write(gets);
+  t.ok(await eventually(async () => (await stalled()) === 1, 20_000), 'the connection that reads nothing is closed and counted');
+  idle.sock.resume();
+  await Promise.race([idle.closed, sleep(10_000)]);
+  t.ok(idle.sock.destroyed || idle.sock.readableEnded, 'its socket is closed');
+  t.ok(answersIn(idle.received()).length < 40, `it got ${answersIn(idle.received()).length} of the 40 answers`);
+  t.equal((await fetch(`${s.url}/v1/admin/ruok`)).status, 200, 'the server serves on');
 });
