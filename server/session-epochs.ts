@@ -4,9 +4,15 @@
 // its requests (ZK-Session-Epoch, raised whenever it moves); the node that places writes in the log (standalone, or
 // the leader) refuses a write whose epoch is below one a request of the same session already carried, as
 // ZooKeeper's leader refuses a request from a server the session has moved away from (SessionMovedException).
-// Like ZooKeeper's session owner this is the leader's memory, not replicated: a new leader starts knowing none.
+//
+// Two places keep it. The node that places writes remembers each session's highest epoch and refuses a stale write
+// before it reaches the log (SessionEpochs). Each write also carries its epoch in its transaction, and apply, on every
+// replica alike, refuses it when the session's record holds a higher one and raises the record otherwise
+// (admitInRecord): a new leader, or a standalone node after a restart, starts with an empty memory but the same
+// records, so a write left behind is still refused after a leader change.
 import { ZkError } from './errors.js';
 import type { Txn } from './tree/types.js';
+import type { TreeView } from '../storage/view.js';
 
 /** The highest valid ZK-Session-Epoch: a JSON-safe integer. */
 export const MAX_SESSION_EPOCH = Number.MAX_SAFE_INTEGER;
@@ -21,9 +27,7 @@ export class SessionEpochs {
   admit(session: string, epoch: number | undefined): void {
     if (!session || epoch === undefined) return;
     const seen = this.highest.get(session);
-    if (seen !== undefined && epoch < seen) {
-      throw new ZkError('ConnectionLoss', `session ${session} has moved on: this write's ZK-Session-Epoch ${epoch} is below ${seen}, which a later request of the session carried; it was not applied`, { applied: false, sessionEpoch: seen });
-    }
+    if (seen !== undefined && epoch < seen) throw movedOn(session, epoch, seen);
     // Re-inserted, so that Map order is last-seen order and the oldest is evicted first.
     this.highest.delete(session);
     this.highest.set(session, epoch);
@@ -33,6 +37,23 @@ export class SessionEpochs {
   forget(session: string): void {
     this.highest.delete(session);
   }
+}
+
+/** The refusal of a write whose epoch is below `seen` (503 ConnectionLoss, applied:false, and the epoch to use). */
+export function movedOn(session: string, epoch: number, seen: number): ZkError {
+  return new ZkError('ConnectionLoss', `session ${session} has moved on: this write's ZK-Session-Epoch ${epoch} is below ${seen}, which a later request of the session carried; it was not applied`, { applied: false, sessionEpoch: seen });
+}
+
+/**
+ * Apply's check of a write's epoch against its session's record: throws movedOn when the record holds a higher one,
+ * else raises the record to it. The raise is a write of the transaction's own, kept only if the transaction succeeds.
+ */
+export function admitInRecord(view: Pick<TreeView, 'getSession' | 'putSession'>, session: string, epoch: number): void {
+  const rec = view.getSession(session);
+  if (!rec) return; // a closed or unknown session: the write meets its own error (or none) as before
+  const seen = rec.epoch ?? 0;
+  if (epoch < seen) throw movedOn(session, epoch, seen);
+  if (epoch > seen) view.putSession({ ...rec, epoch });
 }
 
 /** The session a client's write was made in ('' for none, and for the node's own transactions). */

@@ -42,5 +42,7 @@ export interface SessionRecord {
   id: string;
   timeoutMs: number;
   createdZxid: number;
+  /** The highest ZK-Session-Epoch a write of the session committed with (server/session-epochs.ts); absent: none. */
+  epoch?: number;
 }
 

@@ -7,6 +7,7 @@ import { OverlayView, type TreeView } from '../../storage/view.js';
 import { requirePerm } from './acl.js';
 import { joinPath, parentOf, RESERVED_PATHS, sequenceSuffix, validatePath } from './paths.js';
 import { statOf } from './stat.js';
+import { admitInRecord } from '../session-epochs.js';
 import {
   PERM_BITS,
   modeIsSequential,
@@ -259,6 +260,7 @@ export function applyTxn(view: TreeView, txn: Txn, zxid: number): ApplyResult {
   try {
     let value: TxnValue;
     let endedSessions: ApplyResult['endedSessions'];
+    if ('sessionEpoch' in txn && txn.sessionEpoch !== undefined) admitInRecord(s.v, txn.session, txn.sessionEpoch);
     switch (txn.type) {
       case 'create':
       case 'set':

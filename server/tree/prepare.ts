@@ -36,7 +36,9 @@ export function isVersion(n: number): boolean {
 }
 
 export function txnContext(req: RequestContext, now: number): TxnContext {
-  return { time: now, auth: req.auth, session: req.session };
+  // Only when given, so that a write without one keeps the log's compact layout (storage/txn-codec.ts).
+  if (req.epoch === undefined || !req.session) return { time: now, auth: req.auth, session: req.session };
+  return { time: now, auth: req.auth, session: req.session, sessionEpoch: req.epoch };
 }
 
 /** Flags as the REST API spells them, turned into ZooKeeper's CreateMode. */

@@ -87,6 +87,11 @@ export interface TxnContext {
   auth: AuthId[];
   /** The session the request acts in ('' for none). */
   session: string;
+  /**
+   * The request's ZK-Session-Epoch, when it had one and a session: apply refuses the write if its session's record
+   * holds a higher one, and raises the record to it (server/session-epochs.ts). Absent from older releases' txns.
+   */
+  sessionEpoch?: number;
 }
 
 export type Txn =

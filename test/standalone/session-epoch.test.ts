@@ -2,7 +2,8 @@
 // refused with 503 ConnectionLoss applied:false and the epoch, and is not applied; equal and higher epochs pass, as
 // do writes without the header; a malformed epoch is 400.
 import t from 'tap';
-import { startTestServer } from '../helpers/server.js';
+import { rmSync } from 'node:fs';
+import { startTestServer, tempDir } from '../helpers/server.js';
 
 const s = await startTestServer();
 t.teardown(() => s.destroy());
@@ -45,4 +46,22 @@ t.test('a malformed ZK-Session-Epoch is 400 BadArguments', async (t) => {
     t.equal(r.status, 400, JSON.stringify(bad));
     t.equal(r.body.error, 'BadArguments');
   }
+});
+
+t.test("the session's epoch outlives a restart: a stale write is refused by the node's new process too", async (t) => {
+  const dataDir = tempDir();
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  let node = await startTestServer({ dataDir });
+  const at = async (epoch: string, path: string) =>
+    fetch(`${node.url}/v1/znodes/${path}`, { method: 'POST', headers: { 'zk-session': sid, 'zk-session-epoch': epoch }, body: 'x' });
+  const sid = ((await (await fetch(`${node.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"timeoutMs":30000}' })).json()) as { sessionId: string }).sessionId;
+  t.equal((await at('7', 'r-a')).status, 201, 'epoch 7');
+  await node.close();
+  node = await startTestServer({ dataDir });
+  t.teardown(() => node.close());
+  const stale = await at('6', 'r-b');
+  t.equal(stale.status, 503, 'epoch 6 after the restart');
+  t.match(await stale.json(), { error: 'ConnectionLoss', applied: false, sessionEpoch: 7 });
+  t.equal((await fetch(`${node.url}/v1/znodes/r-b?stat`)).status, 404, 'not applied');
+  t.equal((await at('7', 'r-c')).status, 201, 'the epoch the session reached passes');
 });
