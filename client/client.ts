@@ -136,7 +136,11 @@ export class ZkClient extends ZkRest {
     const cancel = () => {
       const wasRegistered = this.conn.watches.registrations(path, kind).includes(reg);
       if (!wasRegistered) return;
-      if (this.conn.watches.remove(reg) && this.conn.connected) this.conn.request({ op: 'unwatch', path, kind }, false).catch(() => {});
+      // The server unwatches `data` and `exists` together (ZooKeeper's WatcherType.Data): while the other kind still
+      // has listeners here, its watch is left armed, and this kind's event, when it comes, finds no one of its own.
+      const sibling = kind === 'data' ? 'exists' : kind === 'exists' ? 'data' : undefined;
+      const siblingNeeded = sibling !== undefined && this.conn.watches.registrations(path, sibling).length > 0;
+      if (this.conn.watches.remove(reg) && this.conn.connected && !siblingNeeded) this.conn.request({ op: 'unwatch', path, kind }, false).catch(() => {});
     };
     return {
       zxid: String(reply.zxid),

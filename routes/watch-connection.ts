@@ -362,9 +362,14 @@ export class WatchConnection implements WatchSink {
     return 'done';
   }
 
+  /** `data` and `exists` are one watch to unwatch, as ZooKeeper's removeWatches of WatcherType.Data removes both. */
   private opUnwatch(id: FrameId, m: { path: string; kind: WatchKind }): void {
     validatePath(m.path);
-    if (this.hub.unwatch(this, m.path, m.kind)) this.send({ id, ok: true });
+    const removed =
+      m.kind === 'data' || m.kind === 'exists'
+        ? [this.hub.unwatch(this, m.path, 'data'), this.hub.unwatch(this, m.path, 'exists')].includes(true)
+        : this.hub.unwatch(this, m.path, m.kind);
+    if (removed) this.send({ id, ok: true });
     else this.send({ id, ok: false, ...NO_WATCHER, message: `no ${m.kind} watch on ${m.path}`, path: m.path });
   }
 

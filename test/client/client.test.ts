@@ -63,6 +63,23 @@ t.test('every REST operation answers with typed results and ZooKeeper errors', a
   t.equal(await c.admin('ruok'), 'imok');
 });
 
+t.test('cancelling a data watch leaves an exists watch on the same path armed, though the server unwatches both together', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.destroy());
+  const [c, w] = [await ZkClient.connect({ servers: s.url }), await ZkClient.connect({ servers: s.url, session: false })];
+  t.teardown(() => Promise.all([c.close(), w.close()]));
+  await c.create('/sib', 'a');
+  const data: WatchedEvent[] = [];
+  const exists: WatchedEvent[] = [];
+  const d = await w.watch('/sib', 'data', (e) => data.push(e));
+  await w.watch('/sib', 'exists', (e) => exists.push(e));
+  d.cancel();
+  await c.setData('/sib', 'b');
+  await eventually(() => exists.length, (n) => n >= 1);
+  t.same(exists.map((e) => e.type), ['NodeDataChanged'], 'the exists watch fired');
+  t.same(data, [], 'the cancelled one did not');
+});
+
 t.test('watches: one-shot fires once, persistentRecursive on every change below, cancel stops delivery', async (t) => {
   const s = await startTestServer();
   t.teardown(() => s.destroy());

@@ -80,6 +80,21 @@ t.test('watches per connection are capped; re-arming an existing watch is not a 
   t.match(await c.request({ op: 'unwatch', path: '/w0', kind: 'exists' }), { ok: false, error: 'NoWatcher', code: -121 });
 });
 
+t.test('data and exists are one watch to unwatch, as ZooKeeper removes both for WatcherType.Data', async (t) => {
+  const c = await WatchClient.open(base);
+  t.teardown(() => c.close());
+  for (const p of ['/u-x', '/u-y']) t.equal((await http(base, 'POST', z(p))).status, 201);
+  t.match(await c.watch('/u-x', 'data'), { ok: true });
+  t.match(await c.request({ op: 'unwatch', path: '/u-x', kind: 'exists' }), { ok: true }, 'unwatching exists removes a data watch');
+  t.match(await c.request({ op: 'unwatch', path: '/u-x', kind: 'data' }), { ok: false, error: 'NoWatcher' }, 'it is gone');
+  t.match(await c.watch('/u-y', 'exists'), { ok: true });
+  t.match(await c.watch('/u-y', 'data'), { ok: true });
+  t.match(await c.watch('/u-y', 'children'), { ok: true });
+  t.match(await c.request({ op: 'unwatch', path: '/u-y', kind: 'data' }), { ok: true }, 'unwatching data removes both');
+  t.match(await c.request({ op: 'unwatch', path: '/u-y', kind: 'exists' }), { ok: false, error: 'NoWatcher' });
+  t.match(await c.request({ op: 'unwatch', path: '/u-y', kind: 'children' }), { ok: true }, 'the children watch is not touched');
+});
+
 t.test('resume frames held (more:true) are capped in watches and bytes: past either, BadArguments, and the batch still completes', async (t) => {
   const c = await WatchClient.open(base);
   t.teardown(() => c.close());

@@ -212,7 +212,10 @@ export class ConnModel {
       case 'unwatch': {
         const path = msg.path as string;
         if (pathProblem(path)) return one({ error: 'BadArguments' });
-        return { what, id, outcomes: this.attempted.has(`${String(msg.kind)} ${path}`) ? [{ ok: 'unwatch' }, { error: 'NoWatcher' }] : [{ error: 'NoWatcher' }] };
+        // data and exists are one watch to unwatch (ZooKeeper's WatcherType.Data).
+        const kinds = msg.kind === 'data' || msg.kind === 'exists' ? ['data', 'exists'] : [String(msg.kind)];
+        const maybe = kinds.some((k) => this.attempted.has(`${k} ${path}`));
+        return { what, id, outcomes: maybe ? [{ ok: 'unwatch' }, { error: 'NoWatcher' }] : [{ error: 'NoWatcher' }] };
       }
       case 'session': {
         const raw = msg.sessionId as string;
