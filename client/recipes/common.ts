@@ -58,6 +58,19 @@ export async function retrying<T>(client: ZkClient, op: () => Promise<T>, attemp
 }
 
 /**
+ * After a write whose outcome is unknown: commits a write that changes nothing (a multi of one check of
+ * `/zookeeper`, which every client may read) at the session's current ZK-Session-Epoch, which the client raised when
+ * it moved on. The lost write may still reach the log: placed before this one, it is applied, and the reads after see
+ * it (this answer's zxid goes with them, and a new leader commits what it kept of the old one's log before its own
+ * entries); placed after, it is refused, since this write raised its session's recorded epoch. So a create not found
+ * now never will be, and a second create cannot leave the first behind as an orphan no one deletes and everyone
+ * queues after. ZooKeeper gets the same from its reconnect, which tells the leader the session has moved.
+ */
+export async function settleLostWrites(client: ZkClient): Promise<void> {
+  await retrying(client, () => client.multi([{ op: 'check', path: '/zookeeper', version: -1 }]));
+}
+
+/**
  * Creates `dir/_c_<uuid>-<prefix>` (sequential) and returns its path. When a create's outcome is unknown
  * (ConnectionLoss after sending), the children are searched for the uuid before trying again, so a lost answer
  * never leaves a second node behind (Curator's protection mode). A vanished container parent is re-created.
@@ -72,11 +85,7 @@ export async function createProtected(client: ZkClient, dir: string, prefix: str
         await ensureDir(client, dir);
       } else if (isZkError(e, 'ConnectionLoss') && attempt < MAX_CREATE_ATTEMPTS) {
         await client.waitConnected().catch(() => {});
-        // The lost create may still commit: a new leader commits what it kept of the old one's log with its first
-        // entry, and the member answering may not have applied it yet. A sync settles both (it waits for an entry
-        // of the current leader's term and for this member's apply), so a create not listed now never will be, and
-        // a second create cannot leave the first behind as an orphan that no one deletes and everyone queues after.
-        await retrying(client, () => client.sync());
+        await settleLostWrites(client);
         const found = await retrying(client, () => client.getChildren(dir)).then(
           (r) => r.children.find((c) => c.startsWith(tag)),
           (err: unknown) => (isZkError(err, 'NoNode') ? undefined : Promise.reject(err)),

@@ -35,6 +35,17 @@ t.test('a write below the epoch its session reached is refused and not applied',
   t.equal((await call('PUT', '/v1/znodes/e-a', { 'zk-session-epoch': '1' }, 'no session')).status, 200, 'nor one without a session');
 });
 
+t.test('a multi of one check raises the epoch as any write does: the SDK settles a lost create so', async (t) => {
+  const other = (await call('POST', '/v1/sessions', { 'content-type': 'application/json' }, '{}')).body.sessionId as string;
+  const at = (epoch: string) => ({ 'zk-session': other, 'zk-session-epoch': epoch, 'content-type': 'application/json' });
+  t.equal((await call('POST', '/v1/znodes/e-settle', at('1'), 'x')).status, 201, 'epoch 1');
+  const check = await call('POST', '/v1/multi', at('2'), JSON.stringify({ ops: [{ op: 'check', path: '/zookeeper', version: -1 }] }));
+  t.equal(check.status, 200, 'the check at epoch 2 commits');
+  const stale = await call('POST', '/v1/znodes/e-settle-late', at('1'), 'x');
+  t.equal(stale.status, 503, 'a write left behind at epoch 1 is refused after it');
+  t.match(stale.body, { applied: false, sessionEpoch: 2 });
+});
+
 t.test('another session has its own epochs', async (t) => {
   const other = (await call('POST', '/v1/sessions', { 'content-type': 'application/json' }, '{}')).body.sessionId as string;
   t.equal((await call('POST', '/v1/znodes/e-other', { 'zk-session': other, 'zk-session-epoch': '1' }, 'x')).status, 201);
