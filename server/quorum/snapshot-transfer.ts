@@ -1,7 +1,7 @@
 // Catching up a peer that is behind the leader's log: the leader ships a consistent copy of its LMDB state
 // (Store.backupTo) in bounded chunks over the peer channel; the follower writes it to a file and installs it.
 // The engine's two ends: SnapshotShipper answers the core's 'snap' messages, installSnapshot installs a stream.
-import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -95,7 +95,9 @@ export class SnapshotReceiver {
     if (seq === 0 && !(this.out !== undefined && lterm < this.lterm)) {
       this.out?.destroy();
       rmSync(this.file, { force: true });
-      this.out = createWriteStream(this.file);
+      // Opened here, not by the stream: a stream opens its file later, off the event loop, so a stream superseded
+      // just after it began could open (and truncate) the path after its successor had written there.
+      this.out = createWriteStream('', { fd: openSync(this.file, 'w') });
       this.sid = sid;
       this.lterm = lterm;
       this.expected = 0;
