@@ -69,8 +69,10 @@ export class SessionTracker {
     if (e) e.closing = false;
   }
 
+  /** Forgets the session, its touch too: a node that never forwards touches (a leader, standalone) would keep every one. */
   remove(id: string): void {
     this.sessions.delete(id);
+    this.touched.delete(id);
   }
 
   /** Sessions past their deadline, at most `limit`, marked closing so each is expired once. */

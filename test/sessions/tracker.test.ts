@@ -49,6 +49,17 @@ t.test('touches are remembered for the leader once, then forgotten', async (t) =
   t.notOk(s.touch('0x5'), 'an unknown session cannot be touched');
 });
 
+t.test('a session that ends is forgotten with its touch: a node that never hands touches on (a leader) keeps no more than the live ones', async (t) => {
+  const { s, at } = tracker();
+  at(0);
+  for (let i = 0; i < 1000; i++) {
+    s.add(`0x${i.toString(16)}`, 30000);
+    s.touch(`0x${i.toString(16)}`);
+    if (i % 10 !== 0) s.remove(`0x${i.toString(16)}`);
+  }
+  t.equal(s.takeTouched().length, 100, 'the 100 live sessions, not the 1,000 touched');
+});
+
 t.test('every touched session is forwarded, however many there are (maxSessions may be set above 100,000)', async (t) => {
   const { s, at } = tracker();
   const n = 150_000;
