@@ -17,6 +17,8 @@ export interface Engine {
   readonly leaderlessMs: number;
   /** True while this member, back from a leaderless spell longer than syncLimit × tickTime (or a start), catches up with its leader. */
   readonly catchingUp: boolean;
+  /** Told that the node did not run for `ms` (server/awake-clock.ts): a member may then have to catch up before it serves reads. */
+  nodeStalled?(ms: number): void;
   /** Writes waiting to be committed here. */
   readonly pending: number;
   /** Why this member refuses the leader of its term (its data is not the ensemble's); null otherwise. */

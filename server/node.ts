@@ -38,7 +38,11 @@ export type { Mode } from './engine.js';
 export class ZkNode extends EventEmitter {
   readonly store: Store;
   /** Time without the node's stalls, for client silence (sessions, WebSocket pings); started with the housekeeping. */
-  readonly awake = new AwakeClock(warnOfStall(() => this.log));
+  readonly awake = new AwakeClock((ms) => {
+    this.warnStall(ms);
+    this.engine.nodeStalled?.(ms);
+  });
+  private readonly warnStall = warnOfStall(() => this.log);
   readonly sessions = new SessionTracker(() => this.awake.now());
   readonly engine: Engine;
   private stopped = false;
@@ -338,6 +342,8 @@ export class ZkNode extends EventEmitter {
    * All are refused as retryable, so a client retries or goes to another server.
    */
   readRefusal(): string | undefined {
+    // Observed first: after a stall the requests that waited in the sockets may be read before any timer has run.
+    this.awake.now();
     if (this.store.treeIncomplete) {
       return 'this node is installing a snapshot of the leader\'s state (it had fallen behind) and serves no reads until that ends; retry, or use another server';
     }
@@ -355,7 +361,7 @@ export class ZkNode extends EventEmitter {
       return `this node has known no leader for ${Math.round(leaderless)} ms (no quorum?), longer than syncLimit × tickTime (${syncWindowMs(this.cfg)} ms), so its tree may be out of date; it serves no reads until it rejoins a quorum: retry, or use another server`;
     }
     if (this.engine.catchingUp && !this.cfg.readOnlyMode) {
-      return 'this node has just rejoined a quorum after being cut off from it (or after starting), and serves no reads until it has caught up with the leader; retry, or use another server';
+      return 'this node has just rejoined a quorum after being cut off from it (or after starting, or after it did not run for a while), and serves no reads until it has caught up with the leader; retry, or use another server';
     }
     return undefined;
   }

@@ -247,6 +247,13 @@ export class RaftEngine implements Engine {
     return this.waiters.waitApplied(zxid, this.appliedZxid, timeoutMs);
   }
 
+  /** The node did not run for `ms`: past an election timeout, what it knows of the leader and the log may be stale. */
+  nodeStalled(ms: number): void {
+    if (ms < Math.min(this.cfg.electionTicks * this.cfg.raftTickMs, syncWindowMs(this.cfg))) return;
+    this.contact.stalled(ms);
+    setImmediate(() => this.startCatchUp());
+  }
+
   private startCatchUp(): void {
     if (this.leaderId !== 0 && !this.gate.installing && !this.stopping) this.contact.start();
   }

@@ -44,6 +44,17 @@ export class LeaderContact {
     return this.behind;
   }
 
+  /**
+   * The node did not run for `ms` (stopped, paused, its event loop held up): long enough for a new leader to have
+   * been elected and the ensemble to have moved on without it, and nothing it received yet says so. It serves no reads
+   * until it has caught up with a leader again, as after a leaderless spell.
+   */
+  stalled(ms: number): void {
+    if (!this.behind) this.log.warn({ stalledMs: Math.round(ms) }, 'this node did not run for a while: it serves no reads until it has caught up with the leader');
+    this.behind = true;
+    this.spell++;
+  }
+
   /** Starts a catch-up when one is needed and none runs; the caller knows a leader and is not installing. */
   start(): void {
     if (this.behind && !this.running) void this.run();
