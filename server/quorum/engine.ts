@@ -25,7 +25,7 @@ import { EmptyStart } from './empty-start.js';
 import { leaderRefusal, RefusalReport, startLogFromTree } from './start-data.js';
 import { maybeCompact } from './persist.js';
 import { ReadyWriter } from './ready-writer.js';
-import { discardInterruptedInstall, SnapshotReceiver } from './snapshot-transfer.js';
+import { discardInterruptedInstall, removeSnapshotsInTransit, SnapshotReceiver } from './snapshot-transfer.js';
 import { InstallGate } from './install-gate.js';
 import { ZkWaiters } from './waiters.js';
 import { LeaderContact } from './leader-contact.js';
@@ -232,6 +232,7 @@ export class RaftEngine implements Engine {
     const records = await this.writer.replay(this.raftLog);
     if (records > 0) this.log.info({ records, lastIndex: this.raftLog.lastIndex(), hard: this.raftLog.hardState() }, 'consensus write-ahead log replayed into the log');
     step('recovering from an interrupted snapshot install, if any');
+    removeSnapshotsInTransit(this.cfg.dataDir, this.log);
     if (!this.store.installInterrupted) return;
     await discardInterruptedInstall(this.store, this.raftLog, this.log);
     this.appliedZxid = 0;

@@ -1,7 +1,7 @@
 // Catching up a peer that is behind the leader's log: the leader ships a consistent copy of its LMDB state
 // (Store.backupTo) in bounded chunks over the peer channel; the follower writes it to a file and installs it.
 // The engine's two ends: SnapshotShipper answers the core's 'snap' messages, installSnapshot installs a stream.
-import { createReadStream, createWriteStream, openSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -11,6 +11,25 @@ import type { Message } from './core/index.js';
 import type { PeerTransport } from './transport.js';
 
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
+/** A snapshot file in transit and the lock file LMDB puts beside it when it is opened (`<file>-lock`). */
+function removeSnapshotFile(file: string): void {
+  rmSync(file, { force: true });
+  rmSync(`${file}-lock`, { force: true });
+}
+
+/** The files of transfers a crash cut short (a leader's copy being sent, a follower's being received). */
+const IN_TRANSIT = /^snapshot-(out-\d+|in)\.mdb(-lock)?$/;
+
+/**
+ * At start: removes what transfers cut short by a crash left in `dataDir`. A leader's copy is the size of its store,
+ * and nothing else would ever remove it.
+ */
+export function removeSnapshotsInTransit(dataDir: string, log: Logger): void {
+  const left = readdirSync(dataDir).filter((f) => IN_TRANSIT.test(f));
+  for (const f of left) rmSync(join(dataDir, f), { force: true });
+  if (left.length > 0) log.info({ files: left }, 'removed the files of snapshot transfers a stop cut short');
+}
 
 /**
  * `sid` names one stream (sender, its term, a counter): a deposed leader's stream and its successor's can reach a
@@ -37,7 +56,7 @@ export async function sendSnapshot(opts: {
   log: Logger;
 }): Promise<{ index: number; term: number }> {
   const file = join(opts.dataDir, `snapshot-out-${opts.to}.mdb`);
-  rmSync(file, { force: true });
+  removeSnapshotFile(file);
   try {
     const t0 = Date.now();
     const info = await opts.store.backupTo(file);
@@ -64,7 +83,7 @@ export async function sendSnapshot(opts: {
     opts.log.info({ peer: opts.to, zxid: info.zxid, znodes: info.znodes, bytes, ms: Date.now() - t0 }, 'snapshot sent to lagging peer');
     return { index: info.zxid, term };
   } finally {
-    rmSync(file, { force: true });
+    removeSnapshotFile(file);
   }
 }
 
@@ -94,7 +113,7 @@ export class SnapshotReceiver {
   chunk(sid: string, lterm: number, seq: number, data: Uint8Array): boolean {
     if (seq === 0 && !(this.out !== undefined && lterm < this.lterm)) {
       this.out?.destroy();
-      rmSync(this.file, { force: true });
+      removeSnapshotFile(this.file);
       // Opened here, not by the stream: a stream opens its file later, off the event loop, so a stream superseded
       // just after it began could open (and truncate) the path after its successor had written there.
       this.out = createWriteStream('', { fd: openSync(this.file, 'w') });
@@ -142,7 +161,7 @@ export class SnapshotReceiver {
     this.out?.destroy();
     this.out = undefined;
     this.sid = undefined;
-    rmSync(this.file, { force: true });
+    removeSnapshotFile(this.file);
   }
 }
 

@@ -3,7 +3,8 @@
 // than what it applied, and never hands the core an offer whose stream it did not install; the receiver keeps
 // one stream (by its id) and ignores the frames of any other. And a leader that is deposed stops its stream.
 
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { defaultConfig, type Config } from '../../server/config.js';
@@ -12,7 +13,7 @@ import { FixedRand } from '../../server/quorum/core/rand.js';
 import { MemoryStorage } from '../../server/quorum/core/storage.js';
 import type { Message, Ready, Snapshot } from '../../server/quorum/core/types.js';
 import { RaftEngine } from '../../server/quorum/engine.js';
-import { SnapshotReceiver, sendSnapshot, type SnapshotFrame } from '../../server/quorum/snapshot-transfer.js';
+import { SnapshotReceiver, removeSnapshotsInTransit, sendSnapshot, type SnapshotFrame } from '../../server/quorum/snapshot-transfer.js';
 import { OPEN_ACL_UNSAFE } from '../../server/tree/acl.js';
 import { RaftLog } from '../../storage/raft-log.js';
 import { Store } from '../../storage/store.js';
@@ -151,6 +152,19 @@ t.test('engine: a streamed copy older than the applied state is not installed; a
   tt.ok(local.store.getNode('/fresh'), 'a copy newer than the applied state is installed');
   tt.notOk(local.store.getNode('/mine'));
   tt.equal(engine.appliedZxid, 8);
+  const inTransit = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
+  tt.same(inTransit(leader.dir), [], "no copy, nor its LMDB lock file, is left in the leader's dataDir");
+  tt.same(inTransit(local.dir), [], "nor in the follower's");
+});
+
+t.test("start: the files of transfers a crash cut short are removed, and nothing else", async (tt) => {
+  const dir = tempDir('zkgate-in-transit-');
+  tt.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const left = ['snapshot-out-2.mdb', 'snapshot-out-2.mdb-lock', 'snapshot-out-13.mdb', 'snapshot-in.mdb', 'snapshot-in.mdb-lock'];
+  const kept = ['zkgate.mdb', 'zkgate.mdb-lock', 'myid', 'snapshot-out-x.mdb', 'my-snapshot.mdb'];
+  for (const f of [...left, ...kept]) writeFileSync(join(dir, f), 'x');
+  removeSnapshotsInTransit(dir, silent);
+  tt.same(readdirSync(dir).sort(), [...kept].sort());
 });
 
 t.test('engine: a snapshot offer whose stream was not installed never reaches the core', async (tt) => {
