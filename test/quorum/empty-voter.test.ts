@@ -96,6 +96,26 @@ t.test("reached by a leader, it votes only for a candidate holding that leader's
   t.same(old.raw.catchUp(), { index: 4, term: 3 }, "a leader of an earlier release sends no last index: its commit index is the target");
 });
 
+t.test('reached by heartbeats alone (the leader sends it a snapshot, not appends), it votes for a candidate holding the leader\'s log', async (t) => {
+  const s = new MemoryStorage();
+  const raw = node(2, s);
+  raw.step({ type: 'heartbeat', from: 1, to: 2, term: 3, commit: 0, ctx: new Uint8Array(0), leaderLast: 9 });
+  handle(raw, s);
+  t.same(raw.catchUp(), { index: 9, term: 3 }, "the heartbeat fixed the target: the leader's last index 9, in term 3");
+  // The leader dies mid-transfer: the member that holds its whole log must be electable with this one's vote.
+  t.equal(voteAnswer(raw, s, { type: 'vote', from: 3, term: 4, index: 9, logTerm: 3 }, true), 'granted at term 4', 'the member holding the log gets the vote');
+  const b = new MemoryStorage();
+  const other = node(2, b);
+  other.step({ type: 'heartbeat', from: 1, to: 2, term: 3, commit: 0, ctx: new Uint8Array(0), leaderLast: 9 });
+  handle(other, b);
+  t.equal(voteAnswer(other, b, { type: 'vote', from: 3, term: 4, index: 0, logTerm: 0 }, true), 'rejected at term 4', 'an empty candidate no longer does');
+  const c = new MemoryStorage();
+  const old = node(2, c);
+  old.step({ type: 'heartbeat', from: 1, to: 2, term: 3, commit: 0, ctx: new Uint8Array(0) });
+  handle(old, c);
+  t.equal(old.catchUp(), 'unheard', "a leader of an earlier release sends no last index on heartbeats: still unheard");
+});
+
 t.test('reached by a leader and not caught up, it does not campaign', async (t) => {
   const { raw, s } = reached();
   raw.campaign();

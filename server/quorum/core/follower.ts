@@ -114,6 +114,10 @@ function handleAppend(r: Raft, m: AppendMessage): void {
 }
 
 function handleHeartbeat(r: Raft, m: HeartbeatMessage): void {
+  // A member caught up by a snapshot gets no append until the copy is installed (a minute for a large tree): the
+  // heartbeats tell it a leader reached it, and how far that leader's log went, or it would go on voting only for
+  // an empty log, and the ensemble could elect no one if that leader died meanwhile.
+  if (m.leaderLast !== undefined) r.amnesia.heard(Math.max(m.commit, m.leaderLast), m.term);
   // The leader never sends a commit past the follower's match, so this clamps only for a follower whose log went
   // back below what it had acknowledged: one that discarded an interrupted snapshot install and restarted empty
   // (the leader keeps its old match). Its entries all came from this leader since, so those up to its last index

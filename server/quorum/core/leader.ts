@@ -253,7 +253,7 @@ function bcastHeartbeat(r: Raft, ctx: Uint8Array | undefined): void {
     if (id !== r.id) {
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, r.log.committed);
-      r.send({ type: 'heartbeat', to: id, term: r.term, commit, ctx: context, history: r.history });
+      r.send({ type: 'heartbeat', to: id, term: r.term, commit, ctx: context, history: r.history, leaderLast: r.log.lastIndex() });
     }
   }
 }

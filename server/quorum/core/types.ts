@@ -100,6 +100,11 @@ export interface HeartbeatMessage extends Envelope {
   commit: number;
   ctx: Uint8Array;
   history?: number;
+  /**
+   * The leader's last index, as on an append: a follower that started empty and is sent a snapshot, not appends, is
+   * reached by a leader all the same (amnesia.ts). Absent from releases before it.
+   */
+  leaderLast?: number;
 }
 
 export interface HeartbeatResponseMessage extends Envelope {
