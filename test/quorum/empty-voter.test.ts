@@ -241,3 +241,24 @@ t.test('a follower holding entries it never acknowledged, with nothing in flight
   raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: 40 });
   t.same(handle(raw, s).filter((m) => m.to === 2), [], 'once per match, not at every heartbeat');
 });
+
+t.test("a full window is freed at a heartbeat's answer only when the follower took nothing since the last one", async (t) => {
+  const s = new MemoryStorage();
+  // One entry per append and two appends in flight: the window fills at once.
+  const raw = new RawNode({ id: 1, voters: [1, 2, 3], rand: new FixedRand(), maxInflightMsgs: 2, maxSizePerMsg: 1, preVote: false }, s);
+  win(raw, s, 2);
+  raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 1, reject: false, rejectHint: 0, logTerm: 0 });
+  handle(raw, s);
+  raw.propose([2, 3, 4, 5, 6, 7].map((i) => new Uint8Array([i])));
+  const appendsTo2 = () => (handle(raw, s).filter((m) => m.type === 'app' && m.to === 2) as Extract<Message, { type: 'app' }>[]).map((m) => m.entries.map((e) => e.index).join());
+  t.same(appendsTo2(), ['2', '3'], 'two appends fill the window');
+  const heartbeatAnswer = () => raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: raw.status().progress?.[2]?.match });
+  heartbeatAnswer();
+  t.same(appendsTo2(), [], 'the first answer only notes where the follower stands');
+  raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 2, reject: false, rejectHint: 0, logTerm: 0 });
+  t.same(appendsTo2(), ['4'], 'an ack makes room for one more');
+  heartbeatAnswer();
+  t.same(appendsTo2(), [], 'a follower that took an append since the last answer is only slow: nothing more is pushed at it');
+  heartbeatAnswer();
+  t.same(appendsTo2(), ['5'], 'one that took nothing since may have lost one: room is made and the next goes out');
+});

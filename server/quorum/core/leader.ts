@@ -137,10 +137,14 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
   }
   pr.recentActive = true;
   pr.msgAppFlowPaused = false;
-  if (pr.state === 'replicate' && pr.inflights.full()) {
-    // The follower is reachable, so an append (or its ack) was probably lost: make room to resend.
+  if (pr.state === 'replicate' && pr.inflights.full() && pr.match === pr.matchAtHeartbeat) {
+    // The follower is reachable and took none of its appends since its last heartbeat answer, so one of them (or its
+    // ack) was probably lost: make room to resend. One that is taking them is only slower than the window: freed at
+    // every heartbeat, the window slid on ahead of it by an append each time, and a catch-up of large entries spent
+    // the leader's event loop reading them from the log (seconds at a time, and elections on the healthy members).
     pr.inflights.freeFirstOne();
   }
+  pr.matchAtHeartbeat = pr.match;
   if (m.lastIndex !== undefined && m.lastIndex < pr.match) {
     // Its log ends below what it acknowledged (a replaced disk): the rejection that tells handleAppendResponse so
     // answers an append, and an ensemble taking no writes sends none. Start over from what it has.
