@@ -242,23 +242,33 @@ t.test('a follower holding entries it never acknowledged, with nothing in flight
   t.same(handle(raw, s).filter((m) => m.to === 2), [], 'once per match, not at every heartbeat');
 });
 
-t.test("a full window is freed at a heartbeat's answer only when the follower took nothing since the last one", async (t) => {
+t.test("a full window is freed at a heartbeat round's answer only when the follower took nothing over the round; a burst of answers sends at most one append", async (t) => {
   const s = new MemoryStorage();
   // One entry per append and two appends in flight: the window fills at once.
   const raw = new RawNode({ id: 1, voters: [1, 2, 3], rand: new FixedRand(), maxInflightMsgs: 2, maxSizePerMsg: 1, preVote: false }, s);
   win(raw, s, 2);
   raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 1, reject: false, rejectHint: 0, logTerm: 0 });
   handle(raw, s);
-  raw.propose([2, 3, 4, 5, 6, 7].map((i) => new Uint8Array([i])));
+  raw.propose([2, 3, 4, 5, 6, 7, 8].map((i) => new Uint8Array([i])));
   const appendsTo2 = () => (handle(raw, s).filter((m) => m.type === 'app' && m.to === 2) as Extract<Message, { type: 'app' }>[]).map((m) => m.entries.map((e) => e.index).join());
   t.same(appendsTo2(), ['2', '3'], 'two appends fill the window');
-  const heartbeatAnswer = () => raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: raw.status().progress?.[2]?.match });
-  heartbeatAnswer();
-  t.same(appendsTo2(), [], 'the first answer only notes where the follower stands');
+  const answer = () => raw.step({ type: 'heartbeatResp', from: 2, to: 1, term: 1, ctx: new Uint8Array(0), lastIndex: raw.status().progress?.[2]?.match });
+  /** A heartbeat round (one tick at heartbeatTicks 1), then `n` answers from node 2. */
+  const round = (n = 1) => {
+    raw.tick();
+    handle(raw, s);
+    for (let i = 0; i < n; i++) answer();
+  };
+  round();
+  t.same(appendsTo2(), [], "the first round's answer only notes where the follower stands");
   raw.step({ type: 'appResp', from: 2, to: 1, term: 1, index: 2, reject: false, rejectHint: 0, logTerm: 0 });
   t.same(appendsTo2(), ['4'], 'an ack makes room for one more');
-  heartbeatAnswer();
-  t.same(appendsTo2(), [], 'a follower that took an append since the last answer is only slow: nothing more is pushed at it');
-  heartbeatAnswer();
-  t.same(appendsTo2(), ['5'], 'one that took nothing since may have lost one: room is made and the next goes out');
+  round();
+  t.same(appendsTo2(), [], 'a follower that took an append over the round is only slow: nothing more is pushed at it');
+  round();
+  t.same(appendsTo2(), ['5'], 'one that took nothing over a round may have lost one: room is made and the next goes out');
+  round(500);
+  t.same(appendsTo2(), ['6'], "500 answers at once (the heartbeats of a pause) send one append, not 500");
+  for (let i = 0; i < 20; i++) answer();
+  t.same(appendsTo2(), [], 'and answers with no round since send none');
 });

@@ -136,22 +136,27 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
     return;
   }
   pr.recentActive = true;
-  pr.msgAppFlowPaused = false;
-  if (pr.state === 'replicate' && pr.inflights.full() && pr.match === pr.matchAtHeartbeat) {
-    // The follower is reachable and took none of its appends since its last heartbeat answer, so one of them (or its
-    // ack) was probably lost: make room to resend. One that is taking them is only slower than the window: freed at
-    // every heartbeat, the window slid on ahead of it by an append each time, and a catch-up of large entries spent
-    // the leader's event loop reading them from the log (seconds at a time, and elections on the healthy members).
+  // Only the first answer of a heartbeat round may send the follower more: a follower back from a pause answers the
+  // heartbeats of the whole pause at once (thousands), and each sent up to an append's worth of entries read from the
+  // log, which held the leader's event loop for seconds and cost the healthy members their leader.
+  const round = pr.heartbeatRound;
+  pr.heartbeatRound = false;
+  if (round) pr.msgAppFlowPaused = false;
+  if (round && pr.state === 'replicate' && pr.inflights.full() && pr.match === pr.matchAtHeartbeat) {
+    // The follower is reachable and took none of its appends over a whole round, so one of them (or its ack) was
+    // probably lost: make room to resend. One that is taking them is only slower than the window: freed at every
+    // heartbeat, the window slid on ahead of it by an append each time, and a catch-up of large entries spent the
+    // leader's event loop reading them from the log.
     pr.inflights.freeFirstOne();
   }
-  pr.matchAtHeartbeat = pr.match;
+  if (round) pr.matchAtHeartbeat = pr.match;
   if (m.lastIndex !== undefined && m.lastIndex < pr.match) {
     // Its log ends below what it acknowledged (a replaced disk): the rejection that tells handleAppendResponse so
     // answers an append, and an ensemble taking no writes sends none. Start over from what it has.
     pr.regressTo(m.lastIndex);
     sendAppend(r, m.from);
   } else if (pr.match < r.log.lastIndex()) {
-    sendAppend(r, m.from);
+    if (round) sendAppend(r, m.from);
   } else if (m.lastIndex !== undefined && m.lastIndex > pr.match && pr.state === 'replicate' && pr.inflights.count === 0 && pr.checkedAbove !== pr.match) {
     // It holds entries it never acknowledged to this leader, with none in flight: an earlier leader's, or data this
     // ensemble never had (a snapshot restored into it alone). One append at its match, once per match, lets it
@@ -257,6 +262,7 @@ function bcastHeartbeat(r: Raft, ctx: Uint8Array | undefined): void {
     if (id !== r.id) {
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, r.log.committed);
+      pr.heartbeatRound = true;
       r.send({ type: 'heartbeat', to: id, term: r.term, commit, ctx: context, history: r.history, leaderLast: r.log.lastIndex() });
     }
   }

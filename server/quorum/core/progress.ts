@@ -109,8 +109,10 @@ export class Progress {
 
   /** The match at which the leader last probed this follower for holding more than it acknowledged (leader.ts). */
   checkedAbove = -1;
-  /** The match when the follower's last heartbeat answer came: whether it has taken appends since (leader.ts). */
+  /** The match at the first heartbeat answer of the last round: whether it has taken appends since (leader.ts). */
   matchAtHeartbeat = -1;
+  /** Set by each heartbeat round: the first answer after it may send the follower an append (leader.ts). */
+  heartbeatRound = false;
 
   /** The follower no longer holds what it acknowledged: probe again from its last index `n`. */
   regressTo(n: number): void {
