@@ -13,6 +13,19 @@ export const INSTALL_MARK = 'snap.installing';
 export interface SnapshotInfo {
   zxid: number;
   znodes: number;
+  /** The consensus term of `zxid`, from the copy's own log, when it holds one (an ensemble member's copy). */
+  term?: number;
+}
+
+/** The term of `zxid` in the consensus log the copy holds (storage/raft-log.ts keeps it there), if it has it. */
+function termIn(env: RootDatabase, meta: Database<number, string>, zxid: number): number | undefined {
+  const snap = (meta as unknown as Database<{ index: number; term: number }, string>).get('raft.snap');
+  if (snap?.index === zxid) return snap.term;
+  try {
+    return env.openDB<number, number>('raft.terms', {}).get(zxid);
+  } catch {
+    return undefined; // a standalone node's copy has no log
+  }
 }
 
 function openSnapshot(file: string): RootDatabase {
@@ -26,7 +39,9 @@ export function inspectSnapshot(file: string): SnapshotInfo {
     const meta = env.openDB<number, string>('meta', {});
     const nodes = env.openDB<NodeRecord, Buffer>('nodes', NODES_DB_OPTIONS);
     if (!nodes.get(nodeKey('/'))) throw new Error(`${file} holds no znode tree (no root node)`);
-    return { zxid: meta.get('lastZxid') ?? 0, znodes: meta.get('znodes') ?? 0 };
+    const zxid = meta.get('lastZxid') ?? 0;
+    const term = termIn(env, meta, zxid);
+    return term === undefined ? { zxid, znodes: meta.get('znodes') ?? 0 } : { zxid, znodes: meta.get('znodes') ?? 0, term };
   } finally {
     void env.close();
   }

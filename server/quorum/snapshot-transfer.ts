@@ -60,7 +60,9 @@ export async function sendSnapshot(opts: {
   try {
     const t0 = Date.now();
     const info = await opts.store.backupTo(file);
-    const term = opts.termOf(info.zxid);
+    // From the copy itself: the log may have been compacted past the copy's zxid while a large copy was made, and
+    // asking the log then failed every attempt (each after writing a whole copy) for as long as writes went on.
+    const term = info.term ?? opts.termOf(info.zxid);
     let seq = 0;
     let bytes = 0;
     const deadline = performance.now() + opts.deadlineMs;

@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { defaultConfig, type Config } from '../../server/config.js';
 import { RawNode } from '../../server/quorum/core/rawnode.js';
 import { FixedRand } from '../../server/quorum/core/rand.js';
-import { MemoryStorage } from '../../server/quorum/core/storage.js';
+import { MemoryStorage, StorageError } from '../../server/quorum/core/storage.js';
 import type { Message, Ready, Snapshot } from '../../server/quorum/core/types.js';
 import { RaftEngine } from '../../server/quorum/engine.js';
 import { SnapshotReceiver, removeSnapshotsInTransit, sendSnapshot, type SnapshotFrame } from '../../server/quorum/snapshot-transfer.js';
@@ -155,6 +155,34 @@ t.test('engine: a streamed copy older than the applied state is not installed; a
   const inTransit = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('snapshot-'));
   tt.same(inTransit(leader.dir), [], "no copy, nor its LMDB lock file, is left in the leader's dataDir");
   tt.same(inTransit(local.dir), [], "nor in the follower's");
+});
+
+t.test('leader: a copy says its own term, so a log compacted past it while the copy was made does not fail the transfer', async (tt) => {
+  const leader = openTestStore(tt, 'zkgate-compacted-leader-');
+  await create(leader.store, '/', 1);
+  await create(leader.store, '/a', 3);
+  // The consensus log as the store holds it: compacted to 2 (term 1), then index 3 in term 2.
+  await leader.store.writeDurably(() => {
+    leader.store.metaPut('raft.snap', { index: 2, term: 1 });
+    void leader.store.openDb<number, number>('raft.terms').put(3, 2);
+  });
+  const frames: SnapshotFrame[] = [];
+  const sent = await sendSnapshot({
+    store: leader.store,
+    dataDir: leader.dir,
+    to: 2,
+    sid: '1:2:1',
+    lterm: 2,
+    send: (f) => (frames.push(f), true),
+    termOf: (i) => {
+      throw new StorageError('compacted', `term(${i}) below compaction point 9`);
+    },
+    stillLeader: () => true,
+    deadlineMs: 10_000,
+    log: silent,
+  });
+  tt.same(sent, { index: 3, term: 2 }, "the term of the copy's zxid, from the copy's own log");
+  tt.match(frames.at(-1), { k: 'snapEnd', index: 3, term: 2 });
 });
 
 t.test("start: the files of transfers a crash cut short are removed, and nothing else", async (tt) => {
