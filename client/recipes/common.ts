@@ -66,7 +66,7 @@ export async function retrying<T>(client: ZkClient, op: () => Promise<T>, attemp
  * now never will be, and a second create cannot leave the first behind as an orphan no one deletes and everyone
  * queues after. ZooKeeper gets the same from its reconnect, which tells the leader the session has moved.
  */
-export async function settleLostWrites(client: ZkClient): Promise<void> {
+async function settleLostWrites(client: ZkClient): Promise<void> {
   await retrying(client, () => client.multi([{ op: 'check', path: '/zookeeper', version: -1 }]));
 }
 
