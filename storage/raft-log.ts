@@ -57,6 +57,11 @@ export class RaftLog implements Storage {
    * removes one: read from here meanwhile. Bounded by the write-behind's own bound on what it holds.
    */
   private readonly unwritten = new Map<number, { e: StoredEntry | null; gen: number }>();
+  /**
+   * Set by compact() until its mirror runs: LMDB may already have dropped the entries up to here (the transaction
+   * commits on LMDB's thread before the engine's callback runs), so they count as compacted from the moment it asks.
+   */
+  private compactingTo = 0;
   private readonly unwrittenByGen: { gen: number; indexes: number[] }[] = [];
   private gen = 0;
 
@@ -98,7 +103,8 @@ export class RaftLog implements Storage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo <= this.snap.index) throw new StorageError('compacted', `entries from ${lo}, compacted to ${this.snap.index}`);
+    const compacted = Math.max(this.snap.index, this.compactingTo);
+    if (lo <= compacted) throw new StorageError('compacted', `entries from ${lo}, compacted to ${compacted}`);
     if (hi > this.lastIndex() + 1) throw new StorageError('unavailable', `entries to ${hi} beyond ${this.lastIndex()}`);
     const out: Entry[] = [];
     let bytes = 0;
@@ -201,12 +207,14 @@ export class RaftLog implements Storage {
   compact(index: number): () => void {
     if (index <= this.snap.index) return () => {};
     const term = this.term(index);
+    this.compactingTo = Math.max(this.compactingTo, index);
     for (let i = this.snap.index + 1; i <= index; i++) {
       void this.entriesDb.remove(i);
       void this.termsDb.remove(i);
     }
     this.store.metaPut('raft.snap', { index, term });
     return () => {
+      if (this.compactingTo <= index) this.compactingTo = 0;
       this.terms.splice(0, index - this.snap.index);
       this.snap = { index, term };
       this.forgetThrough(index);

@@ -126,3 +126,21 @@ t.test('the newest entries come from memory, within the count and byte bounds (b
   tt.not(notHeld[0], views[views.length - viewsKept - 1], 'the one before them is read from LMDB, though its own bytes are few');
   tt.same(plain(notHeld), plain([views[views.length - viewsKept - 1] as Entry]));
 });
+
+t.test('entries a compaction drops are compacted from the moment it asks: LMDB may have dropped them before its mirror runs', async (tt) => {
+  const { store, log } = openLog(tt);
+  // More than the log keeps in memory, so the oldest are read from LMDB.
+  const n = RECENT_ENTRIES_MAX + 100;
+  await write(store, () => log.persist(Array.from({ length: n }, (_, i) => entry(i + 1, 1, 8)), { term: 1, vote: 1, commit: n }));
+  tt.same(log.entries(40, 43, 1 << 20).map((e) => e.index), [40, 41, 42], 'old entries come from LMDB');
+  let mirror = () => {};
+  await store.writeDurably(() => {
+    mirror = log.compact(50);
+  });
+  // The transaction has committed (LMDB holds no entry up to 50); the engine has not run the mirror yet.
+  tt.throws(() => log.entries(40, 60, 1 << 20), { code: 'compacted' }, 'not "missing", and not the entries after 50 handed out as if they began at 40');
+  tt.same(log.entries(51, 54, 1 << 20).map((e) => e.index), [51, 52, 53], 'those after it are there');
+  mirror();
+  tt.equal(log.firstIndex(), 51);
+  tt.throws(() => log.entries(50, 52, 1 << 20), { code: 'compacted' });
+});
