@@ -126,25 +126,23 @@ function watchStall(sock: Socket, o: Order): void {
   const stall = o.stall;
   if (!stall || stall.ms <= 0) return;
   let before = sent(sock);
+  const arm = () => {
+    o.stallTimer = setTimeout(check, stall.ms).unref();
+  };
   const check = () => {
     o.stallTimer = undefined;
     if (sock.destroyed) return;
-    if (sock.writableLength === 0) {
-      if (o.running === 0) return;
-      before = sent(sock);
-      o.stallTimer = setTimeout(check, stall.ms).unref();
-      return;
-    }
     const now = sent(sock);
-    if (now === before) {
+    if (sock.writableLength > 0 && now === before) {
       sock.destroy();
       stall.onStall(sock);
       return;
     }
+    if (sock.writableLength === 0 && o.running === 0) return;
     before = now;
-    o.stallTimer = setTimeout(check, stall.ms).unref();
+    arm();
   };
-  o.stallTimer = setTimeout(check, stall.ms).unref();
+  arm();
 }
 
 function startWaiting(sock: Socket, o: Order): void {

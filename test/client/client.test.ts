@@ -63,11 +63,17 @@ t.test('every REST operation answers with typed results and ZooKeeper errors', a
   t.equal(await c.admin('ruok'), 'imok');
 });
 
-t.test('cancelling a data watch leaves an exists watch on the same path armed, though the server unwatches both together', async (t) => {
+/** A server, a client with a session that writes, and one without a session that watches. */
+async function writerAndWatcher(t: { teardown(fn: () => unknown): void }): Promise<{ c: ZkClient; w: ZkClient }> {
   const s = await startTestServer();
   t.teardown(() => s.destroy());
   const [c, w] = [await ZkClient.connect({ servers: s.url }), await ZkClient.connect({ servers: s.url, session: false })];
   t.teardown(() => Promise.all([c.close(), w.close()]));
+  return { c, w };
+}
+
+t.test('cancelling a data watch leaves an exists watch on the same path armed, though the server unwatches both together', async (t) => {
+  const { c, w } = await writerAndWatcher(t);
   await c.create('/sib', 'a');
   const data: WatchedEvent[] = [];
   const exists: WatchedEvent[] = [];
@@ -81,10 +87,7 @@ t.test('cancelling a data watch leaves an exists watch on the same path armed, t
 });
 
 t.test('watches: one-shot fires once, persistentRecursive on every change below, cancel stops delivery', async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.destroy());
-  const [c, w] = [await ZkClient.connect({ servers: s.url }), await ZkClient.connect({ servers: s.url, session: false })];
-  t.teardown(() => Promise.all([c.close(), w.close()]));
+  const { c, w } = await writerAndWatcher(t);
   await c.create('/w', 'a');
   const once: WatchedEvent[] = [];
   const h = await w.watch('/w', 'data', (e) => once.push(e));

@@ -141,15 +141,17 @@ function handleHeartbeatResponse(r: Raft, m: HeartbeatResponseMessage): void {
   // log, which held the leader's event loop for seconds and cost the healthy members their leader.
   const round = pr.heartbeatRound;
   pr.heartbeatRound = false;
-  if (round) pr.msgAppFlowPaused = false;
-  if (round && pr.state === 'replicate' && pr.inflights.full() && pr.match === pr.matchAtHeartbeat) {
-    // The follower is reachable and took none of its appends over a whole round, so one of them (or its ack) was
-    // probably lost: make room to resend. One that is taking them is only slower than the window: freed at every
-    // heartbeat, the window slid on ahead of it by an append each time, and a catch-up of large entries spent the
-    // leader's event loop reading them from the log.
-    pr.inflights.freeFirstOne();
+  if (round) {
+    pr.msgAppFlowPaused = false;
+    if (pr.state === 'replicate' && pr.inflights.full() && pr.match === pr.matchAtHeartbeat) {
+      // The follower is reachable and took none of its appends over a whole round, so one of them (or its ack) was
+      // probably lost: make room to resend. One that is taking them is only slower than the window: freed at every
+      // heartbeat, the window slid on ahead of it by an append each time, and a catch-up of large entries spent the
+      // leader's event loop reading them from the log.
+      pr.inflights.freeFirstOne();
+    }
+    pr.matchAtHeartbeat = pr.match;
   }
-  if (round) pr.matchAtHeartbeat = pr.match;
   if (m.lastIndex !== undefined && m.lastIndex < pr.match) {
     // Its log ends below what it acknowledged (a replaced disk): the rejection that tells handleAppendResponse so
     // answers an append, and an ensemble taking no writes sends none. Start over from what it has.
